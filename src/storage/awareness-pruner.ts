@@ -1,0 +1,45 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { ResolvedStorageOptions } from './contract/options.js';
+import type { StorageProvider } from './contract/types.js';
+import { STORAGE_PROVIDER } from './storage.constants.js';
+import { RESOLVED_STORAGE_OPTIONS } from './storage.internal-constants.js';
+
+/**
+ * Prunes expired awareness entries every `awarenessPruneIntervalMs` while the app runs. The timer
+ * is unref'd so it never keeps the process alive; pruning is a plain delete of expired rows, so
+ * instances pruning side by side do not conflict.
+ */
+@Injectable()
+export class AwarenessPruner implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('StorageModule');
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+
+  constructor(
+    @Inject(RESOLVED_STORAGE_OPTIONS) private readonly options: ResolvedStorageOptions,
+    @Inject(STORAGE_PROVIDER) private readonly provider: StorageProvider,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.options.awarenessPruneIntervalMs === 0) return;
+    this.timer = setInterval(() => void this.prune(), this.options.awarenessPruneIntervalMs);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private async prune(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      await this.provider.awareness.pruneExpired();
+    } catch (error) {
+      this.logger.warn(`pruning expired awareness entries failed: ${(error as Error).message}`);
+    } finally {
+      this.running = false;
+    }
+  }
+}

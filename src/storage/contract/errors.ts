@@ -1,0 +1,29 @@
+/** Base class of every error this package rejects with. */
+export class StorageError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad input: nothing was written. `argument` names the offending argument or option. */
+export class StorageValidationError extends StorageError {
+  readonly argument: string;
+
+  constructor(argument: string, problem: string) {
+    super(`${argument} ${problem}`);
+    this.argument = argument;
+  }
+}
+
+/** `saveSnapshot` was given a clock that does not cover the stored snapshot's clock. */
+export class StaleSnapshotError extends StorageError {
+  constructor(documentId: string) {
+    super(
+      `snapshot for document ${JSON.stringify(documentId)} is stale: its vectorClock does not cover the stored snapshot's`,
+    );
+  }
+}
+
+/** The database is unreachable, timed out, or the provider is closed. The driver's error is kept as `cause`. */
+export class StorageUnavailableError extends StorageError {}

@@ -1,0 +1,8 @@
+/** The `StorageProvider` of the configured driver. */
+export const STORAGE_PROVIDER = Symbol('nest-sync-storage:STORAGE_PROVIDER');
+/** The provider's `DocumentStore`: documents, deltas, catch-up, snapshots, compaction. */
+export const DOCUMENT_STORE = Symbol('nest-sync-storage:DOCUMENT_STORE');
+/** The provider's `AwarenessStore`: expiring presence entries. */
+export const AWARENESS_STORE = Symbol('nest-sync-storage:AWARENESS_STORE');
+/** The options passed to `StorageModule.forRoot` / `forRootAsync`, as given. */
+export const STORAGE_MODULE_OPTIONS = Symbol('nest-sync-storage:STORAGE_MODULE_OPTIONS');

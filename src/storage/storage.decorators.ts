@@ -1,0 +1,9 @@
+import { Inject } from '@nestjs/common';
+import { AWARENESS_STORE, DOCUMENT_STORE, STORAGE_PROVIDER } from './storage.constants.js';
+
+/** Injects the `StorageProvider`. */
+export const InjectStorageProvider = (): PropertyDecorator & ParameterDecorator => Inject(STORAGE_PROVIDER);
+/** Injects the `DocumentStore`. */
+export const InjectDocumentStore = (): PropertyDecorator & ParameterDecorator => Inject(DOCUMENT_STORE);
+/** Injects the `AwarenessStore`. */
+export const InjectAwarenessStore = (): PropertyDecorator & ParameterDecorator => Inject(AWARENESS_STORE);

@@ -1,0 +1,53 @@
+import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { resolveStorageOptions, type ResolvedStorageOptions } from './contract/options.js';
+import type { StorageProvider } from './contract/types.js';
+import { createStorageProvider } from './create-storage-provider.js';
+import { StorageHealthIndicator } from './health/storage.health.js';
+import { AwarenessPruner } from './awareness-pruner.js';
+import { AWARENESS_STORE, DOCUMENT_STORE, STORAGE_MODULE_OPTIONS, STORAGE_PROVIDER } from './storage.constants.js';
+import { ConfigurableStorageModule } from './storage.module-definition.js';
+import { RESOLVED_STORAGE_OPTIONS } from './storage.internal-constants.js';
+
+/**
+ * Registers the storage provider, its two stores and the health indicator. The provider is
+ * initialised (migrations included) while the app starts and closed when it shuts down.
+ */
+@Module({
+  imports: [TerminusModule],
+  providers: [
+    {
+      provide: RESOLVED_STORAGE_OPTIONS,
+      inject: [STORAGE_MODULE_OPTIONS],
+      useFactory: (options: unknown) => resolveStorageOptions(options),
+    },
+    {
+      provide: STORAGE_PROVIDER,
+      inject: [RESOLVED_STORAGE_OPTIONS],
+      useFactory: async (options: ResolvedStorageOptions) => {
+        const provider = await createStorageProvider(options);
+        try {
+          await provider.initialize();
+        } catch (error) {
+          await provider.close();
+          throw error;
+        }
+        return provider;
+      },
+    },
+    { provide: DOCUMENT_STORE, inject: [STORAGE_PROVIDER], useFactory: (provider: StorageProvider) => provider.documents },
+    { provide: AWARENESS_STORE, inject: [STORAGE_PROVIDER], useFactory: (provider: StorageProvider) => provider.awareness },
+    AwarenessPruner,
+    StorageHealthIndicator,
+  ],
+  exports: [STORAGE_PROVIDER, DOCUMENT_STORE, AWARENESS_STORE, STORAGE_MODULE_OPTIONS, StorageHealthIndicator],
+})
+export class StorageModule extends ConfigurableStorageModule implements OnApplicationShutdown {
+  constructor(@Inject(STORAGE_PROVIDER) private readonly provider: StorageProvider) {
+    super();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.provider.close();
+  }
+}

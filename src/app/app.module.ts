@@ -1,11 +1,15 @@
 import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { StorageModule } from '../storage/storage.module.js';
 import { storageOptionsFromEnvironment, validateAppEnvironment, type AppEnvironment } from './app.config.js';
 import { HealthController } from './health.controller.js';
+import { AwarenessController } from './http/awareness.controller.js';
+import { DocumentsController } from './http/documents.controller.js';
+import { StorageExceptionFilter } from './http/storage-exception.filter.js';
 
-/** The runnable sync app: storage from the environment, `/health` through Terminus. */
+/** The runnable sync app: storage from the environment, its HTTP API, and `/health` through Terminus. */
 @Module({
   imports: [
     ConfigModule.forRoot({ isGlobal: true, validate: validateAppEnvironment }),
@@ -15,7 +19,8 @@ import { HealthController } from './health.controller.js';
     }),
     TerminusModule,
   ],
-  controllers: [HealthController],
+  controllers: [HealthController, DocumentsController, AwarenessController],
+  providers: [{ provide: APP_FILTER, useClass: StorageExceptionFilter }],
 })
 export class AppModule {}
 

@@ -20,3 +20,17 @@ export { StorageModule } from './storage/storage.module.js';
 export { STORAGE_PROVIDER, DOCUMENT_STORE, AWARENESS_STORE, STORAGE_MODULE_OPTIONS } from './storage/storage.constants.js';
 export { InjectStorageProvider, InjectDocumentStore, InjectAwarenessStore } from './storage/storage.decorators.js';
 export { StorageHealthIndicator } from './storage/health/storage.health.js';
+export {
+  storageEntities,
+  SyncDocumentEntity,
+  SyncDeltaEntity,
+  SyncSnapshotEntity,
+  SyncAwarenessEntity,
+} from './storage/postgres/entities/index.js';
+export type {
+  SyncDocumentRecord,
+  SyncDeltaRecord,
+  SyncSnapshotRecord,
+  SyncAwarenessRecord,
+} from './storage/postgres/entities/index.js';
+export { storageMigrations } from './storage/postgres/migrations/index.js';

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { StorageError } from './contract/errors.js';
 import type { ResolvedStorageOptions } from './contract/options.js';
 import type { StorageProvider } from './contract/types.js';
 import { STORAGE_PROVIDER } from './storage.constants.js';
@@ -37,7 +38,10 @@ export class AwarenessPruner implements OnApplicationBootstrap, OnApplicationShu
     try {
       await this.provider.awareness.pruneExpired();
     } catch (error) {
-      this.logger.warn(`pruning expired awareness entries failed: ${(error as Error).message}`);
+      // Only this package's errors have had their secrets stripped; anything else is logged by name.
+      const reason =
+        error instanceof StorageError ? error.message : error instanceof Error ? error.name : 'unknown error';
+      this.logger.warn(`pruning expired awareness entries failed: ${reason}`);
     } finally {
       this.running = false;
     }

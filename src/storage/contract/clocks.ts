@@ -1,11 +1,25 @@
 import type { StoredDelta, VectorClock } from './types.js';
 
+/**
+ * `clock[key]`, or 0 when the clock has no such key of its own: a client id such as `constructor`
+ * must not read `Object.prototype.constructor`.
+ */
+export function counterOf(clock: VectorClock, key: string): number {
+  return Object.hasOwn(clock, key) ? clock[key]! : 0;
+}
+
+/** Sets `clock[key]` as an own property: plain assignment to `__proto__` would change the prototype instead. */
+export function setCounter(clock: Record<string, number>, key: string, value: number): void {
+  if (key === '__proto__') Object.defineProperty(clock, key, { value, enumerable: true, writable: true, configurable: true });
+  else clock[key] = value;
+}
+
 /** The pointwise maximum of two clocks, as a new object. */
 export function mergeClocks(a: VectorClock, b: VectorClock): Record<string, number> {
   const merged: Record<string, number> = { ...a };
   for (const key of Object.keys(b)) {
     const value = b[key]!;
-    if (!(key in merged) || merged[key]! < value) merged[key] = value;
+    if (!Object.hasOwn(merged, key) || merged[key]! < value) setCounter(merged, key, value);
   }
   return merged;
 }
@@ -13,7 +27,7 @@ export function mergeClocks(a: VectorClock, b: VectorClock): Record<string, numb
 /** True when `a[k] >= b[k]` for every key k of `b` (a missing key counts as 0). */
 export function clockCovers(a: VectorClock, b: VectorClock): boolean {
   for (const key of Object.keys(b)) {
-    if ((a[key] ?? 0) < b[key]!) return false;
+    if (counterOf(a, key) < b[key]!) return false;
   }
   return true;
 }
@@ -23,5 +37,5 @@ export function clockCoversDelta(
   clock: VectorClock,
   delta: Pick<StoredDelta, 'clientId' | 'vectorClock'>,
 ): boolean {
-  return (clock[delta.clientId] ?? 0) >= (delta.vectorClock[delta.clientId] ?? 0);
+  return counterOf(clock, delta.clientId) >= counterOf(delta.vectorClock, delta.clientId);
 }

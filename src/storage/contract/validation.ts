@@ -1,4 +1,5 @@
 import { types } from 'node:util';
+import { counterOf, setCounter } from './clocks.js';
 import { StorageValidationError } from './errors.js';
 import type { StoredDelta } from './types.js';
 
@@ -63,7 +64,7 @@ export function checkClock(argument: string, value: unknown): Record<string, num
   const clock: Record<string, number> = {};
   for (const key of Object.keys(value)) {
     checkId(`${argument} key ${JSON.stringify(key)}`, key);
-    clock[key] = checkCounter(`${argument}[${JSON.stringify(key)}]`, value[key]);
+    setCounter(clock, key, checkCounter(`${argument}[${JSON.stringify(key)}]`, value[key]));
   }
   return clock;
 }
@@ -135,7 +136,7 @@ export function checkDelta(argument: string, value: unknown, maxBytes: number): 
   const clientId = checkId(`${argument}.clientId`, delta.clientId);
   const timestamp = checkCounter(`${argument}.timestamp`, delta.timestamp);
   const vectorClock = checkClock(`${argument}.vectorClock`, delta.vectorClock);
-  const counter = vectorClock[clientId] ?? 0;
+  const counter = counterOf(vectorClock, clientId);
   if (counter < 1)
     throw new StorageValidationError(`${argument}.vectorClock`, `must hold the author's own counter (vectorClock[clientId] >= 1)`);
   if (!('data' in delta)) throw new StorageValidationError(`${argument}.data`, 'must be a JSON value, got undefined');

@@ -1,5 +1,5 @@
 import type { DocumentBackend } from '../contract/backend.js';
-import { clockCovers, mergeClocks } from '../contract/clocks.js';
+import { clockCovers, counterOf, mergeClocks, setCounter } from '../contract/clocks.js';
 import { StaleSnapshotError } from '../contract/errors.js';
 import type { ChangesSince, DocumentSnapshot, StoredDelta, SyncDocument, VectorClock } from '../contract/types.js';
 import type { PreparedDelta } from '../contract/validation.js';
@@ -79,7 +79,7 @@ export class MemoryDocumentBackend implements DocumentBackend {
     this.assertOpen();
     const existing = this.documents.get(documentId);
     const fresh = deltas.filter(
-      (delta) => !existing || (!existing.byId.has(delta.id) && (existing.snapshot?.clock[delta.clientId] ?? 0) < delta.counter),
+      (delta) => !existing || (!existing.byId.has(delta.id) && counterOf(existing.snapshot?.clock ?? {}, delta.clientId) < delta.counter),
     );
     if (fresh.length === 0) return 0;
     const doc = existing ?? this.documentFor(documentId);
@@ -150,7 +150,7 @@ export class MemoryDocumentBackend implements DocumentBackend {
     const snapshotClock = doc.snapshot.clock;
     let removed = 0;
     for (const [clientId, records] of doc.byClient) {
-      const limit = Math.min(upToClock[clientId] ?? 0, snapshotClock[clientId] ?? 0);
+      const limit = Math.min(counterOf(upToClock, clientId), counterOf(snapshotClock, clientId));
       const end = firstAbove(records, limit);
       if (end === 0) continue;
       for (let i = 0; i < end; i++) doc.byId.delete(records[i]!.id);
@@ -185,7 +185,7 @@ function unseenRecords(doc: MemoryDocument, since: VectorClock | null): DeltaRec
   if (clockCovers(since, doc.clock)) return [];
   const unseen: DeltaRecord[] = [];
   for (const [clientId, records] of doc.byClient) {
-    const seen = since[clientId] ?? 0;
+    const seen = counterOf(since, clientId);
     if (records[records.length - 1]!.counter <= seen) continue;
     for (let i = firstAbove(records, seen); i < records.length; i++) unseen.push(records[i]!);
   }
@@ -219,7 +219,7 @@ function insertByCounter(byClient: Map<string, DeltaRecord[]>, record: DeltaReco
 function mergeInto(target: Record<string, number>, clock: VectorClock): void {
   for (const key in clock) {
     const value = clock[key]!;
-    if ((target[key] ?? -1) < value) target[key] = value;
+    if (!Object.hasOwn(target, key) || target[key]! < value) setCounter(target, key, value);
   }
 }
 

@@ -1,20 +1,40 @@
-import { StorageError } from '../contract/errors.js';
 import type { ResolvedStorageOptions } from '../contract/options.js';
 import type { AwarenessStore, DocumentStore, StorageHealth, StorageProvider } from '../contract/types.js';
+import { ValidatedAwarenessStore } from '../contract/validated-awareness-store.js';
+import { ValidatedDocumentStore } from '../contract/validated-document-store.js';
+import { PostgresAwarenessBackend } from './postgres-awareness.backend.js';
+import { PostgresDatabase } from './postgres-database.js';
+import { PostgresDocumentBackend } from './postgres-document.backend.js';
 
-/** Placeholder until the MikroORM driver lands. */
+/**
+ * The PostgreSQL driver on MikroORM 6. `initialize()` connects and (unless `migrate: false`) applies
+ * pending migrations under an advisory lock; every call then goes through the shared validation to
+ * a backend that speaks SQL to the pool.
+ */
 export class PostgresStorageProvider implements StorageProvider {
   readonly driver = 'postgres' as const;
-  readonly documents!: DocumentStore;
-  readonly awareness!: AwarenessStore;
+  readonly documents: DocumentStore;
+  readonly awareness: AwarenessStore;
+  private readonly database: PostgresDatabase;
 
-  constructor(_options: ResolvedStorageOptions) {
-    throw new StorageError(`the 'postgres' driver is not available yet`);
+  constructor(private readonly options: ResolvedStorageOptions) {
+    this.database = new PostgresDatabase(options);
+    this.documents = new ValidatedDocumentStore(new PostgresDocumentBackend(this.database), options);
+    this.awareness = new ValidatedAwarenessStore(
+      new PostgresAwarenessBackend(this.database, options.awarenessTimeoutMs),
+      options,
+    );
   }
 
-  async initialize(): Promise<void> {}
-  async checkHealth(): Promise<StorageHealth> {
-    return { healthy: false, driver: 'postgres', latencyMs: 0 };
+  initialize(): Promise<void> {
+    return this.database.open();
   }
-  async close(): Promise<void> {}
+
+  checkHealth(): Promise<StorageHealth> {
+    return this.database.checkHealth(this.options.healthCheckTimeoutMs);
+  }
+
+  close(): Promise<void> {
+    return this.database.close();
+  }
 }

@@ -1,0 +1,106 @@
+import type { JsonValue, StoredDelta, VectorClock } from '../src/index.js';
+
+export interface DeltaWrite {
+  documentId: string;
+  delta: StoredDelta;
+}
+
+export interface DeltaBatch {
+  documentId: string;
+  deltas: StoredDelta[];
+}
+
+const WORDS =
+  'sync servers merge every edit from each client in the order their clocks allow and nobody loses a keystroke'.split(
+    ' ',
+  );
+
+/** About 200 bytes of JSON shaped like an editor operation, different for every `n`. */
+export function deltaData(n: number): JsonValue {
+  const words: string[] = [];
+  for (let i = 0; i < 9; i++) words.push(WORDS[(n + i * 7) % WORDS.length]!);
+  return {
+    type: 'insert',
+    path: ['blocks', n % 64, 'children', n % 7],
+    offset: n % 1000,
+    text: words.join(' '),
+    marks: n % 3 === 0 ? ['bold'] : [],
+    cursor: { anchor: n % 500, head: (n + 3) % 500 },
+  };
+}
+
+export function clientIds(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `client-${String(i).padStart(2, '0')}`);
+}
+
+/**
+ * The deltas of one document written by clients in turn: each carries its author's next counter and
+ * what the author had seen of the previous writer, as a client's clock after an edit does.
+ */
+export class DeltaSequence {
+  private readonly clock: Record<string, number> = {};
+  private written = 0;
+
+  constructor(
+    private readonly clients: readonly string[],
+    private readonly seed = 0,
+  ) {}
+
+  next(): StoredDelta {
+    const n = this.written++;
+    const clientId = this.clients[n % this.clients.length]!;
+    const previous = this.clients[(n + this.clients.length - 1) % this.clients.length]!;
+    const counter = (this.clock[clientId] ?? 0) + 1;
+    this.clock[clientId] = counter;
+    const vectorClock: Record<string, number> = { [clientId]: counter };
+    if (previous !== clientId && this.clock[previous] !== undefined) vectorClock[previous] = this.clock[previous];
+    return {
+      id: `${clientId}:${counter}`,
+      clientId,
+      timestamp: 1_700_000_000_000 + n,
+      data: deltaData(this.seed + n),
+      vectorClock,
+    };
+  }
+
+  take(count: number): StoredDelta[] {
+    return Array.from({ length: count }, () => this.next());
+  }
+
+  /** The document's clock after every delta taken so far. */
+  clockSoFar(): VectorClock {
+    return { ...this.clock };
+  }
+}
+
+/** `total` deltas spread over `documents` documents in turn, each document written by `clients` clients. */
+export function spreadWrites(prefix: string, total: number, documents: number, clients: number): DeltaWrite[] {
+  const ids = clientIds(clients);
+  const sequences = Array.from({ length: documents }, (_, k) => new DeltaSequence(ids, k * 1000));
+  return Array.from({ length: total }, (_, i) => ({
+    documentId: `${prefix}/doc-${i % documents}`,
+    delta: sequences[i % documents]!.next(),
+  }));
+}
+
+/** `total` deltas as batches of `batchSize`, taking turns over `documents` documents. */
+export function batchWrites(
+  prefix: string,
+  total: number,
+  documents: number,
+  batchSize: number,
+  clients: number,
+): DeltaBatch[] {
+  const ids = clientIds(clients);
+  const sequences = Array.from({ length: documents }, (_, k) => new DeltaSequence(ids, k * 1000));
+  return Array.from({ length: Math.ceil(total / batchSize) }, (_, b) => ({
+    documentId: `${prefix}/doc-${b % documents}`,
+    deltas: sequences[b % documents]!.take(Math.min(batchSize, total - b * batchSize)),
+  }));
+}
+
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
+  return chunks;
+}

@@ -1,0 +1,31 @@
+import { EntitySchema } from '@mikro-orm/core';
+import { STORAGE_TABLES } from '../storage-tables.js';
+import type { SyncDocumentRecord } from './sync-document.entity.js';
+
+/** A row of `sync_snapshots`: at most one snapshot per document. */
+export interface SyncSnapshotRecord {
+  document: SyncDocumentRecord;
+  data: Buffer;
+  vectorClock: Record<string, number>;
+  createdAt: Date;
+}
+
+export const SyncSnapshotEntity = new EntitySchema<SyncSnapshotRecord>({
+  name: 'SyncSnapshotRecord',
+  tableName: STORAGE_TABLES.snapshots,
+  properties: {
+    document: {
+      kind: '1:1',
+      entity: 'SyncDocumentRecord',
+      primary: true,
+      owner: true,
+      fieldName: 'document_id',
+      columnType: 'text',
+      deleteRule: 'cascade',
+      updateRule: 'cascade',
+    },
+    data: { type: 'blob', columnType: 'bytea' },
+    vectorClock: { type: 'json', columnType: 'jsonb', fieldName: 'vector_clock' },
+    createdAt: { type: 'datetime', columnType: 'timestamptz(3)', fieldName: 'created_at' },
+  },
+});

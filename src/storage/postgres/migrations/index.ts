@@ -1,0 +1,10 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261127000000_create_sync_storage } from './Migration20261127000000_create_sync_storage.js';
+
+/**
+ * Every migration of the postgres driver, oldest first. Listed statically (no glob discovery) so the
+ * compiled package carries them; a host app can pass this as `migrations.migrationsList`.
+ */
+export const storageMigrations: MigrationObject[] = [
+  { name: 'Migration20261127000000_create_sync_storage', class: Migration20261127000000_create_sync_storage },
+];

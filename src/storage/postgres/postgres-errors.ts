@@ -1,0 +1,86 @@
+import { StorageError, StorageUnavailableError } from '../contract/errors.js';
+
+/** Node socket errors that mean the server cannot be reached. */
+const NETWORK_CODES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ECONNABORTED: 'connection aborted',
+  EPIPE: 'connection closed',
+  ETIMEDOUT: 'connection timed out',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+};
+
+/** SQLSTATEs that mean "not now" rather than "bad request": the caller may retry later. */
+const UNAVAILABLE_SQLSTATES: Record<string, string> = {
+  '57P01': 'the server is shutting down',
+  '57P02': 'the server crashed',
+  '57P03': 'the server is starting up',
+  '57014': 'the statement timed out',
+  '25P03': 'the transaction stayed idle too long',
+  '53300': 'too many connections',
+  '3D000': 'the database does not exist',
+  '28P01': 'authentication failed',
+  '28000': 'authentication failed',
+};
+
+/** Messages of pg and knex errors that carry no code. */
+const UNAVAILABLE_MESSAGES: [RegExp, string][] = [
+  [/timeout acquiring a connection/i, 'no pooled connection became free in time'],
+  [/connection terminated due to connection timeout|timeout expired/i, 'connection timed out'],
+  [/query read timeout/i, 'the query timed out'],
+  [/connection terminated|connection ended|not queryable|client was closed/i, 'connection terminated'],
+];
+
+/** Why the database is unavailable, or undefined when `error` is not an availability problem. */
+export function unavailabilityReason(error: unknown, depth = 0): string | undefined {
+  if (depth > 4 || typeof error !== 'object' || error === null) return undefined;
+  const { code, message, name, errors, cause } = error as {
+    code?: unknown;
+    message?: unknown;
+    name?: unknown;
+    errors?: unknown;
+    cause?: unknown;
+  };
+  if (typeof code === 'string') {
+    if (code in NETWORK_CODES) return NETWORK_CODES[code];
+    if (code in UNAVAILABLE_SQLSTATES) return UNAVAILABLE_SQLSTATES[code];
+    if (code.startsWith('08')) return 'connection failure';
+  }
+  if (name === 'KnexTimeoutError') return 'no pooled connection became free in time';
+  if (typeof message === 'string') {
+    for (const [pattern, reason] of UNAVAILABLE_MESSAGES) if (pattern.test(message)) return reason;
+  }
+  // A connect to "localhost" tries every address and fails with an AggregateError.
+  if (Array.isArray(errors)) {
+    for (const inner of errors) {
+      const reason = unavailabilityReason(inner, depth + 1);
+      if (reason) return reason;
+    }
+  }
+  return unavailabilityReason(cause, depth + 1);
+}
+
+/**
+ * Wraps a driver error: availability problems become `StorageUnavailableError`, anything else a
+ * `StorageError` with the SQLSTATE. Messages name only `host:port/db`; the raw error stays as `cause`.
+ */
+export function toStorageError(error: unknown, database: string, secrets: readonly string[]): StorageError {
+  if (error instanceof StorageError) return error;
+  const reason = unavailabilityReason(error);
+  if (reason)
+    return new StorageUnavailableError(`PostgreSQL at ${database} is unavailable: ${reason}`, { cause: error });
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  const state = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? ` (SQLSTATE ${code})` : '';
+  const detail = typeof message === 'string' ? `: ${redact(message, secrets)}` : '';
+  return new StorageError(`PostgreSQL request failed${state}${detail}`, { cause: error });
+}
+
+/** Removes connection URLs and known secrets from a message. */
+export function redact(message: string, secrets: readonly string[]): string {
+  let clean = message.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '<url>');
+  for (const secret of secrets) if (secret) clean = clean.split(secret).join('<secret>');
+  return clean.length > 300 ? `${clean.slice(0, 300)}…` : clean;
+}

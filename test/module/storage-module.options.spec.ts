@@ -1,0 +1,103 @@
+import { Test } from '@nestjs/testing';
+import { StorageModule, StorageValidationError, type StorageModuleOptions } from '../../src/index.js';
+
+/** Compiles a module around `options` and returns what start-up rejected with. */
+async function startUpError(storage: ReturnType<typeof StorageModule.forRoot>): Promise<Error> {
+  let moduleRef;
+  try {
+    moduleRef = await Test.createTestingModule({ imports: [storage] }).compile();
+  } catch (error) {
+    return error as Error;
+  }
+  await moduleRef.close();
+  throw new Error('start-up succeeded with bad options');
+}
+
+const forRoot = (options: unknown) => StorageModule.forRoot(options as StorageModuleOptions);
+
+describe('StorageModule options are checked at start-up', () => {
+  it.each<[string, Record<string, unknown>, string]>([
+    ['a missing driver', {}, 'options.driver'],
+    ['an unknown driver', { driver: 'sqlite' }, 'options.driver'],
+    ['awarenessTimeoutMs 0', { driver: 'memory', awarenessTimeoutMs: 0 }, 'options.awarenessTimeoutMs'],
+    ['awarenessTimeoutMs -1', { driver: 'memory', awarenessTimeoutMs: -1 }, 'options.awarenessTimeoutMs'],
+    ['awarenessTimeoutMs 1.5', { driver: 'memory', awarenessTimeoutMs: 1.5 }, 'options.awarenessTimeoutMs'],
+    ["awarenessTimeoutMs '5'", { driver: 'memory', awarenessTimeoutMs: '5' }, 'options.awarenessTimeoutMs'],
+    ['awarenessTimeoutMs NaN', { driver: 'memory', awarenessTimeoutMs: Number.NaN }, 'options.awarenessTimeoutMs'],
+    [
+      'awarenessPruneIntervalMs -1',
+      { driver: 'memory', awarenessPruneIntervalMs: -1 },
+      'options.awarenessPruneIntervalMs',
+    ],
+    ['healthCheckTimeoutMs 0', { driver: 'memory', healthCheckTimeoutMs: 0 }, 'options.healthCheckTimeoutMs'],
+    ["healthCheckTimeoutMs '1000'", { driver: 'memory', healthCheckTimeoutMs: '1000' }, 'options.healthCheckTimeoutMs'],
+    ['maxDeltaBytes 0', { driver: 'memory', maxDeltaBytes: 0 }, 'options.maxDeltaBytes'],
+    ['maxDeltaBytes 2.5', { driver: 'memory', maxDeltaBytes: 2.5 }, 'options.maxDeltaBytes'],
+    ['maxSnapshotBytes -1', { driver: 'memory', maxSnapshotBytes: -1 }, 'options.maxSnapshotBytes'],
+    [
+      'maxSnapshotBytes Infinity',
+      { driver: 'memory', maxSnapshotBytes: Number.POSITIVE_INFINITY },
+      'options.maxSnapshotBytes',
+    ],
+    ['an unknown option key', { driver: 'memory', awarenessTimeout: 5000 }, 'options.awarenessTimeout'],
+    ['postgres without clientUrl or host', { driver: 'postgres' }, 'options.clientUrl'],
+    [
+      'postgres with a clientUrl that is not a URL',
+      { driver: 'postgres', clientUrl: 'not a url' },
+      'options.clientUrl',
+    ],
+    [
+      'postgres with a clientUrl of another database',
+      { driver: 'postgres', clientUrl: 'mysql://u@h/db' },
+      'options.clientUrl',
+    ],
+    [
+      'postgres with a port out of range',
+      { driver: 'postgres', host: 'db', dbName: 'sync', port: 70000 },
+      'options.port',
+    ],
+    [
+      'postgres with a pool min above max',
+      { driver: 'postgres', clientUrl: 'postgres://db/sync', pool: { min: 5, max: 2 } },
+      'options.pool.min',
+    ],
+    [
+      'postgres with a bad schema name',
+      { driver: 'postgres', clientUrl: 'postgres://db/sync', schema: 'a;drop' },
+      'options.schema',
+    ],
+  ])('%s fails start-up with a StorageValidationError naming the option', async (_case, options, option) => {
+    const error = await startUpError(forRoot(options));
+    expect(error).toBeInstanceOf(StorageValidationError);
+    expect((error as StorageValidationError).argument).toBe(option);
+    expect(error.message).toContain(option);
+  });
+
+  it('bad options returned by a forRootAsync factory fail start-up the same way', async () => {
+    const error = await startUpError(
+      StorageModule.forRootAsync({ useFactory: () => ({ driver: 'memory' as const, maxDeltaBytes: -1 }) }),
+    );
+    expect(error.message).toContain('options.maxDeltaBytes');
+  });
+
+  it('a forRootAsync factory that returns no object fails start-up naming the options', async () => {
+    const error = await startUpError(
+      StorageModule.forRootAsync({ useFactory: () => null as unknown as StorageModuleOptions }),
+    );
+    expect(error).toBeInstanceOf(StorageValidationError);
+    expect(error.message).toMatch(/^options /);
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ['a clientUrl of another database', { clientUrl: 'mysql://app:Sup3rS3cret@db.internal:5432/sync' }],
+    ['a clientUrl that does not parse', { clientUrl: 'postgres://app:Sup3rS3cret@db.internal:notaport/sync' }],
+    ['a bad port beside a password', { host: 'db.internal', dbName: 'sync', password: 'Sup3rS3cret', port: -1 }],
+    ['an unknown key beside a password', { clientUrl: 'postgres://app:Sup3rS3cret@db/sync', passwrd: 'Sup3rS3cret' }],
+    ['a password that is not a string', { host: 'db.internal', dbName: 'sync', password: ['Sup3rS3cret'] }],
+  ])('the start-up error for %s never shows the password', async (_case, options) => {
+    const error = await startUpError(forRoot({ driver: 'postgres', ...options }));
+    expect(error).toBeInstanceOf(StorageValidationError);
+    expect(error.message).not.toContain('Sup3rS3cret');
+    expect(error.message).not.toContain('db.internal');
+  });
+});

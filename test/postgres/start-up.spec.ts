@@ -1,0 +1,188 @@
+import pg from 'pg';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import { StorageError, StorageUnavailableError, storageEntities, storageMigrations } from '../../src/index.js';
+import { resolveStorageOptions, type StorageModuleOptions } from '../../src/storage/contract/options.js';
+import { PostgresDatabase } from '../../src/storage/postgres/postgres-database.js';
+import { createStorageOrm, storageOrmOptions } from '../../src/storage/postgres/storage-orm.js';
+import { PostgresStorageProvider } from '../../src/storage/postgres/postgres-storage.provider.js';
+import { makeDelta } from '../conformance/conformance-helpers.js';
+import { createTestDatabase, uniqueName, withDatabase, type TestDatabase } from '../support/postgres.js';
+
+let database: TestDatabase;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+
+afterAll(async () => {
+  await database.drop();
+});
+
+const tablesIn = async (schema: string): Promise<string[]> =>
+  (
+    await database.query<{ table_name: string }>(
+      `select table_name from information_schema.tables where table_schema = $1 order by table_name`,
+      [schema],
+    )
+  ).map((row) => row.table_name);
+
+describe('migrations', () => {
+  it('instances starting together on an empty schema all start, and the migration runs once', async () => {
+    const schema = uniqueName('race');
+    const providers = Array.from(
+      { length: 4 },
+      () => new PostgresStorageProvider(resolveStorageOptions({ driver: 'postgres', clientUrl: database.url, schema })),
+    );
+    try {
+      const outcomes = await Promise.allSettled(providers.map((provider) => provider.initialize()));
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+      const applied = await database.query(`select name from "${schema}".sync_storage_migrations`);
+      expect(applied).toHaveLength(storageMigrations.length);
+      expect(await providers[3]!.documents.addDelta('doc', makeDelta('d1', 'a', 1))).toBe(true);
+    } finally {
+      await Promise.all(providers.map((provider) => provider.close()));
+    }
+  });
+
+  it('put every table in the configured schema, with ids in code-point (C) collation', async () => {
+    const schema = uniqueName('placed');
+    await database.createProvider({ schema });
+    expect(await tablesIn(schema)).toEqual([
+      'sync_awareness',
+      'sync_deltas',
+      'sync_documents',
+      'sync_snapshots',
+      'sync_storage_migrations',
+    ]);
+    expect(await tablesIn('public')).toEqual([]);
+    const collations = await database.query<{ column_name: string; collation_name: string | null }>(
+      `select column_name, collation_name from information_schema.columns
+       where table_schema = $1 and table_name = 'sync_deltas' and column_name in ('document_id', 'id', 'client_id')`,
+      [schema],
+    );
+    expect(collations.map((column) => column.collation_name)).toEqual(['C', 'C', 'C']);
+  });
+
+  it('leave nothing for MikroORM to change: the entities describe the migrated tables', async () => {
+    const schema = uniqueName('diff');
+    await database.createProvider({ schema });
+    const orm = createStorageOrm(
+      storageOrmOptions(resolveStorageOptions({ driver: 'postgres', clientUrl: database.url, schema })),
+    );
+    try {
+      expect((await orm.schema.getUpdateSchemaSQL({ wrap: false, schema })).trim()).toBe('');
+    } finally {
+      await orm.close(true);
+    }
+  });
+
+  it('can be run by a host app with the exported entities and migrations list, after which migrate: false starts', async () => {
+    const schema = uniqueName('host');
+    const orm = await MikroORM.init({
+      clientUrl: database.url,
+      schema,
+      entities: storageEntities,
+      extensions: [Migrator],
+      migrations: { migrationsList: storageMigrations, snapshot: false, silent: true },
+      ensureDatabase: false,
+      discovery: { warnWhenNoEntities: false },
+    });
+    try {
+      await orm.migrator.up();
+    } finally {
+      await orm.close(true);
+    }
+    const provider = await database.createProvider({ schema, migrate: false });
+    expect(await provider.documents.addDelta('doc', makeDelta('d1', 'a', 1))).toBe(true);
+  });
+
+  it('with migrate: false, a schema without the tables fails at start-up naming the schema and the fix', async () => {
+    const schema = uniqueName('bare');
+    const error = await database.createProvider({ schema, migrate: false }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as Error).message).toContain(schema);
+    expect((error as Error).message).toMatch(/migrat/);
+  });
+});
+
+describe('connection settings', () => {
+  it('bound every statement and idle transaction on the server, and let mikroOrm options override them', async () => {
+    const settings = async (options: Partial<StorageModuleOptions>) => {
+      const db = new PostgresDatabase(
+        resolveStorageOptions({ driver: 'postgres', clientUrl: database.url, schema: uniqueName('set'), ...options }),
+      );
+      try {
+        await db.open();
+        const [row] = await db.query<{ statement: string; idle: string }>(
+          `select current_setting('statement_timeout') as statement, current_setting('idle_in_transaction_session_timeout') as idle`,
+        );
+        return row;
+      } finally {
+        await db.close();
+      }
+    };
+    expect(await settings({})).toEqual({ statement: '30s', idle: '1min' });
+    expect(await settings({ mikroOrm: { driverOptions: { connection: { statement_timeout: 1500 } } } })).toEqual({
+      statement: '1500ms',
+      idle: '1min',
+    });
+  });
+
+  it('a write stuck behind a lock held elsewhere times out with StorageUnavailableError instead of hanging', async () => {
+    const schema = uniqueName('stuck');
+    const provider = await database.createProvider({
+      schema,
+      mikroOrm: { driverOptions: { connection: { statement_timeout: 300 } } },
+    });
+    await provider.documents.addDelta('doc', makeDelta('d1', 'a', 1));
+    const other = new pg.Client({ connectionString: database.url });
+    await other.connect();
+    try {
+      await other.query('begin');
+      await other.query(`select 1 from "${schema}".sync_documents where id = 'doc' for update`);
+      const error = await provider.documents
+        .addDelta('doc', makeDelta('d2', 'a', 2))
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(StorageUnavailableError);
+      expect((error as Error).message).toMatch(/timed out/);
+    } finally {
+      await other.query('rollback');
+      await other.end();
+    }
+    expect(await provider.documents.addDelta('doc', makeDelta('d2', 'a', 2))).toBe(true);
+  });
+});
+
+describe('start-up', () => {
+  it('ignores MIKRO_ORM_* environment variables: the module options decide', async () => {
+    const saved = { ...process.env };
+    process.env.MIKRO_ORM_SCHEMA = 'hijacked';
+    process.env.MIKRO_ORM_CLIENT_URL = 'postgresql://nobody@127.0.0.1:1/nowhere';
+    process.env.MIKRO_ORM_POOL_MAX = '1';
+    try {
+      const schema = uniqueName('env');
+      const provider = await database.createProvider({ schema });
+      expect(await provider.documents.addDelta('doc', makeDelta('d1', 'a', 1))).toBe(true);
+      expect(await tablesIn(schema)).toContain('sync_deltas');
+      expect(await tablesIn('hijacked')).toEqual([]);
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it('reports a database that does not exist and never creates it', async () => {
+    const missing = uniqueName('missing');
+    const provider = new PostgresStorageProvider(
+      resolveStorageOptions({ driver: 'postgres', clientUrl: withDatabase(database.url, missing) }),
+    );
+    const error = await provider.initialize().catch((caught: unknown) => caught);
+    await provider.close();
+
+    expect(error).toBeInstanceOf(StorageUnavailableError);
+    expect((error as Error).message).toContain('does not exist');
+    expect((error as Error).message).not.toContain(database.password);
+    const found = await database.query(`select 1 from pg_database where datname = $1`, [missing]);
+    expect(found).toEqual([]);
+  });
+});

@@ -1,0 +1,229 @@
+import type { JsonValue, StoredDelta, VectorClock } from '../../../src/index.js';
+
+/**
+ * CONTRACT.md written as plainly as possible: arrays and maps, no indexes, no shortcuts. Clocks are Maps
+ * here so that ids such as `constructor` or `__proto__` are ordinary keys. Each method returns what the
+ * contract says the call answers, and changes the model as the call must change storage.
+ */
+export interface ModelDelta {
+  id: string;
+  clientId: string;
+  timestamp: number;
+  data: JsonValue;
+  vectorClock: Record<string, number>;
+}
+
+export interface ModelSnapshot {
+  data: number[];
+  clock: Map<string, number>;
+}
+
+interface ModelDocument {
+  clock: Map<string, number>;
+  /** In the order they were added. */
+  deltas: ModelDelta[];
+  snapshot: ModelSnapshot | null;
+}
+
+export interface ModelAwareness {
+  documentId: string;
+  clientId: string;
+  connectionId: string | null;
+  state: JsonValue;
+  clock: number;
+}
+
+export interface ModelChanges {
+  snapshot: { data: number[]; vectorClock: Record<string, number> } | null;
+  deltas: ModelDelta[];
+  vectorClock: Record<string, number>;
+}
+
+export class ContractModel {
+  private readonly documents = new Map<string, ModelDocument>();
+  /** Nothing expires during a run (the providers get an hour-long timeout), so entries are never dropped by time. */
+  private readonly awareness: ModelAwareness[] = [];
+
+  documentIds(): string[] {
+    return sortByCodePoints([...this.documents.keys()]);
+  }
+
+  exists(documentId: string): boolean {
+    return this.documents.has(documentId);
+  }
+
+  getOrCreate(documentId: string): Record<string, number> {
+    return toObject(this.documentFor(documentId).clock);
+  }
+
+  getVectorClock(documentId: string): Record<string, number> {
+    return toObject(this.documents.get(documentId)?.clock ?? new Map());
+  }
+
+  delete(documentId: string): boolean {
+    removeWhere(this.awareness, (entry) => entry.documentId === documentId);
+    return this.documents.delete(documentId);
+  }
+
+  getDocumentIds(limit: number, cursor: string | null): string[] {
+    const ids = this.documentIds();
+    const after = cursor === null ? ids : ids.filter((id) => compareByCodePoints(id, cursor) > 0);
+    return after.slice(0, limit);
+  }
+
+  addDeltas(documentId: string, deltas: readonly StoredDelta[]): number {
+    const firstOfEachId: StoredDelta[] = [];
+    for (const delta of deltas) if (!firstOfEachId.some((kept) => kept.id === delta.id)) firstOfEachId.push(delta);
+    const doc = this.documents.get(documentId);
+    const fresh = firstOfEachId.filter(
+      (delta) => !doc || (!doc.deltas.some((stored) => stored.id === delta.id) && !snapshotCovers(doc.snapshot, delta)),
+    );
+    if (fresh.length === 0) return 0;
+    const target = this.documentFor(documentId);
+    for (const delta of fresh) {
+      target.deltas.push(normalise(delta));
+      mergeInto(target.clock, delta.vectorClock);
+    }
+    return fresh.length;
+  }
+
+  getDeltasSince(documentId: string, since: VectorClock | null): ModelDelta[] {
+    const deltas = this.documents.get(documentId)?.deltas ?? [];
+    return since === null ? [...deltas] : deltas.filter((delta) => !clockCoversDelta(toMap(since), delta));
+  }
+
+  getChangesSince(documentId: string, since: VectorClock | null): ModelChanges {
+    const doc = this.documents.get(documentId);
+    if (!doc) return { snapshot: null, deltas: [], vectorClock: {} };
+    const sinceClock = toMap(since ?? {});
+    const snapshot = doc.snapshot;
+    if (snapshot && !clockCovers(sinceClock, snapshot.clock)) {
+      const deltas = doc.deltas.filter(
+        (delta) => !clockCoversDelta(snapshot.clock, delta) && !clockCoversDelta(sinceClock, delta),
+      );
+      return {
+        snapshot: { data: [...snapshot.data], vectorClock: toObject(snapshot.clock) },
+        deltas,
+        vectorClock: toObject(doc.clock),
+      };
+    }
+    return { snapshot: null, deltas: this.getDeltasSince(documentId, since), vectorClock: toObject(doc.clock) };
+  }
+
+  /** 'stale' when the stored snapshot's clock is not covered by the new one; nothing changes then. */
+  saveSnapshot(documentId: string, data: readonly number[], vectorClock: VectorClock): 'saved' | 'stale' {
+    const clock = toMap(vectorClock);
+    const previous = this.documents.get(documentId)?.snapshot;
+    if (previous && !clockCovers(clock, previous.clock)) return 'stale';
+    const doc = this.documentFor(documentId);
+    doc.snapshot = { data: [...data], clock };
+    mergeInto(doc.clock, vectorClock);
+    return 'saved';
+  }
+
+  getSnapshot(documentId: string): { data: number[]; vectorClock: Record<string, number> } | null {
+    const snapshot = this.documents.get(documentId)?.snapshot;
+    return snapshot ? { data: [...snapshot.data], vectorClock: toObject(snapshot.clock) } : null;
+  }
+
+  compactDeltas(documentId: string, upToClock: VectorClock): number {
+    const doc = this.documents.get(documentId);
+    const snapshot = doc?.snapshot;
+    if (!doc || !snapshot) return 0;
+    const upTo = toMap(upToClock);
+    return removeWhere(doc.deltas, (delta) => clockCoversDelta(upTo, delta) && clockCoversDelta(snapshot.clock, delta));
+  }
+
+  setAwareness(documentId: string, clientId: string, state: JsonValue, clock: number, connectionId: string | null): boolean {
+    const existing = this.awareness.find((entry) => entry.documentId === documentId && entry.clientId === clientId);
+    if (existing && existing.clock >= clock) return false;
+    removeWhere(this.awareness, (entry) => entry === existing);
+    this.awareness.push({ documentId, clientId, connectionId, state: normaliseJson(state), clock });
+    return true;
+  }
+
+  getAwareness(documentId: string, clientId: string): ModelAwareness | null {
+    return this.awareness.find((entry) => entry.documentId === documentId && entry.clientId === clientId) ?? null;
+  }
+
+  getAllAwareness(documentId: string): ModelAwareness[] {
+    const entries = this.awareness.filter((entry) => entry.documentId === documentId);
+    return entries.sort((a, b) => compareByCodePoints(a.clientId, b.clientId));
+  }
+
+  removeAwareness(documentId: string, clientId: string): boolean {
+    return removeWhere(this.awareness, (entry) => entry.documentId === documentId && entry.clientId === clientId) > 0;
+  }
+
+  removeAllForConnection(connectionId: string): number {
+    return removeWhere(this.awareness, (entry) => entry.connectionId === connectionId);
+  }
+
+  private documentFor(documentId: string): ModelDocument {
+    let doc = this.documents.get(documentId);
+    if (!doc) {
+      doc = { clock: new Map(), deltas: [], snapshot: null };
+      this.documents.set(documentId, doc);
+    }
+    return doc;
+  }
+}
+
+/** Code-point order, as the contract defines it: compare the sequences of code points. */
+export function compareByCodePoints(a: string, b: string): number {
+  const x = Array.from(a, (char) => char.codePointAt(0)!);
+  const y = Array.from(b, (char) => char.codePointAt(0)!);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return x.length - y.length;
+}
+
+export function sortByCodePoints(values: readonly string[]): string[] {
+  return [...values].sort(compareByCodePoints);
+}
+
+/** What a driver must give back for a value it was given. */
+export function normaliseJson<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+function normalise(delta: StoredDelta): ModelDelta {
+  const { id, clientId, timestamp, data, vectorClock } = delta;
+  return normaliseJson({ id, clientId, timestamp, data, vectorClock: { ...vectorClock } });
+}
+
+function toMap(clock: VectorClock): Map<string, number> {
+  return new Map(Object.entries(clock));
+}
+
+/** `Object.fromEntries` defines own properties, so a `__proto__` key stays a key. */
+function toObject(clock: Map<string, number>): Record<string, number> {
+  return Object.fromEntries(clock);
+}
+
+function ownCounter(delta: Pick<StoredDelta, 'clientId' | 'vectorClock'>): number {
+  return new Map(Object.entries(delta.vectorClock)).get(delta.clientId) ?? 0;
+}
+
+function clockCoversDelta(clock: Map<string, number>, delta: Pick<StoredDelta, 'clientId' | 'vectorClock'>): boolean {
+  return (clock.get(delta.clientId) ?? 0) >= ownCounter(delta);
+}
+
+function clockCovers(a: Map<string, number>, b: Map<string, number>): boolean {
+  return [...b].every(([key, counter]) => (a.get(key) ?? 0) >= counter);
+}
+
+function snapshotCovers(snapshot: ModelSnapshot | null, delta: StoredDelta): boolean {
+  return snapshot !== null && clockCoversDelta(snapshot.clock, delta);
+}
+
+function mergeInto(target: Map<string, number>, clock: VectorClock): void {
+  for (const [key, counter] of Object.entries(clock)) target.set(key, Math.max(target.get(key) ?? 0, counter));
+}
+
+/** Removes the matching items in place and returns how many went. */
+function removeWhere<T>(items: T[], matches: (item: T) => boolean): number {
+  const kept = items.filter((item) => !matches(item));
+  const removed = items.length - kept.length;
+  items.splice(0, items.length, ...kept);
+  return removed;
+}

@@ -17,6 +17,7 @@ export default {
   },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
+  modulePathIgnorePatterns: ['<rootDir>/.tmp/', '<rootDir>/dist/'],
   testTimeout: 60000,
   // One embedded PostgreSQL per run, started only when a selected spec uses test/support/postgres.
   globalSetup: '<rootDir>/test/support/postgres-global-setup.ts',

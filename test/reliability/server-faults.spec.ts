@@ -105,24 +105,40 @@ async function callsAgainstFrozenServer(): Promise<{ unsettled: Record<string, n
 }
 
 /** Polls checkHealth until stopped, recording each answer and how long it took. */
+/** Traffic and health watchers of the running test: stopped after it even when it fails, so nothing outlives it. */
+const running: Array<{ stop(): Promise<unknown> }> = [];
+afterEach(async () => {
+  server?.thaw();
+  await server?.start();
+  await Promise.all(running.splice(0).map((item) => item.stop()));
+});
+
+function startTraffic(prefix: string): WriteTraffic {
+  const traffic = new WriteTraffic(provider.documents, { documentIds: DOCUMENTS, writers: 4, hangBoundMs: CALL_BOUND_MS }, prefix);
+  running.push(traffic);
+  return traffic;
+}
+
 function watchHealth(): { stop(): Promise<Array<StorageHealth & { tookMs: number }>> } {
   const reports: Array<StorageHealth & { tookMs: number }> = [];
-  let running = true;
+  let polling = true;
   const loop = (async () => {
-    while (running) {
+    while (polling) {
       const started = performance.now();
       const health = await provider.checkHealth();
       reports.push({ ...health, tookMs: performance.now() - started });
       await sleep(100);
     }
   })();
-  return {
+  const watcher = {
     async stop() {
-      running = false;
+      polling = false;
       await loop;
       return reports;
     },
   };
+  running.push(watcher);
+  return watcher;
 }
 
 /** What every fault test asserts once the server is back. */
@@ -154,7 +170,7 @@ function report(fault: string, outcomes: readonly WriteOutcome[], deltasChecked:
 
 describe('the postgres driver under server faults, with writes in flight', () => {
   it('loses no acknowledged write when the server is killed with SIGKILL and restarted, and serves again without a restart', async () => {
-    const traffic = new WriteTraffic(provider.documents, { documentIds: DOCUMENTS, writers: 4, hangBoundMs: CALL_BOUND_MS });
+    const traffic = startTraffic('w');
     await eventually(() => traffic.acknowledged() >= 30, 'traffic is flowing');
     const health = watchHealth();
     await server.kill();
@@ -175,35 +191,31 @@ describe('the postgres driver under server faults, with writes in flight', () =>
   }, 120_000);
 
   it('rejects calls within the timeouts while the server is frozen (SIGSTOP), recovers on SIGCONT, and loses no pool slot to 200 timed-out calls', async () => {
-    const traffic = new WriteTraffic(provider.documents, { documentIds: DOCUMENTS, writers: 4, hangBoundMs: CALL_BOUND_MS }, 'f');
+    const traffic = startTraffic('f');
+    await eventually(() => traffic.acknowledged() >= 30, 'traffic is flowing');
+    const health = watchHealth();
+    server.freeze();
+    let outcomes: Awaited<ReturnType<typeof callsAgainstFrozenServer>>;
     try {
-      await eventually(() => traffic.acknowledged() >= 30, 'traffic is flowing');
-      const health = watchHealth();
-      server.freeze();
-      let outcomes: Awaited<ReturnType<typeof callsAgainstFrozenServer>>;
-      try {
-        outcomes = await callsAgainstFrozenServer();
-        await eventually(() => traffic.outcomes.some((outcome) => outcome.status !== 'acknowledged'), 'traffic writes fail while frozen', CALL_BOUND_MS);
-      } finally {
-        server.thaw();
-      }
-      // None may still be waiting for the thaw, and every one gave up as unavailable.
-      expect({ unsettled: outcomes.unsettled, resolved: outcomes.resolved, otherErrors: outcomes.otherErrors }).toEqual({ unsettled: {}, resolved: 0, otherErrors: [] });
-      expect(outcomes.slowestMs).toBeLessThan(CALL_BOUND_MS);
-      await eventually(async () => (await provider.checkHealth()).healthy, 'health comes back up', 30_000);
-      const reports = await health.stop();
-      expect(reports.some((health) => !health.healthy)).toBe(true);
-      expect(Math.max(...reports.map((health) => health.tookMs))).toBeLessThan(HEALTH_BOUND_MS);
-      await expectRecoveredWithNothingLost(traffic, 'SIGSTOP/SIGCONT');
-      await expectEveryPoolSlotServes();
-      if (process.env.RELIABILITY_REPORT === '1') console.info(`200 calls on a frozen server: all rejected, slowest ${Math.round(outcomes.slowestMs)} ms`);
+      outcomes = await callsAgainstFrozenServer();
+      await eventually(() => traffic.outcomes.some((outcome) => outcome.status !== 'acknowledged'), 'traffic writes fail while frozen', CALL_BOUND_MS);
     } finally {
-      await traffic.stop();
+      server.thaw();
     }
+    // None may still be waiting for the thaw, and every one gave up as unavailable.
+    expect({ unsettled: outcomes.unsettled, resolved: outcomes.resolved, otherErrors: outcomes.otherErrors }).toEqual({ unsettled: {}, resolved: 0, otherErrors: [] });
+    expect(outcomes.slowestMs).toBeLessThan(CALL_BOUND_MS);
+    await eventually(async () => (await provider.checkHealth()).healthy, 'health comes back up', 30_000);
+    const reports = await health.stop();
+    expect(reports.some((health) => !health.healthy)).toBe(true);
+    expect(Math.max(...reports.map((health) => health.tookMs))).toBeLessThan(HEALTH_BOUND_MS);
+    await expectRecoveredWithNothingLost(traffic, 'SIGSTOP/SIGCONT');
+    await expectEveryPoolSlotServes();
+    if (process.env.RELIABILITY_REPORT === '1') console.info(`200 calls on a frozen server: all rejected, slowest ${Math.round(outcomes.slowestMs)} ms`);
   }, 120_000);
 
   it('recovers when its connections are terminated from the server side (pg_terminate_backend), losing no acknowledged write', async () => {
-    const traffic = new WriteTraffic(provider.documents, { documentIds: DOCUMENTS, writers: 4, hangBoundMs: CALL_BOUND_MS }, 't');
+    const traffic = startTraffic('t');
     await eventually(() => traffic.acknowledged() >= 30, 'traffic is flowing');
     let terminated = 0;
     for (let round = 0; round < 3; round++) {

@@ -6,7 +6,7 @@ import type { StorageHealth } from '../contract/types.js';
 import { toStorageError, unavailabilityReason } from './postgres-errors.js';
 import type { SqlStatement } from './sql/sql-fragments.js';
 import { runStorageMigrations } from './run-storage-migrations.js';
-import { createStorageOrm, describeDatabase, storageOrmOptions } from './storage-orm.js';
+import { CONNECTION_DEFAULTS, createStorageOrm, describeDatabase, storageOrmOptions } from './storage-orm.js';
 import { DEFAULT_SCHEMA, qualifiedTables, type QualifiedTables } from './storage-tables.js';
 
 /** Runs SQL; `?` placeholders are filled in by MikroORM (pass a Buffer for bytea, never a bare Uint8Array). */
@@ -38,7 +38,11 @@ export class PostgresDatabase implements SqlExecutor {
   private closing: Promise<void> | undefined;
   private pendingPing: Promise<void> | undefined;
 
+  /** How long a call may wait for a connection (the pool's acquire timeout, `mikroOrm` overrides included). */
+  readonly acquireTimeoutMs: number;
+
   constructor(private readonly options: ResolvedStorageOptions) {
+    this.acquireTimeoutMs = storageOrmOptions(options).pool?.acquireTimeoutMillis ?? CONNECTION_DEFAULTS.acquireTimeoutMs;
     this.schema = options.schema ?? DEFAULT_SCHEMA;
     this.tables = qualifiedTables(this.schema);
     this.target = describeDatabase(options);

@@ -38,10 +38,11 @@ interface SnapshotRow {
  */
 export class PostgresDocumentBackend implements DocumentBackend {
   private readonly t: QualifiedTables;
-  private readonly writes = new PerDocumentQueue();
+  private readonly writes: PerDocumentQueue;
 
   constructor(private readonly db: PostgresDatabase) {
     this.t = db.tables;
+    this.writes = new PerDocumentQueue(db.acquireTimeoutMs);
   }
 
   getOrCreate(documentId: string): Promise<SyncDocument> {

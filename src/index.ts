@@ -13,11 +13,21 @@ export type {
   SyncDocument,
   VectorClock,
 } from './storage/contract/types.js';
-export { StorageError, StorageValidationError, StaleSnapshotError, StorageUnavailableError } from './storage/contract/errors.js';
+export {
+  StorageError,
+  StorageValidationError,
+  StaleSnapshotError,
+  StorageUnavailableError,
+} from './storage/contract/errors.js';
 export { mergeClocks, clockCovers, clockCoversDelta } from './storage/contract/clocks.js';
 export type { StorageModuleOptions, StoragePoolOptions } from './storage/contract/options.js';
 export { StorageModule } from './storage/storage.module.js';
-export { STORAGE_PROVIDER, DOCUMENT_STORE, AWARENESS_STORE, STORAGE_MODULE_OPTIONS } from './storage/storage.constants.js';
+export {
+  STORAGE_PROVIDER,
+  DOCUMENT_STORE,
+  AWARENESS_STORE,
+  STORAGE_MODULE_OPTIONS,
+} from './storage/storage.constants.js';
 export { InjectStorageProvider, InjectDocumentStore, InjectAwarenessStore } from './storage/storage.decorators.js';
 export { StorageHealthIndicator } from './storage/health/storage.health.js';
 export {

@@ -41,7 +41,8 @@ export function validateAppEnvironment(raw: Record<string, unknown>): AppEnviron
   const port = integer('PORT', 3000)!;
   if (port > 65535) problems.push('PORT must be at most 65535');
   const databaseUrl = text('DATABASE_URL');
-  if (driver === 'postgres' && databaseUrl === undefined) problems.push(`DATABASE_URL is required when STORAGE_DRIVER is 'postgres'`);
+  if (driver === 'postgres' && databaseUrl === undefined)
+    problems.push(`DATABASE_URL is required when STORAGE_DRIVER is 'postgres'`);
   const migrate = text('STORAGE_MIGRATE') ?? 'true';
   if (migrate !== 'true' && migrate !== 'false') problems.push(`STORAGE_MIGRATE must be 'true' or 'false'`);
 

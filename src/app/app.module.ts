@@ -15,7 +15,8 @@ import { StorageExceptionFilter } from './http/storage-exception.filter.js';
     ConfigModule.forRoot({ isGlobal: true, validate: validateAppEnvironment }),
     StorageModule.forRootAsync({
       inject: [ConfigService],
-      useFactory: (config: ConfigService<AppEnvironment, true>) => storageOptionsFromEnvironment(readEnvironment(config)),
+      useFactory: (config: ConfigService<AppEnvironment, true>) =>
+        storageOptionsFromEnvironment(readEnvironment(config)),
     }),
     TerminusModule,
   ],
@@ -26,8 +27,16 @@ export class AppModule {}
 
 function readEnvironment(config: ConfigService<AppEnvironment, true>): AppEnvironment {
   const keys: (keyof AppEnvironment)[] = [
-    'PORT', 'STORAGE_DRIVER', 'DATABASE_URL', 'DATABASE_SCHEMA', 'DATABASE_POOL_MAX', 'STORAGE_MIGRATE',
-    'AWARENESS_TIMEOUT_MS', 'HEALTH_CHECK_TIMEOUT_MS', 'MAX_DELTA_BYTES', 'MAX_SNAPSHOT_BYTES',
+    'PORT',
+    'STORAGE_DRIVER',
+    'DATABASE_URL',
+    'DATABASE_SCHEMA',
+    'DATABASE_POOL_MAX',
+    'STORAGE_MIGRATE',
+    'AWARENESS_TIMEOUT_MS',
+    'HEALTH_CHECK_TIMEOUT_MS',
+    'MAX_DELTA_BYTES',
+    'MAX_SNAPSHOT_BYTES',
   ];
   return Object.fromEntries(keys.map((key) => [key, config.get(key, { infer: true })])) as unknown as AppEnvironment;
 }

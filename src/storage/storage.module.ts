@@ -35,8 +35,16 @@ import { RESOLVED_STORAGE_OPTIONS } from './storage.internal-constants.js';
         return provider;
       },
     },
-    { provide: DOCUMENT_STORE, inject: [STORAGE_PROVIDER], useFactory: (provider: StorageProvider) => provider.documents },
-    { provide: AWARENESS_STORE, inject: [STORAGE_PROVIDER], useFactory: (provider: StorageProvider) => provider.awareness },
+    {
+      provide: DOCUMENT_STORE,
+      inject: [STORAGE_PROVIDER],
+      useFactory: (provider: StorageProvider) => provider.documents,
+    },
+    {
+      provide: AWARENESS_STORE,
+      inject: [STORAGE_PROVIDER],
+      useFactory: (provider: StorageProvider) => provider.awareness,
+    },
     AwarenessPruner,
     StorageHealthIndicator,
   ],

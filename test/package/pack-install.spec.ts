@@ -31,9 +31,14 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function startHost(env: Record<string, string>): Promise<{ child: ChildProcess; port: number; output: () => string }> {
+async function startHost(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; port: number; output: () => string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['dist/main.js'], { cwd: hostDir, env: { ...process.env, ...env, PORT: String(port) } });
+  const child = spawn(process.execPath, ['dist/main.js'], {
+    cwd: hostDir,
+    env: { ...process.env, ...env, PORT: String(port) },
+  });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -57,7 +62,9 @@ async function startHost(env: Record<string, string>): Promise<{ child: ChildPro
 async function stopHost(child: ChildProcess): Promise<string> {
   if (child.exitCode !== null) return `code ${child.exitCode}`;
   const exited = new Promise<string>((done) =>
-    child.on('exit', (code, signal) => done(code === 0 || signal === 'SIGTERM' ? 'clean' : `code ${code} signal ${signal}`)),
+    child.on('exit', (code, signal) =>
+      done(code === 0 || signal === 'SIGTERM' ? 'clean' : `code ${code} signal ${signal}`),
+    ),
   );
   child.kill('SIGTERM');
   return exited;
@@ -65,7 +72,10 @@ async function stopHost(child: ChildProcess): Promise<string> {
 
 beforeAll(async () => {
   workdir = mkdtempSync(join(tmpdir(), 'nss-pack-'));
-  const { stdout } = await run('npm', ['pack', '--pack-destination', workdir, '--json'], { cwd: repo, maxBuffer: 1 << 24 });
+  const { stdout } = await run('npm', ['pack', '--pack-destination', workdir, '--json'], {
+    cwd: repo,
+    maxBuffer: 1 << 24,
+  });
   const [packed] = JSON.parse(stdout.slice(stdout.indexOf('['))) as { filename: string; files: { path: string }[] }[];
   tarball = join(workdir, packed!.filename);
   writeFileSync(join(workdir, 'files.json'), JSON.stringify(packed!.files.map((file) => file.path)));
@@ -76,9 +86,15 @@ beforeAll(async () => {
     private: true,
     type: 'module',
     dependencies: Object.fromEntries(
-      ['@nestjs/common', '@nestjs/core', '@nestjs/platform-express', '@nestjs/terminus', 'reflect-metadata', 'rxjs', '@types/node'].map(
-        (name) => [name, installed(name).slice(name.length + 1)],
-      ),
+      [
+        '@nestjs/common',
+        '@nestjs/core',
+        '@nestjs/platform-express',
+        '@nestjs/terminus',
+        'reflect-metadata',
+        'rxjs',
+        '@types/node',
+      ].map((name) => [name, installed(name).slice(name.length + 1)]),
     ),
   };
   await run('mkdir', ['-p', join(hostDir, 'src')]);
@@ -88,13 +104,23 @@ beforeAll(async () => {
     join(hostDir, 'tsconfig.json'),
     JSON.stringify({
       compilerOptions: {
-        module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, outDir: 'dist',
-        experimentalDecorators: true, emitDecoratorMetadata: true, skipLibCheck: false, types: ['node'],
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        target: 'ES2022',
+        strict: true,
+        outDir: 'dist',
+        experimentalDecorators: true,
+        emitDecoratorMetadata: true,
+        skipLibCheck: false,
+        types: ['node'],
       },
       include: ['src'],
     }),
   );
-  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], { cwd: hostDir, maxBuffer: 1 << 24 });
+  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], {
+    cwd: hostDir,
+    maxBuffer: 1 << 24,
+  });
   const tsc = join(repo, 'node_modules/typescript/bin/tsc');
   compiled = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: hostDir }).then(
     () => ({ ok: true, output: '' }),
@@ -109,7 +135,9 @@ afterAll(() => {
 describe('the packed package', () => {
   it('holds only the built library with its types, README and LICENSE', () => {
     const files = JSON.parse(readFileSync(join(workdir, 'files.json'), 'utf8')) as string[];
-    expect(files).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'package.json', 'dist/index.js', 'dist/index.d.ts']));
+    expect(files).toEqual(
+      expect.arrayContaining(['README.md', 'LICENSE', 'package.json', 'dist/index.js', 'dist/index.d.ts']),
+    );
     const unexpected = files.filter(
       (file) => !['README.md', 'LICENSE', 'package.json'].includes(file) && !/^dist\/.*\.(js|d\.ts)$/.test(file),
     );
@@ -127,7 +155,10 @@ describe('the packed package', () => {
     try {
       const health = await fetch(`http://127.0.0.1:${host.port}/health`);
       expect(health.status).toBe(200);
-      expect(await health.json()).toMatchObject({ status: 'ok', info: { storage: { status: 'up', driver: 'memory' } } });
+      expect(await health.json()).toMatchObject({
+        status: 'ok',
+        info: { storage: { status: 'up', driver: 'memory' } },
+      });
       const notes = await fetch(`http://127.0.0.1:${host.port}/notes/first`);
       expect(await notes.json()).toEqual({ count: 2, covered: true, resent: false });
     } finally {

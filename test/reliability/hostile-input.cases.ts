@@ -47,7 +47,14 @@ export async function seedHostileTarget(provider: StorageProvider): Promise<void
 }
 
 export function validDelta(overrides: Record<string, unknown> = {}): StoredDelta {
-  return { id: 'fresh', clientId: 'zed', timestamp: 1_764_000_000_000, data: { op: 'x' }, vectorClock: { zed: 1 }, ...overrides } as StoredDelta;
+  return {
+    id: 'fresh',
+    clientId: 'zed',
+    timestamp: 1_764_000_000_000,
+    data: { op: 'x' },
+    vectorClock: { zed: 1 },
+    ...overrides,
+  } as StoredDelta;
 }
 
 function cycle(): unknown {
@@ -64,7 +71,8 @@ const path = (...segments: string[]): string => `/${segments.map(encodeURICompon
 const deltasPath = path('documents', TARGET_DOC, 'deltas');
 const batchPath = path('documents', TARGET_DOC, 'deltas', 'batch');
 const awarenessPath = path('documents', TARGET_DOC, 'awareness', 'newcomer');
-const query = (route: string, parameters: Record<string, string>): string => `${route}?${new URLSearchParams(parameters)}`;
+const query = (route: string, parameters: Record<string, string>): string =>
+  `${route}?${new URLSearchParams(parameters)}`;
 
 /** Ids no call may accept, for whichever id argument a case names. */
 const badIds: ReadonlyArray<{ input: string; value: unknown; inPath?: string }> = [
@@ -79,7 +87,12 @@ const badIds: ReadonlyArray<{ input: string; value: unknown; inPath?: string }> 
   { input: 'an array', value: ['doc'] },
 ];
 
-const idCases = (method: string, argument: string, call: (provider: StorageProvider, id: never) => unknown, route?: (id: string) => HttpRequest): HostileCase[] =>
+const idCases = (
+  method: string,
+  argument: string,
+  call: (provider: StorageProvider, id: never) => unknown,
+  route?: (id: string) => HttpRequest,
+): HostileCase[] =>
   badIds.map(({ input, value, inPath }) => ({
     method,
     input,
@@ -90,14 +103,29 @@ const idCases = (method: string, argument: string, call: (provider: StorageProvi
 
 export const HOSTILE_CASES: readonly HostileCase[] = [
   // Ids, through every method that takes one.
-  ...idCases('documents.getOrCreate', 'documentId', (p, id) => p.documents.getOrCreate(id), (id) => ({ method: 'PUT', path: path('documents', id) })),
-  ...idCases('documents.addDelta', 'documentId', (p, id) => p.documents.addDelta(id, validDelta()), (id) => ({
-    method: 'POST',
-    path: path('documents', id, 'deltas'),
-    json: validDelta(),
-  })),
+  ...idCases(
+    'documents.getOrCreate',
+    'documentId',
+    (p, id) => p.documents.getOrCreate(id),
+    (id) => ({ method: 'PUT', path: path('documents', id) }),
+  ),
+  ...idCases(
+    'documents.addDelta',
+    'documentId',
+    (p, id) => p.documents.addDelta(id, validDelta()),
+    (id) => ({
+      method: 'POST',
+      path: path('documents', id, 'deltas'),
+      json: validDelta(),
+    }),
+  ),
   { method: 'documents.get', input: 'an empty string', argument: 'documentId', call: (p) => p.documents.get('') },
-  { method: 'documents.exists', input: 'U+0000 inside', argument: 'documentId', call: (p) => p.documents.exists('doc\u0000') },
+  {
+    method: 'documents.exists',
+    input: 'U+0000 inside',
+    argument: 'documentId',
+    call: (p) => p.documents.exists('doc\u0000'),
+  },
   {
     method: 'documents.delete',
     input: '256 characters',
@@ -112,8 +140,18 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
     call: (p) => p.documents.getVectorClock(7 as never),
     http: { method: 'GET', path: path('documents', 'a\u0000', 'clock') },
   },
-  { method: 'documents.getSnapshot', input: 'an object', argument: 'documentId', call: (p) => p.documents.getSnapshot({} as never) },
-  { method: 'awareness.get', input: 'an empty clientId', argument: 'clientId', call: (p) => p.awareness.get(TARGET_DOC, '') },
+  {
+    method: 'documents.getSnapshot',
+    input: 'an object',
+    argument: 'documentId',
+    call: (p) => p.documents.getSnapshot({} as never),
+  },
+  {
+    method: 'awareness.get',
+    input: 'an empty clientId',
+    argument: 'clientId',
+    call: (p) => p.awareness.get(TARGET_DOC, ''),
+  },
   {
     method: 'awareness.getAll',
     input: 'U+0000 in the documentId',
@@ -199,14 +237,24 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
     method: 'documents.addDeltas',
     input: 'a bad clock in the second delta',
     argument: 'deltas[1]',
-    call: (p) => p.documents.addDeltas(TARGET_DOC, [validDelta(), validDelta({ id: 'fresh-2', vectorClock: { zed: -2 } })]),
-    http: { method: 'POST', path: batchPath, json: { deltas: [validDelta(), validDelta({ id: 'fresh-2', vectorClock: { zed: -2 } })] } },
+    call: (p) =>
+      p.documents.addDeltas(TARGET_DOC, [validDelta(), validDelta({ id: 'fresh-2', vectorClock: { zed: -2 } })]),
+    http: {
+      method: 'POST',
+      path: batchPath,
+      json: { deltas: [validDelta(), validDelta({ id: 'fresh-2', vectorClock: { zed: -2 } })] },
+    },
   },
   {
     method: 'documents.addDeltas',
     input: 'an oversize third delta',
     argument: 'deltas[2]',
-    call: (p) => p.documents.addDeltas(TARGET_DOC, [validDelta(), validDelta({ id: 'f2' }), validDelta({ id: 'f3', data: OVERSIZE_DATA })]),
+    call: (p) =>
+      p.documents.addDeltas(TARGET_DOC, [
+        validDelta(),
+        validDelta({ id: 'f2' }),
+        validDelta({ id: 'f3', data: OVERSIZE_DATA }),
+      ]),
     http: {
       method: 'POST',
       path: batchPath,
@@ -220,8 +268,18 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
     call: (p) => p.documents.addDeltas(TARGET_DOC, [validDelta(), null as never]),
     http: { method: 'POST', path: batchPath, json: { deltas: [validDelta(), null] } },
   },
-  { method: 'documents.addDeltas', input: 'a string instead of an array', argument: 'deltas', call: (p) => p.documents.addDeltas(TARGET_DOC, 'x' as never) },
-  { method: 'documents.addDeltas', input: 'an object instead of an array', argument: 'deltas', call: (p) => p.documents.addDeltas(TARGET_DOC, { 0: validDelta(), length: 1 } as never) },
+  {
+    method: 'documents.addDeltas',
+    input: 'a string instead of an array',
+    argument: 'deltas',
+    call: (p) => p.documents.addDeltas(TARGET_DOC, 'x' as never),
+  },
+  {
+    method: 'documents.addDeltas',
+    input: 'an object instead of an array',
+    argument: 'deltas',
+    call: (p) => p.documents.addDeltas(TARGET_DOC, { 0: validDelta(), length: 1 } as never),
+  },
 
   // Catch-up clocks.
   {
@@ -251,9 +309,24 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
     argument: 'since',
     call: (p) => p.documents.getChangesSince(TARGET_DOC, new Map() as never),
   },
-  { method: 'documents.iterateDeltasSince', input: 'batchSize 0', argument: 'batchSize', call: (p) => p.documents.iterateDeltasSince(TARGET_DOC, null, { batchSize: 0 }) },
-  { method: 'documents.iterateDeltasSince', input: 'batchSize 10001', argument: 'batchSize', call: (p) => p.documents.iterateDeltasSince(TARGET_DOC, null, { batchSize: 10_001 }) },
-  { method: 'documents.iterateDeltasSince', input: 'a string as clock', argument: 'since', call: (p) => p.documents.iterateDeltasSince(TARGET_DOC, 'x' as never) },
+  {
+    method: 'documents.iterateDeltasSince',
+    input: 'batchSize 0',
+    argument: 'batchSize',
+    call: (p) => p.documents.iterateDeltasSince(TARGET_DOC, null, { batchSize: 0 }),
+  },
+  {
+    method: 'documents.iterateDeltasSince',
+    input: 'batchSize 10001',
+    argument: 'batchSize',
+    call: (p) => p.documents.iterateDeltasSince(TARGET_DOC, null, { batchSize: 10_001 }),
+  },
+  {
+    method: 'documents.iterateDeltasSince',
+    input: 'a string as clock',
+    argument: 'since',
+    call: (p) => p.documents.iterateDeltasSince(TARGET_DOC, 'x' as never),
+  },
 
   // Snapshots and compaction.
   {
@@ -269,18 +342,48 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
       status: 413,
     },
   },
-  { method: 'documents.saveSnapshot', input: 'a string as data', argument: 'data', call: (p) => p.documents.saveSnapshot(TARGET_DOC, 'bytes' as never, { a: 9 }) },
-  { method: 'documents.saveSnapshot', input: 'an array of numbers as data', argument: 'data', call: (p) => p.documents.saveSnapshot(TARGET_DOC, [1, 2] as never, { a: 9 }) },
-  { method: 'documents.saveSnapshot', input: 'an ArrayBuffer as data', argument: 'data', call: (p) => p.documents.saveSnapshot(TARGET_DOC, new ArrayBuffer(2) as never, { a: 9 }) },
-  { method: 'documents.saveSnapshot', input: 'a Uint16Array as data', argument: 'data', call: (p) => p.documents.saveSnapshot(TARGET_DOC, new Uint16Array(2) as never, { a: 9 }) },
+  {
+    method: 'documents.saveSnapshot',
+    input: 'a string as data',
+    argument: 'data',
+    call: (p) => p.documents.saveSnapshot(TARGET_DOC, 'bytes' as never, { a: 9 }),
+  },
+  {
+    method: 'documents.saveSnapshot',
+    input: 'an array of numbers as data',
+    argument: 'data',
+    call: (p) => p.documents.saveSnapshot(TARGET_DOC, [1, 2] as never, { a: 9 }),
+  },
+  {
+    method: 'documents.saveSnapshot',
+    input: 'an ArrayBuffer as data',
+    argument: 'data',
+    call: (p) => p.documents.saveSnapshot(TARGET_DOC, new ArrayBuffer(2) as never, { a: 9 }),
+  },
+  {
+    method: 'documents.saveSnapshot',
+    input: 'a Uint16Array as data',
+    argument: 'data',
+    call: (p) => p.documents.saveSnapshot(TARGET_DOC, new Uint16Array(2) as never, { a: 9 }),
+  },
   {
     method: 'documents.saveSnapshot',
     input: 'a fractional counter in the clock',
     argument: 'vectorClock',
     call: (p) => p.documents.saveSnapshot(TARGET_DOC, new Uint8Array([9]), { a: 9.5 }),
-    http: { method: 'PUT', path: path('documents', TARGET_DOC, 'snapshot'), bytes: new Uint8Array([9]), headers: { 'x-vector-clock': '{"a":9.5}' } },
+    http: {
+      method: 'PUT',
+      path: path('documents', TARGET_DOC, 'snapshot'),
+      bytes: new Uint8Array([9]),
+      headers: { 'x-vector-clock': '{"a":9.5}' },
+    },
   },
-  { method: 'documents.saveSnapshot', input: 'null as clock', argument: 'vectorClock', call: (p) => p.documents.saveSnapshot(TARGET_DOC, new Uint8Array([9]), null as never) },
+  {
+    method: 'documents.saveSnapshot',
+    input: 'null as clock',
+    argument: 'vectorClock',
+    call: (p) => p.documents.saveSnapshot(TARGET_DOC, new Uint8Array([9]), null as never),
+  },
   {
     method: 'documents.compactDeltas',
     input: 'a negative counter',
@@ -315,8 +418,18 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
     call: (p) => p.documents.getDocumentIds(options as never),
     http: parameters && { method: 'GET', path: query('/documents', parameters) },
   })),
-  { method: 'documents.iterateDocumentIds', input: 'pageSize 0', argument: 'pageSize', call: (p) => p.documents.iterateDocumentIds({ pageSize: 0 }) },
-  { method: 'documents.iterateDocumentIds', input: 'pageSize NaN', argument: 'pageSize', call: (p) => p.documents.iterateDocumentIds({ pageSize: Number.NaN }) },
+  {
+    method: 'documents.iterateDocumentIds',
+    input: 'pageSize 0',
+    argument: 'pageSize',
+    call: (p) => p.documents.iterateDocumentIds({ pageSize: 0 }),
+  },
+  {
+    method: 'documents.iterateDocumentIds',
+    input: 'pageSize NaN',
+    argument: 'pageSize',
+    call: (p) => p.documents.iterateDocumentIds({ pageSize: Number.NaN }),
+  },
 
   // Awareness.
   ...(
@@ -333,10 +446,32 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
     method: 'awareness.set',
     input,
     argument,
-    call: (p) => p.awareness.set(TARGET_DOC, 'newcomer', state as never, clock as never, connectionId === undefined ? undefined : { connectionId: connectionId as never }),
+    call: (p) =>
+      p.awareness.set(
+        TARGET_DOC,
+        'newcomer',
+        state as never,
+        clock as never,
+        connectionId === undefined ? undefined : { connectionId: connectionId as never },
+      ),
     http: { method: 'PUT', path: awarenessPath, json: { state, clock, connectionId } },
   })),
-  { method: 'awareness.set', input: 'state with a cycle', argument: 'state', call: (p) => p.awareness.set(TARGET_DOC, 'newcomer', cycle() as never, 1) },
-  { method: 'awareness.set', input: 'state that is a bigint', argument: 'state', call: (p) => p.awareness.set(TARGET_DOC, 'newcomer', 1n as never, 1) },
-  { method: 'awareness.set', input: 'a string as options', argument: 'options', call: (p) => p.awareness.set(TARGET_DOC, 'newcomer', {}, 1, 'conn' as never) },
+  {
+    method: 'awareness.set',
+    input: 'state with a cycle',
+    argument: 'state',
+    call: (p) => p.awareness.set(TARGET_DOC, 'newcomer', cycle() as never, 1),
+  },
+  {
+    method: 'awareness.set',
+    input: 'state that is a bigint',
+    argument: 'state',
+    call: (p) => p.awareness.set(TARGET_DOC, 'newcomer', 1n as never, 1),
+  },
+  {
+    method: 'awareness.set',
+    input: 'a string as options',
+    argument: 'options',
+    call: (p) => p.awareness.set(TARGET_DOC, 'newcomer', {}, 1, 'conn' as never),
+  },
 ];

@@ -25,11 +25,26 @@ describe.each(DRIVERS)('hostile input on the %s driver', (driver) => {
     const methods = new Set(HOSTILE_CASES.map((testCase) => testCase.method));
     expect([...methods].sort()).toEqual(
       [
-        'awareness.get', 'awareness.getAll', 'awareness.remove', 'awareness.removeAllForConnection', 'awareness.set',
-        'documents.addDelta', 'documents.addDeltas', 'documents.compactDeltas', 'documents.delete', 'documents.exists',
-        'documents.get', 'documents.getChangesSince', 'documents.getDeltasSince', 'documents.getDocumentIds',
-        'documents.getOrCreate', 'documents.getSnapshot', 'documents.getVectorClock', 'documents.iterateDeltasSince',
-        'documents.iterateDocumentIds', 'documents.saveSnapshot',
+        'awareness.get',
+        'awareness.getAll',
+        'awareness.remove',
+        'awareness.removeAllForConnection',
+        'awareness.set',
+        'documents.addDelta',
+        'documents.addDeltas',
+        'documents.compactDeltas',
+        'documents.delete',
+        'documents.exists',
+        'documents.get',
+        'documents.getChangesSince',
+        'documents.getDeltasSince',
+        'documents.getDocumentIds',
+        'documents.getOrCreate',
+        'documents.getSnapshot',
+        'documents.getVectorClock',
+        'documents.iterateDeltasSince',
+        'documents.iterateDocumentIds',
+        'documents.saveSnapshot',
       ].sort(),
     );
   });
@@ -45,7 +60,8 @@ describe.each(DRIVERS)('hostile input on the %s driver', (driver) => {
 
 describe.each(DRIVERS)('ids made of SQL text on the %s driver', (driver) => {
   let provider: StorageProvider;
-  const deltaFor = (id: string, index: number) => validDelta({ id, clientId: id, vectorClock: { [id]: index + 1 }, data: { id } });
+  const deltaFor = (id: string, index: number) =>
+    validDelta({ id, clientId: id, vectorClock: { [id]: index + 1 }, data: { id } });
 
   // Every id field of every table gets SQL text: document, delta, client, clock key, awareness and connection.
   beforeAll(async () => {
@@ -62,7 +78,12 @@ describe.each(DRIVERS)('ids made of SQL text on the %s driver', (driver) => {
     for (const [index, id] of SQL_TEXT_IDS.entries()) {
       expect(await documents.getDeltasSince(id)).toEqual([deltaFor(id, index)]);
       expect(await documents.getVectorClock(id)).toEqual({ [id]: index + 1 });
-      expect(await awareness.get(id, id)).toMatchObject({ documentId: id, clientId: id, connectionId: id, state: { id } });
+      expect(await awareness.get(id, id)).toMatchObject({
+        documentId: id,
+        clientId: id,
+        connectionId: id,
+        state: { id },
+      });
     }
   });
 
@@ -72,9 +93,14 @@ describe.each(DRIVERS)('ids made of SQL text on the %s driver', (driver) => {
     expect(await awareness.getAll('%')).toHaveLength(1);
     expect(await awareness.removeAllForConnection('%')).toBe(1);
     expect(await documents.delete('_')).toBe(true);
-    const after = (await readObservableState(provider, SQL_TEXT_IDS)) as { docs: { id: string }[]; presence: Record<string, unknown[]> };
+    const after = (await readObservableState(provider, SQL_TEXT_IDS)) as {
+      docs: { id: string }[];
+      presence: Record<string, unknown[]>;
+    };
     expect(after.docs.map((doc) => doc.id).sort()).toEqual(SQL_TEXT_IDS.filter((id) => id !== '_').sort());
-    const emptyRooms = Object.entries(after.presence).filter(([, entries]) => entries.length === 0).map(([room]) => room);
+    const emptyRooms = Object.entries(after.presence)
+      .filter(([, entries]) => entries.length === 0)
+      .map(([room]) => room);
     expect(emptyRooms.sort()).toEqual(['%', '_']);
     expect(await documents.getDocumentIds({ cursor: '%', limit: 100 })).not.toContain('%');
   });
@@ -109,7 +135,9 @@ describe.each(DRIVERS)('size limits on the %s driver', (driver) => {
     expect(await documents.addDelta('sized', atLimit)).toBe(true);
     const before = await readObservableState(provider);
     const over = deltaOfSize('over', HOSTILE_LIMITS.maxDeltaBytes + 1);
-    expect(await validationProblem(() => documents.addDeltas('sized', [deltaOfSize('fine', 100), over]), 'deltas[1]')).toBeUndefined();
+    expect(
+      await validationProblem(() => documents.addDeltas('sized', [deltaOfSize('fine', 100), over]), 'deltas[1]'),
+    ).toBeUndefined();
     expect(await validationProblem(() => documents.addDelta('other-doc', over), 'delta')).toBeUndefined();
     expect(await readObservableState(provider)).toEqual(before);
   });
@@ -117,7 +145,12 @@ describe.each(DRIVERS)('size limits on the %s driver', (driver) => {
   it('count the limit in UTF-8 bytes, not characters', async () => {
     const empty = JSON.stringify(validDelta({ id: 'utf8', clientId: 'z', vectorClock: { z: 1 }, data: '' })).length;
     // Each é is one character and two bytes: half the room in characters already fills the limit twice over.
-    const wide = validDelta({ id: 'utf8', clientId: 'z', vectorClock: { z: 1 }, data: '\u00e9'.repeat(HOSTILE_LIMITS.maxDeltaBytes - empty) });
+    const wide = validDelta({
+      id: 'utf8',
+      clientId: 'z',
+      vectorClock: { z: 1 },
+      data: '\u00e9'.repeat(HOSTILE_LIMITS.maxDeltaBytes - empty),
+    });
     expect(await validationProblem(() => provider.documents.addDelta('utf8-doc', wide), 'delta')).toBeUndefined();
     expect(await provider.documents.exists('utf8-doc')).toBe(false);
   });
@@ -126,7 +159,12 @@ describe.each(DRIVERS)('size limits on the %s driver', (driver) => {
     const { documents } = provider;
     const exact = new Uint8Array(HOSTILE_LIMITS.maxSnapshotBytes).fill(7);
     await documents.saveSnapshot('snap', exact, { z: 1 });
-    expect(await validationProblem(() => documents.saveSnapshot('snap', new Uint8Array(HOSTILE_LIMITS.maxSnapshotBytes + 1), { z: 2 }), 'data')).toBeUndefined();
+    expect(
+      await validationProblem(
+        () => documents.saveSnapshot('snap', new Uint8Array(HOSTILE_LIMITS.maxSnapshotBytes + 1), { z: 2 }),
+        'data',
+      ),
+    ).toBeUndefined();
     const stored = await documents.getSnapshot('snap');
     expect(Array.from(stored!.data)).toEqual(Array.from(exact));
     expect(stored!.vectorClock).toEqual({ z: 1 });
@@ -136,7 +174,12 @@ describe.each(DRIVERS)('size limits on the %s driver', (driver) => {
   it('bound an awareness state by maxDeltaBytes and leave the previous state in place', async () => {
     const { awareness } = provider;
     await awareness.set('presence', 'z', { small: true }, 1);
-    expect(await validationProblem(() => awareness.set('presence', 'z', { big: 'q'.repeat(HOSTILE_LIMITS.maxDeltaBytes) }, 2), 'state')).toBeUndefined();
+    expect(
+      await validationProblem(
+        () => awareness.set('presence', 'z', { big: 'q'.repeat(HOSTILE_LIMITS.maxDeltaBytes) }, 2),
+        'state',
+      ),
+    ).toBeUndefined();
     expect(await awareness.get('presence', 'z')).toMatchObject({ state: { small: true }, clock: 1 });
   });
 });

@@ -36,7 +36,7 @@ describe.each(DRIVERS)('documents with neighbouring ids on the %s driver', (driv
   const owners = (values: readonly { data?: unknown; state?: unknown }[]): unknown[] =>
     values.map((value) => ((value.data ?? value.state) as { owner?: unknown }).owner);
 
-  it('never return another document\'s deltas, snapshot, clock or presence', async () => {
+  it("never return another document's deltas, snapshot, clock or presence", async () => {
     const { documents, awareness } = provider;
     for (const [index, id] of NEIGHBOURS.entries()) {
       const expectOwn = (values: readonly { data?: unknown; state?: unknown }[], count: number): void => {
@@ -67,7 +67,8 @@ describe.each(DRIVERS)('documents with neighbouring ids on the %s driver', (driv
     expect(await awareness.removeAllForConnection('conn-2')).toBe(1);
     expect(owners(await documents.getDeltasSince(first!))).toEqual([first, first]);
     expect(await documents.getDeltasSince(second!)).toEqual([]);
-    for (const id of rest) expect({ id, owners: owners(await documents.getDeltasSince(id)) }).toEqual({ id, owners: [id, id, id] });
+    for (const id of rest)
+      expect({ id, owners: owners(await documents.getDeltasSince(id)) }).toEqual({ id, owners: [id, id, id] });
     expect(await awareness.getAll(NEIGHBOURS[2]!)).toEqual([]);
     for (const id of NEIGHBOURS.slice(3)) expect(await awareness.getAll(id)).toHaveLength(1);
   });

@@ -5,7 +5,14 @@ import { clockCoversDelta, mergeClocks, type StorageProvider, type StoredDelta }
 import { resolveStorageOptions } from '../../src/storage/contract/options.js';
 import { PostgresStorageProvider } from '../../src/storage/postgres/postgres-storage.provider.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
-import { buildPackage, exitOf, fixtureScript, runNode, type BuiltPackage, type NodeProcess } from './support/built-package.js';
+import {
+  buildPackage,
+  exitOf,
+  fixtureScript,
+  runNode,
+  type BuiltPackage,
+  type NodeProcess,
+} from './support/built-package.js';
 import { reliabilitySettings } from './support/reliability-settings.js';
 
 /** One addDelta a writer process makes: its own delta, or another writer's sent again. */
@@ -51,14 +58,17 @@ function random(seed: number): () => number {
  */
 function makePlan(seed: number, compaction: boolean): RacePlan {
   const next = random(seed);
-  const counterOf = (position: number, documentIndex: number): number => position * DOCUMENTS.length + documentIndex + 1;
+  const counterOf = (position: number, documentIndex: number): number =>
+    position * DOCUMENTS.length + documentIndex + 1;
   const writers = Array.from({ length: WRITERS }, () => ({ own: [] as PlannedSend[], resends: [] as PlannedSend[] }));
   for (let writer = 0; writer < WRITERS; writer++) {
     const clientId = `p${writer}`;
     for (let position = 0; position < PER_DOCUMENT; position++) {
       DOCUMENTS.forEach((documentId, documentIndex) => {
         const seen: Record<string, number> = {};
-        if (position >= 3) for (let other = 0; other < WRITERS; other++) if (other !== writer) seen[`p${other}`] = counterOf(position - 3, documentIndex);
+        if (position >= 3)
+          for (let other = 0; other < WRITERS; other++)
+            if (other !== writer) seen[`p${other}`] = counterOf(position - 3, documentIndex);
         const counter = counterOf(position, documentIndex);
         const delta: StoredDelta = {
           id: `${clientId}-${counter}`,
@@ -127,7 +137,8 @@ async function race(schema: string, plan: RacePlan) {
     if (compactor) exits.push(await exitOf(compactor, PROCESS_BOUND_MS));
   } finally {
     // A process left running by a failure must not outlive the test.
-    for (const running of [...writers, reader, compactor]) if (running && running.child.exitCode === null) running.child.kill('SIGKILL');
+    for (const running of [...writers, reader, compactor])
+      if (running && running.child.exitCode === null) running.child.kill('SIGKILL');
   }
   const failed = [...writers, reader, compactor].filter((process, index) => process && exits[index]?.code !== 0);
   expect(failed.map((process) => process!.output().slice(-3000))).toEqual([]);
@@ -147,11 +158,14 @@ function plannedDeltas(plan: RacePlan): Map<string, StoredDelta[]> {
 /** Exactly one `true` per delta id across every process, and every id sent at least once. */
 function expectOneTruePerId(plan: RacePlan, writers: WriterResult[]): { sends: number; resends: number } {
   const trues = new Map<string, number>();
-  for (const writer of writers) for (const send of writer.sends) {
-    const key = `${send.documentId}/${send.id}`;
-    trues.set(key, (trues.get(key) ?? 0) + (send.stored ? 1 : 0));
-  }
-  const planned = [...plannedDeltas(plan)].flatMap(([documentId, deltas]) => deltas.map((delta) => `${documentId}/${delta.id}`));
+  for (const writer of writers)
+    for (const send of writer.sends) {
+      const key = `${send.documentId}/${send.id}`;
+      trues.set(key, (trues.get(key) ?? 0) + (send.stored ? 1 : 0));
+    }
+  const planned = [...plannedDeltas(plan)].flatMap(([documentId, deltas]) =>
+    deltas.map((delta) => `${documentId}/${delta.id}`),
+  );
   expect(planned.filter((key) => trues.get(key) !== 1)).toEqual([]);
   expect(trues.size).toBe(planned.length);
   const sends = writers.flatMap((writer) => writer.sends);
@@ -163,7 +177,9 @@ function expectedClock(deltas: readonly StoredDelta[]): Record<string, number> {
 }
 
 async function openProvider(schema: string): Promise<StorageProvider> {
-  const provider = new PostgresStorageProvider(resolveStorageOptions({ driver: 'postgres', clientUrl: database.url, schema, migrate: false }));
+  const provider = new PostgresStorageProvider(
+    resolveStorageOptions({ driver: 'postgres', clientUrl: database.url, schema, migrate: false }),
+  );
   await provider.initialize();
   return provider;
 }
@@ -182,7 +198,9 @@ describe('three app processes writing to the same documents while a fourth catch
       for (const [documentId, deltas] of plannedDeltas(plan)) {
         const stored = await provider.documents.getDeltasSince(documentId);
         expect(stored.length).toBe(new Set(stored.map((delta) => delta.id)).size);
-        expect(new Map(stored.map((delta) => [delta.id, delta]))).toEqual(new Map(deltas.map((delta) => [delta.id, delta])));
+        expect(new Map(stored.map((delta) => [delta.id, delta]))).toEqual(
+          new Map(deltas.map((delta) => [delta.id, delta])),
+        );
         expect(await provider.documents.getVectorClock(documentId)).toEqual(expectedClock(deltas));
         const received = reader.received[documentId]!;
         expect(received.length).toBe(new Set(received).size);
@@ -211,8 +229,13 @@ describe('three app processes writing to the same documents while a fourth catch
         // The reader got each delta once, or a snapshot that covers it.
         const received = reader.received[documentId]!;
         expect(received.length).toBe(new Set(received).size);
-        const seenBySnapshot = reader.snapshots[documentId]!.reduce<Record<string, number>>((clock, snapshot) => mergeClocks(clock, snapshot), {});
-        const skipped = deltas.filter((delta) => !received.includes(delta.id) && !clockCoversDelta(seenBySnapshot, delta));
+        const seenBySnapshot = reader.snapshots[documentId]!.reduce<Record<string, number>>(
+          (clock, snapshot) => mergeClocks(clock, snapshot),
+          {},
+        );
+        const skipped = deltas.filter(
+          (delta) => !received.includes(delta.id) && !clockCoversDelta(seenBySnapshot, delta),
+        );
         expect(skipped.map((delta) => delta.id)).toEqual([]);
       }
     } finally {

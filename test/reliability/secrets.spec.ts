@@ -3,7 +3,13 @@ import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import pg from 'pg';
-import { STORAGE_PROVIDER, StorageModule, StorageUnavailableError, type StorageModuleOptions, type StorageProvider } from '../../src/index.js';
+import {
+  STORAGE_PROVIDER,
+  StorageModule,
+  StorageUnavailableError,
+  type StorageModuleOptions,
+  type StorageProvider,
+} from '../../src/index.js';
 import { eventually } from '../fixtures/eventually.js';
 import { freePort } from '../support/postgres-server.js';
 import { startFaultServer, type FaultServer } from './support/fault-server.js';
@@ -51,7 +57,10 @@ async function bootStorage(options: StorageModuleOptions): Promise<{ error: unkn
   const output = captureProcessOutput();
   let error: unknown;
   try {
-    const app = await NestFactory.create({ module: class BootProbe {}, imports: [StorageModule.forRoot(options)] }, { logger, abortOnError: false });
+    const app = await NestFactory.create(
+      { module: class BootProbe {}, imports: [StorageModule.forRoot(options)] },
+      { logger, abortOnError: false },
+    );
     await app.close();
   } catch (caught) {
     error = caught;
@@ -80,7 +89,10 @@ describe('a storage module that cannot connect at start-up', () => {
   });
 
   it('fails on a wrong password without that password, the right one or a connection string in any output', async () => {
-    const { error, texts } = await bootStorage({ driver: 'postgres', clientUrl: appUrl.replace(appPassword, wrongPassword) });
+    const { error, texts } = await bootStorage({
+      driver: 'postgres',
+      clientUrl: appUrl.replace(appPassword, wrongPassword),
+    });
     expect(error).toBeInstanceOf(StorageUnavailableError);
     expect(leakedSecrets(texts, secrets())).toEqual([]);
   });
@@ -109,7 +121,8 @@ describe('the running sync app when its database goes away or rejects its passwo
 
   beforeAll(async () => {
     // AppModule validates the environment when it is imported.
-    for (const name of Object.keys(process.env)) if (/^(STORAGE_|DATABASE_|HEALTH_)/.test(name)) delete process.env[name];
+    for (const name of Object.keys(process.env))
+      if (/^(STORAGE_|DATABASE_|HEALTH_)/.test(name)) delete process.env[name];
     Object.assign(process.env, { STORAGE_DRIVER: 'postgres', DATABASE_URL: appUrl, HEALTH_CHECK_TIMEOUT_MS: '1000' });
     const { AppModule } = await import('../../src/app/app.module.js');
     app = await NestFactory.create<NestExpressApplication>(AppModule, { logger, abortOnError: false });
@@ -135,7 +148,10 @@ describe('the running sync app when its database goes away or rejects its passwo
     });
     observed.push(await write.text());
     expect(write.status).toBe(503);
-    const error = await provider.documents.getDeltasSince('secret-doc').then(() => undefined, (caught: unknown) => caught);
+    const error = await provider.documents.getDeltasSince('secret-doc').then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
     expect(error).toBeInstanceOf(StorageUnavailableError);
     observed.push(errorText(error));
     const health2 = await provider.checkHealth();

@@ -48,7 +48,11 @@ beforeAll(async () => {
       mikroOrm: {
         pool: { acquireTimeoutMillis: TIMEOUTS.acquireMs, createTimeoutMillis: TIMEOUTS.connectMs },
         driverOptions: {
-          connection: { connectionTimeoutMillis: TIMEOUTS.connectMs, statement_timeout: TIMEOUTS.statementMs, query_timeout: TIMEOUTS.queryMs },
+          connection: {
+            connectionTimeoutMillis: TIMEOUTS.connectMs,
+            statement_timeout: TIMEOUTS.statementMs,
+            query_timeout: TIMEOUTS.queryMs,
+          },
         },
       },
     }),
@@ -69,7 +73,12 @@ afterAll(async () => {
  * document has many writers at once). Each must give up on its own within the bound; waiting for
  * the thaw is a hang. Resolves once all settled or the bound passed.
  */
-async function callsAgainstFrozenServer(): Promise<{ unsettled: Record<string, number>; resolved: number; otherErrors: string[]; slowestMs: number }> {
+async function callsAgainstFrozenServer(): Promise<{
+  unsettled: Record<string, number>;
+  resolved: number;
+  otherErrors: string[];
+  slowestMs: number;
+}> {
   let slowestMs = 0;
   let resolved = 0;
   const unsettled: Record<string, number> = {};
@@ -80,22 +89,30 @@ async function callsAgainstFrozenServer(): Promise<{ unsettled: Record<string, n
     unsettled[kind] = (unsettled[kind] ?? 0) + 1;
     const call =
       index % 4 === 0
-        ? provider.documents.addDelta(documentId, { id: `frozen-${index}`, clientId: 'z', timestamp: 1, data: index, vectorClock: { z: index + 1 } })
+        ? provider.documents.addDelta(documentId, {
+            id: `frozen-${index}`,
+            clientId: 'z',
+            timestamp: 1,
+            data: index,
+            vectorClock: { z: index + 1 },
+          })
         : index % 4 === 1
           ? provider.documents.getDeltasSince(documentId, { z: 1 })
           : provider.documents.getVectorClock(documentId);
     const started = performance.now();
-    return (call as Promise<unknown>).then(
-      () => {
-        resolved++;
-      },
-      (error: unknown) => {
-        if (!(error instanceof StorageUnavailableError)) otherErrors.push(String(error));
-      },
-    ).finally(() => {
-      unsettled[kind]!--;
-      slowestMs = Math.max(slowestMs, performance.now() - started);
-    });
+    return (call as Promise<unknown>)
+      .then(
+        () => {
+          resolved++;
+        },
+        (error: unknown) => {
+          if (!(error instanceof StorageUnavailableError)) otherErrors.push(String(error));
+        },
+      )
+      .finally(() => {
+        unsettled[kind]!--;
+        slowestMs = Math.max(slowestMs, performance.now() - started);
+      });
   });
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([Promise.all(calls), new Promise((resolve) => (timer = setTimeout(resolve, CALL_BOUND_MS)))]);
@@ -114,7 +131,11 @@ afterEach(async () => {
 });
 
 function startTraffic(prefix: string): WriteTraffic {
-  const traffic = new WriteTraffic(provider.documents, { documentIds: DOCUMENTS, writers: 4, hangBoundMs: CALL_BOUND_MS }, prefix);
+  const traffic = new WriteTraffic(
+    provider.documents,
+    { documentIds: DOCUMENTS, writers: 4, hangBoundMs: CALL_BOUND_MS },
+    prefix,
+  );
   running.push(traffic);
   return traffic;
 }
@@ -142,7 +163,10 @@ function watchHealth(): { stop(): Promise<Array<StorageHealth & { tookMs: number
 }
 
 /** What every fault test asserts once the server is back. */
-async function expectRecoveredWithNothingLost(traffic: WriteTraffic, fault: string): Promise<{ outcomes: WriteOutcome[]; deltasChecked: number }> {
+async function expectRecoveredWithNothingLost(
+  traffic: WriteTraffic,
+  fault: string,
+): Promise<{ outcomes: WriteOutcome[]; deltasChecked: number }> {
   // The same provider serves again: no restart, no reconnect call.
   const before = traffic.acknowledged();
   await eventually(() => traffic.acknowledged() > before + 10, `writes are acknowledged again after ${fault}`, 30_000);
@@ -151,7 +175,9 @@ async function expectRecoveredWithNothingLost(traffic: WriteTraffic, fault: stri
   expect(problems).toEqual([]);
   const failures = outcomes.filter((outcome) => outcome.status !== 'acknowledged');
   expect(failures.filter((outcome) => outcome.status === 'hung')).toEqual([]);
-  expect(failures.filter((outcome) => outcome.status === 'other-error').map((outcome) => String(outcome.error))).toEqual([]);
+  expect(
+    failures.filter((outcome) => outcome.status === 'other-error').map((outcome) => String(outcome.error)),
+  ).toEqual([]);
   expect(Math.max(0, ...failures.map((outcome) => outcome.elapsedMs))).toBeLessThan(CALL_BOUND_MS);
   expect((await provider.checkHealth()).healthy).toBe(true);
   expect(processFaults).toEqual([]);
@@ -162,7 +188,10 @@ async function expectRecoveredWithNothingLost(traffic: WriteTraffic, fault: stri
 function report(fault: string, outcomes: readonly WriteOutcome[], deltasChecked: number): void {
   if (process.env.RELIABILITY_REPORT !== '1') return;
   const count = (status: WriteOutcome['status']) => outcomes.filter((outcome) => outcome.status === status).length;
-  const slowest = Math.max(0, ...outcomes.filter((outcome) => outcome.status !== 'acknowledged').map((outcome) => outcome.elapsedMs));
+  const slowest = Math.max(
+    0,
+    ...outcomes.filter((outcome) => outcome.status !== 'acknowledged').map((outcome) => outcome.elapsedMs),
+  );
   console.info(
     `${fault}: ${outcomes.length} writes (${count('acknowledged')} acknowledged, ${count('unavailable')} unavailable), ${deltasChecked} deltas checked, slowest rejection ${Math.round(slowest)} ms`,
   );
@@ -180,7 +209,10 @@ describe('the postgres driver under server faults, with writes in flight', () =>
       (error: unknown) => error,
     );
     expect(whileDown).toBeInstanceOf(StorageUnavailableError);
-    await eventually(() => traffic.outcomes.some((outcome) => outcome.status === 'unavailable'), 'writes are refused during the outage');
+    await eventually(
+      () => traffic.outcomes.some((outcome) => outcome.status === 'unavailable'),
+      'writes are refused during the outage',
+    );
     await sleep(500);
     await server.start();
     await eventually(async () => (await provider.checkHealth()).healthy, 'health comes back up', 30_000);
@@ -198,12 +230,20 @@ describe('the postgres driver under server faults, with writes in flight', () =>
     let outcomes: Awaited<ReturnType<typeof callsAgainstFrozenServer>>;
     try {
       outcomes = await callsAgainstFrozenServer();
-      await eventually(() => traffic.outcomes.some((outcome) => outcome.status !== 'acknowledged'), 'traffic writes fail while frozen', CALL_BOUND_MS);
+      await eventually(
+        () => traffic.outcomes.some((outcome) => outcome.status !== 'acknowledged'),
+        'traffic writes fail while frozen',
+        CALL_BOUND_MS,
+      );
     } finally {
       server.thaw();
     }
     // None may still be waiting for the thaw, and every one gave up as unavailable.
-    expect({ unsettled: outcomes.unsettled, resolved: outcomes.resolved, otherErrors: outcomes.otherErrors }).toEqual({ unsettled: {}, resolved: 0, otherErrors: [] });
+    expect({ unsettled: outcomes.unsettled, resolved: outcomes.resolved, otherErrors: outcomes.otherErrors }).toEqual({
+      unsettled: {},
+      resolved: 0,
+      otherErrors: [],
+    });
     expect(outcomes.slowestMs).toBeLessThan(CALL_BOUND_MS);
     await eventually(async () => (await provider.checkHealth()).healthy, 'health comes back up', 30_000);
     const reports = await health.stop();
@@ -211,7 +251,8 @@ describe('the postgres driver under server faults, with writes in flight', () =>
     expect(Math.max(...reports.map((health) => health.tookMs))).toBeLessThan(HEALTH_BOUND_MS);
     await expectRecoveredWithNothingLost(traffic, 'SIGSTOP/SIGCONT');
     await expectEveryPoolSlotServes();
-    if (process.env.RELIABILITY_REPORT === '1') console.info(`200 calls on a frozen server: all rejected, slowest ${Math.round(outcomes.slowestMs)} ms`);
+    if (process.env.RELIABILITY_REPORT === '1')
+      console.info(`200 calls on a frozen server: all rejected, slowest ${Math.round(outcomes.slowestMs)} ms`);
   }, 120_000);
 
   it('recovers when its connections are terminated from the server side (pg_terminate_backend), losing no acknowledged write', async () => {
@@ -227,7 +268,8 @@ describe('the postgres driver under server faults, with writes in flight', () =>
     }
     expect(terminated).toBeGreaterThan(0);
     await expectRecoveredWithNothingLost(traffic, 'pg_terminate_backend');
-    if (process.env.RELIABILITY_REPORT === '1') console.info(`pg_terminate_backend: ${terminated} backends terminated in 3 rounds`);
+    if (process.env.RELIABILITY_REPORT === '1')
+      console.info(`pg_terminate_backend: ${terminated} backends terminated in 3 rounds`);
   }, 120_000);
 });
 
@@ -245,18 +287,30 @@ async function expectEveryPoolSlotServes(): Promise<void> {
     await locker.query('lock table sync_documents in exclusive mode');
     const burst = Promise.allSettled(
       Array.from({ length: POOL_MAX }, (_, index) =>
-        provider.documents.addDelta(`burst-${index}`, { id: 'b', clientId: 'burst', timestamp: 1, data: index, vectorClock: { burst: 1 } }),
+        provider.documents.addDelta(`burst-${index}`, {
+          id: 'b',
+          clientId: 'burst',
+          timestamp: 1,
+          data: index,
+          vectorClock: { burst: 1 },
+        }),
       ),
     );
-    await eventually(async () => {
-      const [row] = await superuser<{ waiting: string }>(
-        `select count(*) as waiting from pg_stat_activity where datname = 'faults' and application_name = 'nest-sync-storage' and wait_event_type = 'Lock'`,
-      );
-      return Number(row!.waiting) === POOL_MAX;
-    }, `${POOL_MAX} writes hold the ${POOL_MAX} pooled connections at once`, TIMEOUTS.statementMs);
+    await eventually(
+      async () => {
+        const [row] = await superuser<{ waiting: string }>(
+          `select count(*) as waiting from pg_stat_activity where datname = 'faults' and application_name = 'nest-sync-storage' and wait_event_type = 'Lock'`,
+        );
+        return Number(row!.waiting) === POOL_MAX;
+      },
+      `${POOL_MAX} writes hold the ${POOL_MAX} pooled connections at once`,
+      TIMEOUTS.statementMs,
+    );
     await locker.query('commit');
     const results = await burst;
-    expect(results.map((result) => (result.status === 'fulfilled' ? result.value : String(result.reason)))).toEqual(Array(POOL_MAX).fill(true));
+    expect(results.map((result) => (result.status === 'fulfilled' ? result.value : String(result.reason)))).toEqual(
+      Array(POOL_MAX).fill(true),
+    );
   } finally {
     await locker.query('rollback').catch(() => undefined);
     await locker.end();

@@ -25,7 +25,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const app of running) if (app.child.exitCode === null && app.child.signalCode === null) app.child.kill('SIGKILL');
+  for (const app of running)
+    if (app.child.exitCode === null && app.child.signalCode === null) app.child.kill('SIGKILL');
   await database?.drop();
   built?.remove();
 });
@@ -50,10 +51,19 @@ async function startApp(): Promise<{ app: NodeProcess; baseUrl: string }> {
 }
 
 function delta(counter: number): StoredDelta {
-  return { id: `s-${counter}`, clientId: 'shutdown-client', timestamp: counter, data: { counter }, vectorClock: { 'shutdown-client': counter } };
+  return {
+    id: `s-${counter}`,
+    clientId: 'shutdown-client',
+    timestamp: counter,
+    data: { counter },
+    vectorClock: { 'shutdown-client': counter },
+  };
 }
 
-async function postDelta(baseUrl: string, counter: number): Promise<{ status: number; body: unknown } | { error: string }> {
+async function postDelta(
+  baseUrl: string,
+  counter: number,
+): Promise<{ status: number; body: unknown } | { error: string }> {
   try {
     const response = await fetch(`${baseUrl}/documents/${documentOf(counter)}/deltas`, {
       method: 'POST',
@@ -90,17 +100,25 @@ describe('the sync app (postgres driver) on SIGTERM', () => {
     let refusedWhileDraining: string | undefined;
     try {
       inFlight = Promise.all(Array.from({ length: IN_FLIGHT }, (_, index) => postDelta(first.baseUrl, 21 + index)));
-      await eventually(async () => (await appBackendsWaitingOnLocks()) === IN_FLIGHT, `${IN_FLIGHT} writes wait on the lock`, PROCESS_BOUND_MS);
+      await eventually(
+        async () => (await appBackendsWaitingOnLocks()) === IN_FLIGHT,
+        `${IN_FLIGHT} writes wait on the lock`,
+        PROCESS_BOUND_MS,
+      );
       first.app.child.kill('SIGTERM');
       // Stopping takes effect while the writes are still held: new requests are refused, the process still runs.
       // (The probe is a read, so one that slips in before the refusal changes nothing.)
-      await eventually(async () => {
-        refusedWhileDraining = await fetch(`${first.baseUrl}/health`, { headers: { connection: 'close' } }).then(
-          () => undefined,
-          (error: unknown) => String((error as { cause?: unknown }).cause ?? error),
-        );
-        return refusedWhileDraining !== undefined;
-      }, 'a new request is refused after SIGTERM', PROCESS_BOUND_MS);
+      await eventually(
+        async () => {
+          refusedWhileDraining = await fetch(`${first.baseUrl}/health`, { headers: { connection: 'close' } }).then(
+            () => undefined,
+            (error: unknown) => String((error as { cause?: unknown }).cause ?? error),
+          );
+          return refusedWhileDraining !== undefined;
+        },
+        'a new request is refused after SIGTERM',
+        PROCESS_BOUND_MS,
+      );
       expect(first.app.child.exitCode).toBeNull();
     } finally {
       await locker.release();

@@ -5,8 +5,8 @@ import type * as ServerModule from './postgres-server.js';
 
 // Jest loads global hooks as CommonJS without `moduleNameMapper`, so a `.js` specifier of a .ts file
 // does not resolve here; require the .ts file itself (jest's transform hook compiles it).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { SHARED_SERVER_GLOBAL, SHARED_SERVER_VARIABLE, startEmbeddedServer } =
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   require('./postgres-server.ts') as typeof ServerModule;
 
 /**

@@ -24,7 +24,8 @@ export class AwarenessController {
   @Delete('documents/:documentId/awareness/:clientId')
   @HttpCode(204)
   async remove(@Param('documentId') documentId: string, @Param('clientId') clientId: string): Promise<void> {
-    if (!(await this.awareness.remove(documentId, clientId))) throw new NotFoundException(`no live awareness entry for ${JSON.stringify(clientId)}`);
+    if (!(await this.awareness.remove(documentId, clientId)))
+      throw new NotFoundException(`no live awareness entry for ${JSON.stringify(clientId)}`);
   }
 
   @Delete('connections/:connectionId/awareness')

@@ -34,7 +34,10 @@ export class DocumentsController {
   @ApiQuery({ name: 'limit', required: false, description: '1..10000, default 1000' })
   @ApiQuery({ name: 'cursor', required: false, description: 'the last id of the previous page' })
   async list(@Query('limit') limit?: string, @Query('cursor') cursor?: string) {
-    const ids = await this.documents.getDocumentIds({ limit: limit === undefined ? undefined : parseInteger('limit', limit), cursor });
+    const ids = await this.documents.getDocumentIds({
+      limit: limit === undefined ? undefined : parseInteger('limit', limit),
+      cursor,
+    });
     return { ids, nextCursor: ids.length > 0 ? ids[ids.length - 1] : null };
   }
 
@@ -53,7 +56,8 @@ export class DocumentsController {
   @Delete(':documentId')
   @HttpCode(204)
   async delete(@Param('documentId') documentId: string): Promise<void> {
-    if (!(await this.documents.delete(documentId))) throw new NotFoundException(`document ${JSON.stringify(documentId)} does not exist`);
+    if (!(await this.documents.delete(documentId)))
+      throw new NotFoundException(`document ${JSON.stringify(documentId)} does not exist`);
   }
 
   @Post(':documentId/deltas')
@@ -71,7 +75,10 @@ export class DocumentsController {
 
   @Get(':documentId/deltas')
   @ApiQuery({ name: 'since', required: false, description: 'the client clock as JSON, e.g. {"alice":3}' })
-  getDeltasSince(@Param('documentId') documentId: string, @Query('since', new ParseClockPipe('since')) since: Record<string, number> | null) {
+  getDeltasSince(
+    @Param('documentId') documentId: string,
+    @Query('since', new ParseClockPipe('since')) since: Record<string, number> | null,
+  ) {
     return this.documents.getDeltasSince(documentId, since);
   }
 
@@ -105,7 +112,8 @@ export class DocumentsController {
     @Body() body: unknown,
     @Headers(CLOCK_HEADER) clock: string | undefined,
   ): Promise<void> {
-    if (!Buffer.isBuffer(body)) throw new BadRequestException('the snapshot must be sent as Content-Type: application/octet-stream');
+    if (!Buffer.isBuffer(body))
+      throw new BadRequestException('the snapshot must be sent as Content-Type: application/octet-stream');
     const vectorClock = new ParseClockPipe(CLOCK_HEADER).transform(clock);
     if (vectorClock === null) throw new BadRequestException(`${CLOCK_HEADER} header is required`);
     await this.documents.saveSnapshot(documentId, body, vectorClock);

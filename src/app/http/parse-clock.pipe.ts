@@ -10,7 +10,8 @@ export class ParseClockPipe implements PipeTransform<unknown, Record<string, num
 
   transform(value: unknown): Record<string, number> | null {
     if (value === undefined || value === null || value === '') return null;
-    if (typeof value !== 'string') throw new BadRequestException(`${this.name} must be a JSON object such as {"alice":3}`);
+    if (typeof value !== 'string')
+      throw new BadRequestException(`${this.name} must be a JSON object such as {"alice":3}`);
     try {
       return JSON.parse(value) as Record<string, number>;
     } catch {

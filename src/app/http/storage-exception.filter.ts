@@ -22,11 +22,14 @@ export class StorageExceptionFilter implements ExceptionFilter<StorageError> {
         argument: error.argument,
       });
     } else if (error instanceof StaleSnapshotError) {
-      response.status(HttpStatus.CONFLICT).json({ statusCode: HttpStatus.CONFLICT, error: 'Conflict', message: error.message });
+      response
+        .status(HttpStatus.CONFLICT)
+        .json({ statusCode: HttpStatus.CONFLICT, error: 'Conflict', message: error.message });
     } else {
       // The driver's message may name hosts; clients get a fixed text, the log keeps the class name.
       this.logger.warn(`storage unavailable: ${error.name}`);
-      const status = error instanceof StorageUnavailableError ? HttpStatus.SERVICE_UNAVAILABLE : HttpStatus.INTERNAL_SERVER_ERROR;
+      const status =
+        error instanceof StorageUnavailableError ? HttpStatus.SERVICE_UNAVAILABLE : HttpStatus.INTERNAL_SERVER_ERROR;
       response.status(status).json({
         statusCode: status,
         error: status === HttpStatus.SERVICE_UNAVAILABLE ? 'Service Unavailable' : 'Internal Server Error',

@@ -35,7 +35,13 @@ export interface DocumentBackend {
 export interface AwarenessBackend {
   get(documentId: string, clientId: string): Promise<AwarenessEntry | null>;
   getAll(documentId: string): Promise<AwarenessEntry[]>;
-  set(documentId: string, clientId: string, stateJson: string, clock: number, connectionId: string | null): Promise<boolean>;
+  set(
+    documentId: string,
+    clientId: string,
+    stateJson: string,
+    clock: number,
+    connectionId: string | null,
+  ): Promise<boolean>;
   remove(documentId: string, clientId: string): Promise<boolean>;
   removeAllForConnection(connectionId: string): Promise<number>;
   getExpired(): Promise<AwarenessEntry[]>;

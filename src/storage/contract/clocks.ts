@@ -10,7 +10,8 @@ export function counterOf(clock: VectorClock, key: string): number {
 
 /** Sets `clock[key]` as an own property: plain assignment to `__proto__` would change the prototype instead. */
 export function setCounter(clock: Record<string, number>, key: string, value: number): void {
-  if (key === '__proto__') Object.defineProperty(clock, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(clock, key, { value, enumerable: true, writable: true, configurable: true });
   else clock[key] = value;
 }
 
@@ -33,9 +34,6 @@ export function clockCovers(a: VectorClock, b: VectorClock): boolean {
 }
 
 /** True when `clock` has seen `delta`: `clock[delta.clientId] >= delta.vectorClock[delta.clientId]`. */
-export function clockCoversDelta(
-  clock: VectorClock,
-  delta: Pick<StoredDelta, 'clientId' | 'vectorClock'>,
-): boolean {
+export function clockCoversDelta(clock: VectorClock, delta: Pick<StoredDelta, 'clientId' | 'vectorClock'>): boolean {
   return counterOf(clock, delta.clientId) >= counterOf(delta.vectorClock, delta.clientId);
 }

@@ -57,8 +57,23 @@ export const STORAGE_OPTION_DEFAULTS = {
 } as const;
 
 const KNOWN_OPTIONS = new Set([
-  'driver', 'isGlobal', 'awarenessTimeoutMs', 'awarenessPruneIntervalMs', 'healthCheckTimeoutMs', 'maxDeltaBytes',
-  'maxSnapshotBytes', 'clientUrl', 'host', 'port', 'user', 'password', 'dbName', 'schema', 'pool', 'migrate', 'mikroOrm',
+  'driver',
+  'isGlobal',
+  'awarenessTimeoutMs',
+  'awarenessPruneIntervalMs',
+  'healthCheckTimeoutMs',
+  'maxDeltaBytes',
+  'maxSnapshotBytes',
+  'clientUrl',
+  'host',
+  'port',
+  'user',
+  'password',
+  'dbName',
+  'schema',
+  'pool',
+  'migrate',
+  'mikroOrm',
 ]);
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -128,7 +143,8 @@ function checkPostgresOptions(options: ResolvedStorageOptions): void {
   if (options.schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(options.schema))
     throw new StorageValidationError('options.schema', 'must be a plain SQL identifier (letters, digits, _)');
   if (options.pool !== undefined) {
-    if (!isPlainObject(options.pool)) throw new StorageValidationError('options.pool', 'must be an object { min, max }');
+    if (!isPlainObject(options.pool))
+      throw new StorageValidationError('options.pool', 'must be an object { min, max }');
     const { min, max } = options.pool as { min?: unknown; max?: unknown };
     if (min !== undefined && (typeof min !== 'number' || !Number.isInteger(min) || min < 0))
       throw new StorageValidationError('options.pool.min', 'must be an integer >= 0');

@@ -30,7 +30,8 @@ export class ValidatedAwarenessStore implements AwarenessStore {
     checkSize('state', stateJson, this.limits.maxDeltaBytes);
     const awarenessClock = checkCounter('clock', clock);
     const { connectionId } = checkOptions<{ connectionId: string | null }>('options', options);
-    const connection = connectionId === undefined || connectionId === null ? null : checkId('connectionId', connectionId);
+    const connection =
+      connectionId === undefined || connectionId === null ? null : checkId('connectionId', connectionId);
     return this.backend.set(docId, client, stateJson, awarenessClock, connection);
   }
 

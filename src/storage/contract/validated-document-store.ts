@@ -49,14 +49,15 @@ export class ValidatedDocumentStore implements DocumentStore {
 
   async getDocumentIds(options?: DocumentIdPage): Promise<string[]> {
     const { limit, cursor } = checkOptions<DocumentIdPage>('options', options);
-    return this.backend.getDocumentIds(
-      checkPageSize('limit', limit, DEFAULT_ID_PAGE),
-      checkCursor('cursor', cursor),
-    );
+    return this.backend.getDocumentIds(checkPageSize('limit', limit, DEFAULT_ID_PAGE), checkCursor('cursor', cursor));
   }
 
   async *iterateDocumentIds(options?: { pageSize?: number }): AsyncIterable<string> {
-    const pageSize = checkPageSize('pageSize', checkOptions<{ pageSize: number }>('options', options).pageSize, DEFAULT_ID_PAGE);
+    const pageSize = checkPageSize(
+      'pageSize',
+      checkOptions<{ pageSize: number }>('options', options).pageSize,
+      DEFAULT_ID_PAGE,
+    );
     let cursor: string | null = null;
     for (;;) {
       const page = await this.backend.getDocumentIds(pageSize, cursor);

@@ -23,14 +23,16 @@ export interface PreparedDelta {
   json: string;
 }
 
-const isWellFormed = (value: string): boolean =>
-  (value as string & { isWellFormed(): boolean }).isWellFormed();
+const isWellFormed = (value: string): boolean => (value as string & { isWellFormed(): boolean }).isWellFormed();
 
 /** True for `{}` literals and `Object.create(null)`, from any realm; false for arrays, class instances, Dates, Maps. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value) as object | null;
-  return proto === null || (Object.getPrototypeOf(proto) === null && Object.prototype.toString.call(value) === '[object Object]');
+  return (
+    proto === null ||
+    (Object.getPrototypeOf(proto) === null && Object.prototype.toString.call(value) === '[object Object]')
+  );
 }
 
 function codePointLength(value: string): number {
@@ -60,7 +62,8 @@ export function checkCounter(argument: string, value: unknown): number {
 
 /** A vector clock; returns a private copy holding only its own keys. */
 export function checkClock(argument: string, value: unknown): Record<string, number> {
-  if (!isPlainObject(value)) throw new StorageValidationError(argument, `must be a plain object, got ${describe(value)}`);
+  if (!isPlainObject(value))
+    throw new StorageValidationError(argument, `must be a plain object, got ${describe(value)}`);
   const clock: Record<string, number> = {};
   for (const key of Object.keys(value)) {
     checkId(`${argument} key ${JSON.stringify(key)}`, key);
@@ -91,7 +94,8 @@ export function checkSize(argument: string, json: string, maxBytes: number): voi
   // UTF-8 needs at most 3 bytes per UTF-16 unit, so short strings skip the byte count.
   if (json.length * 3 <= maxBytes) return;
   const bytes = Buffer.byteLength(json, 'utf8');
-  if (bytes > maxBytes) throw new StorageValidationError(argument, `is ${bytes} bytes of JSON, over the limit of ${maxBytes}`);
+  if (bytes > maxBytes)
+    throw new StorageValidationError(argument, `is ${bytes} bytes of JSON, over the limit of ${maxBytes}`);
 }
 
 function assertJson(path: string, value: unknown, ancestors: object[]): void {
@@ -100,7 +104,8 @@ function assertJson(path: string, value: unknown, ancestors: object[]): void {
     case 'boolean':
       return;
     case 'number':
-      if (!Number.isFinite(value)) throw new StorageValidationError(path, `must be JSON: ${value} is not a finite number`);
+      if (!Number.isFinite(value))
+        throw new StorageValidationError(path, `must be JSON: ${value} is not a finite number`);
       return;
     case 'object':
       break;
@@ -130,7 +135,8 @@ function assertJson(path: string, value: unknown, ancestors: object[]): void {
 
 /** A delta: checks every field and computes its JSON once. */
 export function checkDelta(argument: string, value: unknown, maxBytes: number): PreparedDelta {
-  if (!isPlainObject(value)) throw new StorageValidationError(argument, `must be a delta object, got ${describe(value)}`);
+  if (!isPlainObject(value))
+    throw new StorageValidationError(argument, `must be a delta object, got ${describe(value)}`);
   const delta = value as Partial<StoredDelta>;
   const id = checkId(`${argument}.id`, delta.id);
   const clientId = checkId(`${argument}.clientId`, delta.clientId);
@@ -138,13 +144,25 @@ export function checkDelta(argument: string, value: unknown, maxBytes: number): 
   const vectorClock = checkClock(`${argument}.vectorClock`, delta.vectorClock);
   const counter = counterOf(vectorClock, clientId);
   if (counter < 1)
-    throw new StorageValidationError(`${argument}.vectorClock`, `must hold the author's own counter (vectorClock[clientId] >= 1)`);
+    throw new StorageValidationError(
+      `${argument}.vectorClock`,
+      `must hold the author's own counter (vectorClock[clientId] >= 1)`,
+    );
   if (!('data' in delta)) throw new StorageValidationError(`${argument}.data`, 'must be a JSON value, got undefined');
   const dataJson = checkJson(`${argument}.data`, delta.data);
   // join() yields one flat string; a template literal leaves a rope of ~12 pieces that the memory driver would keep.
   const json = [
-    '{"id":', JSON.stringify(id), ',"clientId":', JSON.stringify(clientId), ',"timestamp":', String(timestamp),
-    ',"data":', dataJson, ',"vectorClock":', JSON.stringify(vectorClock), '}',
+    '{"id":',
+    JSON.stringify(id),
+    ',"clientId":',
+    JSON.stringify(clientId),
+    ',"timestamp":',
+    String(timestamp),
+    ',"data":',
+    dataJson,
+    ',"vectorClock":',
+    JSON.stringify(vectorClock),
+    '}',
   ].join('');
   checkSize(argument, json, maxBytes);
   return { id, clientId, timestamp, counter, vectorClock, dataJson, json };
@@ -152,7 +170,8 @@ export function checkDelta(argument: string, value: unknown, maxBytes: number): 
 
 /** Snapshot bytes: any `Uint8Array` (a Node `Buffer` is one) up to `maxBytes`. */
 export function checkSnapshotData(argument: string, value: unknown, maxBytes: number): Uint8Array {
-  if (!types.isUint8Array(value)) throw new StorageValidationError(argument, `must be a Uint8Array, got ${describe(value)}`);
+  if (!types.isUint8Array(value))
+    throw new StorageValidationError(argument, `must be a Uint8Array, got ${describe(value)}`);
   if (value.byteLength > maxBytes)
     throw new StorageValidationError(argument, `is ${value.byteLength} bytes, over the limit of ${maxBytes}`);
   return value;
@@ -176,7 +195,8 @@ export function checkOptions<T extends object>(argument: string, value: unknown)
 /** A paging cursor: null/undefined, or a string PostgreSQL can compare (no U+0000, no lone surrogate). */
 export function checkCursor(argument: string, value: unknown): string | null {
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'string') throw new StorageValidationError(argument, `must be a string or null, got ${describe(value)}`);
+  if (typeof value !== 'string')
+    throw new StorageValidationError(argument, `must be a string or null, got ${describe(value)}`);
   if (value.includes('\u0000')) throw new StorageValidationError(argument, 'must not contain U+0000');
   if (!isWellFormed(value)) throw new StorageValidationError(argument, 'must not contain a lone surrogate');
   return value;

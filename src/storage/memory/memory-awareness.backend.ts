@@ -35,7 +35,13 @@ export class MemoryAwarenessBackend implements AwarenessBackend {
     return live.sort((a, b) => compareCodePoints(a.clientId, b.clientId)).map(toEntry);
   }
 
-  async set(documentId: string, clientId: string, stateJson: string, clock: number, connectionId: string | null): Promise<boolean> {
+  async set(
+    documentId: string,
+    clientId: string,
+    stateJson: string,
+    clock: number,
+    connectionId: string | null,
+  ): Promise<boolean> {
     this.assertOpen();
     const now = Date.now();
     let clients = this.byDocument.get(documentId);
@@ -46,7 +52,15 @@ export class MemoryAwarenessBackend implements AwarenessBackend {
       clients = new Map();
       this.byDocument.set(documentId, clients);
     }
-    const entry: StoredEntry = { documentId, clientId, connectionId, stateJson, clock, updatedAt: now, expiresAt: now + this.timeoutMs };
+    const entry: StoredEntry = {
+      documentId,
+      clientId,
+      connectionId,
+      stateJson,
+      clock,
+      updatedAt: now,
+      expiresAt: now + this.timeoutMs,
+    };
     clients.set(clientId, entry);
     if (connectionId !== null) {
       let entries = this.byConnection.get(connectionId);

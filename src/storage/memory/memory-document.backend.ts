@@ -79,12 +79,20 @@ export class MemoryDocumentBackend implements DocumentBackend {
     this.assertOpen();
     const existing = this.documents.get(documentId);
     const fresh = deltas.filter(
-      (delta) => !existing || (!existing.byId.has(delta.id) && counterOf(existing.snapshot?.clock ?? {}, delta.clientId) < delta.counter),
+      (delta) =>
+        !existing ||
+        (!existing.byId.has(delta.id) && counterOf(existing.snapshot?.clock ?? {}, delta.clientId) < delta.counter),
     );
     if (fresh.length === 0) return 0;
     const doc = existing ?? this.documentFor(documentId);
     for (const delta of fresh) {
-      const record: DeltaRecord = { seq: doc.nextSeq++, id: delta.id, clientId: delta.clientId, counter: delta.counter, json: delta.json };
+      const record: DeltaRecord = {
+        seq: doc.nextSeq++,
+        id: delta.id,
+        clientId: delta.clientId,
+        counter: delta.counter,
+        json: delta.json,
+      };
       doc.log.push(record);
       doc.byId.set(record.id, record);
       insertByCounter(doc.byClient, record);
@@ -100,7 +108,11 @@ export class MemoryDocumentBackend implements DocumentBackend {
     return doc ? unseenRecords(doc, since).map(parseDelta) : [];
   }
 
-  async *iterateDeltasSince(documentId: string, since: VectorClock | null, batchSize: number): AsyncIterable<StoredDelta> {
+  async *iterateDeltasSince(
+    documentId: string,
+    since: VectorClock | null,
+    batchSize: number,
+  ): AsyncIterable<StoredDelta> {
     this.assertOpen();
     const doc = this.documents.get(documentId);
     const records = doc ? unseenRecords(doc, since) : [];
@@ -117,7 +129,11 @@ export class MemoryDocumentBackend implements DocumentBackend {
     const snapshot = doc.snapshot;
     if (snapshot && !clockCovers(since ?? {}, snapshot.clock)) {
       const seen = since ? mergeClocks(since, snapshot.clock) : snapshot.clock;
-      return { snapshot: toSnapshot(snapshot), deltas: unseenRecords(doc, seen).map(parseDelta), vectorClock: { ...doc.clock } };
+      return {
+        snapshot: toSnapshot(snapshot),
+        deltas: unseenRecords(doc, seen).map(parseDelta),
+        vectorClock: { ...doc.clock },
+      };
     }
     return { snapshot: null, deltas: unseenRecords(doc, since).map(parseDelta), vectorClock: { ...doc.clock } };
   }
@@ -170,7 +186,17 @@ export class MemoryDocumentBackend implements DocumentBackend {
     let doc = this.documents.get(documentId);
     if (!doc) {
       const now = Date.now();
-      doc = { id: documentId, createdAt: now, updatedAt: now, clock: {}, nextSeq: 0, log: [], byId: new Map(), byClient: new Map(), snapshot: null };
+      doc = {
+        id: documentId,
+        createdAt: now,
+        updatedAt: now,
+        clock: {},
+        nextSeq: 0,
+        log: [],
+        byId: new Map(),
+        byClient: new Map(),
+        snapshot: null,
+      };
       this.documents.set(documentId, doc);
       this.ids.add(documentId);
     }
@@ -233,9 +259,18 @@ function parseDelta(record: DeltaRecord): StoredDelta {
 }
 
 function toDocument(doc: MemoryDocument): SyncDocument {
-  return { id: doc.id, vectorClock: { ...doc.clock }, createdAt: new Date(doc.createdAt), updatedAt: new Date(doc.updatedAt) };
+  return {
+    id: doc.id,
+    vectorClock: { ...doc.clock },
+    createdAt: new Date(doc.createdAt),
+    updatedAt: new Date(doc.updatedAt),
+  };
 }
 
 function toSnapshot(snapshot: StoredSnapshot): DocumentSnapshot {
-  return { data: new Uint8Array(snapshot.data), vectorClock: { ...snapshot.clock }, createdAt: new Date(snapshot.createdAt) };
+  return {
+    data: new Uint8Array(snapshot.data),
+    vectorClock: { ...snapshot.clock },
+    createdAt: new Date(snapshot.createdAt),
+  };
 }

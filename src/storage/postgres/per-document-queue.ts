@@ -32,7 +32,11 @@ export class PerDocumentQueue {
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
-        reject(new StorageUnavailableError(`timed out after ${this.maxWaitMs} ms waiting for earlier writes to the document`));
+        reject(
+          new StorageUnavailableError(
+            `timed out after ${this.maxWaitMs} ms waiting for earlier writes to the document`,
+          ),
+        );
       }, this.maxWaitMs);
       timer.unref();
       void previous.then(() => {

@@ -42,7 +42,8 @@ export class PostgresDatabase implements SqlExecutor {
   readonly acquireTimeoutMs: number;
 
   constructor(private readonly options: ResolvedStorageOptions) {
-    this.acquireTimeoutMs = storageOrmOptions(options).pool?.acquireTimeoutMillis ?? CONNECTION_DEFAULTS.acquireTimeoutMs;
+    this.acquireTimeoutMs =
+      storageOrmOptions(options).pool?.acquireTimeoutMillis ?? CONNECTION_DEFAULTS.acquireTimeoutMs;
     this.schema = options.schema ?? DEFAULT_SCHEMA;
     this.tables = qualifiedTables(this.schema);
     this.target = describeDatabase(options);

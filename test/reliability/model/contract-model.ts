@@ -134,7 +134,13 @@ export class ContractModel {
     return removeWhere(doc.deltas, (delta) => clockCoversDelta(upTo, delta) && clockCoversDelta(snapshot.clock, delta));
   }
 
-  setAwareness(documentId: string, clientId: string, state: JsonValue, clock: number, connectionId: string | null): boolean {
+  setAwareness(
+    documentId: string,
+    clientId: string,
+    state: JsonValue,
+    clock: number,
+    connectionId: string | null,
+  ): boolean {
     const existing = this.awareness.find((entry) => entry.documentId === documentId && entry.clientId === clientId);
     if (existing && existing.clock >= clock) return false;
     removeWhere(this.awareness, (entry) => entry === existing);

@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import type { JsonValue, StoredDelta } from '../../../src/index.js';
-import { CLIENT_ID_POOL, CONNECTION_ID_POOL, DELTA_ID_POOL, DOCUMENT_ID_POOL, TRICKY_STRINGS } from '../support/tricky-ids.js';
+import {
+  CLIENT_ID_POOL,
+  CONNECTION_ID_POOL,
+  DELTA_ID_POOL,
+  DOCUMENT_ID_POOL,
+  TRICKY_STRINGS,
+} from '../support/tricky-ids.js';
 
 /** Inputs of the model-based runs: valid by the contract, and as awkward as valid input gets. */
 export const documentId = fc.constantFrom(...DOCUMENT_ID_POOL);
@@ -25,7 +31,10 @@ export const trickyString = fc.oneof(
   { arbitrary: fc.string({ unit: 'binary', maxLength: 6 }), weight: 1 },
   {
     // Mixes lone surrogates, U+0000 and metacharacters into one string.
-    arbitrary: fc.string({ unit: fc.constantFrom('\u0000', '\uD800', '\uDFFF', "'", '%', '\\', 'a', '\u{1F600}'), maxLength: 6 }),
+    arbitrary: fc.string({
+      unit: fc.constantFrom('\u0000', '\uD800', '\uDFFF', "'", '%', '\\', 'a', '\u{1F600}'),
+      maxLength: 6,
+    }),
     weight: 2,
   },
 );
@@ -76,13 +85,15 @@ export const delta: fc.Arbitrary<StoredDelta> = fc
   }));
 
 /** A batch with ids repeated inside it (the repeat carries other content: the first must win). */
-export const deltaBatch: fc.Arbitrary<StoredDelta[]> = fc.array(delta, { maxLength: 5 }).chain((deltas) =>
-  deltas.length === 0
-    ? fc.constant(deltas)
-    : fc
-        .array(fc.nat(deltas.length - 1), { maxLength: 2 })
-        .map((repeats) => [...deltas, ...repeats.map((index) => ({ ...deltas[index]!, data: { repeatOf: index } }))]),
-);
+export const deltaBatch: fc.Arbitrary<StoredDelta[]> = fc
+  .array(delta, { maxLength: 5 })
+  .chain((deltas) =>
+    deltas.length === 0
+      ? fc.constant(deltas)
+      : fc
+          .array(fc.nat(deltas.length - 1), { maxLength: 2 })
+          .map((repeats) => [...deltas, ...repeats.map((index) => ({ ...deltas[index]!, data: { repeatOf: index } }))]),
+  );
 
 export const snapshotBytes = fc.uint8Array({ maxLength: 16 });
 
@@ -107,4 +118,9 @@ export const clockPick: fc.Arbitrary<ClockPick> = fc.oneof(
 export const pageSize = fc.integer({ min: 1, max: 4 });
 
 /** Paging cursors: none, an id of the pool, or a string between ids. */
-export const cursor = fc.oneof(fc.constant(null), documentId, documentId.map((id) => `${id}\u0001`), fc.constant('\u{10FFFF}'));
+export const cursor = fc.oneof(
+  fc.constant(null),
+  documentId,
+  documentId.map((id) => `${id}\u0001`),
+  fc.constant('\u{10FFFF}'),
+);

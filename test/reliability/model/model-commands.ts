@@ -16,7 +16,8 @@ type ModelCommand = fc.AsyncCommand<ContractModel, ModelReal>;
 function expectSame(call: string, actual: unknown, expected: unknown): void {
   const got = canonical(actual);
   const want = canonical(expected);
-  if (got !== want) throw new Error(`${call} diverged from the model\n  expected: ${clip(want)}\n  actual:   ${clip(got)}`);
+  if (got !== want)
+    throw new Error(`${call} diverged from the model\n  expected: ${clip(want)}\n  actual:   ${clip(got)}`);
 }
 
 /** JSON with sorted keys; `undefined` becomes a marker so a missing field shows in the diff. */
@@ -25,7 +26,11 @@ function canonical(value: unknown): string {
     if (item === undefined) return '<undefined>';
     if (item instanceof Uint8Array) return { bytes: Array.from(item) };
     if (item !== null && typeof item === 'object' && !Array.isArray(item)) {
-      return Object.fromEntries(Object.keys(item).sort().map((key) => [key, (item as Record<string, unknown>)[key]]));
+      return Object.fromEntries(
+        Object.keys(item)
+          .sort()
+          .map((key) => [key, (item as Record<string, unknown>)[key]]),
+      );
     }
     return item;
   });
@@ -111,7 +116,11 @@ const getDeltasSince = fc.tuple(arb.documentId, sinceArb).map(([doc, pick]) =>
     async (model, real) => {
       count(real, 'getDeltasSince');
       const since = pick && resolveClock(model, doc, pick);
-      expectSame(`getDeltasSince(since ${show(since)})`, await real.provider.documents.getDeltasSince(doc, since), model.getDeltasSince(doc, since));
+      expectSame(
+        `getDeltasSince(since ${show(since)})`,
+        await real.provider.documents.getDeltasSince(doc, since),
+        model.getDeltasSince(doc, since),
+      );
     },
   ),
 );
@@ -139,12 +148,18 @@ const getChangesSince = fc.tuple(arb.documentId, sinceArb).map(([doc, pick]) =>
       expectSame(
         `getChangesSince(since ${show(since)})`,
         {
-          snapshot: changes.snapshot && { data: Array.from(changes.snapshot.data), vectorClock: semanticClock(changes.snapshot.vectorClock) },
+          snapshot: changes.snapshot && {
+            data: Array.from(changes.snapshot.data),
+            vectorClock: semanticClock(changes.snapshot.vectorClock),
+          },
           deltas: changes.deltas,
           vectorClock: semanticClock(changes.vectorClock),
         },
         {
-          snapshot: expected.snapshot && { ...expected.snapshot, vectorClock: semanticClock(expected.snapshot.vectorClock) },
+          snapshot: expected.snapshot && {
+            ...expected.snapshot,
+            vectorClock: semanticClock(expected.snapshot.vectorClock),
+          },
           deltas: expected.deltas,
           vectorClock: semanticClock(expected.vectorClock),
         },
@@ -174,7 +189,11 @@ const compactDeltas = fc.tuple(arb.documentId, arb.clockPick).map(([doc, pick]) 
     async (model, real) => {
       count(real, 'compactDeltas');
       const upTo = resolveClock(model, doc, pick);
-      expectSame(`compactDeltas(upTo ${show(upTo)})`, await real.provider.documents.compactDeltas(doc, upTo), model.compactDeltas(doc, upTo));
+      expectSame(
+        `compactDeltas(upTo ${show(upTo)})`,
+        await real.provider.documents.compactDeltas(doc, upTo),
+        model.compactDeltas(doc, upTo),
+      );
     },
   ),
 );
@@ -195,7 +214,11 @@ const getOrCreate = arb.documentId.map((doc) =>
     async (model, real) => {
       count(real, 'getOrCreate');
       const document = await real.provider.documents.getOrCreate(doc);
-      expectSame('getOrCreate', { id: document.id, vectorClock: semanticClock(document.vectorClock) }, { id: doc, vectorClock: semanticClock(model.getOrCreate(doc)) });
+      expectSame(
+        'getOrCreate',
+        { id: document.id, vectorClock: semanticClock(document.vectorClock) },
+        { id: doc, vectorClock: semanticClock(model.getOrCreate(doc)) },
+      );
     },
   ),
 );
@@ -226,7 +249,10 @@ const readDocument = arb.documentId.map((doc) =>
           document: model.exists(doc) ? { id: doc, vectorClock: semanticClock(model.getVectorClock(doc)) } : null,
           exists: model.exists(doc),
           clock: semanticClock(model.getVectorClock(doc)),
-          snapshot: expectedSnapshot && { ...expectedSnapshot, vectorClock: semanticClock(expectedSnapshot.vectorClock) },
+          snapshot: expectedSnapshot && {
+            ...expectedSnapshot,
+            vectorClock: semanticClock(expectedSnapshot.vectorClock),
+          },
         },
       );
     },
@@ -238,7 +264,11 @@ const getDocumentIds = fc.tuple(arb.pageSize, arb.cursor).map(([limit, cursor]) 
     () => `documents.getDocumentIds({ limit: ${limit}, cursor: ${show(cursor)} })`,
     async (model, real) => {
       count(real, 'getDocumentIds');
-      expectSame('getDocumentIds', await real.provider.documents.getDocumentIds({ limit, cursor }), model.getDocumentIds(limit, cursor));
+      expectSame(
+        'getDocumentIds',
+        await real.provider.documents.getDocumentIds({ limit, cursor }),
+        model.getDocumentIds(limit, cursor),
+      );
     },
   ),
 );
@@ -248,7 +278,11 @@ const iterateDocumentIds = arb.pageSize.map((pageSize) =>
     () => `documents.iterateDocumentIds({ pageSize: ${pageSize} })`,
     async (model, real) => {
       count(real, 'iterateDocumentIds');
-      expectSame('iterateDocumentIds', await collect(real.provider.documents.iterateDocumentIds({ pageSize })), model.documentIds());
+      expectSame(
+        'iterateDocumentIds',
+        await collect(real.provider.documents.iterateDocumentIds({ pageSize })),
+        model.documentIds(),
+      );
     },
   ),
 );
@@ -256,10 +290,17 @@ const iterateDocumentIds = arb.pageSize.map((pageSize) =>
 const awarenessState = arb.payload.filter((state) => JSON.stringify(state).length < 4000);
 
 const setAwareness = fc
-  .tuple(arb.documentId, arb.clientId, awarenessState, fc.integer({ min: 0, max: 4 }), fc.option(arb.connectionId, { nil: undefined }))
+  .tuple(
+    arb.documentId,
+    arb.clientId,
+    awarenessState,
+    fc.integer({ min: 0, max: 4 }),
+    fc.option(arb.connectionId, { nil: undefined }),
+  )
   .map(([doc, client, state, clock, connectionId]) =>
     command(
-      () => `awareness.set(${show(doc)}, ${show(client)}, ${show(state)}, ${clock}${connectionId === undefined ? '' : `, { connectionId: ${show(connectionId)} }`})`,
+      () =>
+        `awareness.set(${show(doc)}, ${show(client)}, ${show(state)}, ${clock}${connectionId === undefined ? '' : `, { connectionId: ${show(connectionId)} }`})`,
       async (model, real) => {
         count(real, 'awareness.set');
         const options = connectionId === undefined ? undefined : { connectionId };
@@ -295,7 +336,11 @@ const readAwareness = fc.tuple(arb.documentId, arb.clientId).map(([doc, client])
       const entry = await real.provider.awareness.get(doc, client);
       const expected = model.getAwareness(doc, client);
       expectSame('awareness.get', entry && entryView(entry), expected && entryView(expected));
-      expectSame('awareness.getAll', (await real.provider.awareness.getAll(doc)).map(entryView), model.getAllAwareness(doc).map(entryView));
+      expectSame(
+        'awareness.getAll',
+        (await real.provider.awareness.getAll(doc)).map(entryView),
+        model.getAllAwareness(doc).map(entryView),
+      );
     },
   ),
 );
@@ -305,7 +350,11 @@ const removeAwareness = fc.tuple(arb.documentId, arb.clientId).map(([doc, client
     () => `awareness.remove(${show(doc)}, ${show(client)})`,
     async (model, real) => {
       count(real, 'awareness.remove');
-      expectSame('awareness.remove', await real.provider.awareness.remove(doc, client), model.removeAwareness(doc, client));
+      expectSame(
+        'awareness.remove',
+        await real.provider.awareness.remove(doc, client),
+        model.removeAwareness(doc, client),
+      );
     },
   ),
 );
@@ -340,9 +389,28 @@ const expiredAwareness = fc.constant(
 export function storageCommands(maxCommands: number): fc.Arbitrary<Iterable<ModelCommand>> {
   return fc.commands(
     [
-      addDelta, addDelta, addDeltas, addDeltas, getDeltasSince, iterateDeltasSince, getChangesSince, getChangesSince,
-      saveSnapshot, saveSnapshot, compactDeltas, deleteDocument, getOrCreate, readDocument, getDocumentIds,
-      iterateDocumentIds, setAwareness, setAwareness, readAwareness, removeAwareness, removeAllForConnection, expiredAwareness,
+      addDelta,
+      addDelta,
+      addDeltas,
+      addDeltas,
+      getDeltasSince,
+      iterateDeltasSince,
+      getChangesSince,
+      getChangesSince,
+      saveSnapshot,
+      saveSnapshot,
+      compactDeltas,
+      deleteDocument,
+      getOrCreate,
+      readDocument,
+      getDocumentIds,
+      iterateDocumentIds,
+      setAwareness,
+      setAwareness,
+      readAwareness,
+      removeAwareness,
+      removeAllForConnection,
+      expiredAwareness,
     ],
     { maxCommands, size: 'max' },
   );

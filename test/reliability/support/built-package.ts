@@ -46,9 +46,15 @@ export interface NodeProcess {
 /** Runs `node script` with a clean environment (none of this machine's storage variables) plus `env`. */
 export function runNode(script: string, env: Record<string, string>, cwd = repo): NodeProcess {
   const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !/^(PORT|STORAGE_|DATABASE_|AWARENESS_|HEALTH_|MAX_|RACE_)/.test(name)),
+    Object.entries(process.env).filter(
+      ([name]) => !/^(PORT|STORAGE_|DATABASE_|AWARENESS_|HEALTH_|MAX_|RACE_)/.test(name),
+    ),
   );
-  const child = spawn(process.execPath, [script], { cwd, env: { ...inherited, NO_COLOR: '1', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script], {
+    cwd,
+    env: { ...inherited, NO_COLOR: '1', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -68,7 +74,10 @@ export function runNode(script: string, env: Record<string, string>, cwd = repo)
 }
 
 /** Waits for the process to exit; past `boundMs` it is killed and the test fails with its output. */
-export async function exitOf(running: NodeProcess, boundMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+export async function exitOf(
+  running: NodeProcess,
+  boundMs: number,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   let timer: NodeJS.Timeout | undefined;
   const bound = new Promise<never>((_, fail) => {
     timer = setTimeout(() => {

@@ -23,13 +23,15 @@ export async function validationProblem(call: () => unknown, argument: string): 
     return `threw synchronously: ${describeError(error)}`;
   }
   const settled = isAsyncIterable(result) ? firstStep(result) : result;
-  if (typeof (settled as PromiseLike<unknown> | null)?.then !== 'function') return 'returned something that is not a promise';
+  if (typeof (settled as PromiseLike<unknown> | null)?.then !== 'function')
+    return 'returned something that is not a promise';
   try {
     await settled;
     return 'resolved instead of rejecting';
   } catch (error) {
     if (!(error instanceof StorageValidationError)) return `rejected with ${describeError(error)}`;
-    if (!namesArgument(error.argument, argument)) return `error.argument is ${JSON.stringify(error.argument)}, expected ${argument}`;
+    if (!namesArgument(error.argument, argument))
+      return `error.argument is ${JSON.stringify(error.argument)}, expected ${argument}`;
     if (!error.message.includes(error.argument)) return `the message does not name the argument: ${error.message}`;
     return undefined;
   }

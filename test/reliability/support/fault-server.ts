@@ -87,13 +87,20 @@ export async function startFaultServer(): Promise<FaultServer> {
       const child = spawn(
         binary,
         [
-          '-D', dataDir, '-p', String(port),
-          '-c', 'listen_addresses=127.0.0.1',
+          '-D',
+          dataDir,
+          '-p',
+          String(port),
+          '-c',
+          'listen_addresses=127.0.0.1',
           // Crash tests kill processes, not the machine: skipping fsync is safe, but commits must reach the WAL
           // before they are acknowledged, so synchronous_commit stays on.
-          '-c', 'fsync=off',
-          '-c', 'full_page_writes=off',
-          '-c', 'max_connections=200',
+          '-c',
+          'fsync=off',
+          '-c',
+          'full_page_writes=off',
+          '-c',
+          'max_connections=200',
         ],
         { ...runAs, env: { ...process.env, LC_MESSAGES: 'C' }, stdio: ['ignore', 'ignore', 'pipe'] },
       );
@@ -106,7 +113,9 @@ export async function startFaultServer(): Promise<FaultServer> {
           if (text.includes('database system is ready to accept connections')) resolve();
         };
         child.stderr!.on('data', onData);
-        child.once('exit', (code, signal) => reject(new Error(`PostgreSQL exited while starting (${code ?? signal}):\n${lines.join('')}`)));
+        child.once('exit', (code, signal) =>
+          reject(new Error(`PostgreSQL exited while starting (${code ?? signal}):\n${lines.join('')}`)),
+        );
       });
     },
     async stop() {
@@ -157,7 +166,8 @@ async function waitUntilGone(pids: readonly number[]): Promise<void> {
       return false;
     }
   };
-  for (let attempt = 0; attempt < 500 && pids.some(alive); attempt++) await new Promise((resolve) => setTimeout(resolve, 10));
+  for (let attempt = 0; attempt < 500 && pids.some(alive); attempt++)
+    await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 /** Direct children of a process, from /proc (Linux); scans every process when the kernel lacks the children list. */

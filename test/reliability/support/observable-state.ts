@@ -19,13 +19,20 @@ export async function readObservableState(provider: StorageProvider, rooms: read
       createdAt: doc?.createdAt.getTime(),
       updatedAt: doc?.updatedAt.getTime(),
       deltas: await documents.getDeltasSince(id),
-      snapshot: snapshot && { data: Array.from(snapshot.data), vectorClock: snapshot.vectorClock, createdAt: snapshot.createdAt.getTime() },
+      snapshot: snapshot && {
+        data: Array.from(snapshot.data),
+        vectorClock: snapshot.vectorClock,
+        createdAt: snapshot.createdAt.getTime(),
+      },
     });
   }
   const presence: Record<string, unknown[]> = {};
   for (const room of new Set([...ids, ...rooms])) presence[room] = (await awareness.getAll(room)).map(plainEntry);
   // getExpired lists in no particular order.
-  const expired = (await awareness.getExpired()).map(plainEntry).map((entry) => JSON.stringify(entry)).sort();
+  const expired = (await awareness.getExpired())
+    .map(plainEntry)
+    .map((entry) => JSON.stringify(entry))
+    .sort();
   return { docs, presence, expired };
 }
 

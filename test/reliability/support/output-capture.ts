@@ -25,7 +25,9 @@ export class CapturingLogger implements LoggerService {
   }
 
   private keep(level: string, parts: unknown[]): void {
-    this.lines.push(`${level}: ${parts.map((part) => (typeof part === 'string' ? part : inspect(part, { depth: 10 }))).join(' ')}`);
+    this.lines.push(
+      `${level}: ${parts.map((part) => (typeof part === 'string' ? part : inspect(part, { depth: 10 }))).join(' ')}`,
+    );
   }
 }
 
@@ -45,7 +47,9 @@ export function captureProcessOutput(): { text(): string; restore(): void } {
   process.stderr.write = keepWrite as typeof process.stderr.write;
   const methods = ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const;
   const originals = methods.map((method) => console[method]);
-  for (const method of methods) console[method] = (...parts: unknown[]) => void chunks.push(parts.map((part) => inspect(part, { depth: 10 })).join(' '));
+  for (const method of methods)
+    console[method] = (...parts: unknown[]) =>
+      void chunks.push(parts.map((part) => inspect(part, { depth: 10 })).join(' '));
   return {
     text: () => chunks.join('\n'),
     restore() {
@@ -66,10 +70,14 @@ export function errorText(error: unknown): string {
 export function leakedSecrets(texts: readonly string[], secrets: readonly string[]): string[] {
   const found: string[] = [];
   for (const text of texts) {
-    for (const secret of secrets) if (secret && text.includes(secret)) found.push(`${JSON.stringify(secret)} in: ${text.slice(0, 300)}`);
+    for (const secret of secrets)
+      if (secret && text.includes(secret)) found.push(`${JSON.stringify(secret)} in: ${text.slice(0, 300)}`);
     // Any URL that carries credentials, whichever they are.
     const url = /postgres(?:ql)?:\/\/[^\s/@]*:[^\s/@]*@/i.exec(text);
-    if (url) found.push(`a connection string with credentials in: ${text.slice(Math.max(0, url.index - 100), url.index + 200)}`);
+    if (url)
+      found.push(
+        `a connection string with credentials in: ${text.slice(Math.max(0, url.index - 100), url.index + 200)}`,
+      );
   }
   return found;
 }

@@ -44,7 +44,16 @@ export const DOCUMENT_ID_POOL: readonly string[] = [
 ];
 
 /** Client ids (vector clock keys): a small pool so that clocks overlap and cover each other often. */
-export const CLIENT_ID_POOL: readonly string[] = ['a', 'a1', 'a10', `o'brien`, '%_\\', '\u{1F984}', 'constructor', '__proto__'];
+export const CLIENT_ID_POOL: readonly string[] = [
+  'a',
+  'a1',
+  'a10',
+  `o'brien`,
+  '%_\\',
+  '\u{1F984}',
+  'constructor',
+  '__proto__',
+];
 
 /** Delta ids: small, so resends of an id already stored are frequent. */
 export const DELTA_ID_POOL: readonly string[] = ['d1', 'd10', 'd2', `'; --`, '%', '_', '\u{1F600}', 'toString'];

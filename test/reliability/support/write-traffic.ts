@@ -35,7 +35,9 @@ export class WriteTraffic {
     private readonly options: TrafficOptions,
     private readonly prefix = 'w',
   ) {
-    this.done = Promise.all(Array.from({ length: options.writers }, (_, index) => this.write(`${prefix}${index}`))).then(() => undefined);
+    this.done = Promise.all(
+      Array.from({ length: options.writers }, (_, index) => this.write(`${prefix}${index}`)),
+    ).then(() => undefined);
   }
 
   acknowledged(): number {
@@ -87,11 +89,24 @@ export class WriteTraffic {
         call.catch(() => undefined);
         return { documentId, deltas, status: 'hung', elapsedMs };
       }
-      if (!result) return { documentId, deltas, status: 'other-error', error: new Error('a fresh delta was reported as a resend'), elapsedMs };
+      if (!result)
+        return {
+          documentId,
+          deltas,
+          status: 'other-error',
+          error: new Error('a fresh delta was reported as a resend'),
+          elapsedMs,
+        };
       return { documentId, deltas, status: 'acknowledged', elapsedMs };
     } catch (error) {
       const elapsedMs = performance.now() - started;
-      return { documentId, deltas, status: error instanceof StorageUnavailableError ? 'unavailable' : 'other-error', error, elapsedMs };
+      return {
+        documentId,
+        deltas,
+        status: error instanceof StorageUnavailableError ? 'unavailable' : 'other-error',
+        error,
+        elapsedMs,
+      };
     } finally {
       clearTimeout(timer);
     }
@@ -107,7 +122,10 @@ export function sleep(ms: number): Promise<void> {
  * content; every other write is wholly there or wholly absent; each document clock is exactly the merge of
  * the deltas it holds. Returns the problems found (empty when all holds).
  */
-export async function auditWrites(documents: DocumentStore, outcomes: readonly WriteOutcome[]): Promise<{ problems: string[]; deltasChecked: number }> {
+export async function auditWrites(
+  documents: DocumentStore,
+  outcomes: readonly WriteOutcome[],
+): Promise<{ problems: string[]; deltasChecked: number }> {
   const problems: string[] = [];
   const stored = new Map<string, Map<string, StoredDelta>>();
   for (const documentId of new Set(outcomes.map((outcome) => outcome.documentId))) {
@@ -116,10 +134,13 @@ export async function auditWrites(documents: DocumentStore, outcomes: readonly W
     stored.set(documentId, new Map(deltas.map((delta) => [delta.id, delta])));
     const expectedClock: Record<string, number> = {};
     for (const delta of deltas) {
-      for (const [key, value] of Object.entries(delta.vectorClock)) expectedClock[key] = Math.max(expectedClock[key] ?? 0, value);
+      for (const [key, value] of Object.entries(delta.vectorClock))
+        expectedClock[key] = Math.max(expectedClock[key] ?? 0, value);
     }
     if (JSON.stringify(sortKeys(vectorClock)) !== JSON.stringify(sortKeys(expectedClock)))
-      problems.push(`${documentId}: clock ${JSON.stringify(vectorClock)} is not the merge of its deltas ${JSON.stringify(expectedClock)}`);
+      problems.push(
+        `${documentId}: clock ${JSON.stringify(vectorClock)} is not the merge of its deltas ${JSON.stringify(expectedClock)}`,
+      );
   }
   let deltasChecked = 0;
   for (const outcome of outcomes) {
@@ -127,16 +148,25 @@ export async function auditWrites(documents: DocumentStore, outcomes: readonly W
     const present = outcome.deltas.filter((delta) => held.has(delta.id));
     deltasChecked += outcome.deltas.length;
     for (const delta of present) {
-      if (!isDeepStrictEqual(held.get(delta.id), delta)) problems.push(`${delta.id}: stored content differs from what was sent`);
+      if (!isDeepStrictEqual(held.get(delta.id), delta))
+        problems.push(`${delta.id}: stored content differs from what was sent`);
     }
     if (outcome.status === 'acknowledged' && present.length !== outcome.deltas.length)
-      problems.push(`acknowledged ${outcome.deltas.map((delta) => delta.id).join(',')} but ${outcome.deltas.length - present.length} missing`);
+      problems.push(
+        `acknowledged ${outcome.deltas.map((delta) => delta.id).join(',')} but ${outcome.deltas.length - present.length} missing`,
+      );
     if (outcome.status !== 'acknowledged' && present.length !== 0 && present.length !== outcome.deltas.length)
-      problems.push(`unacknowledged batch ${outcome.deltas.map((delta) => delta.id).join(',')} is partly stored (${present.length}/${outcome.deltas.length})`);
+      problems.push(
+        `unacknowledged batch ${outcome.deltas.map((delta) => delta.id).join(',')} is partly stored (${present.length}/${outcome.deltas.length})`,
+      );
   }
   return { problems, deltasChecked };
 }
 
 function sortKeys(clock: Readonly<Record<string, number>>): Record<string, number> {
-  return Object.fromEntries(Object.entries(clock).filter(([, value]) => value !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return Object.fromEntries(
+    Object.entries(clock)
+      .filter(([, value]) => value !== 0)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
 }

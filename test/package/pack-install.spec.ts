@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
 const run = promisify(execFile);
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -18,6 +19,7 @@ const installed = (name: string): string => `${name}@${lock.packages[`node_modul
 let workdir: string;
 let hostDir: string;
 let tarball: string;
+let database: TestDatabase | undefined;
 let compiled: { ok: boolean; output: string };
 
 async function freePort(): Promise<number> {
@@ -128,7 +130,8 @@ beforeAll(async () => {
   );
 }, 240_000);
 
-afterAll(() => {
+afterAll(async () => {
+  await database?.drop();
   if (workdir) rmSync(workdir, { recursive: true, force: true });
 });
 
@@ -161,6 +164,24 @@ describe('the packed package', () => {
       });
       const notes = await fetch(`http://127.0.0.1:${host.port}/notes/first`);
       expect(await notes.json()).toEqual({ count: 2, covered: true, resent: false });
+    } finally {
+      expect(await stopHost(host.child)).toBe('clean');
+    }
+  }, 60_000);
+  it('boots the fresh app on the postgres driver, migrates, and serves /health and the stores', async () => {
+    database = await createTestDatabase();
+    const host = await startHost({ DATABASE_URL: database.url, DATABASE_SCHEMA: 'host_app' });
+    try {
+      const health = await fetch(`http://127.0.0.1:${host.port}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({
+        status: 'ok',
+        info: { storage: { status: 'up', driver: 'postgres' } },
+      });
+      const notes = await fetch(`http://127.0.0.1:${host.port}/notes/first`);
+      expect(await notes.json()).toEqual({ count: 2, covered: true, resent: false });
+      const rows = await database.query<{ n: string }>('select count(*) as n from host_app.sync_deltas');
+      expect(rows[0]!.n).toBe('2');
     } finally {
       expect(await stopHost(host.child)).toBe('clean');
     }

@@ -9,6 +9,7 @@ export interface AppEnvironment {
   DATABASE_POOL_MAX?: number;
   STORAGE_MIGRATE: boolean;
   AWARENESS_TIMEOUT_MS?: number;
+  AWARENESS_PRUNE_INTERVAL_MS?: number;
   HEALTH_CHECK_TIMEOUT_MS?: number;
   MAX_DELTA_BYTES?: number;
   MAX_SNAPSHOT_BYTES?: number;
@@ -17,6 +18,7 @@ export interface AppEnvironment {
 const INTEGER_VARIABLES = [
   'DATABASE_POOL_MAX',
   'AWARENESS_TIMEOUT_MS',
+  'AWARENESS_PRUNE_INTERVAL_MS',
   'HEALTH_CHECK_TIMEOUT_MS',
   'MAX_DELTA_BYTES',
   'MAX_SNAPSHOT_BYTES',
@@ -63,6 +65,7 @@ export function storageOptionsFromEnvironment(env: AppEnvironment): StorageModul
   const options: StorageModuleOptions = {
     driver: env.STORAGE_DRIVER,
     awarenessTimeoutMs: env.AWARENESS_TIMEOUT_MS,
+    awarenessPruneIntervalMs: env.AWARENESS_PRUNE_INTERVAL_MS,
     healthCheckTimeoutMs: env.HEALTH_CHECK_TIMEOUT_MS,
     maxDeltaBytes: env.MAX_DELTA_BYTES,
     maxSnapshotBytes: env.MAX_SNAPSHOT_BYTES,

@@ -34,6 +34,7 @@ function readEnvironment(config: ConfigService<AppEnvironment, true>): AppEnviro
     'DATABASE_POOL_MAX',
     'STORAGE_MIGRATE',
     'AWARENESS_TIMEOUT_MS',
+    'AWARENESS_PRUNE_INTERVAL_MS',
     'HEALTH_CHECK_TIMEOUT_MS',
     'MAX_DELTA_BYTES',
     'MAX_SNAPSHOT_BYTES',

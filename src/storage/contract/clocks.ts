@@ -15,14 +15,32 @@ export function setCounter(clock: Record<string, number>, key: string, value: nu
   else clock[key] = value;
 }
 
+/** Merges `clock` into `target` in place (pointwise maximum). */
+export function mergeInto(target: Record<string, number>, clock: VectorClock): void {
+  for (const key of Object.keys(clock)) {
+    const value = clock[key]!;
+    if (!Object.hasOwn(target, key) || target[key]! < value) setCounter(target, key, value);
+  }
+}
+
 /** The pointwise maximum of two clocks, as a new object. */
 export function mergeClocks(a: VectorClock, b: VectorClock): Record<string, number> {
   const merged: Record<string, number> = { ...a };
-  for (const key of Object.keys(b)) {
-    const value = b[key]!;
-    if (!Object.hasOwn(merged, key) || merged[key]! < value) setCounter(merged, key, value);
-  }
+  mergeInto(merged, b);
   return merged;
+}
+
+/**
+ * The `getChangesSince` rule: when `since` does not cover the snapshot's clock, the snapshot is sent
+ * and the deltas are read against the merge of both clocks; returns that clock, or null when no
+ * snapshot needs sending (absent, or already seen).
+ */
+export function clockAfterSnapshot(
+  since: VectorClock | null,
+  snapshotClock: VectorClock | null | undefined,
+): VectorClock | null {
+  if (!snapshotClock || clockCovers(since ?? {}, snapshotClock)) return null;
+  return since ? mergeClocks(since, snapshotClock) : snapshotClock;
 }
 
 /** True when `a[k] >= b[k]` for every key k of `b` (a missing key counts as 0). */

@@ -1,5 +1,5 @@
 import type { DocumentBackend } from '../contract/backend.js';
-import { clockCovers, counterOf, mergeClocks, setCounter } from '../contract/clocks.js';
+import { clockAfterSnapshot, clockCovers, counterOf, mergeInto } from '../contract/clocks.js';
 import { StaleSnapshotError } from '../contract/errors.js';
 import type { ChangesSince, DocumentSnapshot, StoredDelta, SyncDocument, VectorClock } from '../contract/types.js';
 import type { PreparedDelta } from '../contract/validation.js';
@@ -126,16 +126,12 @@ export class MemoryDocumentBackend implements DocumentBackend {
     this.assertOpen();
     const doc = this.documents.get(documentId);
     if (!doc) return { snapshot: null, deltas: [], vectorClock: {} };
-    const snapshot = doc.snapshot;
-    if (snapshot && !clockCovers(since ?? {}, snapshot.clock)) {
-      const seen = since ? mergeClocks(since, snapshot.clock) : snapshot.clock;
-      return {
-        snapshot: toSnapshot(snapshot),
-        deltas: unseenRecords(doc, seen).map(parseDelta),
-        vectorClock: { ...doc.clock },
-      };
-    }
-    return { snapshot: null, deltas: unseenRecords(doc, since).map(parseDelta), vectorClock: { ...doc.clock } };
+    const seen = clockAfterSnapshot(since, doc.snapshot?.clock);
+    return {
+      snapshot: seen && doc.snapshot ? toSnapshot(doc.snapshot) : null,
+      deltas: unseenRecords(doc, seen ?? since).map(parseDelta),
+      vectorClock: { ...doc.clock },
+    };
   }
 
   async getVectorClock(documentId: string): Promise<VectorClock> {
@@ -239,13 +235,6 @@ function insertByCounter(byClient: Map<string, DeltaRecord[]>, record: DeltaReco
     records.push(record);
   } else {
     records.splice(firstAbove(records, record.counter), 0, record);
-  }
-}
-
-function mergeInto(target: Record<string, number>, clock: VectorClock): void {
-  for (const key in clock) {
-    const value = clock[key]!;
-    if (!Object.hasOwn(target, key) || target[key]! < value) setCounter(target, key, value);
   }
 }
 

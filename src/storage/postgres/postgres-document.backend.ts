@@ -1,5 +1,5 @@
 import type { DocumentBackend } from '../contract/backend.js';
-import { clockCovers, mergeClocks } from '../contract/clocks.js';
+import { clockAfterSnapshot, clockCovers } from '../contract/clocks.js';
 import { StaleSnapshotError } from '../contract/errors.js';
 import type { ChangesSince, DocumentSnapshot, StoredDelta, SyncDocument, VectorClock } from '../contract/types.js';
 import type { PreparedDelta } from '../contract/validation.js';
@@ -146,13 +146,13 @@ export class PostgresDocumentBackend implements DocumentBackend {
           [documentId],
         );
         if (!head) return { snapshot: null, deltas: [], vectorClock: {} };
-        const snapshotClock = head.snapshot_clock;
-        if (snapshotClock && !clockCovers(since ?? {}, snapshotClock)) {
-          const seen = since ? mergeClocks(since, snapshotClock) : snapshotClock;
-          const snapshot = await this.readSnapshot(tx, documentId);
-          return { snapshot, deltas: await this.readDeltas(tx, documentId, seen), vectorClock: head.vector_clock };
-        }
-        return { snapshot: null, deltas: await this.readDeltas(tx, documentId, since), vectorClock: head.vector_clock };
+        const seen = clockAfterSnapshot(since, head.snapshot_clock);
+        const snapshot = seen ? await this.readSnapshot(tx, documentId) : null;
+        return {
+          snapshot,
+          deltas: await this.readDeltas(tx, documentId, seen ?? since),
+          vectorClock: head.vector_clock,
+        };
       },
       { repeatableRead: true, readOnly: true },
     );

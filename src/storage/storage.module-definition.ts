@@ -2,11 +2,8 @@ import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { StorageModuleOptions } from './contract/options.js';
 import { STORAGE_MODULE_OPTIONS } from './storage.constants.js';
 
-export const {
-  ConfigurableModuleClass: ConfigurableStorageModule,
-  OPTIONS_TYPE: STORAGE_OPTIONS_TYPE,
-  ASYNC_OPTIONS_TYPE: STORAGE_ASYNC_OPTIONS_TYPE,
-} = new ConfigurableModuleBuilder<StorageModuleOptions>({ optionsInjectionToken: STORAGE_MODULE_OPTIONS })
-  .setClassMethodName('forRoot')
-  .setExtras({ isGlobal: false }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
-  .build();
+export const { ConfigurableModuleClass: ConfigurableStorageModule } =
+  new ConfigurableModuleBuilder<StorageModuleOptions>({ optionsInjectionToken: STORAGE_MODULE_OPTIONS })
+    .setClassMethodName('forRoot')
+    .setExtras({ isGlobal: false }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
+    .build();

@@ -30,6 +30,7 @@ export {
 } from './storage/storage.constants.js';
 export { InjectStorageProvider, InjectDocumentStore, InjectAwarenessStore } from './storage/storage.decorators.js';
 export { StorageHealthIndicator } from './storage/health/storage.health.js';
+export type { StorageHealthIndicatorResult, StorageHealthStatus } from './storage/health/storage.health.js';
 export {
   storageEntities,
   SyncDocumentEntity,

@@ -1,5 +1,4 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { TerminusModule } from '@nestjs/terminus';
 import { resolveStorageOptions, type ResolvedStorageOptions } from './contract/options.js';
 import type { StorageProvider } from './contract/types.js';
 import { createStorageProvider } from './create-storage-provider.js';
@@ -14,7 +13,6 @@ import { RESOLVED_STORAGE_OPTIONS } from './storage.internal-constants.js';
  * initialised (migrations included) while the app starts and closed when it shuts down.
  */
 @Module({
-  imports: [TerminusModule],
   providers: [
     {
       provide: RESOLVED_STORAGE_OPTIONS,

@@ -1,62 +1,46 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import type { ResolvedStorageOptions } from '../contract/options.js';
-import type { StorageHealth, StorageProvider } from '../contract/types.js';
-import { RESOLVED_STORAGE_OPTIONS } from '../storage.internal-constants.js';
+import type { StorageDriver, StorageHealth, StorageProvider } from '../contract/types.js';
 import { STORAGE_PROVIDER } from '../storage.constants.js';
 
-/** Fixed messages: the driver's own text can hold hosts or credentials, so it never reaches /health. */
-const TIMED_OUT = 'storage health check timed out';
-const FAILED = 'storage health check failed';
+/** What the indicator reports under its key; `message` is one of the providers' fixed texts. */
+export type StorageHealthStatus =
+  | { status: 'up'; driver: StorageDriver; latencyMs: number }
+  | { status: 'down'; driver: StorageDriver; message: string };
+
+/**
+ * The shape of `@nestjs/terminus`'s `HealthIndicatorResult`, declared here so the package does not
+ * load Terminus: `HealthCheckService.check` takes any function that returns it.
+ */
+export type StorageHealthIndicatorResult<Key extends string = 'storage'> = Record<Key, StorageHealthStatus>;
+
+/** For a provider that breaks its promise to answer; what it threw may name hosts or credentials. */
+const CHECK_FAILED = 'storage health check failed';
 const UNHEALTHY = 'storage is unhealthy';
 
 /**
- * Terminus indicator for the storage: `up` with `{ driver, latencyMs }`, or `down` with a message.
- * It never throws and answers within `healthCheckTimeoutMs`, even when the database hangs.
+ * A Terminus indicator for the storage: `up` with `{ driver, latencyMs }`, or `down` with the
+ * provider's message. The provider's `checkHealth()` already answers within `healthCheckTimeoutMs`
+ * and never rejects, so this asks it once and only reshapes the answer.
  */
 @Injectable()
 export class StorageHealthIndicator {
-  constructor(
-    private readonly indicators: HealthIndicatorService,
-    @Inject(STORAGE_PROVIDER) private readonly provider: StorageProvider,
-    @Inject(RESOLVED_STORAGE_OPTIONS) private readonly options: ResolvedStorageOptions,
-  ) {}
+  constructor(@Inject(STORAGE_PROVIDER) private readonly provider: StorageProvider) {}
 
   async isHealthy<const Key extends string = 'storage'>(
     key: Key = 'storage' as Key,
-  ): Promise<HealthIndicatorResult<Key>> {
-    const indicator = this.indicators.check(key);
-    const health = await this.checkWithin(this.options.healthCheckTimeoutMs);
-    if (health.healthy) return indicator.up({ driver: health.driver, latencyMs: round(health.latencyMs) });
-    return indicator.down({ driver: health.driver, message: health.message ?? UNHEALTHY });
+  ): Promise<StorageHealthIndicatorResult<Key>> {
+    const health = await this.askProvider();
+    const status: StorageHealthStatus = health.healthy
+      ? { status: 'up', driver: health.driver, latencyMs: Math.round(health.latencyMs * 100) / 100 }
+      : { status: 'down', driver: health.driver, message: health.message ?? UNHEALTHY };
+    return { [key]: status } as StorageHealthIndicatorResult<Key>;
   }
 
-  private checkWithin(timeoutMs: number): Promise<StorageHealth> {
-    const driver = this.provider.driver;
-    return new Promise<StorageHealth>((resolve) => {
-      const timer = setTimeout(
-        () => resolve({ healthy: false, driver, latencyMs: timeoutMs, message: TIMED_OUT }),
-        timeoutMs,
-      );
-      timer.unref();
-      // Called inside then() so that a provider which throws synchronously is caught too.
-      Promise.resolve()
-        .then(() => this.provider.checkHealth())
-        .then(
-          (health) => {
-            clearTimeout(timer);
-            // An unhealthy answer keeps only its verdict: the driver's message may quote a connection string.
-            resolve(health?.healthy === true ? health : { healthy: false, driver, latencyMs: 0 });
-          },
-          () => {
-            clearTimeout(timer);
-            resolve({ healthy: false, driver, latencyMs: 0, message: FAILED });
-          },
-        );
-    });
+  private async askProvider(): Promise<StorageHealth> {
+    try {
+      return await this.provider.checkHealth();
+    } catch {
+      return { healthy: false, driver: this.provider.driver, latencyMs: 0, message: CHECK_FAILED };
+    }
   }
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
 }

@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.tmp/', 'coverage/', 'docs/api/', 'bench/results/'] },
+  { ignores: ['dist/', 'sample/*/dist/', 'node_modules/', '.tmp/', 'coverage/', 'docs/api/', 'bench/results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -15,9 +15,10 @@ export default {
       },
     ],
   },
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // In-process tests run the sample app on the library's source, the same copy the tests import.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1', '^nest-sync-storage$': '<rootDir>/src/index.ts' },
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
-  modulePathIgnorePatterns: ['<rootDir>/.tmp/', '<rootDir>/dist/'],
+  modulePathIgnorePatterns: ['<rootDir>/.tmp/', '<rootDir>/dist/', '<rootDir>/sample/sync-app/dist/'],
   testTimeout: 60000,
   // One embedded PostgreSQL per run, started only when a selected spec uses test/support/postgres.
   globalSetup: '<rootDir>/test/support/postgres-global-setup.ts',

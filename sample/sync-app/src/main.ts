@@ -1,18 +1,20 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { AppModule } from './app/app.module.js';
-import { configureApp } from './app/configure-app.js';
-import type { ResolvedStorageOptions } from './storage/contract/options.js';
-import { RESOLVED_STORAGE_OPTIONS } from './storage/storage.internal-constants.js';
+import { AppModule } from './app.module.js';
+import type { AppConfig } from './config/app.config.js';
+import { InvalidEnvironmentError } from './config/app.config.js';
+import { configureApp } from './configure-app.js';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, { bufferLogs: false });
-  configureApp(app, app.get<ResolvedStorageOptions>(RESOLVED_STORAGE_OPTIONS));
-  const port = Number(process.env.PORT ?? 3000);
-  await app.listen(port);
-  Logger.log(`sync app listening on port ${port}; API docs at /docs`, 'Bootstrap');
+  const app = await NestFactory.create<NestExpressApplication>(await AppModule.forRoot());
+  configureApp(app);
+  const config = app.get(ConfigService<AppConfig, true>);
+  const [host, port] = [config.get('host', { infer: true }), config.get('port', { infer: true })];
+  await app.listen(port, host);
+  Logger.log(`sync app listening on ${host}:${port}; API docs at /docs`, 'Bootstrap');
 
   // On SIGTERM/SIGINT: stop accepting connections, let in-flight requests finish, close storage, exit 0.
   let stopping = false;
@@ -33,6 +35,8 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
-  Logger.error(error instanceof Error ? error.message : String(error), 'Bootstrap');
+  // A bad environment is the operator's to fix: one line says which variables, without a stack.
+  if (error instanceof InvalidEnvironmentError) process.stderr.write(`sync app: ${error.message}\n`);
+  else Logger.error(error instanceof Error ? error.message : String(error), 'Bootstrap');
   process.exit(1);
 });

@@ -1,82 +1,91 @@
-import type { StorageModuleOptions } from '../storage/contract/options.js';
+import type { StorageModuleOptions } from 'nest-sync-storage';
+import { z } from 'zod';
 
-/** The sync app's environment, validated at boot. */
-export interface AppEnvironment {
-  PORT: number;
-  STORAGE_DRIVER: 'memory' | 'postgres';
-  DATABASE_URL?: string;
-  DATABASE_SCHEMA?: string;
-  DATABASE_POOL_MAX?: number;
-  STORAGE_MIGRATE: boolean;
-  AWARENESS_TIMEOUT_MS?: number;
-  AWARENESS_PRUNE_INTERVAL_MS?: number;
-  HEALTH_CHECK_TIMEOUT_MS?: number;
-  MAX_DELTA_BYTES?: number;
-  MAX_SNAPSHOT_BYTES?: number;
+/** A variable holding a whole number in `[0, max]`, written in plain digits (no sign, unit or exponent). */
+function wholeNumber(max = Number.MAX_SAFE_INTEGER) {
+  return z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().max(max, `must be at most ${max}`));
 }
 
-const INTEGER_VARIABLES = [
-  'DATABASE_POOL_MAX',
-  'AWARENESS_TIMEOUT_MS',
-  'AWARENESS_PRUNE_INTERVAL_MS',
-  'HEALTH_CHECK_TIMEOUT_MS',
-  'MAX_DELTA_BYTES',
-  'MAX_SNAPSHOT_BYTES',
-] as const;
-
-/** `ConfigModule`'s `validate`: throws one message naming every bad variable (never echoing a value). */
-export function validateAppEnvironment(raw: Record<string, unknown>): AppEnvironment {
-  const problems: string[] = [];
-  const text = (name: string): string | undefined => {
-    const value = raw[name];
-    return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
-  };
-  const integer = (name: string, fallback?: number): number | undefined => {
-    const value = text(name);
-    if (value === undefined) return fallback;
-    if (!/^\d+$/.test(value)) problems.push(`${name} must be a whole number`);
-    return Number(value);
-  };
-
-  const driver = text('STORAGE_DRIVER') ?? 'memory';
-  if (driver !== 'memory' && driver !== 'postgres') problems.push(`STORAGE_DRIVER must be 'memory' or 'postgres'`);
-  const port = integer('PORT', 3000)!;
-  if (port > 65535) problems.push('PORT must be at most 65535');
-  const databaseUrl = text('DATABASE_URL');
-  if (driver === 'postgres' && databaseUrl === undefined)
-    problems.push(`DATABASE_URL is required when STORAGE_DRIVER is 'postgres'`);
-  const migrate = text('STORAGE_MIGRATE') ?? 'true';
-  if (migrate !== 'true' && migrate !== 'false') problems.push(`STORAGE_MIGRATE must be 'true' or 'false'`);
-
-  const environment: AppEnvironment = {
-    PORT: port,
-    STORAGE_DRIVER: driver as AppEnvironment['STORAGE_DRIVER'],
-    DATABASE_URL: databaseUrl,
-    DATABASE_SCHEMA: text('DATABASE_SCHEMA'),
-    STORAGE_MIGRATE: migrate === 'true',
-  };
-  for (const name of INTEGER_VARIABLES) environment[name] = integer(name);
-  if (problems.length > 0) throw new Error(`Invalid environment: ${problems.join('; ')}`);
-  return environment;
+/** The sample app's configuration: where it listens and how its storage is set up. */
+export interface AppConfig {
+  host: string;
+  port: number;
+  /** The module options; the size limits are always set, since the HTTP body limits follow them. */
+  storage: StorageModuleOptions & { maxDeltaBytes: number; maxSnapshotBytes: number };
 }
 
-/** Maps the validated environment onto `StorageModule` options. */
-export function storageOptionsFromEnvironment(env: AppEnvironment): StorageModuleOptions {
-  const options: StorageModuleOptions = {
-    driver: env.STORAGE_DRIVER,
-    awarenessTimeoutMs: env.AWARENESS_TIMEOUT_MS,
-    awarenessPruneIntervalMs: env.AWARENESS_PRUNE_INTERVAL_MS,
-    healthCheckTimeoutMs: env.HEALTH_CHECK_TIMEOUT_MS,
-    maxDeltaBytes: env.MAX_DELTA_BYTES,
-    maxSnapshotBytes: env.MAX_SNAPSHOT_BYTES,
-  };
-  if (env.STORAGE_DRIVER === 'postgres') {
-    Object.assign(options, {
-      clientUrl: env.DATABASE_URL,
-      schema: env.DATABASE_SCHEMA,
-      migrate: env.STORAGE_MIGRATE,
-      pool: env.DATABASE_POOL_MAX === undefined ? undefined : { max: env.DATABASE_POOL_MAX },
-    });
-  }
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as StorageModuleOptions;
+/**
+ * Every variable the sample app reads, with its default: the one list of them. Messages name the
+ * rule, never the value (DATABASE_URL holds a password).
+ */
+const environment = z
+  .object({
+    HOST: z.string().default('127.0.0.1'),
+    PORT: wholeNumber(65535).default(3000),
+    STORAGE_DRIVER: z.enum(['memory', 'postgres'], "must be 'memory' or 'postgres'").default('memory'),
+    DATABASE_URL: z.string().optional(),
+    DATABASE_SCHEMA: z.string().optional(),
+    DATABASE_POOL_MAX: wholeNumber().optional(),
+    STORAGE_MIGRATE: z
+      .enum(['true', 'false'], "must be 'true' or 'false'")
+      .default('true')
+      .transform((value) => value === 'true'),
+    AWARENESS_TIMEOUT_MS: wholeNumber().optional(),
+    AWARENESS_PRUNE_INTERVAL_MS: wholeNumber().optional(),
+    HEALTH_CHECK_TIMEOUT_MS: wholeNumber().optional(),
+    // The module's own defaults, given here too because the HTTP body limits are sized from them.
+    MAX_DELTA_BYTES: wholeNumber().default(1_048_576),
+    MAX_SNAPSHOT_BYTES: wholeNumber().default(67_108_864),
+  })
+  .refine((env) => env.STORAGE_DRIVER !== 'postgres' || env.DATABASE_URL !== undefined, {
+    path: ['DATABASE_URL'],
+    message: "is required when STORAGE_DRIVER is 'postgres'",
+    // Checked even when another variable is bad, so one start-up names every problem.
+    when: () => true,
+  })
+  .transform((env): AppConfig => ({
+    host: env.HOST,
+    port: env.PORT,
+    storage: withoutUnset({
+      driver: env.STORAGE_DRIVER,
+      awarenessTimeoutMs: env.AWARENESS_TIMEOUT_MS,
+      awarenessPruneIntervalMs: env.AWARENESS_PRUNE_INTERVAL_MS,
+      healthCheckTimeoutMs: env.HEALTH_CHECK_TIMEOUT_MS,
+      maxDeltaBytes: env.MAX_DELTA_BYTES,
+      maxSnapshotBytes: env.MAX_SNAPSHOT_BYTES,
+      // The database variables configure the postgres driver only.
+      ...(env.STORAGE_DRIVER === 'postgres' && {
+        clientUrl: env.DATABASE_URL,
+        schema: env.DATABASE_SCHEMA,
+        migrate: env.STORAGE_MIGRATE,
+        pool: env.DATABASE_POOL_MAX === undefined ? undefined : { max: env.DATABASE_POOL_MAX },
+      }),
+    }),
+  }));
+
+/** The names of the variables the app reads (for tests that give a process a clean environment). */
+export const APP_VARIABLES: readonly string[] = Object.keys(environment.in.shape);
+
+/** Thrown for a bad environment; its message is one line naming each bad variable and never a value. */
+export class InvalidEnvironmentError extends Error {
+  override readonly name = 'InvalidEnvironmentError';
+}
+
+/** `ConfigModule`'s `validate`: an empty or blank variable counts as unset. */
+export function validateAppConfig(raw: Record<string, unknown>): AppConfig {
+  const set = Object.entries(raw).filter(([, value]) => typeof value !== 'string' || value.trim() !== '');
+  const result = environment.safeParse(
+    Object.fromEntries(set.map(([name, value]) => [name, typeof value === 'string' ? value.trim() : value])),
+  );
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
+  throw new InvalidEnvironmentError(`invalid environment: ${problems.join('; ')}`);
+}
+
+function withoutUnset<T extends object>(options: T): T {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as T;
 }

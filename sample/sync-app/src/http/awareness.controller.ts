@@ -1,7 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import type { AwarenessStore } from '../../storage/contract/types.js';
-import { InjectAwarenessStore } from '../../storage/storage.decorators.js';
+import { InjectAwarenessStore, type AwarenessStore } from 'nest-sync-storage';
 import { AwarenessDto } from './dto.js';
 
 /** Presence over HTTP: set, list and remove expiring awareness entries. */

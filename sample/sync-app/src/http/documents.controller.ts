@@ -17,8 +17,7 @@ import {
 } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiHeader, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { HttpResponse } from './http-response.js';
-import type { DocumentStore, StoredDelta } from '../../storage/contract/types.js';
-import { InjectDocumentStore } from '../../storage/storage.decorators.js';
+import { InjectDocumentStore, type DocumentStore, type StoredDelta } from 'nest-sync-storage';
 import { CompactDto, DeltaBatchDto, DeltaDto } from './dto.js';
 import { ParseClockPipe } from './parse-clock.pipe.js';
 

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { JsonValue } from '../../storage/contract/types.js';
+import type { JsonValue } from 'nest-sync-storage';
 
 /** OpenAPI shapes of the HTTP API; the stores validate the values themselves. */
 export class DeltaDto {

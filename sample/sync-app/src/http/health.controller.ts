@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
-import { StorageHealthIndicator } from '../storage/health/storage.health.js';
+import { StorageHealthIndicator } from 'nest-sync-storage';
 
 @Controller('health')
 export class HealthController {

@@ -1,11 +1,6 @@
 import { ArgumentsHost, Catch, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { HttpResponse } from './http-response.js';
-import {
-  StaleSnapshotError,
-  StorageError,
-  StorageUnavailableError,
-  StorageValidationError,
-} from '../../storage/contract/errors.js';
+import { StaleSnapshotError, StorageError, StorageUnavailableError, StorageValidationError } from 'nest-sync-storage';
 
 /** Maps storage errors onto HTTP: bad input 400, stale snapshot 409, storage down 503. */
 @Catch(StorageError)

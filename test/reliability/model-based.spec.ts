@@ -3,8 +3,8 @@ import type { StorageProvider } from '../../src/index.js';
 import { ContractModel } from './model/contract-model.js';
 import { storageCommands, type ModelReal } from './model/model-commands.js';
 import { reliabilitySettings } from './support/reliability-settings.js';
-import { DRIVERS, lazyTargets, memoryTarget } from './support/storage-targets.js';
-import { DOCUMENT_ID_POOL } from './support/tricky-ids.js';
+import { DRIVERS, lazyTargets, memoryTarget } from '../support/storage-targets.js';
+import { DOCUMENT_ID_POOL } from '../fixtures/tricky-ids.js';
 
 const settings = reliabilitySettings();
 // Nothing may expire in the middle of a run: the model has no clock.

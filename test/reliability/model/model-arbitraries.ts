@@ -6,7 +6,7 @@ import {
   DELTA_ID_POOL,
   DOCUMENT_ID_POOL,
   TRICKY_STRINGS,
-} from '../support/tricky-ids.js';
+} from '../../fixtures/tricky-ids.js';
 
 /** Inputs of the model-based runs: valid by the contract, and as awkward as valid input gets. */
 export const documentId = fc.constantFrom(...DOCUMENT_ID_POOL);

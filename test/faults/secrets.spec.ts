@@ -13,7 +13,7 @@ import {
 import { eventually } from '../fixtures/eventually.js';
 import { freePort } from '../support/postgres-server.js';
 import { startFaultServer, type FaultServer } from './support/fault-server.js';
-import { CapturingLogger, captureProcessOutput, errorText, leakedSecrets } from './support/output-capture.js';
+import { CapturingLogger, captureProcessOutput, errorText, leakedSecrets } from './output-capture.js';
 
 const ROLE = 'sync_app';
 const appPassword = `pw-${randomBytes(9).toString('hex')}`;

@@ -4,7 +4,7 @@ import { resolveStorageOptions } from '../../src/storage/contract/options.js';
 import { PostgresStorageProvider } from '../../src/storage/postgres/postgres-storage.provider.js';
 import { eventually } from '../fixtures/eventually.js';
 import { startFaultServer, type FaultServer } from './support/fault-server.js';
-import { auditWrites, sleep, WriteTraffic, type WriteOutcome } from './support/write-traffic.js';
+import { auditWrites, sleep, WriteTraffic, type WriteOutcome } from './write-traffic.js';
 
 /** Short timeouts, so an outage costs seconds; every bound below is derived from them. */
 const POOL_MAX = 4;

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { StorageUnavailableError, type DocumentStore, type StoredDelta } from '../../../src/index.js';
+import { StorageUnavailableError, type DocumentStore, type StoredDelta } from '../../src/index.js';
 
 /** One write the traffic made, and how it ended. */
 export interface WriteOutcome {

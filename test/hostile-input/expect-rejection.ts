@@ -1,4 +1,4 @@
-import { StorageValidationError } from '../../../src/index.js';
+import { StorageValidationError } from '../../src/index.js';
 
 /** Arguments whose errors may name a part of them: `since["a"]`, `deltas[1].vectorClock`, `delta.data[2]`. */
 const WHOLE_VALUE_ARGUMENTS = new Set(['delta', 'deltas', 'options']);

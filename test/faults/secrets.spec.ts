@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
-import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import pg from 'pg';
 import {
   STORAGE_PROVIDER,
   StorageModule,
@@ -11,8 +9,10 @@ import {
   type StorageProvider,
 } from '../../src/index.js';
 import { eventually } from '../fixtures/eventually.js';
-import { freePort } from '../support/postgres-server.js';
-import { startFaultServer, type FaultServer } from './support/fault-server.js';
+import { startSampleAppInProcess } from '../sample-app/sample-app.js';
+import { listenLocally } from '../support/nest-app.js';
+import { freePort, startPostgresServer, type PostgresServer } from '../support/postgres-server.js';
+import { runSql } from '../support/sql.js';
 import { CapturingLogger, captureProcessOutput, errorText, leakedSecrets } from './output-capture.js';
 
 const ROLE = 'sync_app';
@@ -20,19 +20,10 @@ const appPassword = `pw-${randomBytes(9).toString('hex')}`;
 const wrongPassword = `wrong-${randomBytes(9).toString('hex')}`;
 const rotatedPassword = `rotated-${randomBytes(9).toString('hex')}`;
 
-let server: FaultServer;
+let server: PostgresServer;
 let appUrl: string;
 
-async function asSuperuser(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: server.url() });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const asSuperuser = (sql: string) => runSql(server.url(), sql);
 
 /** Every secret of this file: the passwords and each connection string that carries one. */
 function secrets(): string[] {
@@ -41,7 +32,7 @@ function secrets(): string[] {
 }
 
 beforeAll(async () => {
-  server = await startFaultServer();
+  server = await startPostgresServer();
   await asSuperuser(`create role ${ROLE} login password '${appPassword}'`);
   await asSuperuser(`create database ${ROLE} owner ${ROLE}`);
   appUrl = `postgresql://${ROLE}:${appPassword}@127.0.0.1:${server.port}/${ROLE}`;
@@ -57,6 +48,7 @@ async function bootStorage(options: StorageModuleOptions): Promise<{ error: unkn
   const output = captureProcessOutput();
   let error: unknown;
   try {
+    // NestFactory, not a testing module: Nest's own start-up logging is part of what is scanned.
     const app = await NestFactory.create(
       { module: class BootProbe {}, imports: [StorageModule.forRoot(options)] },
       { logger, abortOnError: false },
@@ -112,7 +104,7 @@ describe('a storage module that cannot connect at start-up', () => {
 });
 
 describe('the running sync app when its database goes away or rejects its password', () => {
-  let app: INestApplication;
+  let app: NestExpressApplication;
   let baseUrl: string;
   let provider: StorageProvider;
   const logger = new CapturingLogger();
@@ -120,14 +112,11 @@ describe('the running sync app when its database goes away or rejects its passwo
   const observed: string[] = [];
 
   beforeAll(async () => {
-    // AppModule validates the environment when it is imported.
-    for (const name of Object.keys(process.env))
-      if (/^(STORAGE_|DATABASE_|HEALTH_)/.test(name)) delete process.env[name];
-    Object.assign(process.env, { STORAGE_DRIVER: 'postgres', DATABASE_URL: appUrl, HEALTH_CHECK_TIMEOUT_MS: '1000' });
-    const { AppModule } = await import('../../src/app/app.module.js');
-    app = await NestFactory.create<NestExpressApplication>(AppModule, { logger, abortOnError: false });
-    await app.listen(0, '127.0.0.1');
-    baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    app = await startSampleAppInProcess(
+      { STORAGE_DRIVER: 'postgres', DATABASE_URL: appUrl, HEALTH_CHECK_TIMEOUT_MS: '1000' },
+      { logger },
+    );
+    baseUrl = await listenLocally(app);
     provider = app.get<StorageProvider>(STORAGE_PROVIDER);
   }, 60_000);
 

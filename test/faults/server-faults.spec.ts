@@ -1,10 +1,20 @@
-import pg from 'pg';
-import { StorageUnavailableError, type StorageHealth, type StorageProvider } from '../../src/index.js';
-import { resolveStorageOptions } from '../../src/storage/contract/options.js';
+import { Test } from '@nestjs/testing';
+import { StorageModule, StorageUnavailableError, type StorageProvider } from '../../src/index.js';
+import { resolveStorageOptions, type StorageModuleOptions } from '../../src/storage/contract/options.js';
 import { PostgresStorageProvider } from '../../src/storage/postgres/postgres-storage.provider.js';
-import { eventually } from '../fixtures/eventually.js';
-import { startFaultServer, type FaultServer } from './support/fault-server.js';
-import { auditWrites, sleep, WriteTraffic, type WriteOutcome } from './write-traffic.js';
+import { eventually, sleep } from '../fixtures/eventually.js';
+import { freePort, startPostgresServer, uniqueName, type PostgresServer } from '../support/postgres-server.js';
+import { runSql } from '../support/sql.js';
+import {
+  callsAgainstFrozenServer,
+  expectEveryPoolSlotServes,
+  probeDelta,
+  terminateSessions,
+  watchHealth,
+  type TimedHealth,
+} from './fault-probes.js';
+import { errorText, leakedSecrets } from './output-capture.js';
+import { auditWrites, WriteTraffic, type WriteOutcome } from './write-traffic.js';
 
 /** Short timeouts, so an outage costs seconds; every bound below is derived from them. */
 const POOL_MAX = 4;
@@ -16,33 +26,22 @@ const CALL_BOUND_MS = TIMEOUTS.acquireMs + TIMEOUTS.connectMs + 2 * TIMEOUTS.que
 const HEALTH_BOUND_MS = TIMEOUTS.healthMs + SLACK_MS;
 const DOCUMENTS = ['fault-doc1', 'fault-doc10', 'fault-doc2'];
 
-let server: FaultServer;
+// A server of this file's own: these tests crash, stop, freeze and restart it.
+let server: PostgresServer;
+let databaseUrl: string;
 let provider: StorageProvider;
 const processFaults: string[] = [];
 const recordUnhandled = (kind: string) => (error: unknown) => processFaults.push(`${kind}: ${String(error)}`);
 const onRejection = recordUnhandled('unhandledRejection');
 const onException = recordUnhandled('uncaughtException');
+/** Traffic and health watchers of the running test: stopped after it even when it fails, so nothing outlives it. */
+const running: Array<{ stop(): Promise<unknown> }> = [];
 
-async function superuser<Row extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<Row[]> {
-  const client = new pg.Client({ connectionString: server.url() });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return (await client.query<Row>(sql, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
-beforeAll(async () => {
-  process.on('unhandledRejection', onRejection);
-  process.on('uncaughtException', onException);
-  server = await startFaultServer();
-  await superuser('create database faults');
-  provider = new PostgresStorageProvider(
+async function openProvider(options: Partial<StorageModuleOptions> = {}): Promise<StorageProvider> {
+  const opened = new PostgresStorageProvider(
     resolveStorageOptions({
       driver: 'postgres',
-      clientUrl: server.url('faults'),
+      clientUrl: databaseUrl,
       pool: { min: 0, max: POOL_MAX },
       healthCheckTimeoutMs: TIMEOUTS.healthMs,
       mikroOrm: {
@@ -55,79 +54,33 @@ beforeAll(async () => {
           },
         },
       },
+      ...options,
     }),
   );
-  await provider.initialize();
-}, 120_000);
-
-afterAll(async () => {
-  await provider?.close();
-  server?.thaw();
-  await server?.destroy();
-  process.off('unhandledRejection', onRejection);
-  process.off('uncaughtException', onException);
-});
-
-/**
- * 200 calls while the server is frozen: reads, and writes ten deep on each of five documents (a busy
- * document has many writers at once). Each must give up on its own within the bound; waiting for
- * the thaw is a hang. Resolves once all settled or the bound passed.
- */
-async function callsAgainstFrozenServer(): Promise<{
-  unsettled: Record<string, number>;
-  resolved: number;
-  otherErrors: string[];
-  slowestMs: number;
-}> {
-  let slowestMs = 0;
-  let resolved = 0;
-  const unsettled: Record<string, number> = {};
-  const otherErrors: string[] = [];
-  const calls = Array.from({ length: 200 }, (_, index) => {
-    const documentId = `frozen-${index % 5}`;
-    const kind = ['addDelta', 'getDeltasSince', 'getVectorClock', 'getVectorClock'][index % 4]!;
-    unsettled[kind] = (unsettled[kind] ?? 0) + 1;
-    const call =
-      index % 4 === 0
-        ? provider.documents.addDelta(documentId, {
-            id: `frozen-${index}`,
-            clientId: 'z',
-            timestamp: 1,
-            data: index,
-            vectorClock: { z: index + 1 },
-          })
-        : index % 4 === 1
-          ? provider.documents.getDeltasSince(documentId, { z: 1 })
-          : provider.documents.getVectorClock(documentId);
-    const started = performance.now();
-    return (call as Promise<unknown>)
-      .then(
-        () => {
-          resolved++;
-        },
-        (error: unknown) => {
-          if (!(error instanceof StorageUnavailableError)) otherErrors.push(String(error));
-        },
-      )
-      .finally(() => {
-        unsettled[kind]!--;
-        slowestMs = Math.max(slowestMs, performance.now() - started);
-      });
-  });
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([Promise.all(calls), new Promise((resolve) => (timer = setTimeout(resolve, CALL_BOUND_MS)))]);
-  clearTimeout(timer);
-  for (const kind of Object.keys(unsettled)) if (unsettled[kind] === 0) delete unsettled[kind];
-  return { unsettled, resolved, otherErrors, slowestMs };
+  await opened.initialize();
+  return opened;
 }
 
-/** Polls checkHealth until stopped, recording each answer and how long it took. */
-/** Traffic and health watchers of the running test: stopped after it even when it fails, so nothing outlives it. */
-const running: Array<{ stop(): Promise<unknown> }> = [];
+beforeAll(async () => {
+  process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', onException);
+  server = await startPostgresServer();
+  await runSql(server.url(), 'create database faults');
+  databaseUrl = server.url('faults');
+  provider = await openProvider();
+}, 120_000);
+
 afterEach(async () => {
   server?.thaw();
   await server?.start();
   await Promise.all(running.splice(0).map((item) => item.stop()));
+});
+
+afterAll(async () => {
+  await provider?.close();
+  await server?.destroy();
+  process.off('unhandledRejection', onRejection);
+  process.off('uncaughtException', onException);
 });
 
 function startTraffic(prefix: string): WriteTraffic {
@@ -140,33 +93,26 @@ function startTraffic(prefix: string): WriteTraffic {
   return traffic;
 }
 
-function watchHealth(): { stop(): Promise<Array<StorageHealth & { tookMs: number }>> } {
-  const reports: Array<StorageHealth & { tookMs: number }> = [];
-  let polling = true;
-  const loop = (async () => {
-    while (polling) {
-      const started = performance.now();
-      const health = await provider.checkHealth();
-      reports.push({ ...health, tookMs: performance.now() - started });
-      await sleep(100);
-    }
-  })();
-  const watcher = {
-    async stop() {
-      polling = false;
-      await loop;
-      return reports;
-    },
-  };
+function startWatchingHealth(): { stop(): Promise<TimedHealth[]> } {
+  const watcher = watchHealth(provider);
   running.push(watcher);
   return watcher;
 }
 
+/** What every outage test asserts of the health reports taken through it. */
+function expectHealthReportedTheOutage(reports: readonly TimedHealth[]): void {
+  expect(reports.some((health) => !health.healthy)).toBe(true);
+  expect(Math.max(...reports.map((health) => health.tookMs))).toBeLessThan(HEALTH_BOUND_MS);
+  expect(
+    leakedSecrets(
+      reports.map((health) => health.message ?? ''),
+      [server.password],
+    ),
+  ).toEqual([]);
+}
+
 /** What every fault test asserts once the server is back. */
-async function expectRecoveredWithNothingLost(
-  traffic: WriteTraffic,
-  fault: string,
-): Promise<{ outcomes: WriteOutcome[]; deltasChecked: number }> {
+async function expectRecoveredWithNothingLost(traffic: WriteTraffic, fault: string): Promise<void> {
   // The same provider serves again: no restart, no reconnect call.
   const before = traffic.acknowledged();
   await eventually(() => traffic.acknowledged() > before + 10, `writes are acknowledged again after ${fault}`, 30_000);
@@ -176,60 +122,69 @@ async function expectRecoveredWithNothingLost(
   const failures = outcomes.filter((outcome) => outcome.status !== 'acknowledged');
   expect(failures.filter((outcome) => outcome.status === 'hung')).toEqual([]);
   expect(
-    failures.filter((outcome) => outcome.status === 'other-error').map((outcome) => String(outcome.error)),
+    failures.filter((outcome) => outcome.status === 'other-error').map((outcome) => errorText(outcome.error)),
+  ).toEqual([]);
+  expect(
+    leakedSecrets(
+      failures.map((outcome) => errorText(outcome.error)),
+      [server.password],
+    ),
   ).toEqual([]);
   expect(Math.max(0, ...failures.map((outcome) => outcome.elapsedMs))).toBeLessThan(CALL_BOUND_MS);
   expect((await provider.checkHealth()).healthy).toBe(true);
   expect(processFaults).toEqual([]);
   report(fault, outcomes, deltasChecked);
-  return { outcomes, deltasChecked };
 }
 
 function report(fault: string, outcomes: readonly WriteOutcome[], deltasChecked: number): void {
   if (process.env.RELIABILITY_REPORT !== '1') return;
   const count = (status: WriteOutcome['status']) => outcomes.filter((outcome) => outcome.status === status).length;
-  const slowest = Math.max(
-    0,
-    ...outcomes.filter((outcome) => outcome.status !== 'acknowledged').map((outcome) => outcome.elapsedMs),
-  );
+  const failures = outcomes.filter((outcome) => outcome.status !== 'acknowledged');
+  const slowest = Math.max(0, ...failures.map((outcome) => outcome.elapsedMs));
   console.info(
     `${fault}: ${outcomes.length} writes (${count('acknowledged')} acknowledged, ${count('unavailable')} unavailable), ${deltasChecked} deltas checked, slowest rejection ${Math.round(slowest)} ms`,
   );
 }
 
 describe('the postgres driver under server faults, with writes in flight', () => {
-  it('loses no acknowledged write when the server is killed with SIGKILL and restarted, and serves again without a restart', async () => {
-    const traffic = startTraffic('w');
-    await eventually(() => traffic.acknowledged() >= 30, 'traffic is flowing');
-    const health = watchHealth();
-    await server.kill();
-    // Calls made while the server is gone must fail, not wait.
-    const whileDown = await provider.documents.getVectorClock(DOCUMENTS[0]!).then(
-      () => 'resolved',
-      (error: unknown) => error,
-    );
-    expect(whileDown).toBeInstanceOf(StorageUnavailableError);
-    await eventually(
-      () => traffic.outcomes.some((outcome) => outcome.status === 'unavailable'),
-      'writes are refused during the outage',
-    );
-    await sleep(500);
-    await server.start();
-    await eventually(async () => (await provider.checkHealth()).healthy, 'health comes back up', 30_000);
-    const reports = await health.stop();
-    expect(reports.some((health) => !health.healthy)).toBe(true);
-    expect(Math.max(...reports.map((health) => health.tookMs))).toBeLessThan(HEALTH_BOUND_MS);
-    await expectRecoveredWithNothingLost(traffic, 'SIGKILL');
-  }, 120_000);
+  it.each<[string, string, (server: PostgresServer) => Promise<void>]>([
+    ['killed with SIGKILL', 'k', (target) => target.kill()],
+    ['shut down cleanly', 's', (target) => target.stop()],
+  ])(
+    'loses no acknowledged write when the server is %s and restarted, refuses calls meanwhile, and serves again without a restart',
+    async (fault, prefix, bringDown) => {
+      const traffic = startTraffic(prefix);
+      await eventually(() => traffic.acknowledged() >= 30, 'traffic is flowing');
+      const health = startWatchingHealth();
+      await bringDown(server);
+      // Calls made while the server is gone must fail, not wait.
+      const whileDown = await provider.documents.getVectorClock(DOCUMENTS[0]!).then(
+        () => 'resolved',
+        (error: unknown) => error,
+      );
+      expect(whileDown).toBeInstanceOf(StorageUnavailableError);
+      expect((whileDown as Error).message).toMatch(/unavailable/);
+      await eventually(
+        () => traffic.outcomes.some((outcome) => outcome.status === 'unavailable'),
+        'writes are refused during the outage',
+      );
+      await sleep(500);
+      await server.start();
+      await eventually(async () => (await provider.checkHealth()).healthy, 'health comes back up', 30_000);
+      expectHealthReportedTheOutage(await health.stop());
+      await expectRecoveredWithNothingLost(traffic, fault);
+    },
+    120_000,
+  );
 
   it('rejects calls within the timeouts while the server is frozen (SIGSTOP), recovers on SIGCONT, and loses no pool slot to 200 timed-out calls', async () => {
     const traffic = startTraffic('f');
     await eventually(() => traffic.acknowledged() >= 30, 'traffic is flowing');
-    const health = watchHealth();
+    const health = startWatchingHealth();
     server.freeze();
-    let outcomes: Awaited<ReturnType<typeof callsAgainstFrozenServer>>;
+    let frozen: Awaited<ReturnType<typeof callsAgainstFrozenServer>>;
     try {
-      outcomes = await callsAgainstFrozenServer();
+      frozen = await callsAgainstFrozenServer(provider, CALL_BOUND_MS);
       await eventually(
         () => traffic.outcomes.some((outcome) => outcome.status !== 'acknowledged'),
         'traffic writes fail while frozen',
@@ -239,20 +194,15 @@ describe('the postgres driver under server faults, with writes in flight', () =>
       server.thaw();
     }
     // None may still be waiting for the thaw, and every one gave up as unavailable.
-    expect({ unsettled: outcomes.unsettled, resolved: outcomes.resolved, otherErrors: outcomes.otherErrors }).toEqual({
-      unsettled: {},
-      resolved: 0,
-      otherErrors: [],
-    });
-    expect(outcomes.slowestMs).toBeLessThan(CALL_BOUND_MS);
+    const { unsettled, resolved, otherErrors, slowestMs } = frozen;
+    expect({ unsettled, resolved, otherErrors }).toEqual({ unsettled: {}, resolved: 0, otherErrors: [] });
+    expect(slowestMs).toBeLessThan(CALL_BOUND_MS);
     await eventually(async () => (await provider.checkHealth()).healthy, 'health comes back up', 30_000);
-    const reports = await health.stop();
-    expect(reports.some((health) => !health.healthy)).toBe(true);
-    expect(Math.max(...reports.map((health) => health.tookMs))).toBeLessThan(HEALTH_BOUND_MS);
+    expectHealthReportedTheOutage(await health.stop());
     await expectRecoveredWithNothingLost(traffic, 'SIGSTOP/SIGCONT');
-    await expectEveryPoolSlotServes();
+    await expectEveryPoolSlotServes(databaseUrl, provider, POOL_MAX, TIMEOUTS.statementMs);
     if (process.env.RELIABILITY_REPORT === '1')
-      console.info(`200 calls on a frozen server: all rejected, slowest ${Math.round(outcomes.slowestMs)} ms`);
+      console.info(`200 calls on a frozen server: all rejected, slowest ${Math.round(slowestMs)} ms`);
   }, 120_000);
 
   it('recovers when its connections are terminated from the server side (pg_terminate_backend), losing no acknowledged write', async () => {
@@ -260,10 +210,7 @@ describe('the postgres driver under server faults, with writes in flight', () =>
     await eventually(() => traffic.acknowledged() >= 30, 'traffic is flowing');
     let terminated = 0;
     for (let round = 0; round < 3; round++) {
-      const rows = await superuser<{ pg_terminate_backend: boolean }>(
-        `select pg_terminate_backend(pid) from pg_stat_activity where datname = 'faults' and pid <> pg_backend_pid()`,
-      );
-      terminated += rows.filter((row) => row.pg_terminate_backend).length;
+      terminated += await terminateSessions(databaseUrl);
       await sleep(300);
     }
     expect(terminated).toBeGreaterThan(0);
@@ -273,46 +220,47 @@ describe('the postgres driver under server faults, with writes in flight', () =>
   }, 120_000);
 });
 
-/**
- * Holds a lock every document write needs, sends POOL_MAX writes, and waits until the server shows
- * POOL_MAX of this pool's connections waiting on it at once: a slot lost to an earlier timeout would
- * leave one write waiting for a connection instead. Then releases the lock: every write succeeds.
- */
-async function expectEveryPoolSlotServes(): Promise<void> {
-  const locker = new pg.Client({ connectionString: server.url('faults') });
-  locker.on('error', () => undefined);
-  await locker.connect();
-  try {
-    await locker.query('begin');
-    await locker.query('lock table sync_documents in exclusive mode');
-    const burst = Promise.allSettled(
-      Array.from({ length: POOL_MAX }, (_, index) =>
-        provider.documents.addDelta(`burst-${index}`, {
-          id: 'b',
-          clientId: 'burst',
-          timestamp: 1,
-          data: index,
-          vectorClock: { burst: 1 },
-        }),
-      ),
+describe('the postgres driver facing a server that hangs or is not there', () => {
+  it('reports a frozen server down within its health timeout with a fixed message, and a pool of one gets its connection back', async () => {
+    const single = await openProvider({ schema: uniqueName('single'), pool: { max: 1 }, healthCheckTimeoutMs: 300 });
+    try {
+      await single.documents.addDelta('doc', probeDelta('before', 1));
+      server.freeze();
+      try {
+        // The server stays frozen throughout, so every answer here came from the timeout.
+        for (let check = 0; check < 3; check++)
+          expect(await single.checkHealth()).toEqual({
+            healthy: false,
+            driver: 'postgres',
+            latencyMs: expect.any(Number),
+            message: 'storage health check timed out',
+          });
+      } finally {
+        server.thaw();
+      }
+      // With one pooled connection, a slot kept by a timed-out check would starve this call.
+      expect(await single.documents.addDelta('doc', probeDelta('after', 2))).toBe(true);
+      expect((await single.checkHealth()).healthy).toBe(true);
+    } finally {
+      await single.close();
+    }
+  }, 60_000);
+
+  it('fails start-up on an unreachable server with a StorageUnavailableError naming host and port, not the password', async () => {
+    const port = await freePort();
+    const clientUrl = `postgresql://app:${server.password}@127.0.0.1:${port}/sync`;
+    const unreachable = new PostgresStorageProvider(resolveStorageOptions({ driver: 'postgres', clientUrl }));
+    const error = await unreachable.initialize().then(
+      () => undefined,
+      (caught: unknown) => caught,
     );
-    await eventually(
-      async () => {
-        const [row] = await superuser<{ waiting: string }>(
-          `select count(*) as waiting from pg_stat_activity where datname = 'faults' and application_name = 'nest-sync-storage' and wait_event_type = 'Lock'`,
-        );
-        return Number(row!.waiting) === POOL_MAX;
-      },
-      `${POOL_MAX} writes hold the ${POOL_MAX} pooled connections at once`,
-      TIMEOUTS.statementMs,
-    );
-    await locker.query('commit');
-    const results = await burst;
-    expect(results.map((result) => (result.status === 'fulfilled' ? result.value : String(result.reason)))).toEqual(
-      Array(POOL_MAX).fill(true),
-    );
-  } finally {
-    await locker.query('rollback').catch(() => undefined);
-    await locker.end();
-  }
-}
+    expect(error).toBeInstanceOf(StorageUnavailableError);
+    expect((error as Error).message).toBe(`PostgreSQL at 127.0.0.1:${port}/sync is unavailable: connection refused`);
+    expect(leakedSecrets([errorText(error)], [server.password])).toEqual([]);
+    expect((await unreachable.checkHealth()).healthy).toBe(false);
+    await unreachable.close();
+    await expect(
+      Test.createTestingModule({ imports: [StorageModule.forRoot({ driver: 'postgres', clientUrl })] }).compile(),
+    ).rejects.toBeInstanceOf(StorageUnavailableError);
+  });
+});

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { StorageUnavailableError, type DocumentStore, type StoredDelta } from '../../src/index.js';
+import { sleep } from '../fixtures/eventually.js';
 
 /** One write the traffic made, and how it ended. */
 export interface WriteOutcome {
@@ -111,10 +112,6 @@ export class WriteTraffic {
       clearTimeout(timer);
     }
   }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**

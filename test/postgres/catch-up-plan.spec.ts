@@ -18,11 +18,10 @@ const DOCUMENT_CLOCK = Object.fromEntries(CLIENTS.map((client) => [client, PER_C
 
 let database: TestDatabase;
 let provider: StorageProvider;
-let schema: string;
+const schema = uniqueName('plan');
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  schema = uniqueName('plan');
   provider = await database.createProvider({ schema });
   // 20,000 deltas in one document (4 authors, interleaved), loaded in SQL to keep the set-up fast.
   await database.query(

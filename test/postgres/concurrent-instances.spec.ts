@@ -5,13 +5,12 @@ import { createTestDatabase, uniqueName, type TestDatabase } from '../support/po
 
 // Two providers with MikroORM instances and pools of their own share one schema: two app instances.
 let database: TestDatabase;
-let schema: string;
+const schema = uniqueName('shared');
 let first: StorageProvider;
 let second: StorageProvider;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  schema = uniqueName('shared');
   first = await database.createProvider({ schema, pool: { max: 4 } });
   second = await database.createProvider({ schema, pool: { max: 4 } });
 });

@@ -2,9 +2,10 @@ import pg from 'pg';
 import type { StorageModuleOptions } from '../../src/storage/contract/options.js';
 import { resolveStorageOptions } from '../../src/storage/contract/options.js';
 import { PostgresStorageProvider } from '../../src/storage/postgres/postgres-storage.provider.js';
-import { SHARED_SERVER_VARIABLE, startEmbeddedServer, uniqueName, type EmbeddedServer } from './postgres-server.js';
+import { SHARED_SERVER_VARIABLE, startPostgresServer, uniqueName, type PostgresServer } from './postgres-server.js';
+import { runSql } from './sql.js';
 
-export { startEmbeddedServer, freePort, uniqueName, type EmbeddedServer } from './postgres-server.js';
+export { uniqueName } from './postgres-server.js';
 
 /** A database of its own for one test file, on the run's server. */
 export interface TestDatabase {
@@ -20,7 +21,7 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-let privateServer: Promise<EmbeddedServer> | undefined;
+let privateServer: Promise<PostgresServer> | undefined;
 /** Databases of this file on its private server; the server stops when the last one is dropped. */
 let privateServerUsers = 0;
 
@@ -28,7 +29,7 @@ let privateServerUsers = 0;
 async function serverUrl(): Promise<{ url: string; ownServer: boolean }> {
   const configured = process.env.TEST_DATABASE_URL ?? process.env[SHARED_SERVER_VARIABLE];
   if (configured) return { url: configured, ownServer: false };
-  privateServer ??= startEmbeddedServer();
+  privateServer ??= startPostgresServer();
   privateServerUsers++;
   return { url: (await privateServer).url(), ownServer: true };
 }
@@ -40,7 +41,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   let url = withDatabase(base, name);
   let created = true;
   try {
-    await withClient(base, (client) => client.query(`create database "${name}"`));
+    await runSql(base, `create database "${name}"`);
   } catch (error) {
     if ((error as { code?: string }).code !== '42501') throw error;
     url = base;
@@ -74,7 +75,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       // Without a database of its own (no CREATEDB right), the file cleans up its schemas instead.
       if (!created) for (const schema of schemas) await pool.query(`drop schema if exists "${schema}" cascade`);
       await pool.end();
-      if (created) await withClient(base, (client) => client.query(`drop database if exists "${name}" with (force)`));
+      if (created) await runSql(base, `drop database if exists "${name}" with (force)`);
       if (ownServer && --privateServerUsers === 0 && privateServer) {
         const server = await privateServer;
         privateServer = undefined;
@@ -89,15 +90,4 @@ export function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);
   parsed.pathname = `/${database}`;
   return parsed.toString();
-}
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }

@@ -20,7 +20,8 @@ export default {
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
   modulePathIgnorePatterns: ['<rootDir>/.tmp/', '<rootDir>/dist/', '<rootDir>/sample/sync-app/dist/'],
   testTimeout: 60000,
-  // One embedded PostgreSQL per run, started only when a selected spec uses test/support/postgres.
-  globalSetup: '<rootDir>/test/support/postgres-global-setup.ts',
-  globalTeardown: '<rootDir>/test/support/postgres-global-teardown.ts',
+  // Once per run, and only when a selected spec needs them: the build that spawned processes run
+  // (test/support/built-package) and one embedded PostgreSQL (test/support/postgres).
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
 };

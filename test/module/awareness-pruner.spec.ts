@@ -1,17 +1,21 @@
 import { jest } from '@jest/globals';
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { STORAGE_PROVIDER, StorageModule, type StorageModuleOptions, type StorageProvider } from '../../src/index.js';
 import { eventually, sleep } from '../fixtures/eventually.js';
+import { fixtureScript } from '../support/built-package.js';
+import { exitOf, runNode } from '../support/node-process.js';
+import { startNestApp } from '../support/nest-app.js';
 
 const INTERVAL_MS = 50;
 /** Long enough for several prune ticks to have happened if the timer were running. */
 const SEVERAL_INTERVALS_MS = INTERVAL_MS * 6;
 
-async function startApp(options: StorageModuleOptions): Promise<{ app: INestApplication; provider: StorageProvider }> {
-  const moduleRef = await Test.createTestingModule({ imports: [StorageModule.forRoot(options)] }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  await app.init();
+async function startApp(
+  options: StorageModuleOptions,
+  logger?: LoggerService,
+): Promise<{ app: INestApplication; provider: StorageProvider }> {
+  const app = await startNestApp(StorageModule.forRoot(options), { logger });
   return { app, provider: app.get<StorageProvider>(STORAGE_PROVIDER) };
 }
 
@@ -72,7 +76,7 @@ describe('awareness prune timer', () => {
 
   it('keeps its timer from holding the process open', async () => {
     // Whether a timer holds the process is a property of the timer itself (hasRef), so look at the
-    // intervals created while the app starts; test/e2e checks the same thing on a real process.
+    // intervals created while the app starts; the next test checks the same thing on a real process.
     const setInterval = jest.spyOn(globalThis, 'setInterval');
     const started = await startApp({ driver: 'memory', awarenessPruneIntervalMs: INTERVAL_MS });
     app = started.app;
@@ -81,16 +85,19 @@ describe('awareness prune timer', () => {
     expect(intervals.filter((timer) => timer.hasRef())).toEqual([]);
   });
 
+  it('lets a process whose app is left open exit by itself once the timer has pruned', async () => {
+    const left = runNode(fixtureScript('storage-app-left-open.mjs'));
+    expect(await exitOf(left)).toEqual({ code: 0, signal: null });
+    expect(left.output()).toContain('pruned; leaving the app open');
+  });
+
   it('keeps pruning after a prune fails, logging a warning that does not repeat a raw driver error', async () => {
     const warnings: string[] = [];
     const logger = { log() {}, error() {}, warn: (message: unknown) => void warnings.push(String(message)) };
-    const moduleRef = await Test.createTestingModule({
-      imports: [StorageModule.forRoot({ driver: 'memory', awarenessPruneIntervalMs: INTERVAL_MS })],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger });
-    await app.init();
+    const started = await startApp({ driver: 'memory', awarenessPruneIntervalMs: INTERVAL_MS }, logger);
+    app = started.app;
     const prune = jest
-      .spyOn(app.get<StorageProvider>(STORAGE_PROVIDER).awareness, 'pruneExpired')
+      .spyOn(started.provider.awareness, 'pruneExpired')
       .mockRejectedValue(new Error('connect failed: postgresql://app:password=secret@db.internal/sync'));
     await eventually(() => prune.mock.calls.length >= 3, 'three prune attempts');
     expect(warnings.some((warning) => warning.includes('pruning expired awareness entries failed'))).toBe(true);

@@ -4,16 +4,10 @@ import { join } from 'node:path';
 import { clockCoversDelta, mergeClocks, type StorageProvider, type StoredDelta } from '../../src/index.js';
 import { resolveStorageOptions } from '../../src/storage/contract/options.js';
 import { PostgresStorageProvider } from '../../src/storage/postgres/postgres-storage.provider.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
-import {
-  buildPackage,
-  exitOf,
-  fixtureScript,
-  runNode,
-  type BuiltPackage,
-  type NodeProcess,
-} from '../support/built-package.js';
 import { reliabilitySettings } from '../reliability/support/reliability-settings.js';
+import { fixtureScript } from '../support/built-package.js';
+import { exitOf, killRunning, runNode, type NodeProcess } from '../support/node-process.js';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
 /** One addDelta a writer process makes: its own delta, or another writer's sent again. */
 interface PlannedSend {
@@ -102,20 +96,17 @@ interface CompactorResult {
   compacted: number;
 }
 
-let built: BuiltPackage;
 let database: TestDatabase;
 let workDir: string;
 const settings = reliabilitySettings();
 
 beforeAll(async () => {
-  built = buildPackage();
   database = await createTestDatabase();
   workDir = mkdtempSync(join(tmpdir(), 'sync-storage-races-'));
 }, 120_000);
 
 afterAll(async () => {
   await database?.drop();
-  built?.remove();
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
@@ -123,9 +114,9 @@ afterAll(async () => {
 async function race(schema: string, plan: RacePlan) {
   const planFile = join(workDir, `${schema}.json`);
   writeFileSync(planFile, JSON.stringify(plan));
-  const env = { RACE_ENTRY: built.entryUrl, RACE_PLAN: planFile, DATABASE_URL: database.url, DATABASE_SCHEMA: schema };
+  const env = { RACE_PLAN: planFile, DATABASE_URL: database.url, DATABASE_SCHEMA: schema };
   const start = (role: string, worker?: number): NodeProcess =>
-    runNode(fixtureScript('race-worker.mjs'), { ...env, RACE_ROLE: role, RACE_WORKER: String(worker ?? '') });
+    runNode(fixtureScript('race-worker.mjs'), { env: { ...env, RACE_ROLE: role, RACE_WORKER: String(worker ?? '') } });
   const writers = plan.writers.map((_, index) => start('writer', index));
   const reader = start('reader');
   const compactor = plan.compaction ? start('compactor') : undefined;
@@ -137,8 +128,7 @@ async function race(schema: string, plan: RacePlan) {
     if (compactor) exits.push(await exitOf(compactor, PROCESS_BOUND_MS));
   } finally {
     // A process left running by a failure must not outlive the test.
-    for (const running of [...writers, reader, compactor])
-      if (running && running.child.exitCode === null) running.child.kill('SIGKILL');
+    killRunning();
   }
   const failed = [...writers, reader, compactor].filter((process, index) => process && exits[index]?.code !== 0);
   expect(failed.map((process) => process!.output().slice(-3000))).toEqual([]);

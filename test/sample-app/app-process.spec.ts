@@ -1,126 +1,134 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { eventually } from '../fixtures/eventually.js';
-import { freePort } from '../fixtures/free-port.js';
-import { transpileSources } from '../fixtures/transpile-sources.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SAMPLE_APP_MAIN, startSampleApp } from '../support/built-package.js';
+import { exitOf, freePort, runNode } from '../support/node-process.js';
+import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
+import { runSql, storageSessions } from '../support/sql.js';
 
-const repo = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
-/** Generous bound for a process to start or stop on a busy machine; only a broken app reaches it. */
-const PROCESS_BOUND_MS = 20_000;
+let database: TestDatabase;
+let workDir: string;
 
-let buildDir: string;
-
-interface RunningProcess {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** Runs a built script with a clean environment (no storage variables of this machine) plus `env`. */
-function run(script: string, args: string[], env: Record<string, string>): RunningProcess {
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !/^(PORT|STORAGE_|DATABASE_|AWARENESS_|HEALTH_|MAX_)/.test(name)),
-  );
-  const child = spawn(process.execPath, [script, ...args], {
-    cwd: buildDir,
-    env: { ...inherited, NO_COLOR: '1', ...env },
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-    child.on('exit', (code, signal) => done({ code, signal })),
-  );
-  return { child, output: () => output, exited };
-}
-
-async function exitOf(running: RunningProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise<never>((_, fail) => {
-    timer = setTimeout(() => {
-      running.child.kill('SIGKILL');
-      fail(new Error(`process did not exit; output:\n${running.output()}`));
-    }, PROCESS_BOUND_MS);
-  });
-  try {
-    return await Promise.race([running.exited, bound]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-beforeAll(() => {
-  // The build goes to a temp folder that sees the repository's node_modules, as dist/ would.
-  buildDir = mkdtempSync(join(tmpdir(), 'nest-sync-storage-build-'));
-  symlinkSync(join(repo, 'node_modules'), join(buildDir, 'node_modules'), 'dir');
-  writeFileSync(join(buildDir, 'package.json'), JSON.stringify({ type: 'module' }));
-  transpileSources(repo, buildDir);
+beforeAll(async () => {
+  database = await createTestDatabase();
+  workDir = mkdtempSync(join(tmpdir(), 'sync-app-process-'));
 });
 
-afterAll(() => {
-  if (buildDir) rmSync(buildDir, { recursive: true, force: true });
+afterAll(async () => {
+  await database?.drop();
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
+
+/** An address of this machine other than loopback, if it has one. */
+const otherAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((address) => address && address.family === 'IPv4' && !address.internal)?.address;
+
+/** Runs the sample app until it exits by itself (it is expected to refuse to start). */
+async function refusedStart(env: Record<string, string>) {
+  const app = runNode(SAMPLE_APP_MAIN, { env: { PORT: String(await freePort()), ...env } });
+  return { exit: await exitOf(app), output: app.output() };
+}
 
 // Each test runs its own process on its own port, so they run side by side.
-describe('the sync app as a process (node main.js)', () => {
-  it.concurrent('serves GET /health with status ok, then exits 0 on SIGTERM', async () => {
-    const port = await freePort();
-    const app = run(join(buildDir, 'main.js'), [], { PORT: String(port) });
-    try {
-      let response: Response | undefined;
-      await eventually(
-        async () => {
-          if (app.child.exitCode !== null) throw new Error(`the app exited early:\n${app.output()}`);
-          response = await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined);
-          return response !== undefined;
-        },
-        'the app answers on its port',
-        PROCESS_BOUND_MS,
-      );
-      expect(response!.status).toBe(200);
-      expect(await response!.json()).toMatchObject({
+describe('the sample app as a process (node sample/sync-app/dist/main.js)', () => {
+  it.concurrent(
+    "serves GET /health on 127.0.0.1 only, not on the machine's other address, then exits 0 on SIGTERM",
+    async () => {
+      const app = await startSampleApp();
+      const response = await fetch(`${app.baseUrl}/health`);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({
         status: 'ok',
         info: { storage: { status: 'up', driver: 'memory' } },
       });
+      // A machine with loopback alone has no other address to try.
+      if (otherAddress)
+        await expect(fetch(`${app.baseUrl.replace('127.0.0.1', otherAddress)}/health`)).rejects.toThrow();
+      expect(await app.stop()).toEqual({ code: 0, signal: null });
+    },
+  );
 
-      app.child.kill('SIGTERM');
-      expect(await exitOf(app)).toEqual({ code: 0, signal: null });
-    } finally {
-      app.child.kill('SIGKILL');
-    }
+  it.concurrent('reads .env from its working directory, where HOST can open it to other addresses', async () => {
+    const folder = mkdtempSync(join(workDir, 'env-'));
+    writeFileSync(join(folder, '.env'), 'HOST=0.0.0.0\nAWARENESS_TIMEOUT_MS=1234\n');
+    const app = await startSampleApp({}, folder);
+    const baseUrl = otherAddress ? app.baseUrl.replace('127.0.0.1', otherAddress) : app.baseUrl;
+    const set = await fetch(`${baseUrl}/documents/doc/awareness/ann`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ state: {}, clock: 1 }),
+    });
+    expect(set.status).toBe(200);
+    const [entry] = (await (await fetch(`${baseUrl}/documents/doc/awareness`)).json()) as {
+      updatedAt: string;
+      expiresAt: string;
+    }[];
+    expect(Date.parse(entry!.expiresAt) - Date.parse(entry!.updatedAt)).toBe(1234);
+    await app.stop();
   });
 
-  it.concurrent.each<[string, Record<string, string>, string]>([
-    ['STORAGE_DRIVER is unknown', { STORAGE_DRIVER: 'bogus' }, 'STORAGE_DRIVER'],
-    ['STORAGE_DRIVER is postgres without DATABASE_URL', { STORAGE_DRIVER: 'postgres' }, 'DATABASE_URL'],
-  ])('refuses to start, exiting non-zero with a message naming the variable, when %s', async (_case, env, variable) => {
-    const app = run(join(buildDir, 'main.js'), [], { PORT: String(await freePort()), ...env });
-    const { code } = await exitOf(app);
-    expect(code).not.toBe(0);
-    expect(app.output()).toContain(variable);
-  });
+  it.concurrent.each<[string, Record<string, string>, string[]]>([
+    [
+      'STORAGE_DRIVER and PORT are not valid',
+      { STORAGE_DRIVER: 'postgresql://app:Sup3rS3cret@db/sync', PORT: 'Sup3rS3cret' },
+      ['STORAGE_DRIVER', 'PORT'],
+    ],
+    ['STORAGE_DRIVER is postgres without DATABASE_URL', { STORAGE_DRIVER: 'postgres' }, ['DATABASE_URL']],
+  ])(
+    'refuses to start when %s: exit code 1 and one line naming the variables, without their values',
+    async (_case, env, variables) => {
+      const { exit, output } = await refusedStart(env);
+      expect(exit).toEqual({ code: 1, signal: null });
+      const lines = output.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      for (const variable of variables) expect(lines[0]).toContain(variable);
+      expect(output).not.toContain('Sup3rS3cret');
+    },
+  );
 
   it.concurrent('refuses a DATABASE_URL of another database without printing its password', async () => {
-    const app = run(join(buildDir, 'main.js'), [], {
-      PORT: String(await freePort()),
+    const { exit, output } = await refusedStart({
       STORAGE_DRIVER: 'postgres',
       DATABASE_URL: 'mysql://app:Sup3rS3cret@db.internal:3306/sync',
     });
-    const { code } = await exitOf(app);
-    expect(code).not.toBe(0);
-    expect(app.output()).toContain('options.clientUrl');
-    expect(app.output()).not.toContain('Sup3rS3cret');
+    expect(exit.code).not.toBe(0);
+    expect(output).toContain('options.clientUrl');
+    expect(output).not.toContain('Sup3rS3cret');
   });
 
   it.concurrent(
-    'exits by itself when an app is left open: the awareness prune timer does not hold the process',
+    'starts on the postgres DATABASE_URL, migrates, reports the database on /health, and closes it on shutdown',
     async () => {
-      const app = run(join(repo, 'test/fixtures/storage-app-left-open.mjs'), [buildDir], {});
-      expect(await exitOf(app)).toEqual({ code: 0, signal: null });
-      expect(app.output()).toContain('pruned; leaving the app open');
+      const schema = uniqueName('app');
+      const app = await startSampleApp({
+        STORAGE_DRIVER: 'postgres',
+        DATABASE_URL: database.url,
+        DATABASE_SCHEMA: schema,
+      });
+      const response = await fetch(`${app.baseUrl}/health`);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({
+        status: 'ok',
+        info: { storage: { status: 'up', driver: 'postgres' } },
+      });
+      expect(await runSql(database.url, `select name from "${schema}".sync_storage_migrations`)).toHaveLength(1);
+      expect(await app.stop()).toEqual({ code: 0, signal: null });
+      expect(await storageSessions(database.url)).toBe(0);
+    },
+  );
+
+  it.concurrent(
+    'exits at start-up with a clear message when PostgreSQL is unreachable, without printing the password',
+    async () => {
+      const port = await freePort();
+      const { exit, output } = await refusedStart({
+        STORAGE_DRIVER: 'postgres',
+        DATABASE_URL: `postgresql://app:${database.password}@127.0.0.1:${port}/sync`,
+      });
+      expect(exit.code).not.toBe(0);
+      expect(output).toContain(`PostgreSQL at 127.0.0.1:${port}/sync is unavailable: connection refused`);
+      expect(output).not.toContain(database.password);
     },
   );
 });

@@ -1,8 +1,7 @@
-import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { STORAGE_PROVIDER, type StorageProvider } from '../../src/index.js';
-import type { ResolvedStorageOptions } from '../../src/storage/contract/options.js';
-import { RESOLVED_STORAGE_OPTIONS } from '../../src/storage/storage.internal-constants.js';
+import { startSampleAppInProcess } from '../sample-app/sample-app.js';
+import { listenLocally } from '../support/nest-app.js';
 import {
   HOSTILE_CASES,
   HOSTILE_LIMITS,
@@ -15,18 +14,6 @@ import {
 import { namesArgument } from './expect-rejection.js';
 import { readObservableState } from './observable-state.js';
 
-// AppModule validates the environment when it is imported, so the environment is set first.
-for (const name of Object.keys(process.env))
-  if (/^(STORAGE_|DATABASE_|MAX_|AWARENESS_)/.test(name)) delete process.env[name];
-Object.assign(process.env, {
-  STORAGE_DRIVER: 'memory',
-  MAX_DELTA_BYTES: String(HOSTILE_LIMITS.maxDeltaBytes),
-  MAX_SNAPSHOT_BYTES: String(HOSTILE_LIMITS.maxSnapshotBytes),
-  AWARENESS_TIMEOUT_MS: '3600000',
-});
-const { AppModule } = await import('../../src/app/app.module.js');
-const { configureApp } = await import('../../src/app/configure-app.js');
-
 interface RawRequest {
   method: string;
   path: string;
@@ -34,139 +21,62 @@ interface RawRequest {
   headers?: Record<string, string>;
 }
 
+const DOC = `/documents/${TARGET_DOC}`;
+const JSON_TYPE = { 'content-type': 'application/json' };
+const BYTES_TYPE = { 'content-type': 'application/octet-stream' };
+const send = (method: string, path: string, body?: string | Uint8Array, headers?: Record<string, string>) => ({
+  method,
+  path,
+  body,
+  headers,
+});
+const postJson = (path: string, body: string): RawRequest => send('POST', path, body, JSON_TYPE);
+const putSnapshot = (body: string | Uint8Array, headers: Record<string, string>): RawRequest =>
+  send('PUT', `${DOC}/snapshot`, body, headers);
+
 /** Inputs only HTTP can send: broken JSON, wrong content types, unparsable clocks and paths. */
 const HTTP_ONLY: ReadonlyArray<{ input: string; request: RawRequest }> = [
-  {
-    input: 'a JSON body of null',
-    request: {
-      method: 'POST',
-      path: `/documents/${TARGET_DOC}/deltas`,
-      body: 'null',
-      headers: { 'content-type': 'application/json' },
-    },
-  },
-  {
-    input: 'a JSON body that is a string',
-    request: {
-      method: 'POST',
-      path: `/documents/${TARGET_DOC}/deltas`,
-      body: '"delta"',
-      headers: { 'content-type': 'application/json' },
-    },
-  },
-  {
-    input: 'a body that is not JSON',
-    request: {
-      method: 'POST',
-      path: `/documents/${TARGET_DOC}/deltas`,
-      body: '{"id": "x",',
-      headers: { 'content-type': 'application/json' },
-    },
-  },
-  {
-    input: 'a batch whose deltas is not an array',
-    request: {
-      method: 'POST',
-      path: `/documents/${TARGET_DOC}/deltas/batch`,
-      body: '{"deltas": {"0": 1}}',
-      headers: { 'content-type': 'application/json' },
-    },
-  },
-  { input: 'a since that is not JSON', request: { method: 'GET', path: `/documents/${TARGET_DOC}/deltas?since=%7Ba` } },
-  { input: 'a limit that is not a number', request: { method: 'GET', path: '/documents?limit=ten' } },
-  { input: 'a fractional limit', request: { method: 'GET', path: '/documents?limit=1.5' } },
+  { input: 'a JSON body of null', request: postJson(`${DOC}/deltas`, 'null') },
+  { input: 'a JSON body that is a string', request: postJson(`${DOC}/deltas`, '"delta"') },
+  { input: 'a body that is not JSON', request: postJson(`${DOC}/deltas`, '{"id": "x",') },
+  { input: 'a batch whose deltas is not an array', request: postJson(`${DOC}/deltas/batch`, '{"deltas": {"0": 1}}') },
+  { input: 'a since that is not JSON', request: send('GET', `${DOC}/deltas?since=%7Ba`) },
+  { input: 'a limit that is not a number', request: send('GET', '/documents?limit=ten') },
+  { input: 'a fractional limit', request: send('GET', '/documents?limit=1.5') },
   {
     input: 'a snapshot sent as text',
-    request: {
-      method: 'PUT',
-      path: `/documents/${TARGET_DOC}/snapshot`,
-      body: 'abc',
-      headers: { 'content-type': 'text/plain', 'x-vector-clock': '{"a":9}' },
-    },
+    request: putSnapshot('abc', { 'content-type': 'text/plain', 'x-vector-clock': '{"a":9}' }),
   },
-  {
-    input: 'a snapshot without its clock header',
-    request: {
-      method: 'PUT',
-      path: `/documents/${TARGET_DOC}/snapshot`,
-      body: new Uint8Array([1]),
-      headers: { 'content-type': 'application/octet-stream' },
-    },
-  },
+  { input: 'a snapshot without its clock header', request: putSnapshot(new Uint8Array([1]), BYTES_TYPE) },
   {
     input: 'a snapshot clock header that is not JSON',
-    request: {
-      method: 'PUT',
-      path: `/documents/${TARGET_DOC}/snapshot`,
-      body: new Uint8Array([1]),
-      headers: { 'content-type': 'application/octet-stream', 'x-vector-clock': 'a=1' },
-    },
+    request: putSnapshot(new Uint8Array([1]), { ...BYTES_TYPE, 'x-vector-clock': 'a=1' }),
   },
   {
     input: 'a snapshot clock header that is a number',
-    request: {
-      method: 'PUT',
-      path: `/documents/${TARGET_DOC}/snapshot`,
-      body: new Uint8Array([1]),
-      headers: { 'content-type': 'application/octet-stream', 'x-vector-clock': '7' },
-    },
+    request: putSnapshot(new Uint8Array([1]), { ...BYTES_TYPE, 'x-vector-clock': '7' }),
   },
-  {
-    input: 'a compaction body that is an array',
-    request: {
-      method: 'POST',
-      path: `/documents/${TARGET_DOC}/compact`,
-      body: '[1]',
-      headers: { 'content-type': 'application/json' },
-    },
-  },
-  {
-    input: 'an awareness body that is an array',
-    request: {
-      method: 'PUT',
-      path: `/documents/${TARGET_DOC}/awareness/x`,
-      body: '[1]',
-      headers: { 'content-type': 'application/json' },
-    },
-  },
+  { input: 'a compaction body that is an array', request: postJson(`${DOC}/compact`, '[1]') },
+  { input: 'an awareness body that is an array', request: send('PUT', `${DOC}/awareness/x`, '[1]', JSON_TYPE) },
   {
     input: 'a delta id holding U+0000 as a JSON escape',
-    request: {
-      method: 'POST',
-      path: `/documents/${TARGET_DOC}/deltas`,
-      body: JSON.stringify(validDelta({ id: 'a\u0000' })),
-      headers: { 'content-type': 'application/json' },
-    },
+    request: postJson(`${DOC}/deltas`, JSON.stringify(validDelta({ id: 'a\u0000' }))),
   },
   {
     input: 'a clock key __proto__ with a bad counter',
-    request: {
-      method: 'POST',
-      path: `/documents/${TARGET_DOC}/deltas`,
-      body: '{"id":"p","clientId":"zed","timestamp":1,"data":1,"vectorClock":{"zed":1,"__proto__":-1}}',
-      headers: { 'content-type': 'application/json' },
-    },
+    request: postJson(
+      `${DOC}/deltas`,
+      '{"id":"p","clientId":"zed","timestamp":1,"data":1,"vectorClock":{"zed":1,"__proto__":-1}}',
+    ),
   },
-  { input: 'a document id that is invalid percent-encoding', request: { method: 'PUT', path: '/documents/%E0%A4%A' } },
-  { input: 'a document id that encodes a lone surrogate', request: { method: 'PUT', path: '/documents/%ED%A0%80' } },
+  { input: 'a document id that is invalid percent-encoding', request: send('PUT', '/documents/%E0%A4%A') },
+  { input: 'a document id that encodes a lone surrogate', request: send('PUT', '/documents/%ED%A0%80') },
 ];
 
-function toRawRequest(request: HttpRequest): RawRequest {
-  if (request.bytes)
-    return {
-      method: request.method,
-      path: request.path,
-      body: request.bytes,
-      headers: { 'content-type': 'application/octet-stream', ...request.headers },
-    };
-  if ('json' in request)
-    return {
-      method: request.method,
-      path: request.path,
-      body: JSON.stringify(request.json),
-      headers: { 'content-type': 'application/json' },
-    };
-  return { method: request.method, path: request.path };
+function toRawRequest({ method, path, bytes, headers, ...rest }: HttpRequest): RawRequest {
+  if (bytes) return send(method, path, bytes, { ...BYTES_TYPE, ...headers });
+  if ('json' in rest) return send(method, path, JSON.stringify(rest.json), JSON_TYPE);
+  return send(method, path);
 }
 
 const OVER_HTTP = HOSTILE_CASES.filter((testCase) => testCase.http).map((testCase) => ({
@@ -181,10 +91,12 @@ describe('hostile input over HTTP (the sync app on the memory driver)', () => {
   let current: unknown;
 
   beforeAll(async () => {
-    app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: false });
-    configureApp(app, app.get<ResolvedStorageOptions>(RESOLVED_STORAGE_OPTIONS));
-    await app.listen(0, '127.0.0.1');
-    baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    app = await startSampleAppInProcess({
+      MAX_DELTA_BYTES: String(HOSTILE_LIMITS.maxDeltaBytes),
+      MAX_SNAPSHOT_BYTES: String(HOSTILE_LIMITS.maxSnapshotBytes),
+      AWARENESS_TIMEOUT_MS: '3600000',
+    });
+    baseUrl = await listenLocally(app);
     provider = app.get<StorageProvider>(STORAGE_PROVIDER);
     await seedHostileTarget(provider);
     current = await readObservableState(provider, ROOMS);

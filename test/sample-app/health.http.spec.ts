@@ -1,79 +1,77 @@
-import type { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { Test } from '@nestjs/testing';
-import { STORAGE_PROVIDER } from '../../src/index.js';
-import {
-  SECRET_DRIVER_TEXT,
-  StorageProviderDouble,
-  type HealthBehaviour,
-} from '../fixtures/storage-provider.double.js';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { STORAGE_PROVIDER, type StorageProvider } from '../../src/index.js';
+import { SECRET_DRIVER_TEXT, StorageProviderDouble } from '../fixtures/storage-provider.double.js';
+import { closeAfterEach, listenLocally } from '../support/nest-app.js';
+import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
+import { occupyOnlyConnection } from '../support/sql.js';
+import { startSampleAppInProcess } from './sample-app.js';
 
-// AppModule validates the environment when it is imported, so the environment is set first.
-for (const name of Object.keys(process.env)) if (/^(STORAGE_|DATABASE_)/.test(name)) delete process.env[name];
-process.env.STORAGE_DRIVER = 'memory';
-process.env.HEALTH_CHECK_TIMEOUT_MS = '100';
-const { AppModule } = await import('../../src/app/app.module.js');
-
-async function listen(app: INestApplication): Promise<string> {
-  await app.listen(0, '127.0.0.1');
-  return `${await app.getUrl()}/health`;
+/** GET /health: its status and parsed body, and the raw text for secret checks. */
+async function getHealth(app: NestExpressApplication): Promise<{ status: number; body: unknown; text: string }> {
+  const response = await fetch(`${await listenLocally(app)}/health`);
+  const text = await response.text();
+  return { status: response.status, body: JSON.parse(text), text };
 }
 
-async function appWithStorage(behaviour: HealthBehaviour): Promise<INestApplication> {
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
-    .overrideProvider(STORAGE_PROVIDER)
-    .useValue(new StorageProviderDouble(behaviour))
-    .compile();
-  return moduleRef.createNestApplication({ logger: false });
-}
+describe('GET /health of the sample app', () => {
+  const closed = closeAfterEach();
+  let database: TestDatabase | undefined;
 
-describe('GET /health over HTTP', () => {
-  let app: INestApplication | undefined;
-
-  afterEach(async () => {
-    await app?.close();
-    app = undefined;
+  afterAll(async () => {
+    await database?.drop();
   });
 
   it('answers 200 with status ok and the memory storage up', async () => {
-    app = await NestFactory.create(AppModule, { logger: false });
-    const response = await fetch(await listen(app));
-    expect(response.status).toBe(200);
-    const body = await response.json();
-    expect(body).toMatchObject({
-      status: 'ok',
-      info: { storage: { status: 'up', driver: 'memory', latencyMs: expect.any(Number) } },
-      error: {},
+    const app = closed(await startSampleAppInProcess());
+    expect(await getHealth(app)).toMatchObject({
+      status: 200,
+      body: { status: 'ok', info: { storage: { status: 'up', driver: 'memory', latencyMs: expect.any(Number) } } },
     });
   });
 
-  it.each<[string, HealthBehaviour, RegExp]>([
-    ['reports unhealthy', 'unhealthy', /unhealthy/],
-    ['rejects', 'rejects', /failed/],
-    ['never answers', 'hangs', /timed out/],
-  ])('answers 503 with status error and the storage down when the storage %s', async (_case, behaviour, message) => {
-    app = await appWithStorage(behaviour);
-    const response = await fetch(await listen(app));
-    expect(response.status).toBe(503);
-    const text = await response.text();
-    expect(JSON.parse(text)).toMatchObject({
-      status: 'error',
-      info: {},
-      error: { storage: { status: 'down', driver: 'postgres', message: expect.stringMatching(message) } },
+  it('answers 503 with the storage down once the storage has been closed under a running app', async () => {
+    const app = closed(await startSampleAppInProcess());
+    await app.get<StorageProvider>(STORAGE_PROVIDER).close();
+    expect(await getHealth(app)).toMatchObject({
+      status: 503,
+      body: { status: 'error', error: { storage: { status: 'down', driver: 'memory' } } },
     });
-    expect(text).not.toContain('password=secret');
+  });
+
+  it("answers 503 without the driver's error text when the storage's health check fails", async () => {
+    const app = closed(
+      await startSampleAppInProcess({}, { overrides: [[STORAGE_PROVIDER, new StorageProviderDouble('rejects')]] }),
+    );
+    const { status, body, text } = await getHealth(app);
+    expect({ status, body }).toMatchObject({
+      status: 503,
+      body: { status: 'error', info: {}, error: { storage: { status: 'down', driver: 'postgres' } } },
+    });
     expect(text).not.toContain(SECRET_DRIVER_TEXT);
   });
 
-  it('answers 503 once the storage has been closed under a running app', async () => {
-    app = await NestFactory.create(AppModule, { logger: false });
-    const url = await listen(app);
-    await app.get(STORAGE_PROVIDER).close();
-    const response = await fetch(url);
-    expect(response.status).toBe(503);
-    expect(await response.json()).toMatchObject({
-      status: 'error',
-      error: { storage: { status: 'down', driver: 'memory' } },
-    });
+  it('answers 503 within HEALTH_CHECK_TIMEOUT_MS when the database hangs', async () => {
+    database = await createTestDatabase();
+    const schema = uniqueName('health_http');
+    const app = closed(
+      await startSampleAppInProcess({
+        STORAGE_DRIVER: 'postgres',
+        DATABASE_URL: database.url,
+        DATABASE_SCHEMA: schema,
+        DATABASE_POOL_MAX: '1',
+        HEALTH_CHECK_TIMEOUT_MS: '200',
+      }),
+    );
+    const hang = await occupyOnlyConnection(database.url, schema, app.get<StorageProvider>(STORAGE_PROVIDER).documents);
+    try {
+      const { status, body, text } = await getHealth(app);
+      expect({ status, body }).toMatchObject({
+        status: 503,
+        body: { status: 'error', error: { storage: { status: 'down', message: expect.stringMatching(/timed out/) } } },
+      });
+      expect(text).not.toContain(database.password);
+    } finally {
+      await hang.release();
+    }
   });
 });

@@ -11,8 +11,7 @@ import { configureApp } from './configure-app.js';
 async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(await AppModule.forRoot());
   configureApp(app);
-  const config = app.get(ConfigService<AppConfig, true>);
-  const [host, port] = [config.get('host', { infer: true }), config.get('port', { infer: true })];
+  const { host, port } = app.get(ConfigService<AppConfig, true>).get('http', { infer: true });
   await app.listen(port, host);
   Logger.log(`sync app listening on ${host}:${port}; API docs at /docs`, 'Bootstrap');
 

@@ -12,8 +12,8 @@ function wholeNumber(max = Number.MAX_SAFE_INTEGER) {
 
 /** The sample app's configuration: where it listens and how its storage is set up. */
 export interface AppConfig {
-  host: string;
-  port: number;
+  /** Nested, so that ConfigModule copies none of it back into `process.env`. */
+  http: { host: string; port: number };
   /** The module options; the size limits are always set, since the HTTP body limits follow them. */
   storage: StorageModuleOptions & { maxDeltaBytes: number; maxSnapshotBytes: number };
 }
@@ -48,8 +48,7 @@ const environment = z
     when: () => true,
   })
   .transform((env): AppConfig => ({
-    host: env.HOST,
-    port: env.PORT,
+    http: { host: env.HOST, port: env.PORT },
     storage: withoutUnset({
       driver: env.STORAGE_DRIVER,
       awarenessTimeoutMs: env.AWARENESS_TIMEOUT_MS,

@@ -1,16 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { Test, type TestingModule } from '@nestjs/testing';
-import {
-  AWARENESS_STORE,
-  DOCUMENT_STORE,
-  STORAGE_MODULE_OPTIONS,
-  STORAGE_PROVIDER,
-  StorageHealthIndicator,
-  StorageModule,
-  type AwarenessStore,
-  type StorageProvider,
-} from '../../src/index.js';
+import { AWARENESS_STORE, STORAGE_MODULE_OPTIONS, StorageModule, type AwarenessStore } from '../../src/index.js';
 import { StorageOptionsFactory, StorageOptionsModule } from '../fixtures/storage-options.factory.js';
 
 /** The timeout an awareness entry gets tells which options the provider was built with. */
@@ -56,14 +47,6 @@ describe('StorageModule.forRootAsync', () => {
 
     it('builds the provider with those options', async () => {
       expect(await appliedAwarenessTimeout(moduleRef!.get(AWARENESS_STORE))).toBe(2500);
-    });
-
-    it("registers the provider's stores and the health indicator", () => {
-      const provider = moduleRef!.get<StorageProvider>(STORAGE_PROVIDER);
-      expect(provider.driver).toBe('memory');
-      expect(moduleRef!.get(DOCUMENT_STORE)).toBe(provider.documents);
-      expect(moduleRef!.get(AWARENESS_STORE)).toBe(provider.awareness);
-      expect(moduleRef!.get(StorageHealthIndicator)).toBeInstanceOf(StorageHealthIndicator);
     });
   });
 

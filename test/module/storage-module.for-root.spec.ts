@@ -6,20 +6,24 @@ import {
   STORAGE_PROVIDER,
   StorageHealthIndicator,
   StorageModule,
-  type AwarenessStore,
-  type DocumentStore,
+  type StorageModuleOptions,
   type StorageProvider,
 } from '../../src/index.js';
 import { StorageConsumer } from '../fixtures/storage-consumer.module.js';
 
-describe('StorageModule.forRoot', () => {
+const OPTIONS: StorageModuleOptions = { driver: 'memory', awarenessTimeoutMs: 1234 };
+
+// Both ways of registering the module give a host the same providers.
+describe.each([
+  ['StorageModule.forRoot', () => StorageModule.forRoot(OPTIONS)],
+  ['StorageModule.forRootAsync', () => StorageModule.forRootAsync({ useFactory: () => OPTIONS })],
+])('%s', (_registration, register) => {
   let moduleRef: TestingModule;
+  let provider: StorageProvider;
 
   beforeEach(async () => {
-    moduleRef = await Test.createTestingModule({
-      imports: [StorageModule.forRoot({ driver: 'memory', awarenessTimeoutMs: 1234 })],
-      providers: [StorageConsumer],
-    }).compile();
+    moduleRef = await Test.createTestingModule({ imports: [register()], providers: [StorageConsumer] }).compile();
+    provider = moduleRef.get(STORAGE_PROVIDER);
   });
 
   afterEach(async () => {
@@ -27,18 +31,16 @@ describe('StorageModule.forRoot', () => {
   });
 
   it('registers a memory StorageProvider under STORAGE_PROVIDER', () => {
-    const provider = moduleRef.get<StorageProvider>(STORAGE_PROVIDER);
     expect(provider.driver).toBe('memory');
   });
 
   it("registers the provider's own stores under DOCUMENT_STORE and AWARENESS_STORE", () => {
-    const provider = moduleRef.get<StorageProvider>(STORAGE_PROVIDER);
-    expect(moduleRef.get<DocumentStore>(DOCUMENT_STORE)).toBe(provider.documents);
-    expect(moduleRef.get<AwarenessStore>(AWARENESS_STORE)).toBe(provider.awareness);
+    expect(moduleRef.get(DOCUMENT_STORE)).toBe(provider.documents);
+    expect(moduleRef.get(AWARENESS_STORE)).toBe(provider.awareness);
   });
 
   it('registers the options as given under STORAGE_MODULE_OPTIONS', () => {
-    expect(moduleRef.get(STORAGE_MODULE_OPTIONS)).toEqual({ driver: 'memory', awarenessTimeoutMs: 1234 });
+    expect(moduleRef.get(STORAGE_MODULE_OPTIONS)).toEqual(OPTIONS);
   });
 
   it('registers the StorageHealthIndicator', () => {
@@ -47,7 +49,6 @@ describe('StorageModule.forRoot', () => {
 
   it('InjectStorageProvider, InjectDocumentStore and InjectAwarenessStore give a consumer the registered instances', () => {
     const consumer = moduleRef.get(StorageConsumer);
-    const provider = moduleRef.get<StorageProvider>(STORAGE_PROVIDER);
     expect(consumer.provider).toBe(provider);
     expect(consumer.documents).toBe(provider.documents);
     expect(consumer.awareness).toBe(provider.awareness);
@@ -62,6 +63,6 @@ describe('StorageModule.forRoot', () => {
       data: { x: 1 },
       vectorClock: { a: 1 },
     });
-    expect(await moduleRef.get<StorageProvider>(STORAGE_PROVIDER).documents.getVectorClock('doc')).toEqual({ a: 1 });
+    expect(await provider.documents.getVectorClock('doc')).toEqual({ a: 1 });
   });
 });

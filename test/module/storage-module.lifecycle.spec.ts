@@ -10,18 +10,14 @@ import {
   StorageValidationError,
   type AwarenessStore,
   type DocumentStore,
+  type StorageModuleOptions,
   type StorageProvider,
 } from '../../src/index.js';
 import { MemoryStorageProvider } from '../../src/storage/memory/memory-storage.provider.js';
+import { startNestApp } from '../support/nest-app.js';
 
-async function startApp(
-  options: Parameters<typeof StorageModule.forRoot>[0] = { driver: 'memory' },
-): Promise<INestApplication> {
-  const moduleRef = await Test.createTestingModule({ imports: [StorageModule.forRoot(options)] }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  await app.init();
-  return app;
-}
+const startApp = (options: StorageModuleOptions = { driver: 'memory' }): Promise<INestApplication> =>
+  startNestApp(StorageModule.forRoot(options));
 
 describe('StorageModule lifecycle', () => {
   afterEach(() => {
@@ -104,28 +100,31 @@ describe('StorageModule lifecycle', () => {
     }
   });
 
-  it('applies the configured maxDeltaBytes to the stores', async () => {
-    const app = await startApp({ driver: 'memory', maxDeltaBytes: 128 });
-    try {
-      const documents = app.get<DocumentStore>(DOCUMENT_STORE);
-      const delta = { id: 'd1', clientId: 'a', timestamp: 1, vectorClock: { a: 1 } };
-      await expect(documents.addDelta('doc', { ...delta, data: 'x'.repeat(200) })).rejects.toBeInstanceOf(
-        StorageValidationError,
-      );
-      await expect(documents.addDelta('doc', { ...delta, data: 'x' })).resolves.toBe(true);
-    } finally {
-      await app.close();
-    }
-  });
+  type Write = (documents: DocumentStore, bytes: number) => Promise<unknown>;
+  const writeDelta: Write = (documents, bytes) =>
+    documents.addDelta('doc', {
+      id: `d${bytes}`,
+      clientId: 'a',
+      timestamp: 1,
+      data: 'x'.repeat(bytes),
+      vectorClock: { a: 1 },
+    });
+  const writeSnapshot: Write = (documents, bytes) => documents.saveSnapshot('doc', new Uint8Array(bytes), { a: 1 });
 
-  it('applies the configured maxSnapshotBytes to the stores', async () => {
-    const app = await startApp({ driver: 'memory', maxSnapshotBytes: 8 });
+  it.each<[string, StorageModuleOptions, Write, { tooLarge: number; fits: number }]>([
+    ['maxDeltaBytes to deltas', { driver: 'memory', maxDeltaBytes: 128 }, writeDelta, { tooLarge: 200, fits: 1 }],
+    [
+      'maxSnapshotBytes to snapshots',
+      { driver: 'memory', maxSnapshotBytes: 8 },
+      writeSnapshot,
+      { tooLarge: 9, fits: 8 },
+    ],
+  ])('applies the configured %s', async (_limit, options, write, { tooLarge, fits }) => {
+    const app = await startApp(options);
     try {
       const documents = app.get<DocumentStore>(DOCUMENT_STORE);
-      await expect(documents.saveSnapshot('doc', new Uint8Array(9), { a: 1 })).rejects.toBeInstanceOf(
-        StorageValidationError,
-      );
-      await expect(documents.saveSnapshot('doc', new Uint8Array(8), { a: 1 })).resolves.toBeUndefined();
+      await expect(write(documents, tooLarge)).rejects.toBeInstanceOf(StorageValidationError);
+      await expect(write(documents, fits)).resolves.not.toThrow();
     } finally {
       await app.close();
     }

@@ -1,10 +1,11 @@
-import type { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { STORAGE_PROVIDER, StorageValidationError, type StorageProvider } from '../../src/index.js';
 import { InvalidEnvironmentError } from '../../sample/sync-app/src/config/app.config.js';
+import { listenLocally } from '../support/nest-app.js';
 import { sampleAppModule, startSampleAppInProcess } from './sample-app.js';
 
 describe('AppModule.forRoot configures the storage from the environment', () => {
-  let app: INestApplication;
+  let app: NestExpressApplication;
   let storage: StorageProvider;
 
   beforeAll(async () => {
@@ -33,6 +34,26 @@ describe('AppModule.forRoot configures the storage from the environment', () => 
       StorageValidationError,
     );
     await expect(documents.saveSnapshot('doc', new Uint8Array(16), { a: 1 })).resolves.toBeUndefined();
+  });
+
+  it('describes every route of the HTTP API in OpenAPI at /docs-json, with the UI at /docs', async () => {
+    const baseUrl = await listenLocally(app);
+    const description = (await (await fetch(`${baseUrl}/docs-json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(description.paths).sort()).toEqual([
+      '/connections/{connectionId}/awareness',
+      '/documents',
+      '/documents/{documentId}',
+      '/documents/{documentId}/awareness',
+      '/documents/{documentId}/awareness/{clientId}',
+      '/documents/{documentId}/changes',
+      '/documents/{documentId}/clock',
+      '/documents/{documentId}/compact',
+      '/documents/{documentId}/deltas',
+      '/documents/{documentId}/deltas/batch',
+      '/documents/{documentId}/snapshot',
+      '/health',
+    ]);
+    expect((await fetch(`${baseUrl}/docs`)).status).toBe(200);
   });
 
   it('rejects a bad environment before Nest starts, with an error naming the variable', async () => {

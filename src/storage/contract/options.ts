@@ -1,5 +1,6 @@
 import { StorageValidationError } from './errors.js';
 import { isPlainObject } from './validation.js';
+import type { StorageLimits } from './backend.js';
 import type { StorageDriver } from './types.js';
 
 /** Connection pool bounds (postgres driver). */
@@ -17,10 +18,20 @@ export interface StorageModuleOptions {
   awarenessPruneIntervalMs?: number;
   /** How long `checkHealth` may take before it reports unhealthy (ms). Default 1000. */
   healthCheckTimeoutMs?: number;
-  /** Largest delta, as UTF-8 bytes of its JSON. Default 1 MiB. Also bounds an awareness state. */
+  /** Largest delta, as UTF-8 bytes of its JSON (bytes data: their length plus the JSON of the rest). Default 1 MiB. */
   maxDeltaBytes?: number;
   /** Largest snapshot in bytes. Default 64 MiB. */
   maxSnapshotBytes?: number;
+  /** Most keys of any clock argument (a delta's clock, `since`, a snapshot clock, `upTo`). Default 10000. */
+  maxClockEntries?: number;
+  /** Deepest nesting of delta data or awareness state (arrays and objects count one level each). Default 64. */
+  maxJsonDepth?: number;
+  /** Most deltas in one `addDeltas` batch. Default 10000. */
+  maxBatchDeltas?: number;
+  /** Largest awareness state, as UTF-8 bytes of its JSON. Default 64 KiB. */
+  maxAwarenessBytes?: number;
+  /** Most unexpired awareness entries in one document; a new client past it gets `StorageLimitError`. Default 1000. */
+  maxAwarenessEntriesPerDocument?: number;
   /** postgres: `postgresql://user:password@host:port/db`; or use host/port/user/password/dbName. */
   clientUrl?: string;
   host?: string;
@@ -38,12 +49,10 @@ export interface StorageModuleOptions {
 }
 
 /** Options with every default filled in. */
-export interface ResolvedStorageOptions extends StorageModuleOptions {
+export interface ResolvedStorageOptions extends Omit<StorageModuleOptions, keyof StorageLimits>, StorageLimits {
   awarenessTimeoutMs: number;
   awarenessPruneIntervalMs: number;
   healthCheckTimeoutMs: number;
-  maxDeltaBytes: number;
-  maxSnapshotBytes: number;
   migrate: boolean;
 }
 
@@ -53,6 +62,11 @@ export const STORAGE_OPTION_DEFAULTS = {
   healthCheckTimeoutMs: 1_000,
   maxDeltaBytes: 1024 * 1024,
   maxSnapshotBytes: 64 * 1024 * 1024,
+  maxClockEntries: 10_000,
+  maxJsonDepth: 64,
+  maxBatchDeltas: 10_000,
+  maxAwarenessBytes: 64 * 1024,
+  maxAwarenessEntriesPerDocument: 1_000,
   migrate: true,
 } as const;
 
@@ -64,6 +78,11 @@ const KNOWN_OPTIONS = new Set([
   'healthCheckTimeoutMs',
   'maxDeltaBytes',
   'maxSnapshotBytes',
+  'maxClockEntries',
+  'maxJsonDepth',
+  'maxBatchDeltas',
+  'maxAwarenessBytes',
+  'maxAwarenessEntriesPerDocument',
   'clientUrl',
   'host',
   'port',
@@ -94,6 +113,12 @@ export function resolveStorageOptions(input: unknown): ResolvedStorageOptions {
     healthCheckTimeoutMs: integerOption(options, 'healthCheckTimeoutMs', 1, MAX_TIMER_MS),
     maxDeltaBytes: integerOption(options, 'maxDeltaBytes', 1, Number.MAX_SAFE_INTEGER),
     maxSnapshotBytes: integerOption(options, 'maxSnapshotBytes', 1, Number.MAX_SAFE_INTEGER),
+    maxClockEntries: integerOption(options, 'maxClockEntries', 1, Number.MAX_SAFE_INTEGER),
+    // Deeper data would need a recursion the stack cannot promise.
+    maxJsonDepth: integerOption(options, 'maxJsonDepth', 1, 1000),
+    maxBatchDeltas: integerOption(options, 'maxBatchDeltas', 1, Number.MAX_SAFE_INTEGER),
+    maxAwarenessBytes: integerOption(options, 'maxAwarenessBytes', 1, Number.MAX_SAFE_INTEGER),
+    maxAwarenessEntriesPerDocument: integerOption(options, 'maxAwarenessEntriesPerDocument', 1, Number.MAX_SAFE_INTEGER),
     migrate: booleanOption(options, 'migrate'),
   };
   if (resolved.driver === 'postgres') checkPostgresOptions(resolved);

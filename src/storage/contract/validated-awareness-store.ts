@@ -26,7 +26,10 @@ export class ValidatedAwarenessStore implements AwarenessStore {
   ): Promise<boolean> {
     const docId = checkId('documentId', documentId);
     const client = checkId('clientId', clientId);
-    const stateJson = checkJson('state', state, this.limits.maxJsonDepth, this.limits.maxAwarenessBytes);
+    const stateJson = checkJson('state', state, {
+      maxDepth: this.limits.maxJsonDepth,
+      maxBytes: this.limits.maxAwarenessBytes,
+    });
     const awarenessClock = checkCounter('clock', clock);
     const { connectionId } = checkOptions<{ connectionId: string | null }>('options', options);
     const connection =

@@ -124,26 +124,39 @@ class JsonProblem {
 /** Thrown when the walk has already seen more bytes than the limit allows. */
 class OverBudget {}
 
+/** The bounds of a JSON walk; `sizeArgument`/`reportedLimit` name the limit in the error (default: the value's own). */
+export interface JsonBounds {
+  maxDepth: number;
+  maxBytes: number;
+  sizeArgument?: string;
+  reportedLimit?: number;
+}
+
 /**
  * Proves `value` is JSON (no undefined, function, symbol, bigint, NaN, cycle, non-plain object) no deeper
  * than `maxDepth`, and returns `JSON.stringify(value)` unless it is larger than `maxBytes` (UTF-8). The walk
  * counts a lower bound of the JSON's size as it goes, so an input far over the limit is refused after about
  * `maxBytes` of it, before anything is serialised.
  */
-export function checkJson(argument: string, value: unknown, maxDepth: number, maxBytes: number): string {
+export function checkJson(argument: string, value: unknown, bounds: JsonBounds): string {
   if (value === undefined) throw new StorageValidationError(argument, 'must be a JSON value, got undefined');
-  const walk = new JsonWalk(maxDepth, maxBytes);
+  const tooLarge = (): StorageValidationError =>
+    new StorageValidationError(bounds.sizeArgument ?? argument, overLimit(bounds.reportedLimit ?? bounds.maxBytes));
+  const walk = new JsonWalk(bounds.maxDepth, bounds.maxBytes);
   try {
     walk.visit(value, 0);
   } catch (error) {
-    if (error instanceof OverBudget) throw new StorageValidationError(argument, overLimit(maxBytes));
+    if (error instanceof OverBudget) throw tooLarge();
     if (error instanceof JsonProblem) throw new StorageValidationError(`${argument}${error.path.join('')}`, error.reason);
     throw error;
   }
   const json = JSON.stringify(value);
-  checkSize(argument, json, maxBytes);
+  if (!fitsIn(json, bounds.maxBytes)) throw tooLarge();
   return json;
 }
+
+/** What stands between the rest of a delta's JSON and its data. */
+const DATA_KEY = ',"data":';
 
 const overLimit = (maxBytes: number): string => `is larger than the limit of ${maxBytes} bytes`;
 
@@ -217,12 +230,11 @@ class JsonWalk {
   }
 }
 
-/** Rejects when `json` is larger than `maxBytes` in UTF-8. */
-export function checkSize(argument: string, json: string, maxBytes: number): void {
-  // UTF-8 needs at most 3 bytes per UTF-16 unit, so short strings skip the byte count.
-  if (json.length * 3 <= maxBytes) return;
-  if (json.length > maxBytes || Buffer.byteLength(json, 'utf8') > maxBytes)
-    throw new StorageValidationError(argument, overLimit(maxBytes));
+/** True when `json` is at most `maxBytes` in UTF-8. */
+function fitsIn(json: string, maxBytes: number): boolean {
+  // UTF-8 needs at least one byte and at most 3 bytes per UTF-16 unit: most strings skip the byte count.
+  if (json.length * 3 <= maxBytes) return true;
+  return json.length <= maxBytes && Buffer.byteLength(json, 'utf8') <= maxBytes;
 }
 
 /** A delta: checks every field, cheapest first, and computes what drivers store once. */
@@ -245,17 +257,23 @@ export function checkDelta(argument: string, value: unknown, limits: DeltaLimits
   // join() yields one flat string; a template literal leaves a rope of ~12 pieces that the memory driver would keep.
   const head = ['{"id":', JSON.stringify(id), ',"clientId":', JSON.stringify(clientId), ',"timestamp":', String(timestamp)];
   const tail = [',"vectorClock":', JSON.stringify(vectorClock), '}'];
-  const restBytes = Buffer.byteLength(head.join('') + tail.join(''), 'utf8') + ',"data":'.length;
-  if (restBytes > limits.maxDeltaBytes)
-    throw new StorageValidationError(argument, overLimit(limits.maxDeltaBytes));
-  const budget = limits.maxDeltaBytes - restBytes;
+  // The size counted: bytes data, its length plus the JSON of the rest; JSON data, the whole delta's JSON.
+  const restBytes = Buffer.byteLength(head.join('') + tail.join(''), 'utf8');
   if (types.isUint8Array(data)) {
-    if (data.byteLength > budget) throw new StorageValidationError(argument, overLimit(limits.maxDeltaBytes));
+    if (restBytes + data.byteLength > limits.maxDeltaBytes)
+      throw new StorageValidationError(argument, overLimit(limits.maxDeltaBytes));
     const json = [...head, ',"data":null', ...tail].join('');
     return { id, clientId, timestamp, counter, vectorClock, dataJson: null, dataBytes: data.slice(), json };
   }
-  const dataJson = checkJson(`${argument}.data`, data, limits.maxJsonDepth, budget);
-  const json = [...head, ',"data":', dataJson, ...tail].join('');
+  const budget = limits.maxDeltaBytes - restBytes - DATA_KEY.length;
+  if (budget < 1) throw new StorageValidationError(argument, overLimit(limits.maxDeltaBytes));
+  const dataJson = checkJson(`${argument}.data`, data, {
+    maxDepth: limits.maxJsonDepth,
+    maxBytes: budget,
+    sizeArgument: argument,
+    reportedLimit: limits.maxDeltaBytes,
+  });
+  const json = [...head, DATA_KEY, dataJson, ...tail].join('');
   return { id, clientId, timestamp, counter, vectorClock, dataJson, dataBytes: null, json };
 }
 

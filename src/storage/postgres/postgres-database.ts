@@ -69,7 +69,9 @@ export class PostgresDatabase implements SqlExecutor {
 
   /** The pg connection settings of the pool, TLS and timeouts included (for the change feed's own connection). */
   connectionSettings(): PgClientConfig {
-    return (this.connectedKnex().client as { connectionSettings: PgClientConfig }).connectionSettings;
+    const settings = (this.connectedKnex().client as { connectionSettings: PgClientConfig }).connectionSettings;
+    // knex keeps the password as a hidden (non-enumerable) property, which a spread would drop.
+    return { ...settings, password: settings.password };
   }
 
   /** Connects, then migrates (under an advisory lock) or checks the tables exist. Idempotent; retried after a failure. */

@@ -126,14 +126,17 @@ function addDeltasFunction(q: Qualify): string {
     language plpgsql as $fn$
     declare
       v_first bigint;
+      v_created boolean;
       v_ids text[];
       v_results jsonb;
       v_change jsonb;
     begin
-      -- Every writer of a document queues on its row, so seq order is commit order.
+      -- Every writer of a document queues on its row, so seq order is commit order. A row comes back only
+      -- when this call created the document.
       insert into ${q('sync_documents')} as doc ("id", "next_seq", "created_at", "updated_at")
         values (p_document, 0, ${NOW}, ${NOW})
-        on conflict ("id") do update set "next_seq" = doc."next_seq" where false;
+        on conflict ("id") do update set "next_seq" = doc."next_seq" where false
+        returning true into v_created;
       -- Each statement below takes a new snapshot: it sees every commit made before the lock was granted.
       select doc."next_seq" into v_first from ${q('sync_documents')} as doc where doc."id" = p_document;
 
@@ -212,6 +215,10 @@ function addDeltasFunction(q: Qualify): string {
         select r."call", r."added", r."conflict", r."existing"
         from jsonb_to_recordset(v_results) as r("call" integer, "added" integer, "conflict" text, "existing" text);
 
+      -- A call that stored nothing leaves no document behind either.
+      if cardinality(v_ids) = 0 and v_created then
+        delete from ${q('sync_documents')} as doc where doc."id" = p_document;
+      end if;
       if cardinality(v_ids) > 0 then
         v_change := jsonb_build_object('d', p_document, 'k', 'deltas', 'o', p_origin, 'i', to_jsonb(v_ids));
         -- NOTIFY payloads must stay under 8000 bytes: without room for the ids, subscribers catch up instead.

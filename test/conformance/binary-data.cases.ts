@@ -72,12 +72,15 @@ export function binaryDataCases(context: ConformanceContextGetter): void {
     it('the stored bytes are not aliased to the array passed in or to an array returned', async () => {
       const { documents } = context();
       const input = new Uint8Array([1, 2, 3]);
-      await documents.addDelta('doc', binaryDelta('b1', 'a', 1, input));
+      const buffer = Buffer.from([4, 5, 6]);
+      await documents.addDeltas('doc', [binaryDelta('b1', 'a', 1, input), binaryDelta('b2', 'a', 2, buffer)]);
       input[0] = 99;
+      buffer[0] = 99;
       const [first] = await documents.getDeltasSince('doc');
       (first!.data as Uint8Array)[1] = 98;
-      const [again] = await documents.getDeltasSince('doc');
+      const [again, other] = await documents.getDeltasSince('doc');
       expectBytes(again!.data, [1, 2, 3]);
+      expectBytes(other!.data, [4, 5, 6]);
     });
 
     it('a bytes delta counts its byte length plus the JSON of the rest against maxDeltaBytes', async () => {

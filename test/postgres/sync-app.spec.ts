@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { storageMigrations } from '../../src/index.js';
 import { eventually } from '../fixtures/eventually.js';
 import { transpileSources } from '../fixtures/transpile-sources.js';
 import { createTestDatabase, freePort, uniqueName, type TestDatabase } from '../support/postgres.js';
@@ -63,7 +64,9 @@ describe('the sync app with STORAGE_DRIVER=postgres', () => {
           status: 'ok',
           info: { storage: { status: 'up', driver: 'postgres' } },
         });
-        expect(await database.query(`select name from "${schema}".sync_storage_migrations`)).toHaveLength(1);
+        expect(await database.query(`select name from "${schema}".sync_storage_migrations`)).toHaveLength(
+          storageMigrations.length,
+        );
       } finally {
         app.child.kill('SIGTERM');
       }

@@ -263,7 +263,7 @@ export function checkDelta(argument: string, value: unknown, limits: DeltaLimits
     if (restBytes + data.byteLength > limits.maxDeltaBytes)
       throw new StorageValidationError(argument, overLimit(limits.maxDeltaBytes));
     const json = [...head, ',"data":null', ...tail].join('');
-    return { id, clientId, timestamp, counter, vectorClock, dataJson: null, dataBytes: data.slice(), json };
+    return { id, clientId, timestamp, counter, vectorClock, dataJson: null, dataBytes: new Uint8Array(data), json };
   }
   const budget = limits.maxDeltaBytes - restBytes - DATA_KEY.length;
   if (budget < 1) throw new StorageValidationError(argument, overLimit(limits.maxDeltaBytes));

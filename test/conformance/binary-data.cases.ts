@@ -93,9 +93,7 @@ export function binaryDataCases(context: ConformanceContextGetter): void {
           [{ name: 'documents.addDelta', argument: 'delta', call: (p, v) => p.documents.addDelta('new', v) }],
           [['bytes one over the limit', binaryDelta('b', 'a', 1, new Uint8Array(atLimit + 1))]],
         );
-        expect(await provider.documents.addDelta('new', binaryDelta('b', 'a', 1, new Uint8Array(atLimit)))).toBe(
-          true,
-        );
+        expect(await provider.documents.addDelta('new', binaryDelta('b', 'a', 1, new Uint8Array(atLimit)))).toBe(true);
       });
     });
 

@@ -107,7 +107,8 @@ export function changeFeedCases(context: ConformanceContextGetter): void {
       await Promise.all(writes);
       const stored = idsOf(await documents.getDeltasSince('doc'));
       // Writes that waited behind others may be stored (and published) together: count ids, not changes.
-      const announced = (changes: readonly StorageChange[]): string[] => changes.flatMap((change) => change.deltaIds ?? []);
+      const announced = (changes: readonly StorageChange[]): string[] =>
+        changes.flatMap((change) => change.deltaIds ?? []);
       const changes = await feed.until((all) => announced(all).length >= stored.length);
       expect(announced(changes)).toEqual(stored);
       feed.stop();

@@ -42,7 +42,9 @@ export function recordChanges(feed: StorageChangeFeed, documentId?: string): Cha
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`the changes expected did not arrive within ${timeoutMs} ms; got ${JSON.stringify(changes)}`));
+          reject(
+            new Error(`the changes expected did not arrive within ${timeoutMs} ms; got ${JSON.stringify(changes)}`),
+          );
         }, timeoutMs);
         const cleanup = (): void => {
           clearTimeout(timer);

@@ -37,7 +37,8 @@ export function identityCases(context: ConformanceContextGetter): void {
       await documents.addDelta('doc', makeDelta('a2', 'a', 2));
       await expectConflict(
         context,
-        () => documents.addDeltas('doc', [makeDelta('b1', 'b', 1), makeDelta('again', 'a', 2), makeDelta('c1', 'c', 1)]),
+        () =>
+          documents.addDeltas('doc', [makeDelta('b1', 'b', 1), makeDelta('again', 'a', 2), makeDelta('c1', 'c', 1)]),
         { documentId: 'doc', deltaId: 'again', existingDeltaId: 'a2' },
       );
       expect(idsOf(await documents.getDeltasSince('doc'))).toEqual(['a2']);
@@ -45,11 +46,15 @@ export function identityCases(context: ConformanceContextGetter): void {
 
     it('two deltas of one batch with one event and different ids reject the batch, naming the earlier one', async () => {
       const { documents } = context();
-      await expectConflict(context, () => documents.addDeltas('doc', [makeDelta('x', 'a', 1), makeDelta('y', 'a', 1)]), {
-        documentId: 'doc',
-        deltaId: 'y',
-        existingDeltaId: 'x',
-      });
+      await expectConflict(
+        context,
+        () => documents.addDeltas('doc', [makeDelta('x', 'a', 1), makeDelta('y', 'a', 1)]),
+        {
+          documentId: 'doc',
+          deltaId: 'y',
+          existingDeltaId: 'x',
+        },
+      );
       expect(await documents.exists('doc')).toBe(false);
     });
 
@@ -57,11 +62,15 @@ export function identityCases(context: ConformanceContextGetter): void {
       const { documents } = context();
       await documents.addDelta('doc', makeDelta('x', 'a', 4));
       // x is stored under (a, 4); the batch's x is a resend with another counter, and y then reuses (a, 5).
-      await expectConflict(context, () => documents.addDeltas('doc', [makeDelta('x', 'a', 5), makeDelta('y', 'a', 5)]), {
-        documentId: 'doc',
-        deltaId: 'y',
-        existingDeltaId: 'x',
-      });
+      await expectConflict(
+        context,
+        () => documents.addDeltas('doc', [makeDelta('x', 'a', 5), makeDelta('y', 'a', 5)]),
+        {
+          documentId: 'doc',
+          deltaId: 'y',
+          existingDeltaId: 'x',
+        },
+      );
     });
 
     it('a stored id is a no-op before its event is looked at: a resend with a reused event returns false', async () => {

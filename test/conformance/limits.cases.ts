@@ -94,12 +94,21 @@ export function limitCases(context: ConformanceContextGetter): void {
           argument: 'deltas',
           call: (p, v) => p.documents.addDeltas('doc', v),
         };
-        await expectRejectedEverywhere(provider, [site], [
-          ['4 deltas', [1, 2, 3, 4].map((n) => makeDelta(`x${n}`, 'a', n))],
-          // Not a delta among them: the count is checked first.
-          ['4 things that are not deltas', [null, 1, 'x', {}]],
-        ]);
-        expect(await provider.documents.addDeltas('new', [1, 2, 3].map((n) => makeDelta(`x${n}`, 'a', n)))).toBe(3);
+        await expectRejectedEverywhere(
+          provider,
+          [site],
+          [
+            ['4 deltas', [1, 2, 3, 4].map((n) => makeDelta(`x${n}`, 'a', n))],
+            // Not a delta among them: the count is checked first.
+            ['4 things that are not deltas', [null, 1, 'x', {}]],
+          ],
+        );
+        expect(
+          await provider.documents.addDeltas(
+            'new',
+            [1, 2, 3].map((n) => makeDelta(`x${n}`, 'a', n)),
+          ),
+        ).toBe(3);
       });
     });
 

@@ -27,7 +27,9 @@ async function pageThrough(
 
 /** Three authors interleaved, 30 deltas, so that every since below leaves unseen deltas spread over the log. */
 async function interleavedHistory(documents: DocumentStore): Promise<void> {
-  const deltas = Array.from({ length: 30 }, (_, i) => makeDelta(`d${i}`, ['a', 'b', 'c'][i % 3]!, Math.floor(i / 3) + 1));
+  const deltas = Array.from({ length: 30 }, (_, i) =>
+    makeDelta(`d${i}`, ['a', 'b', 'c'][i % 3]!, Math.floor(i / 3) + 1),
+  );
   await documents.addDeltas('doc', deltas.slice(0, 12));
   for (const delta of deltas.slice(12)) await documents.addDelta('doc', delta);
 }
@@ -42,16 +44,19 @@ const SINCES: ReadonlyArray<readonly [string, VectorClock | null]> = [
 
 export function pagingCases(context: ConformanceContextGetter): void {
   describe('paged catch-up (getDeltasPage)', () => {
-    it.each(SINCES)('paging with since %s returns exactly getDeltasSince, in order, for every limit', async (_, since) => {
-      const { documents } = context();
-      await interleavedHistory(documents);
-      const expected = idsOf(await documents.getDeltasSince('doc', since));
-      for (const limit of [1, 2, 3, 7, 29, 30, 31, 1000]) {
-        const { deltas, pages } = await pageThrough(documents, 'doc', since, limit);
-        expect(idsOf(deltas)).toEqual(expected);
-        expect(pages).toBe(Math.max(1, Math.ceil(expected.length / limit)));
-      }
-    });
+    it.each(SINCES)(
+      'paging with since %s returns exactly getDeltasSince, in order, for every limit',
+      async (_, since) => {
+        const { documents } = context();
+        await interleavedHistory(documents);
+        const expected = idsOf(await documents.getDeltasSince('doc', since));
+        for (const limit of [1, 2, 3, 7, 29, 30, 31, 1000]) {
+          const { deltas, pages } = await pageThrough(documents, 'doc', since, limit);
+          expect(idsOf(deltas)).toEqual(expected);
+          expect(pages).toBe(Math.max(1, Math.ceil(expected.length / limit)));
+        }
+      },
+    );
 
     it('a page returns whole deltas, the same objects getDeltasSince returns', async () => {
       const { documents } = context();
@@ -98,13 +103,15 @@ export function pagingCases(context: ConformanceContextGetter): void {
         if (page === 0) return;
         // New deltas of a known author and of a new one, between pages.
         added++;
-        await documents.addDeltas('doc', [makeDelta(`late-a${added}`, 'a', 10 + added), makeDelta(`late-z${added}`, 'z', added)]);
+        await documents.addDeltas('doc', [
+          makeDelta(`late-a${added}`, 'a', 10 + added),
+          makeDelta(`late-z${added}`, 'z', added),
+        ]);
       });
       const seen = idsOf(deltas);
       expect(new Set(seen).size).toBe(seen.length);
       expect(seen.slice(0, before.length)).toEqual(before);
       for (const id of seen.slice(before.length)) expect(id).toMatch(/^late-/);
     });
-
   });
 }

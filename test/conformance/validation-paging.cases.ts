@@ -27,7 +27,11 @@ const PAGE_SITES: BadInputSite[] = [
     argument: 'batchSize',
     call: (p, v) => p.documents.iterateDeltasSince('doc', null, { batchSize: v }),
   },
-  { name: 'documents.getDeltasPage', argument: 'limit', call: (p, v) => p.documents.getDeltasPage('doc', null, { limit: v }) },
+  {
+    name: 'documents.getDeltasPage',
+    argument: 'limit',
+    call: (p, v) => p.documents.getDeltasPage('doc', null, { limit: v }),
+  },
 ];
 
 /** A cursor need not be a stored id, but it must be a string the database can compare. */
@@ -88,16 +92,20 @@ export function badPagingCases(context: ConformanceContextGetter): void {
         argument: 'after',
         call: (p, v) => p.documents.getDeltasPage('doc', null, { after: v }),
       };
-      await expectRejectedEverywhere(context().provider, [site], [
-        ...BAD_CURSORS,
-        ['an empty string', ''],
-        ['a word', 'next'],
-        ['a negative number', '-1'],
-        ['a fraction', '1.5'],
-        ['a leading zero', '01'],
-        ['a number past 2^53', '9007199254740993'],
-        ['spaces', ' 1'],
-      ]);
+      await expectRejectedEverywhere(
+        context().provider,
+        [site],
+        [
+          ...BAD_CURSORS,
+          ['an empty string', ''],
+          ['a word', 'next'],
+          ['a negative number', '-1'],
+          ['a fraction', '1.5'],
+          ['a leading zero', '01'],
+          ['a number past 2^53', '9007199254740993'],
+          ['spaces', ' 1'],
+        ],
+      );
     });
 
     it.each(OPTIONS_SITES)('$name rejects options that are not an object', async (site) => {

@@ -22,7 +22,11 @@ describe('getChangesSince on postgres', () => {
     const schema = uniqueName('view');
     const reader = await database.createProvider({ schema });
     const writer = await database.createProvider({ schema, migrate: false });
-    await writer.documents.addDeltas('doc', [makeDelta('a1', 'a', 1), makeDelta('a2', 'a', 2), makeDelta('a3', 'a', 3)]);
+    await writer.documents.addDeltas('doc', [
+      makeDelta('a1', 'a', 1),
+      makeDelta('a2', 'a', 2),
+      makeDelta('a3', 'a', 3),
+    ]);
     await writer.documents.saveSnapshot('doc', new Uint8Array([1]), { a: 1 });
 
     // After the first read of the transaction, another instance stores a4 and replaces the snapshot.
@@ -38,7 +42,10 @@ describe('getChangesSince on postgres', () => {
 
     expect(barriers[0]).toBe('changesHead');
     expect(barriers.length).toBeGreaterThan(1);
-    expect({ ...changes, snapshot: changes.snapshot && { ...changes.snapshot, data: Array.from(changes.snapshot.data) } }).toEqual({
+    expect({
+      ...changes,
+      snapshot: changes.snapshot && { ...changes.snapshot, data: Array.from(changes.snapshot.data) },
+    }).toEqual({
       snapshot: { data: [1], vectorClock: { a: 1 }, createdAt: expect.any(Date) },
       deltas: [makeDelta('a2', 'a', 2), makeDelta('a3', 'a', 3)],
       vectorClock: { a: 3 },

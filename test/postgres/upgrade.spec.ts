@@ -98,7 +98,11 @@ describe('upgrading a version 1 database', () => {
       vectorClock: { a: 1 },
       createdAt: new Date('2026-11-02T09:00:00Z'),
     });
-    expect(await awareness.get('notes', 'alice')).toMatchObject({ connectionId: 'socket', state: { cursor: 3 }, clock: 4 });
+    expect(await awareness.get('notes', 'alice')).toMatchObject({
+      connectionId: 'socket',
+      state: { cursor: 3 },
+      clock: 4,
+    });
   });
 
   it('keeps the second id of a version 1 event aside, in sync_deltas_superseded, instead of deleting it', async () => {

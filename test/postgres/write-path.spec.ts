@@ -55,7 +55,9 @@ describe('the write path of one process', () => {
   });
 
   it('commits addDelta calls that wait behind a running one together, in one transaction', async () => {
-    const calls = Array.from({ length: 8 }, (_, i) => provider.documents.addDelta('hot', makeDelta(`d${i}`, `c${i}`, 1)));
+    const calls = Array.from({ length: 8 }, (_, i) =>
+      provider.documents.addDelta('hot', makeDelta(`d${i}`, `c${i}`, 1)),
+    );
     expect(await Promise.all(calls)).toEqual(Array.from({ length: 8 }, () => true));
     // Rows written by one transaction share its id (xmin): the first call runs alone, the seven behind it together.
     const [row] = await database.query<{ transactions: string }>(

@@ -50,7 +50,8 @@ export class ChangeHub {
 
   publish(change: StorageChange): void {
     if (this.subscribers === 0) return;
-    if (change.documentId !== null) for (const subscriber of this.byDocument.get(change.documentId) ?? []) subscriber.next(change);
+    if (change.documentId !== null)
+      for (const subscriber of this.byDocument.get(change.documentId) ?? []) subscriber.next(change);
     for (const subscriber of this.everything) subscriber.next(change);
   }
 

@@ -29,7 +29,12 @@ export interface DocumentBackend {
    * At most `limit` of the deltas `getDeltasSince` returns, those stored after position `after` (null: from the
    * start), in storage order; `next` is the position of the last one when more follow, else null.
    */
-  getDeltasPage(documentId: string, since: VectorClock | null, limit: number, after: number | null): Promise<BackendPage>;
+  getDeltasPage(
+    documentId: string,
+    since: VectorClock | null,
+    limit: number,
+    after: number | null,
+  ): Promise<BackendPage>;
   getChangesSince(documentId: string, since: VectorClock | null): Promise<ChangesSince>;
   getVectorClock(documentId: string): Promise<VectorClock>;
   saveSnapshot(documentId: string, data: Uint8Array, vectorClock: VectorClock): Promise<void>;

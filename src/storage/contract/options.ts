@@ -1,4 +1,5 @@
 import { StorageValidationError } from './errors.js';
+import { checkPostgresOptions } from './postgres-options.js';
 import { isPlainObject } from './validation.js';
 import type { StorageLimits } from './backend.js';
 import type { StorageDriver } from './types.js';
@@ -42,10 +43,24 @@ export interface StorageModuleOptions {
   /** postgres: schema of the tables. Default `public`. */
   schema?: string;
   pool?: StoragePoolOptions;
+  /**
+   * postgres: TLS. `true` verifies the server against the system's CAs; an object is passed to the TLS
+   * connection. A `sslmode` in `clientUrl` says the same in libpq's words; give one or the other.
+   */
+  ssl?: boolean | StorageTlsOptions;
   /** postgres: run pending migrations at start-up. Default true. */
   migrate?: boolean;
-  /** postgres: extra MikroORM options, merged last. */
+  /** postgres: extra MikroORM options, merged last; options that decide where data goes are refused. */
   mikroOrm?: Record<string, unknown>;
+}
+
+/** TLS settings of the postgres connection (node's `tls.connect` options of the same names). */
+export interface StorageTlsOptions {
+  rejectUnauthorized?: boolean;
+  ca?: string | Buffer | Array<string | Buffer>;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  servername?: string;
 }
 
 /** Options with every default filled in. */
@@ -91,6 +106,7 @@ const KNOWN_OPTIONS = new Set([
   'dbName',
   'schema',
   'pool',
+  'ssl',
   'migrate',
   'mikroOrm',
 ]);
@@ -118,7 +134,12 @@ export function resolveStorageOptions(input: unknown): ResolvedStorageOptions {
     maxJsonDepth: integerOption(options, 'maxJsonDepth', 1, 1000),
     maxBatchDeltas: integerOption(options, 'maxBatchDeltas', 1, Number.MAX_SAFE_INTEGER),
     maxAwarenessBytes: integerOption(options, 'maxAwarenessBytes', 1, Number.MAX_SAFE_INTEGER),
-    maxAwarenessEntriesPerDocument: integerOption(options, 'maxAwarenessEntriesPerDocument', 1, Number.MAX_SAFE_INTEGER),
+    maxAwarenessEntriesPerDocument: integerOption(
+      options,
+      'maxAwarenessEntriesPerDocument',
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ),
     migrate: booleanOption(options, 'migrate'),
   };
   if (resolved.driver === 'postgres') checkPostgresOptions(resolved);
@@ -143,41 +164,4 @@ function booleanOption(options: Partial<StorageModuleOptions>, key: 'migrate'): 
   if (value === undefined) return STORAGE_OPTION_DEFAULTS[key];
   if (typeof value !== 'boolean') throw new StorageValidationError(`options.${key}`, 'must be true or false');
   return value;
-}
-
-function checkPostgresOptions(options: ResolvedStorageOptions): void {
-  for (const key of ['clientUrl', 'host', 'user', 'password', 'dbName', 'schema'] as const) {
-    const value = options[key];
-    if (value !== undefined && (typeof value !== 'string' || value.length === 0))
-      throw new StorageValidationError(`options.${key}`, 'must be a non-empty string');
-  }
-  if (options.clientUrl !== undefined) {
-    let url: URL | undefined;
-    try {
-      url = new URL(options.clientUrl);
-    } catch {
-      url = undefined;
-    }
-    if (!url || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:'))
-      throw new StorageValidationError('options.clientUrl', 'must be a postgres:// or postgresql:// URL');
-  } else if (options.host === undefined && options.dbName === undefined) {
-    throw new StorageValidationError('options.clientUrl', `(or host and dbName) is required for driver 'postgres'`);
-  }
-  if (options.port !== undefined && (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535))
-    throw new StorageValidationError('options.port', 'must be an integer from 1 to 65535');
-  if (options.schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(options.schema))
-    throw new StorageValidationError('options.schema', 'must be a plain SQL identifier (letters, digits, _)');
-  if (options.pool !== undefined) {
-    if (!isPlainObject(options.pool))
-      throw new StorageValidationError('options.pool', 'must be an object { min, max }');
-    const { min, max } = options.pool as { min?: unknown; max?: unknown };
-    if (min !== undefined && (typeof min !== 'number' || !Number.isInteger(min) || min < 0))
-      throw new StorageValidationError('options.pool.min', 'must be an integer >= 0');
-    if (max !== undefined && (typeof max !== 'number' || !Number.isInteger(max) || max < 1))
-      throw new StorageValidationError('options.pool.max', 'must be an integer >= 1');
-    if (typeof min === 'number' && typeof max === 'number' && min > max)
-      throw new StorageValidationError('options.pool.min', 'must not exceed options.pool.max');
-  }
-  if (options.mikroOrm !== undefined && !isPlainObject(options.mikroOrm))
-    throw new StorageValidationError('options.mikroOrm', 'must be an object of MikroORM options');
 }

@@ -123,7 +123,7 @@ export class ValidatedDocumentStore implements DocumentStore {
       checkOptions<{ batchSize: number }>('options', options).batchSize,
       DEFAULT_DELTA_PAGE,
     );
-    for (let after: number | null = null; ; ) {
+    for (let after: number | null = null; ;) {
       const page = await this.backend.getDeltasPage(id, clock, batchSize, after);
       yield* page.deltas;
       if (page.next === null) return;

@@ -147,7 +147,8 @@ export function checkJson(argument: string, value: unknown, bounds: JsonBounds):
     walk.visit(value, 0);
   } catch (error) {
     if (error instanceof OverBudget) throw tooLarge();
-    if (error instanceof JsonProblem) throw new StorageValidationError(`${argument}${error.path.join('')}`, error.reason);
+    if (error instanceof JsonProblem)
+      throw new StorageValidationError(`${argument}${error.path.join('')}`, error.reason);
     throw error;
   }
   const json = JSON.stringify(value);
@@ -255,7 +256,14 @@ export function checkDelta(argument: string, value: unknown, limits: DeltaLimits
   const data: unknown = delta.data;
   if (data === undefined) throw new StorageValidationError(`${argument}.data`, 'must be a JSON value, got undefined');
   // join() yields one flat string; a template literal leaves a rope of ~12 pieces that the memory driver would keep.
-  const head = ['{"id":', JSON.stringify(id), ',"clientId":', JSON.stringify(clientId), ',"timestamp":', String(timestamp)];
+  const head = [
+    '{"id":',
+    JSON.stringify(id),
+    ',"clientId":',
+    JSON.stringify(clientId),
+    ',"timestamp":',
+    String(timestamp),
+  ];
   const tail = [',"vectorClock":', JSON.stringify(vectorClock), '}'];
   // The size counted: bytes data, its length plus the JSON of the rest; JSON data, the whole delta's JSON.
   const restBytes = Buffer.byteLength(head.join('') + tail.join(''), 'utf8');

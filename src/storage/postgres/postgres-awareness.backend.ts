@@ -80,7 +80,9 @@ export class PostgresAwarenessBackend implements AwarenessBackend {
   }
 
   async pruneExpired(): Promise<number> {
-    const [row] = await this.db.writeRows<{ notified: string }>(pruneAwarenessStatement(this.t, Date.now(), this.db.feed));
+    const [row] = await this.db.writeRows<{ notified: string }>(
+      pruneAwarenessStatement(this.t, Date.now(), this.db.feed),
+    );
     return Number(row!.notified);
   }
 }

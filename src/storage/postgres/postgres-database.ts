@@ -7,6 +7,7 @@ import type { ResolvedStorageOptions } from '../contract/options.js';
 import type { StorageHealth } from '../contract/types.js';
 import { toStorageError, unavailabilityReason } from './postgres-errors.js';
 import type { FeedTarget, SqlStatement } from './sql/sql-fragments.js';
+import { settleTls } from './connection-settings.js';
 import { runStorageMigrations } from './run-storage-migrations.js';
 import { CONNECTION_DEFAULTS, createStorageOrm, describeDatabase, storageOrmOptions } from './storage-orm.js';
 import { DEFAULT_SCHEMA, qualifiedTables, type QualifiedTables } from './storage-tables.js';
@@ -179,7 +180,8 @@ export class PostgresDatabase implements SqlExecutor {
   }
 
   private async connect(): Promise<void> {
-    const orm = createStorageOrm(storageOrmOptions(this.options));
+    const connection = await settleTls(this.options, CONNECTION_DEFAULTS.connectTimeoutMs);
+    const orm = createStorageOrm(storageOrmOptions(this.options, connection));
     this.orm = orm;
     this.knex = orm.em.getConnection().getKnex();
     // A plain round trip first, so an unreachable server fails with a clear message before migrating.

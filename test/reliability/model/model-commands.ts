@@ -162,10 +162,14 @@ const getDeltasPage = fc.tuple(arb.documentId, sinceArb, arb.pageSize).map(([doc
       const since = pick && resolveClock(model, doc, pick);
       const read = [];
       for (let after: string | null = null, pages = 0; pages < 1000; pages++) {
-        const page: { deltas: unknown[]; next: string | null } = await real.provider.documents.getDeltasPage(doc, since, {
-          limit,
-          after,
-        });
+        const page: { deltas: unknown[]; next: string | null } = await real.provider.documents.getDeltasPage(
+          doc,
+          since,
+          {
+            limit,
+            after,
+          },
+        );
         read.push(...page.deltas);
         if (page.next === null) break;
         after = page.next;

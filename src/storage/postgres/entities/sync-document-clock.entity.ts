@@ -30,7 +30,12 @@ export const SyncDocumentClockEntity = new EntitySchema<SyncDocumentClockRecord>
     },
     clientId: { type: 'string', columnType: 'text', primary: true, fieldName: 'client_id' },
     counter: { type: new BigIntType('number'), columnType: 'bigint' },
-    snapshotCounter: { type: new BigIntType('number'), columnType: 'bigint', fieldName: 'snapshot_counter', default: 0 },
+    snapshotCounter: {
+      type: new BigIntType('number'),
+      columnType: 'bigint',
+      fieldName: 'snapshot_counter',
+      default: 0,
+    },
     storedDeltas: { type: new BigIntType('number'), columnType: 'bigint', fieldName: 'stored_deltas', default: 0 },
   },
   indexes: [

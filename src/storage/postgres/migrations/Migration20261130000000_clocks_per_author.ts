@@ -49,7 +49,9 @@ export class Migration20261130000000_clocks_per_author extends Migration {
       end if;
     end $migrate$`);
     this.addSql(`drop index ${q('sync_deltas_document_id_client_id_counter_index')}`);
-    this.addSql(`create unique index "sync_deltas_event_unique" on ${q('sync_deltas')} ("document_id", "client_id", "counter")`);
+    this.addSql(
+      `create unique index "sync_deltas_event_unique" on ${q('sync_deltas')} ("document_id", "client_id", "counter")`,
+    );
 
     this.addSql(`insert into ${q('sync_document_clocks')} ("document_id", "client_id", "counter")
       select doc."id", entry.key, entry.value::bigint

@@ -31,7 +31,12 @@ const announceRemoved = (feed: FeedTarget): { sql: string; params: unknown[] } =
   params: [feed.channel, feed.origin],
 });
 
-export function getAwarenessStatement(t: QualifiedTables, documentId: string, clientId: string, now: number): SqlStatement {
+export function getAwarenessStatement(
+  t: QualifiedTables,
+  documentId: string,
+  clientId: string,
+  now: number,
+): SqlStatement {
   return {
     name: 'getAwareness',
     sql: `select ${COLUMNS} from ${t.awareness} where document_id = ? and client_id = ? and expires_at > ${MS_TO_TIMESTAMP}`,

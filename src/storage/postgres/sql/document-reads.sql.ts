@@ -8,7 +8,11 @@ import { documentClockSql, timestampToMs, type SqlStatement } from './sql-fragme
  */
 
 export function getDocumentStatement(t: QualifiedTables, documentId: string): SqlStatement {
-  return { name: 'getDocument', sql: `select ${documentColumns(t)} from ${t.documents} as doc where doc.id = ?`, params: [documentId] };
+  return {
+    name: 'getDocument',
+    sql: `select ${documentColumns(t)} from ${t.documents} as doc where doc.id = ?`,
+    params: [documentId],
+  };
 }
 
 export function documentExistsStatement(t: QualifiedTables, documentId: string): SqlStatement {
@@ -18,12 +22,20 @@ export function documentExistsStatement(t: QualifiedTables, documentId: string):
 export function documentIdsStatement(t: QualifiedTables, limit: number, cursor: string | null): SqlStatement {
   return cursor === null
     ? { name: 'documentIds', sql: `select id from ${t.documents} order by id limit ?`, params: [limit] }
-    : { name: 'documentIds', sql: `select id from ${t.documents} where id > ? order by id limit ?`, params: [cursor, limit] };
+    : {
+        name: 'documentIds',
+        sql: `select id from ${t.documents} where id > ? order by id limit ?`,
+        params: [cursor, limit],
+      };
 }
 
 /** The document clock (`{}` for an unknown document): costs the number of authors. */
 export function vectorClockStatement(t: QualifiedTables, documentId: string): SqlStatement {
-  return { name: 'vectorClock', sql: `select ${documentClockSql(t.clocks, '?')} as vector_clock`, params: [documentId] };
+  return {
+    name: 'vectorClock',
+    sql: `select ${documentClockSql(t.clocks, '?')} as vector_clock`,
+    params: [documentId],
+  };
 }
 
 export function getSnapshotStatement(t: QualifiedTables, documentId: string): SqlStatement {

@@ -60,6 +60,8 @@ function idProblem(value: string): string | undefined {
   return undefined;
 }
 
+const isId = (value: unknown): value is string => typeof value === 'string' && idProblem(value) === undefined;
+
 /** An id (`documentId`, `clientId`, delta id, `connectionId`) or clock key: a non-empty string of at most 255 characters without U+0000. */
 export function checkId(argument: string, value: unknown): string {
   if (typeof value !== 'string') throw new StorageValidationError(argument, `must be a string, got ${describe(value)}`);
@@ -142,25 +144,87 @@ export function checkJson(argument: string, value: unknown, bounds: JsonBounds):
   if (value === undefined) throw new StorageValidationError(argument, 'must be a JSON value, got undefined');
   const tooLarge = (): StorageValidationError =>
     new StorageValidationError(bounds.sizeArgument ?? argument, overLimit(bounds.reportedLimit ?? bounds.maxBytes));
-  const walk = new JsonWalk(bounds.maxDepth, bounds.maxBytes);
-  try {
-    walk.visit(value, 0);
-  } catch (error) {
-    if (error instanceof OverBudget) throw tooLarge();
-    if (error instanceof JsonProblem)
-      throw new StorageValidationError(`${argument}${error.path.join('')}`, error.reason);
-    throw error;
+  const verdict = new JsonCheck(bounds.maxDepth, bounds.maxBytes).verdict(value);
+  if (verdict === 'too large') throw tooLarge();
+  if (verdict === 'not json') {
+    // Only now is the walk repeated with the bookkeeping that names the path and the reason.
+    try {
+      new JsonWalk(bounds.maxDepth, bounds.maxBytes).visit(value, 0);
+    } catch (error) {
+      if (error instanceof OverBudget) throw tooLarge();
+      if (error instanceof JsonProblem)
+        throw new StorageValidationError(`${argument}${error.path.join('')}`, error.reason);
+      throw error;
+    }
   }
   const json = JSON.stringify(value);
   if (!fitsIn(json, bounds.maxBytes)) throw tooLarge();
   return json;
 }
 
-/** What stands between the rest of a delta's JSON and its data. */
-const DATA_KEY = ',"data":';
-
 const overLimit = (maxBytes: number): string => `is larger than the limit of ${maxBytes} bytes`;
 
+/**
+ * The fast check every write runs: no paths, no try/catch, no cycle bookkeeping (a cycle runs into the
+ * depth limit). It says only whether the value is JSON within the bounds; `JsonWalk` explains a failure.
+ */
+class JsonCheck {
+  /** A lower bound of the UTF-8 size of the JSON seen so far. */
+  private bytes = 0;
+  private tooLarge = false;
+
+  constructor(
+    private readonly maxDepth: number,
+    private readonly maxBytes: number,
+  ) {}
+
+  verdict(value: unknown): 'json' | 'not json' | 'too large' {
+    if (this.visit(value, 0)) return 'json';
+    return this.tooLarge ? 'too large' : 'not json';
+  }
+
+  private visit(value: unknown, depth: number): boolean {
+    switch (typeof value) {
+      case 'string':
+        return this.count(value.length + 2);
+      case 'boolean':
+        return this.count(4);
+      case 'number':
+        return Number.isFinite(value) && this.count(1);
+      case 'object':
+        break;
+      default:
+        return false;
+    }
+    if (value === null) return this.count(4);
+    if (depth === this.maxDepth) return false;
+    if (Array.isArray(value)) {
+      if (!this.count(value.length + 1)) return false;
+      for (let i = 0; i < value.length; i++) {
+        const item: unknown = value[i];
+        if (item === undefined || !this.visit(item, depth + 1)) return false;
+      }
+      return true;
+    }
+    if (!isPlainObject(value)) return false;
+    const keys = Object.keys(value);
+    if (!this.count(keys.length + 1)) return false;
+    for (const key of keys) {
+      const item = value[key];
+      if (item === undefined || !this.count(key.length + 3) || !this.visit(item, depth + 1)) return false;
+    }
+    return true;
+  }
+
+  private count(bytes: number): boolean {
+    this.bytes += bytes;
+    if (this.bytes <= this.maxBytes) return true;
+    this.tooLarge = true;
+    return false;
+  }
+}
+
+/** The explaining walk, run only after `JsonCheck` failed: it throws the problem with its path. */
 class JsonWalk {
   /** A lower bound of the UTF-8 size of the JSON seen so far. */
   private bytes = 0;
@@ -243,9 +307,12 @@ export function checkDelta(argument: string, value: unknown, limits: DeltaLimits
   if (!isPlainObject(value))
     throw new StorageValidationError(argument, `must be a delta object, got ${describe(value)}`);
   const delta = value as Partial<StoredDelta>;
-  const id = checkId(`${argument}.id`, delta.id);
-  const clientId = checkId(`${argument}.clientId`, delta.clientId);
-  const timestamp = checkCounter(`${argument}.timestamp`, delta.timestamp);
+  // Argument names are built only on failure: this runs for every delta written.
+  const id = isId(delta.id) ? delta.id : checkId(`${argument}.id`, delta.id);
+  const clientId = isId(delta.clientId) ? delta.clientId : checkId(`${argument}.clientId`, delta.clientId);
+  const timestamp = isCounter(delta.timestamp)
+    ? delta.timestamp
+    : checkCounter(`${argument}.timestamp`, delta.timestamp);
   const vectorClock = checkClock(`${argument}.vectorClock`, delta.vectorClock, limits.maxClockEntries);
   const counter = counterOf(vectorClock, clientId);
   if (counter < 1)
@@ -255,35 +322,57 @@ export function checkDelta(argument: string, value: unknown, limits: DeltaLimits
     );
   const data: unknown = delta.data;
   if (data === undefined) throw new StorageValidationError(`${argument}.data`, 'must be a JSON value, got undefined');
-  // join() yields one flat string; a template literal leaves a rope of ~12 pieces that the memory driver would keep.
-  const head = [
-    '{"id":',
-    JSON.stringify(id),
-    ',"clientId":',
-    JSON.stringify(clientId),
-    ',"timestamp":',
-    String(timestamp),
-  ];
-  const tail = [',"vectorClock":', JSON.stringify(vectorClock), '}'];
-  // The size counted: bytes data, its length plus the JSON of the rest; JSON data, the whole delta's JSON.
-  const restBytes = Buffer.byteLength(head.join('') + tail.join(''), 'utf8');
+  const max = limits.maxDeltaBytes;
+  const idJson = JSON.stringify(id);
+  const clientJson = JSON.stringify(clientId);
+  const clockJson = JSON.stringify(vectorClock);
   if (types.isUint8Array(data)) {
-    if (restBytes + data.byteLength > limits.maxDeltaBytes)
-      throw new StorageValidationError(argument, overLimit(limits.maxDeltaBytes));
-    const json = [...head, ',"data":null', ...tail].join('');
+    // Bytes data counts its length plus the JSON of the rest of the delta.
+    const json = [
+      '{"id":',
+      idJson,
+      ',"clientId":',
+      clientJson,
+      ',"timestamp":',
+      String(timestamp),
+      BYTES_DATA,
+      ',"vectorClock":',
+      clockJson,
+      '}',
+    ].join('');
+    if (
+      (json.length - BYTES_DATA.length) * 3 + data.byteLength > max &&
+      Buffer.byteLength(json, 'utf8') - BYTES_DATA.length + data.byteLength > max
+    )
+      throw new StorageValidationError(argument, overLimit(max));
     return { id, clientId, timestamp, counter, vectorClock, dataJson: null, dataBytes: new Uint8Array(data), json };
   }
-  const budget = limits.maxDeltaBytes - restBytes - DATA_KEY.length;
-  if (budget < 1) throw new StorageValidationError(argument, overLimit(limits.maxDeltaBytes));
   const dataJson = checkJson(`${argument}.data`, data, {
     maxDepth: limits.maxJsonDepth,
-    maxBytes: budget,
+    maxBytes: max,
     sizeArgument: argument,
-    reportedLimit: limits.maxDeltaBytes,
+    reportedLimit: max,
   });
-  const json = [...head, DATA_KEY, dataJson, ...tail].join('');
+  // join() yields one flat string; a template literal leaves a rope of pieces that the memory driver would keep.
+  const json = [
+    '{"id":',
+    idJson,
+    ',"clientId":',
+    clientJson,
+    ',"timestamp":',
+    String(timestamp),
+    ',"data":',
+    dataJson,
+    ',"vectorClock":',
+    clockJson,
+    '}',
+  ].join('');
+  if (!fitsIn(json, max)) throw new StorageValidationError(argument, overLimit(max));
   return { id, clientId, timestamp, counter, vectorClock, dataJson, dataBytes: null, json };
 }
+
+/** Where bytes data stands in a delta's JSON. */
+const BYTES_DATA = ',"data":null';
 
 /** Snapshot bytes: any `Uint8Array` (a Node `Buffer` is one) up to `maxBytes`. */
 export function checkSnapshotData(argument: string, value: unknown, maxBytes: number): Uint8Array {

@@ -1,4 +1,4 @@
-import type { PublishChange } from '../changes/change-hub.js';
+import type { ChangePublisher } from '../changes/change-hub.js';
 import type { AwarenessBackend } from '../contract/backend.js';
 import { compareCodePoints } from '../contract/code-point-order.js';
 import { StorageLimitError } from '../contract/errors.js';
@@ -23,7 +23,7 @@ export class MemoryAwarenessBackend implements AwarenessBackend {
     private readonly timeoutMs: number,
     private readonly maxEntriesPerDocument: number,
     private readonly assertOpen: () => void,
-    private readonly publish: PublishChange,
+    private readonly feed: ChangePublisher,
   ) {}
 
   async get(documentId: string, clientId: string): Promise<AwarenessEntry | null> {
@@ -77,7 +77,7 @@ export class MemoryAwarenessBackend implements AwarenessBackend {
       if (!entries) this.byConnection.set(connectionId, (entries = new Set()));
       entries.add(entry);
     }
-    this.publish({ documentId, kind: 'awareness', clientId });
+    if (this.feed.active) this.feed.publish({ documentId, kind: 'awareness', clientId });
     return true;
   }
 
@@ -86,7 +86,7 @@ export class MemoryAwarenessBackend implements AwarenessBackend {
     const entry = this.byDocument.get(documentId)?.get(clientId);
     if (!entry) return false;
     this.delete(entry);
-    this.publish({ documentId, kind: 'awareness', clientId });
+    if (this.feed.active) this.feed.publish({ documentId, kind: 'awareness', clientId });
     return entry.expiresAt > Date.now();
   }
 
@@ -96,7 +96,8 @@ export class MemoryAwarenessBackend implements AwarenessBackend {
     let live = 0;
     for (const entry of [...(this.byConnection.get(connectionId) ?? [])]) {
       this.delete(entry);
-      this.publish({ documentId: entry.documentId, kind: 'awareness', clientId: entry.clientId });
+      if (this.feed.active)
+        this.feed.publish({ documentId: entry.documentId, kind: 'awareness', clientId: entry.clientId });
       if (entry.expiresAt > now) live++;
     }
     return live;
@@ -112,7 +113,8 @@ export class MemoryAwarenessBackend implements AwarenessBackend {
     const expired = this.expired(Date.now());
     for (const entry of expired) {
       this.delete(entry);
-      this.publish({ documentId: entry.documentId, kind: 'awareness', clientId: entry.clientId });
+      if (this.feed.active)
+        this.feed.publish({ documentId: entry.documentId, kind: 'awareness', clientId: entry.clientId });
     }
     return expired.length;
   }

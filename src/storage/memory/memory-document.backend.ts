@@ -1,4 +1,4 @@
-import type { PublishChange } from '../changes/change-hub.js';
+import type { ChangePublisher } from '../changes/change-hub.js';
 import type { BackendPage, DocumentBackend } from '../contract/backend.js';
 import { clockAfterSnapshot, clockCovers, copyClock, counterOf, mergeInto } from '../contract/clocks.js';
 import { DeltaConflictError, StaleSnapshotError } from '../contract/errors.js';
@@ -51,7 +51,7 @@ export class MemoryDocumentBackend implements DocumentBackend {
   constructor(
     private readonly awareness: MemoryAwarenessBackend,
     private readonly assertOpen: () => void,
-    private readonly publish: PublishChange,
+    private readonly feed: ChangePublisher,
   ) {}
 
   async getOrCreate(documentId: string): Promise<SyncDocument> {
@@ -75,7 +75,7 @@ export class MemoryDocumentBackend implements DocumentBackend {
     this.awareness.removeDocument(documentId);
     if (!this.documents.delete(documentId)) return false;
     this.ids.remove(documentId);
-    this.publish({ documentId, kind: 'deleted' });
+    if (this.feed.active) this.feed.publish({ documentId, kind: 'deleted' });
     return true;
   }
 
@@ -105,7 +105,7 @@ export class MemoryDocumentBackend implements DocumentBackend {
       mergeInto(doc.clock, delta.vectorClock);
     }
     touch(doc);
-    this.publish({ documentId, kind: 'deltas', deltaIds: fresh.map((delta) => delta.id) });
+    if (this.feed.active) this.feed.publish({ documentId, kind: 'deltas', deltaIds: fresh.map((delta) => delta.id) });
     return fresh.length;
   }
 
@@ -159,7 +159,7 @@ export class MemoryDocumentBackend implements DocumentBackend {
     doc.snapshot = { data: new Uint8Array(data), clock: copyClock(vectorClock), createdAt: Date.now() };
     mergeInto(doc.clock, vectorClock);
     touch(doc);
-    this.publish({ documentId, kind: 'snapshot' });
+    if (this.feed.active) this.feed.publish({ documentId, kind: 'snapshot' });
   }
 
   async getSnapshot(documentId: string): Promise<DocumentSnapshot | null> {
@@ -187,7 +187,7 @@ export class MemoryDocumentBackend implements DocumentBackend {
     }
     if (removed === 0) return 0;
     doc.log = doc.log.filter((record) => doc.byId.get(record.id) === record);
-    this.publish({ documentId, kind: 'compacted' });
+    if (this.feed.active) this.feed.publish({ documentId, kind: 'compacted' });
     return removed;
   }
 
@@ -227,7 +227,8 @@ function admit(doc: MemoryDocument, deltas: readonly PreparedDelta[]): PreparedD
   const earlier = deltas.length > 1 ? new EventIndex() : undefined;
   for (const delta of deltas) {
     const holder = earlier?.claim(delta);
-    if (doc.byId.has(delta.id) || counterOf(doc.snapshot?.clock ?? {}, delta.clientId) >= delta.counter) continue;
+    if (doc.byId.has(delta.id) || (doc.snapshot && counterOf(doc.snapshot.clock, delta.clientId) >= delta.counter))
+      continue;
     const stored = findEvent(doc.byClient.get(delta.clientId), delta.counter);
     const existing = stored?.id ?? holder;
     if (existing !== undefined) throw new DeltaConflictError(doc.id, delta.id, existing);

@@ -2,10 +2,14 @@ export type {
   AwarenessEntry,
   AwarenessStore,
   ChangesSince,
+  DeltaData,
+  DeltasPage,
   DocumentIdPage,
   DocumentSnapshot,
   DocumentStore,
   JsonValue,
+  StorageChange,
+  StorageChangeFeed,
   StorageDriver,
   StorageHealth,
   StorageProvider,
@@ -18,6 +22,8 @@ export {
   StorageValidationError,
   StaleSnapshotError,
   StorageUnavailableError,
+  DeltaConflictError,
+  StorageLimitError,
 } from './storage/contract/errors.js';
 export { mergeClocks, clockCovers, clockCoversDelta } from './storage/contract/clocks.js';
 export type { StorageModuleOptions, StoragePoolOptions } from './storage/contract/options.js';
@@ -26,9 +32,15 @@ export {
   STORAGE_PROVIDER,
   DOCUMENT_STORE,
   AWARENESS_STORE,
+  STORAGE_CHANGES,
   STORAGE_MODULE_OPTIONS,
 } from './storage/storage.constants.js';
-export { InjectStorageProvider, InjectDocumentStore, InjectAwarenessStore } from './storage/storage.decorators.js';
+export {
+  InjectStorageProvider,
+  InjectDocumentStore,
+  InjectAwarenessStore,
+  InjectStorageChanges,
+} from './storage/storage.decorators.js';
 export { StorageHealthIndicator } from './storage/health/storage.health.js';
 export type { StorageHealthIndicatorResult, StorageHealthStatus } from './storage/health/storage.health.js';
 export {

@@ -4,5 +4,7 @@ export const STORAGE_PROVIDER = Symbol('nest-sync-storage:STORAGE_PROVIDER');
 export const DOCUMENT_STORE = Symbol('nest-sync-storage:DOCUMENT_STORE');
 /** The provider's `AwarenessStore`: expiring presence entries. */
 export const AWARENESS_STORE = Symbol('nest-sync-storage:AWARENESS_STORE');
+/** The provider's change feed (`StorageChangeFeed`): `changes(documentId?)` as an rxjs Observable. */
+export const STORAGE_CHANGES = Symbol('nest-sync-storage:STORAGE_CHANGES');
 /** The options passed to `StorageModule.forRoot` / `forRootAsync`, as given. */
 export const STORAGE_MODULE_OPTIONS = Symbol('nest-sync-storage:STORAGE_MODULE_OPTIONS');

@@ -4,7 +4,13 @@ import type { StorageProvider } from './contract/types.js';
 import { createStorageProvider } from './create-storage-provider.js';
 import { StorageHealthIndicator } from './health/storage.health.js';
 import { AwarenessPruner } from './awareness-pruner.js';
-import { AWARENESS_STORE, DOCUMENT_STORE, STORAGE_MODULE_OPTIONS, STORAGE_PROVIDER } from './storage.constants.js';
+import {
+  AWARENESS_STORE,
+  DOCUMENT_STORE,
+  STORAGE_CHANGES,
+  STORAGE_MODULE_OPTIONS,
+  STORAGE_PROVIDER,
+} from './storage.constants.js';
 import { ConfigurableStorageModule } from './storage.module-definition.js';
 import { RESOLVED_STORAGE_OPTIONS } from './storage.internal-constants.js';
 
@@ -43,10 +49,18 @@ import { RESOLVED_STORAGE_OPTIONS } from './storage.internal-constants.js';
       inject: [STORAGE_PROVIDER],
       useFactory: (provider: StorageProvider) => provider.awareness,
     },
+    { provide: STORAGE_CHANGES, useExisting: STORAGE_PROVIDER },
     AwarenessPruner,
     StorageHealthIndicator,
   ],
-  exports: [STORAGE_PROVIDER, DOCUMENT_STORE, AWARENESS_STORE, STORAGE_MODULE_OPTIONS, StorageHealthIndicator],
+  exports: [
+    STORAGE_PROVIDER,
+    DOCUMENT_STORE,
+    AWARENESS_STORE,
+    STORAGE_CHANGES,
+    STORAGE_MODULE_OPTIONS,
+    StorageHealthIndicator,
+  ],
 })
 export class StorageModule extends ConfigurableStorageModule implements OnApplicationShutdown {
   constructor(@Inject(STORAGE_PROVIDER) private readonly provider: StorageProvider) {

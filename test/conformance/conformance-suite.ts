@@ -1,14 +1,19 @@
 import type { StorageModuleOptions, StorageProvider } from '../../src/index.js';
 import { awarenessCases } from './awareness.cases.js';
 import { awarenessExpiryCases } from './awareness-expiry.cases.js';
+import { binaryDataCases } from './binary-data.cases.js';
 import { catchUpCases } from './catch-up.cases.js';
+import { changeFeedCases } from './change-feed.cases.js';
 import { clockCases } from './clocks.cases.js';
 import type { ConformanceContext, ConformanceProviderOptions } from './conformance-context.js';
 import { deltaCases } from './deltas.cases.js';
 import { documentIdCases } from './document-ids.cases.js';
 import { documentCases } from './documents.cases.js';
+import { identityCases } from './identity.cases.js';
 import { jsonRoundTripCases } from './json-round-trip.cases.js';
 import { lifecycleCases } from './lifecycle.cases.js';
+import { limitCases } from './limits.cases.js';
+import { pagingCases } from './paging.cases.js';
 import { prototypeNameCases } from './prototype-names.cases.js';
 import { snapshotCases } from './snapshots.cases.js';
 import { badClockCases } from './validation-clocks.cases.js';
@@ -26,7 +31,7 @@ export interface ConformanceTarget {
 }
 
 /**
- * Registers the shared conformance suite: every rule of CONTRACT.md, through the public StorageProvider API.
+ * Registers the shared conformance suite: every rule of docs/CONTRACT.md, through the public StorageProvider API.
  * Each test gets a fresh empty provider, closed after it.
  */
 export function describeStorageConformance(target: ConformanceTarget): void {
@@ -70,6 +75,9 @@ export function describeStorageConformance(target: ConformanceTarget): void {
     documentIdCases(context);
     deltaCases(context);
     catchUpCases(context);
+    pagingCases(context);
+    identityCases(context);
+    binaryDataCases(context);
     snapshotCases(context);
     clockCases(context);
     awarenessCases(context);
@@ -80,5 +88,7 @@ export function describeStorageConformance(target: ConformanceTarget): void {
     badClockCases(context);
     badPayloadCases(context);
     badPagingCases(context);
+    limitCases(context);
+    changeFeedCases(context);
   });
 }

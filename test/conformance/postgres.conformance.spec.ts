@@ -32,6 +32,7 @@ function releasingSchemaOnClose(provider: StorageProvider, release: () => void):
     awareness: provider.awareness,
     initialize: () => provider.initialize(),
     checkHealth: () => provider.checkHealth(),
+    changes: (documentId) => provider.changes(documentId),
     async close() {
       await provider.close();
       if (!released) {

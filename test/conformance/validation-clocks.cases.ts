@@ -77,6 +77,7 @@ const DELTA_CLOCK_SITES: BadInputSite[] = [
 const SINCE_SITES: BadInputSite[] = [
   { name: 'documents.getDeltasSince', argument: 'since', call: (p, v) => p.documents.getDeltasSince('doc', v) },
   { name: 'documents.iterateDeltasSince', argument: 'since', call: (p, v) => p.documents.iterateDeltasSince('doc', v) },
+  { name: 'documents.getDeltasPage', argument: 'since', call: (p, v) => p.documents.getDeltasPage('doc', v) },
   { name: 'documents.getChangesSince', argument: 'since', call: (p, v) => p.documents.getChangesSince('doc', v) },
 ];
 const REQUIRED_CLOCK_SITES: BadInputSite[] = [

@@ -39,6 +39,7 @@ const DOCUMENT_ID_SITES: BadInputSite[] = [
   { name: 'documents.addDeltas', argument: 'documentId', call: (p, v) => p.documents.addDeltas(v, [fresh()]) },
   { name: 'documents.getDeltasSince', argument: 'documentId', call: (p, v) => p.documents.getDeltasSince(v, null) },
   { name: 'documents.iterateDeltasSince', argument: 'documentId', call: (p, v) => p.documents.iterateDeltasSince(v) },
+  { name: 'documents.getDeltasPage', argument: 'documentId', call: (p, v) => p.documents.getDeltasPage(v) },
   { name: 'documents.getChangesSince', argument: 'documentId', call: (p, v) => p.documents.getChangesSince(v) },
   { name: 'documents.getVectorClock', argument: 'documentId', call: (p, v) => p.documents.getVectorClock(v) },
   {

@@ -27,6 +27,11 @@ const PAGE_SITES: BadInputSite[] = [
     argument: 'batchSize',
     call: (p, v) => p.documents.iterateDeltasSince('doc', null, { batchSize: v }),
   },
+  {
+    name: 'documents.getDeltasPage',
+    argument: 'limit',
+    call: (p, v) => p.documents.getDeltasPage('doc', null, { limit: v }),
+  },
 ];
 
 /** A cursor need not be a stored id, but it must be a string the database can compare. */
@@ -51,6 +56,7 @@ const OPTIONS_SITES: BadInputSite[] = [
     argument: 'options',
     call: (p, v) => p.documents.iterateDeltasSince('doc', null, v),
   },
+  { name: 'documents.getDeltasPage', argument: 'options', call: (p, v) => p.documents.getDeltasPage('doc', null, v) },
   { name: 'awareness.set', argument: 'options', call: (p, v) => p.awareness.set('doc', 'a', { x: 1 }, 9, v) },
 ];
 
@@ -67,6 +73,7 @@ export function badPagingCases(context: ConformanceContextGetter): void {
         expect(await documents.getDocumentIds({ limit: size })).toEqual(['doc']);
         expect(await collect(documents.iterateDocumentIds({ pageSize: size }))).toEqual(['doc']);
         expect(await collect(documents.iterateDeltasSince('doc', null, { batchSize: size }))).toHaveLength(1);
+        expect((await documents.getDeltasPage('doc', null, { limit: size })).deltas).toHaveLength(1);
       }
     });
 
@@ -77,6 +84,28 @@ export function badPagingCases(context: ConformanceContextGetter): void {
         call: (p, v) => p.documents.getDocumentIds({ cursor: v }),
       };
       await expectRejectedEverywhere(context().provider, [site], BAD_CURSORS);
+    });
+
+    it('getDeltasPage rejects an after that no page of it could have returned', async () => {
+      const site: BadInputSite = {
+        name: 'documents.getDeltasPage',
+        argument: 'after',
+        call: (p, v) => p.documents.getDeltasPage('doc', null, { after: v }),
+      };
+      await expectRejectedEverywhere(
+        context().provider,
+        [site],
+        [
+          ...BAD_CURSORS,
+          ['an empty string', ''],
+          ['a word', 'next'],
+          ['a negative number', '-1'],
+          ['a fraction', '1.5'],
+          ['a leading zero', '01'],
+          ['a number past 2^53', '9007199254740993'],
+          ['spaces', ' 1'],
+        ],
+      );
     });
 
     it.each(OPTIONS_SITES)('$name rejects options that are not an object', async (site) => {

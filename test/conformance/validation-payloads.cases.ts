@@ -31,7 +31,8 @@ const NOT_JSON: LabelledValues = [
   ['a Map', new Map([['a', 1]])],
   ['a Set', new Set([1])],
   ['a class instance', new Point()],
-  ['a Uint8Array', new Uint8Array([1])],
+  ['a Uint8Array nested in an object', { bytes: new Uint8Array([1]) }],
+  ['a Buffer nested in an array', [Buffer.from([1])]],
   ['a boxed string', new String('x')],
   ['a function nested in an object', { a: { b: () => 1 } }],
   ['NaN nested in an array', [1, [2, NaN]]],
@@ -81,10 +82,10 @@ const SNAPSHOT_LIMIT = 16;
 /** A string of 2-byte characters (and one 1-byte one when `bytes` is odd) that is `bytes` long in UTF-8. */
 const utf8String = (bytes: number): string => '\u00e9'.repeat(Math.floor(bytes / 2)) + 'x'.repeat(bytes % 2);
 
-/** A delta whose JSON is exactly `bytes` long in UTF-8; as UTF-16 units it is far shorter. */
-function deltaOfBytes(id: string, bytes: number): StoredDelta {
-  const base = Buffer.byteLength(JSON.stringify(makeDelta(id, 'a', 1, { data: '' })));
-  const delta = makeDelta(id, 'a', 1, { data: utf8String(bytes - base) });
+/** A delta of `a` whose JSON is exactly `bytes` long in UTF-8; as UTF-16 units it is far shorter. */
+function deltaOfBytes(id: string, bytes: number, counter = 1): StoredDelta {
+  const base = Buffer.byteLength(JSON.stringify(makeDelta(id, 'a', counter, { data: '' })));
+  const delta = makeDelta(id, 'a', counter, { data: utf8String(bytes - base) });
   expect(Buffer.byteLength(JSON.stringify(delta))).toBe(bytes);
   return delta;
 }
@@ -161,18 +162,16 @@ export function badPayloadCases(context: ConformanceContextGetter): void {
         expect(await documents.addDelta('new', deltaOfBytes('at-limit', DELTA_LIMIT))).toBe(true);
         // The limit is per delta, not per batch.
         expect(
-          await documents.addDeltas('new', [deltaOfBytes('x1', DELTA_LIMIT), deltaOfBytes('x2', DELTA_LIMIT)]),
+          await documents.addDeltas('new', [deltaOfBytes('x1', DELTA_LIMIT, 2), deltaOfBytes('x2', DELTA_LIMIT, 3)]),
         ).toBe(2);
         expect((await documents.getDeltasSince('new')).map((delta) => delta.data)).toEqual(
-          [DELTA_LIMIT, DELTA_LIMIT, DELTA_LIMIT].map(
-            (_, i) => deltaOfBytes(['at-limit', 'x1', 'x2'][i]!, DELTA_LIMIT).data,
-          ),
+          (['at-limit', 'x1', 'x2'] as const).map((id, i) => deltaOfBytes(id, DELTA_LIMIT, i + 1).data),
         );
       });
     });
 
-    it('an awareness state whose JSON is exactly maxDeltaBytes is stored, and one byte more is rejected', async () => {
-      await context().withProvider({ maxDeltaBytes: DELTA_LIMIT }, async (provider) => {
+    it('an awareness state whose JSON is exactly maxAwarenessBytes is stored, and one byte more is rejected', async () => {
+      await context().withProvider({ maxAwarenessBytes: DELTA_LIMIT }, async (provider) => {
         const site: BadInputSite = {
           name: 'awareness.set',
           argument: 'state',
@@ -202,6 +201,15 @@ export function badPayloadCases(context: ConformanceContextGetter): void {
         await provider.documents.saveSnapshot('new', new Uint8Array(SNAPSHOT_LIMIT).fill(3), { a: 1 });
         expect(bytesOf((await provider.documents.getSnapshot('new'))!.data)).toEqual(new Array(SNAPSHOT_LIMIT).fill(3));
       });
+    });
+
+    it('an awareness state is not bytes: a Uint8Array state is rejected', async () => {
+      const site: BadInputSite = {
+        name: 'awareness.set',
+        argument: 'state',
+        call: (p, v) => p.awareness.set('doc', 'a', v, 9),
+      };
+      await expectRejectedEverywhere(context().provider, [site], [['a Uint8Array', new Uint8Array([1])]]);
     });
 
     it('by default a delta may be 1 MiB of JSON and a snapshot 64 MiB', async () => {

@@ -1,7 +1,7 @@
 import type { StorageProvider, StoredDelta } from '../../src/index.js';
 
 /** The limits the hostile-input providers (and the HTTP app) run with, small so that oversize input is cheap. */
-export const HOSTILE_LIMITS = { maxDeltaBytes: 2048, maxSnapshotBytes: 256 } as const;
+export const HOSTILE_LIMITS = { maxDeltaBytes: 2048, maxAwarenessBytes: 2048, maxSnapshotBytes: 256 } as const;
 
 /** The document every case aims at: it holds deltas, a snapshot and presence, so a stray write shows. */
 export const TARGET_DOC = 'doc';

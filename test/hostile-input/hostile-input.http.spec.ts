@@ -94,6 +94,7 @@ describe('hostile input over HTTP (the sync app on the memory driver)', () => {
     app = await startSampleAppInProcess({
       MAX_DELTA_BYTES: String(HOSTILE_LIMITS.maxDeltaBytes),
       MAX_SNAPSHOT_BYTES: String(HOSTILE_LIMITS.maxSnapshotBytes),
+      MAX_AWARENESS_BYTES: String(HOSTILE_LIMITS.maxAwarenessBytes),
       AWARENESS_TIMEOUT_MS: '3600000',
     });
     baseUrl = await listenLocally(app);

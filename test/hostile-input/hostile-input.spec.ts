@@ -171,12 +171,12 @@ describe.each(DRIVERS)('size limits on the %s driver', (driver) => {
     expect(await documents.getVectorClock('snap')).toEqual({ z: 1 });
   });
 
-  it('bound an awareness state by maxDeltaBytes and leave the previous state in place', async () => {
+  it('bound an awareness state by maxAwarenessBytes and leave the previous state in place', async () => {
     const { awareness } = provider;
     await awareness.set('presence', 'z', { small: true }, 1);
     expect(
       await validationProblem(
-        () => awareness.set('presence', 'z', { big: 'q'.repeat(HOSTILE_LIMITS.maxDeltaBytes) }, 2),
+        () => awareness.set('presence', 'z', { big: 'q'.repeat(HOSTILE_LIMITS.maxAwarenessBytes) }, 2),
         'state',
       ),
     ).toBeUndefined();

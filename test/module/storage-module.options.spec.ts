@@ -66,6 +66,56 @@ describe('StorageModule options are checked at start-up', () => {
       { driver: 'postgres', clientUrl: 'postgres://db/sync', schema: 'a;drop' },
       'options.schema',
     ],
+    ...['maxClockEntries', 'maxJsonDepth', 'maxBatchDeltas', 'maxAwarenessBytes', 'maxAwarenessEntriesPerDocument'].map(
+      (limit): [string, Record<string, unknown>, string] => [
+        `${limit} 0`,
+        { driver: 'memory', [limit]: 0 },
+        `options.${limit}`,
+      ],
+    ),
+    ['maxJsonDepth past what the stack can take', { driver: 'memory', maxJsonDepth: 5000 }, 'options.maxJsonDepth'],
+    [
+      'a clientUrl query parameter the driver does not honour',
+      { driver: 'postgres', clientUrl: 'postgres://db/sync?application_name=x' },
+      'options.clientUrl',
+    ],
+    [
+      'a clientUrl schema parameter (MikroORM would read it, the driver uses options.schema)',
+      { driver: 'postgres', clientUrl: 'postgres://db/sync?schema=other' },
+      'options.clientUrl',
+    ],
+    [
+      'an sslmode libpq has but the driver does not honour',
+      { driver: 'postgres', clientUrl: 'postgres://db/sync?sslmode=allow' },
+      'options.clientUrl',
+    ],
+    [
+      'both an sslmode and options.ssl',
+      { driver: 'postgres', clientUrl: 'postgres://db/sync?sslmode=require', ssl: true },
+      'options.ssl',
+    ],
+    ['ssl of a wrong type', { driver: 'postgres', clientUrl: 'postgres://db/sync', ssl: 'yes' }, 'options.ssl'],
+    [
+      'ssl with a setting the driver does not take',
+      { driver: 'postgres', clientUrl: 'postgres://db/sync', ssl: { minVersion: 'TLSv1' } },
+      'options.ssl.minVersion',
+    ],
+    ...['schema', 'dbName', 'entities', 'migrations', 'clientUrl', 'driver', 'extensions'].map(
+      (key): [string, Record<string, unknown>, string] => [
+        `mikroOrm.${key}, which decides where data goes`,
+        { driver: 'postgres', clientUrl: 'postgres://db/sync', mikroOrm: { [key]: 'other' } },
+        `options.mikroOrm.${key}`,
+      ],
+    ),
+    [
+      'a database or TLS setting slipped in through mikroOrm.driverOptions.connection',
+      {
+        driver: 'postgres',
+        clientUrl: 'postgres://db/sync',
+        mikroOrm: { driverOptions: { connection: { database: 'x' } } },
+      },
+      'options.mikroOrm.driverOptions.connection.database',
+    ],
   ])('%s fails start-up with a StorageValidationError naming the option', async (_case, options, option) => {
     const error = await startUpError(forRoot(options));
     expect(error).toBeInstanceOf(StorageValidationError);

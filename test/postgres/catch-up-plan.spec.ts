@@ -1,7 +1,7 @@
 import type { StorageProvider } from '../../src/index.js';
-import { catchUpStatement, inSeqOrderStatement } from '../../src/storage/postgres/sql/catch-up.sql.js';
+import { catchUpStatement, walkStatement } from '../../src/storage/postgres/sql/catch-up.sql.js';
 import type { SqlStatement } from '../../src/storage/postgres/sql/sql-fragments.js';
-import { qualifiedTables } from '../../src/storage/postgres/storage-tables.js';
+import { qualifiedTables, type QualifiedTables } from '../../src/storage/postgres/storage-tables.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
 
 interface PlanNode {
@@ -9,43 +9,51 @@ interface PlanNode {
   'Relation Name'?: string;
   'Index Name'?: string;
   'Actual Loops'?: number;
+  'Actual Rows'?: number;
   Plans?: PlanNode[];
 }
 
-const CLIENTS = ['a', 'b', 'c', 'd'];
-const PER_CLIENT = 5_000;
-const DOCUMENT_CLOCK = Object.fromEntries(CLIENTS.map((client) => [client, PER_CLIENT]));
+/** 10,000 authors with two deltas each, interleaved: seq n is author n % AUTHORS, counter n / AUTHORS + 1. */
+const AUTHORS = 10_000;
+const PER_AUTHOR = 2;
+const author = (n: number): string => `author-${String(n).padStart(5, '0')}`;
+const FULL_CLOCK = Object.fromEntries(Array.from({ length: AUTHORS }, (_, i) => [author(i), PER_AUTHOR]));
 
 let database: TestDatabase;
 let provider: StorageProvider;
-const schema = uniqueName('plan');
+let tables: QualifiedTables;
+
+/** Loads a document in SQL (much faster than through the driver): authors, their clock rows and deltas. */
+async function loadDocument(schema: string, documentId: string, storedAuthors: number, clockOnlyAuthors: number) {
+  const deltas = storedAuthors * PER_AUTHOR;
+  await database.query(
+    `insert into "${schema}".sync_documents (id, next_seq, created_at, updated_at) values ($1, $2, now(), now())`,
+    [documentId, deltas],
+  );
+  await database.query(
+    `insert into "${schema}".sync_document_clocks (document_id, client_id, counter, stored_deltas)
+     select $1, 'author-' || lpad(n::text, 5, '0'), $2::bigint, case when n < $3::int then $2::bigint else 0 end
+     from generate_series(0, $3::int + $4::int - 1) as n`,
+    [documentId, PER_AUTHOR, storedAuthors, clockOnlyAuthors],
+  );
+  await database.query(
+    `insert into "${schema}".sync_deltas (document_id, seq, id, client_id, counter, "timestamp", data, vector_clock)
+     select $1, n, 'd' || n, client, counter, 0, '{}', jsonb_build_object(client, counter)
+     from (select n, 'author-' || lpad((n % $2::int)::text, 5, '0') as client, n / $2::int + 1 as counter
+           from generate_series(0, $3::int - 1) as n) as rows`,
+    [documentId, storedAuthors, deltas],
+  );
+}
 
 beforeAll(async () => {
   database = await createTestDatabase();
+  const schema = uniqueName('plan');
   provider = await database.createProvider({ schema });
-  // 20,000 deltas in one document (4 authors, interleaved), loaded in SQL to keep the set-up fast.
-  await database.query(
-    `insert into "${schema}".sync_documents (id, vector_clock, next_seq, created_at, updated_at)
-     values ('big', $1::jsonb, $2, now(), now())`,
-    [JSON.stringify(DOCUMENT_CLOCK), CLIENTS.length * PER_CLIENT],
-  );
-  await database.query(
-    `insert into "${schema}".sync_deltas (document_id, seq, id, client_id, counter, "timestamp", data, vector_clock)
-     select 'big', n, 'd' || n, client, counter, 0, '{}', jsonb_build_object(client, counter)
-     from (select n, ($1::text[])[n % 4 + 1] as client, n / 4 + 1 as counter from generate_series(0, $2 - 1) as n) as rows`,
-    [CLIENTS, CLIENTS.length * PER_CLIENT],
-  );
-  // A few small documents beside it, as in a real table.
-  await database.query(
-    `insert into "${schema}".sync_documents (id, vector_clock, next_seq, created_at, updated_at)
-     select 'small' || n, '{"a":3}', 3, now(), now() from generate_series(1, 200) as n`,
-  );
-  await database.query(
-    `insert into "${schema}".sync_deltas (document_id, seq, id, client_id, counter, "timestamp", data, vector_clock)
-     select 'small' || n, c - 1, 'd' || c, 'a', c, 0, '{}', jsonb_build_object('a', c)
-     from generate_series(1, 200) as n cross join generate_series(1, 3) as c`,
-  );
-  await database.query(`analyze "${schema}".sync_documents, "${schema}".sync_deltas`);
+  tables = qualifiedTables(schema);
+  await loadDocument(schema, 'big', AUTHORS, 0);
+  // A document whose 10,000 older authors were compacted away: only 3 authors still have stored deltas.
+  await loadDocument(schema, 'compacted', 3, AUTHORS);
+  await database.query(`analyze "${schema}".sync_documents, "${schema}".sync_deltas, "${schema}".sync_document_clocks`);
 });
 
 afterAll(async () => {
@@ -58,55 +66,55 @@ async function plan(statement: SqlStatement, analyze = false): Promise<PlanNode>
   const sql = statement.sql.replace(/\?/g, () => `$${++index}`);
   const [row] = await database.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
     `explain (format json${analyze ? ', analyze' : ''}) ${sql}`,
-    statement.params,
+    [...statement.params],
   );
   return row!['QUERY PLAN'][0]!.Plan;
 }
 
-function nodes(root: PlanNode): PlanNode[] {
-  return [root, ...(root.Plans ?? []).flatMap(nodes)];
-}
+const nodes = (root: PlanNode): PlanNode[] => [root, ...(root.Plans ?? []).flatMap(nodes)];
+const scansOf = (root: PlanNode, table: string): PlanNode[] =>
+  nodes(root).filter((node) => node['Relation Name'] === table);
+const indexScans = (root: PlanNode, index: string): PlanNode[] =>
+  nodes(root).filter((node) => node['Index Name'] === index);
 
-const deltaScans = (root: PlanNode): PlanNode[] =>
-  nodes(root).filter((node) => node['Relation Name'] === 'sync_deltas');
+describe('catch-up on a document of 10,000 authors and 20,000 deltas', () => {
+  /** A client that has seen everything but the last delta of three authors. */
+  const behind = { ...FULL_CLOCK, [author(7)]: 1, [author(4242)]: 1, [author(9999)]: 1 };
 
-describe('catch-up on a document of 20,000 deltas', () => {
-  const behind = { a: PER_CLIENT - 4, b: PER_CLIENT, c: PER_CLIENT - 6, d: PER_CLIENT };
-
-  it('returns exactly the unseen deltas, in the order they were added', async () => {
+  it('returns exactly the unseen deltas, in the order they were stored', async () => {
     const unseen = await provider.documents.getDeltasSince('big', behind);
-    const expected: string[] = [];
-    for (let n = 0; n < CLIENTS.length * PER_CLIENT; n++) {
-      const client = CLIENTS[n % 4]!;
-      const counter = Math.floor(n / 4) + 1;
-      if (counter > behind[client as keyof typeof behind]) expected.push(`d${n}`);
-    }
-    expect(unseen.map((delta) => delta.id)).toEqual(expected);
-    expect(expected).toHaveLength(10);
+    expect(unseen.map((delta) => delta.id)).toEqual([`d${AUTHORS + 7}`, `d${AUTHORS + 4242}`, `d${AUTHORS + 9999}`]);
   });
 
-  it('reads the deltas through the (document, client, counter) index, never a sequential scan', async () => {
-    const root = await plan(catchUpStatement(qualifiedTables(schema), 'big', behind));
-    const scans = deltaScans(root);
-    expect(scans.length).toBeGreaterThan(0);
-    expect(scans.map((scan) => scan['Node Type'])).not.toContain('Seq Scan');
-    expect(scans.map((scan) => scan['Index Name'])).toContain('sync_deltas_document_id_client_id_counter_index');
+  it('reads the deltas through the (document, client, counter) index and never scans a table', async () => {
+    const root = await plan(catchUpStatement(tables, 'big', behind));
+    const all = nodes(root);
+    expect(all.map((node) => node['Node Type'])).not.toContain('Seq Scan');
+    expect(scansOf(root, 'sync_deltas').map((scan) => scan['Index Name'])).toEqual(['sync_deltas_event_unique']);
+    // The authors come from the partial index of authors with stored deltas (a plain or a bitmap index scan).
+    expect(indexScans(root, 'sync_document_clocks_authors_index')).toHaveLength(1);
   });
 
-  it('answers an up-to-date client from the document row without touching the deltas', async () => {
-    const root = await plan(catchUpStatement(qualifiedTables(schema), 'big', DOCUMENT_CLOCK), true);
-    const scans = deltaScans(root);
-    expect(scans.length).toBeGreaterThan(0);
-    expect(scans.map((scan) => scan['Actual Loops'])).toEqual(scans.map(() => 0));
-    expect(await provider.documents.getDeltasSince('big', DOCUMENT_CLOCK)).toEqual([]);
+  it('probes the deltas of only the authors a client is behind on', async () => {
+    const root = await plan(catchUpStatement(tables, 'big', behind), true);
+    const [deltaScan] = scansOf(root, 'sync_deltas');
+    expect(deltaScan!['Actual Loops']).toBe(3);
+    expect(await provider.documents.getDeltasSince('big', FULL_CLOCK)).toEqual([]);
+    const upToDate = await plan(catchUpStatement(tables, 'big', FULL_CLOCK), true);
+    expect(scansOf(upToDate, 'sync_deltas')[0]!['Actual Loops']).toBe(0);
+  });
+
+  it('never visits the authors whose deltas are all compacted away', async () => {
+    const root = await plan(catchUpStatement(tables, 'compacted', {}), true);
+    const [authors] = indexScans(root, 'sync_document_clocks_authors_index');
+    expect(authors!['Actual Rows']).toBe(3);
+    expect(await provider.documents.getDeltasSince('compacted', {})).toHaveLength(3 * PER_AUTHOR);
   });
 
   it('pages a large catch-up by seq through the primary key, never a sequential scan', async () => {
-    const root = await plan(
-      inSeqOrderStatement(qualifiedTables(schema), 'big', { a: 10 }, { afterSeq: 1000, limit: 500 }),
-    );
-    const scans = deltaScans(root);
+    const root = await plan(walkStatement(tables, 'big', { [author(1)]: 1 }, { afterSeq: 1000, limit: 500 }));
+    const scans = scansOf(root, 'sync_deltas');
     expect(scans.map((scan) => scan['Node Type'])).not.toContain('Seq Scan');
-    expect(scans.map((scan) => scan['Index Name'])).toContain('sync_deltas_pkey');
+    expect(scans.map((scan) => scan['Index Name'])).toEqual(['sync_deltas_pkey']);
   });
 });

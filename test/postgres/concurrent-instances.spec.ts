@@ -163,18 +163,17 @@ describe('two app instances on one database', () => {
   it('a resend that arrives while a snapshot and compaction hold the document never brings a compacted delta back', async () => {
     const deltas = Array.from({ length: 5 }, (_, i) => makeDelta(`revive-${i + 1}`, 'a', i + 1));
     await first.documents.addDeltas('doc-revive', deltas);
-    // Another instance, mid-way through saving a snapshot { a: 5 } and compacting, written out as SQL
-    // so the test can hold its transaction open: it has the row lock, the deltas are deleted, not committed.
+    // Another instance, mid-way through saving a snapshot { a: 5 } and compacting, with its transaction held
+    // open: it has the row lock, the deltas are deleted, nothing is committed.
     const other = new pg.Client({ connectionString: database.url });
     await other.connect();
     try {
       await other.query('begin');
-      await other.query(`select 1 from "${schema}".sync_documents where id = $1 for no key update`, ['doc-revive']);
-      await other.query(
-        `insert into "${schema}".sync_snapshots (document_id, data, vector_clock, created_at) values ($1, '\\x09', '{"a":5}', now())`,
-        ['doc-revive'],
-      );
-      await other.query(`delete from "${schema}".sync_deltas where document_id = $1`, ['doc-revive']);
+      await other.query(`select "${schema}".sync_save_snapshot($1, $2, '\\x09', '{"a":5}', null, null)`, [
+        'doc-revive',
+        Date.now(),
+      ]);
+      await other.query(`select "${schema}".sync_compact_deltas($1, '{"a":5}', null, null)`, ['doc-revive']);
       const resend = first.documents.addDeltas('doc-revive', deltas);
       await waitUntil(async () => (await lockWaiters()) > 0);
       await other.query('commit');

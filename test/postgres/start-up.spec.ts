@@ -51,6 +51,7 @@ describe('migrations', () => {
     expect(await tablesIn(schema)).toEqual([
       'sync_awareness',
       'sync_deltas',
+      'sync_document_clocks',
       'sync_documents',
       'sync_snapshots',
       'sync_storage_migrations',
@@ -114,9 +115,11 @@ describe('connection settings', () => {
       );
       try {
         await db.open();
-        const [row] = await db.query<{ statement: string; idle: string }>(
-          `select current_setting('statement_timeout') as statement, current_setting('idle_in_transaction_session_timeout') as idle`,
-        );
+        const [row] = await db.rows<{ statement: string; idle: string }>({
+          name: 'settings',
+          sql: `select current_setting('statement_timeout') as statement, current_setting('idle_in_transaction_session_timeout') as idle`,
+          params: [],
+        });
         return row;
       } finally {
         await db.close();

@@ -1,3 +1,4 @@
+import { storageMigrations } from '../../src/index.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,7 +113,9 @@ describe('the sample app as a process (node sample/sync-app/dist/main.js)', () =
         status: 'ok',
         info: { storage: { status: 'up', driver: 'postgres' } },
       });
-      expect(await runSql(database.url, `select name from "${schema}".sync_storage_migrations`)).toHaveLength(1);
+      expect(await runSql(database.url, `select name from "${schema}".sync_storage_migrations`)).toHaveLength(
+        storageMigrations.length,
+      );
       expect(await app.stop()).toEqual({ code: 0, signal: null });
       expect(await storageSessions(database.url)).toBe(0);
     },

@@ -19,11 +19,22 @@ export interface DocumentBackend {
   delete(documentId: string): Promise<boolean>;
   /** Ids in code-point order, strictly after `cursor`. */
   getDocumentIds(limit: number, cursor: string | null): Promise<string[]>;
-  /** Stores the new deltas (ids are distinct) and merges their clocks, atomically; returns how many were new. */
+  /**
+   * Stores the new deltas (ids are distinct) and merges their clocks, atomically; returns how many were new.
+   * Rejects with `DeltaConflictError` (nothing written) when one names a stored or earlier event under another id.
+   */
   addDeltas(documentId: string, deltas: readonly PreparedDelta[]): Promise<number>;
   getDeltasSince(documentId: string, since: VectorClock | null): Promise<StoredDelta[]>;
-  /** The same deltas as `getDeltasSince`, read `batchSize` at a time. */
-  iterateDeltasSince(documentId: string, since: VectorClock | null, batchSize: number): AsyncIterable<StoredDelta>;
+  /**
+   * At most `limit` of the deltas `getDeltasSince` returns, those stored after position `after` (null: from the
+   * start), in storage order; `next` is the position of the last one when more follow, else null.
+   */
+  getDeltasPage(
+    documentId: string,
+    since: VectorClock | null,
+    limit: number,
+    after: number | null,
+  ): Promise<BackendPage>;
   getChangesSince(documentId: string, since: VectorClock | null): Promise<ChangesSince>;
   getVectorClock(documentId: string): Promise<VectorClock>;
   saveSnapshot(documentId: string, data: Uint8Array, vectorClock: VectorClock): Promise<void>;
@@ -31,10 +42,17 @@ export interface DocumentBackend {
   compactDeltas(documentId: string, upToClock: VectorClock): Promise<number>;
 }
 
+/** A page of deltas and the storage position to continue after. */
+export interface BackendPage {
+  deltas: StoredDelta[];
+  next: number | null;
+}
+
 /** What a driver implements for awareness; arguments are validated, `stateJson` is `JSON.stringify(state)`. */
 export interface AwarenessBackend {
   get(documentId: string, clientId: string): Promise<AwarenessEntry | null>;
   getAll(documentId: string): Promise<AwarenessEntry[]>;
+  /** Rejects with `StorageLimitError` when a client without a live entry would pass `maxAwarenessEntriesPerDocument`. */
   set(
     documentId: string,
     clientId: string,
@@ -48,8 +66,13 @@ export interface AwarenessBackend {
   pruneExpired(): Promise<number>;
 }
 
-/** The size limits the shared validation enforces. */
+/** The limits the shared validation enforces (module options, defaults filled in). */
 export interface StorageLimits {
   maxDeltaBytes: number;
   maxSnapshotBytes: number;
+  maxClockEntries: number;
+  maxJsonDepth: number;
+  maxBatchDeltas: number;
+  maxAwarenessBytes: number;
+  maxAwarenessEntriesPerDocument: number;
 }

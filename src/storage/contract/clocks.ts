@@ -23,9 +23,16 @@ export function mergeInto(target: Record<string, number>, clock: VectorClock): v
   }
 }
 
+/** A copy of `clock` (a key loop: spreading a clock of many keys is several times slower). */
+export function copyClock(clock: VectorClock): Record<string, number> {
+  const copy: Record<string, number> = {};
+  for (const key of Object.keys(clock)) setCounter(copy, key, clock[key]!);
+  return copy;
+}
+
 /** The pointwise maximum of two clocks, as a new object. */
 export function mergeClocks(a: VectorClock, b: VectorClock): Record<string, number> {
-  const merged: Record<string, number> = { ...a };
+  const merged = copyClock(a);
   mergeInto(merged, b);
   return merged;
 }

@@ -27,3 +27,29 @@ export class StaleSnapshotError extends StorageError {
 
 /** The database is unreachable, timed out, or the provider is closed. The driver's error is kept as `cause`. */
 export class StorageUnavailableError extends StorageError {}
+
+/**
+ * A delta names an event, `(clientId, own counter)`, that is already stored under another id, or that an
+ * earlier delta of the same call uses with another id. Nothing of the call was written.
+ */
+export class DeltaConflictError extends StorageError {
+  constructor(
+    readonly documentId: string,
+    readonly deltaId: string,
+    readonly existingDeltaId: string,
+  ) {
+    super(
+      `delta ${JSON.stringify(deltaId)} of document ${JSON.stringify(documentId)} repeats the (clientId, counter) of delta ${JSON.stringify(existingDeltaId)}`,
+    );
+  }
+}
+
+/** A write would take a document past a limit of the module options (`limit` names it); nothing was written. */
+export class StorageLimitError extends StorageError {
+  constructor(
+    readonly limit: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,5 +1,7 @@
 import { StorageValidationError } from './errors.js';
+import { checkPostgresOptions } from './postgres-options.js';
 import { isPlainObject } from './validation.js';
+import type { StorageLimits } from './backend.js';
 import type { StorageDriver } from './types.js';
 
 /** Connection pool bounds (postgres driver). */
@@ -17,10 +19,20 @@ export interface StorageModuleOptions {
   awarenessPruneIntervalMs?: number;
   /** How long `checkHealth` may take before it reports unhealthy (ms). Default 1000. */
   healthCheckTimeoutMs?: number;
-  /** Largest delta, as UTF-8 bytes of its JSON. Default 1 MiB. Also bounds an awareness state. */
+  /** Largest delta, as UTF-8 bytes of its JSON (bytes data: their length plus the JSON of the rest). Default 1 MiB. */
   maxDeltaBytes?: number;
   /** Largest snapshot in bytes. Default 64 MiB. */
   maxSnapshotBytes?: number;
+  /** Most keys of any clock argument (a delta's clock, `since`, a snapshot clock, `upTo`). Default 10000. */
+  maxClockEntries?: number;
+  /** Deepest nesting of delta data or awareness state (arrays and objects count one level each). Default 64. */
+  maxJsonDepth?: number;
+  /** Most deltas in one `addDeltas` batch. Default 10000. */
+  maxBatchDeltas?: number;
+  /** Largest awareness state, as UTF-8 bytes of its JSON. Default 64 KiB. */
+  maxAwarenessBytes?: number;
+  /** Most unexpired awareness entries in one document; a new client past it gets `StorageLimitError`. Default 1000. */
+  maxAwarenessEntriesPerDocument?: number;
   /** postgres: `postgresql://user:password@host:port/db`; or use host/port/user/password/dbName. */
   clientUrl?: string;
   host?: string;
@@ -31,19 +43,31 @@ export interface StorageModuleOptions {
   /** postgres: schema of the tables. Default `public`. */
   schema?: string;
   pool?: StoragePoolOptions;
+  /**
+   * postgres: TLS. `true` verifies the server against the system's CAs; an object is passed to the TLS
+   * connection. A `sslmode` in `clientUrl` says the same in libpq's words; give one or the other.
+   */
+  ssl?: boolean | StorageTlsOptions;
   /** postgres: run pending migrations at start-up. Default true. */
   migrate?: boolean;
-  /** postgres: extra MikroORM options, merged last. */
+  /** postgres: extra MikroORM options, merged last; options that decide where data goes are refused. */
   mikroOrm?: Record<string, unknown>;
 }
 
+/** TLS settings of the postgres connection (node's `tls.connect` options of the same names). */
+export interface StorageTlsOptions {
+  rejectUnauthorized?: boolean;
+  ca?: string | Buffer | Array<string | Buffer>;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  servername?: string;
+}
+
 /** Options with every default filled in. */
-export interface ResolvedStorageOptions extends StorageModuleOptions {
+export interface ResolvedStorageOptions extends Omit<StorageModuleOptions, keyof StorageLimits>, StorageLimits {
   awarenessTimeoutMs: number;
   awarenessPruneIntervalMs: number;
   healthCheckTimeoutMs: number;
-  maxDeltaBytes: number;
-  maxSnapshotBytes: number;
   migrate: boolean;
 }
 
@@ -53,6 +77,11 @@ export const STORAGE_OPTION_DEFAULTS = {
   healthCheckTimeoutMs: 1_000,
   maxDeltaBytes: 1024 * 1024,
   maxSnapshotBytes: 64 * 1024 * 1024,
+  maxClockEntries: 10_000,
+  maxJsonDepth: 64,
+  maxBatchDeltas: 10_000,
+  maxAwarenessBytes: 64 * 1024,
+  maxAwarenessEntriesPerDocument: 1_000,
   migrate: true,
 } as const;
 
@@ -64,6 +93,11 @@ const KNOWN_OPTIONS = new Set([
   'healthCheckTimeoutMs',
   'maxDeltaBytes',
   'maxSnapshotBytes',
+  'maxClockEntries',
+  'maxJsonDepth',
+  'maxBatchDeltas',
+  'maxAwarenessBytes',
+  'maxAwarenessEntriesPerDocument',
   'clientUrl',
   'host',
   'port',
@@ -72,6 +106,7 @@ const KNOWN_OPTIONS = new Set([
   'dbName',
   'schema',
   'pool',
+  'ssl',
   'migrate',
   'mikroOrm',
 ]);
@@ -94,6 +129,17 @@ export function resolveStorageOptions(input: unknown): ResolvedStorageOptions {
     healthCheckTimeoutMs: integerOption(options, 'healthCheckTimeoutMs', 1, MAX_TIMER_MS),
     maxDeltaBytes: integerOption(options, 'maxDeltaBytes', 1, Number.MAX_SAFE_INTEGER),
     maxSnapshotBytes: integerOption(options, 'maxSnapshotBytes', 1, Number.MAX_SAFE_INTEGER),
+    maxClockEntries: integerOption(options, 'maxClockEntries', 1, Number.MAX_SAFE_INTEGER),
+    // Deeper data would need a recursion the stack cannot promise.
+    maxJsonDepth: integerOption(options, 'maxJsonDepth', 1, 1000),
+    maxBatchDeltas: integerOption(options, 'maxBatchDeltas', 1, Number.MAX_SAFE_INTEGER),
+    maxAwarenessBytes: integerOption(options, 'maxAwarenessBytes', 1, Number.MAX_SAFE_INTEGER),
+    maxAwarenessEntriesPerDocument: integerOption(
+      options,
+      'maxAwarenessEntriesPerDocument',
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ),
     migrate: booleanOption(options, 'migrate'),
   };
   if (resolved.driver === 'postgres') checkPostgresOptions(resolved);
@@ -118,41 +164,4 @@ function booleanOption(options: Partial<StorageModuleOptions>, key: 'migrate'): 
   if (value === undefined) return STORAGE_OPTION_DEFAULTS[key];
   if (typeof value !== 'boolean') throw new StorageValidationError(`options.${key}`, 'must be true or false');
   return value;
-}
-
-function checkPostgresOptions(options: ResolvedStorageOptions): void {
-  for (const key of ['clientUrl', 'host', 'user', 'password', 'dbName', 'schema'] as const) {
-    const value = options[key];
-    if (value !== undefined && (typeof value !== 'string' || value.length === 0))
-      throw new StorageValidationError(`options.${key}`, 'must be a non-empty string');
-  }
-  if (options.clientUrl !== undefined) {
-    let url: URL | undefined;
-    try {
-      url = new URL(options.clientUrl);
-    } catch {
-      url = undefined;
-    }
-    if (!url || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:'))
-      throw new StorageValidationError('options.clientUrl', 'must be a postgres:// or postgresql:// URL');
-  } else if (options.host === undefined && options.dbName === undefined) {
-    throw new StorageValidationError('options.clientUrl', `(or host and dbName) is required for driver 'postgres'`);
-  }
-  if (options.port !== undefined && (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535))
-    throw new StorageValidationError('options.port', 'must be an integer from 1 to 65535');
-  if (options.schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(options.schema))
-    throw new StorageValidationError('options.schema', 'must be a plain SQL identifier (letters, digits, _)');
-  if (options.pool !== undefined) {
-    if (!isPlainObject(options.pool))
-      throw new StorageValidationError('options.pool', 'must be an object { min, max }');
-    const { min, max } = options.pool as { min?: unknown; max?: unknown };
-    if (min !== undefined && (typeof min !== 'number' || !Number.isInteger(min) || min < 0))
-      throw new StorageValidationError('options.pool.min', 'must be an integer >= 0');
-    if (max !== undefined && (typeof max !== 'number' || !Number.isInteger(max) || max < 1))
-      throw new StorageValidationError('options.pool.max', 'must be an integer >= 1');
-    if (typeof min === 'number' && typeof max === 'number' && min > max)
-      throw new StorageValidationError('options.pool.min', 'must not exceed options.pool.max');
-  }
-  if (options.mikroOrm !== undefined && !isPlainObject(options.mikroOrm))
-    throw new StorageValidationError('options.mikroOrm', 'must be an object of MikroORM options');
 }

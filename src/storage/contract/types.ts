@@ -1,8 +1,13 @@
+import type { Observable } from 'rxjs';
+
 /** Any value that survives `JSON.parse(JSON.stringify(value))` unchanged. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /** `{ [clientId]: counter }`; a missing key means 0. */
 export type VectorClock = Readonly<Record<string, number>>;
+
+/** A delta's payload: any JSON value, or bytes (a Yjs or Automerge update) stored as they are. */
+export type DeltaData = JsonValue | Uint8Array;
 
 /** One change sent by a client, stamped with the clock after it. */
 export interface StoredDelta {
@@ -12,8 +17,8 @@ export interface StoredDelta {
   clientId: string;
   /** Unix ms as sent by the client (safe integer >= 0). */
   timestamp: number;
-  /** Opaque payload: any JSON value. */
-  data: JsonValue;
+  /** Opaque payload: any JSON value, or a `Uint8Array` at the top level (read back as a `Uint8Array`). */
+  data: DeltaData;
   /** Clock after this delta; its own counter (`vectorClock[clientId]`) is >= 1. */
   vectorClock: VectorClock;
 }
@@ -38,6 +43,12 @@ export interface ChangesSince {
   vectorClock: VectorClock;
 }
 
+/** One page of catch-up: `next` is the `after` of the following page, or null when nothing follows. */
+export interface DeltasPage {
+  deltas: StoredDelta[];
+  next: string | null;
+}
+
 export interface DocumentIdPage {
   limit?: number;
   cursor?: string | null;
@@ -58,6 +69,12 @@ export interface DocumentStore {
     since?: VectorClock | null,
     options?: { batchSize?: number },
   ): AsyncIterable<StoredDelta>;
+  /** The deltas of `getDeltasSince`, `limit` at a time; `after` is the previous page's `next`. */
+  getDeltasPage(
+    documentId: string,
+    since?: VectorClock | null,
+    options?: { limit?: number; after?: string | null },
+  ): Promise<DeltasPage>;
   getChangesSince(documentId: string, since?: VectorClock | null): Promise<ChangesSince>;
   getVectorClock(documentId: string): Promise<VectorClock>;
   saveSnapshot(documentId: string, data: Uint8Array, vectorClock: VectorClock): Promise<void>;
@@ -101,7 +118,25 @@ export interface StorageHealth {
   message?: string;
 }
 
-export interface StorageProvider {
+/** What changed in storage, published after the write committed. */
+export interface StorageChange {
+  /** null only for a `resync` of an all-documents subscription. */
+  documentId: string | null;
+  kind: 'deltas' | 'snapshot' | 'compacted' | 'deleted' | 'awareness' | 'resync';
+  /** `deltas`: the ids that were new, in storage order; absent when too many to announce. */
+  deltaIds?: string[];
+  /** `awareness`: whose entry changed or was removed. */
+  clientId?: string;
+  /** Written by this provider, or by another instance on the same database. */
+  source: 'local' | 'remote';
+}
+
+/** The change feed of a provider: one document's changes, or every document's. */
+export interface StorageChangeFeed {
+  changes(documentId?: string): Observable<StorageChange>;
+}
+
+export interface StorageProvider extends StorageChangeFeed {
   readonly driver: StorageDriver;
   readonly documents: DocumentStore;
   readonly awareness: AwarenessStore;

@@ -1,6 +1,6 @@
 import type { AwarenessBackend, StorageLimits } from './backend.js';
 import type { AwarenessEntry, AwarenessStore, JsonValue } from './types.js';
-import { checkCounter, checkId, checkJson, checkOptions, checkSize } from './validation.js';
+import { checkCounter, checkId, checkJson, checkOptions } from './validation.js';
 
 /** The public `AwarenessStore`: checks every argument once, then hands it to the driver's backend. */
 export class ValidatedAwarenessStore implements AwarenessStore {
@@ -26,8 +26,10 @@ export class ValidatedAwarenessStore implements AwarenessStore {
   ): Promise<boolean> {
     const docId = checkId('documentId', documentId);
     const client = checkId('clientId', clientId);
-    const stateJson = checkJson('state', state);
-    checkSize('state', stateJson, this.limits.maxDeltaBytes);
+    const stateJson = checkJson('state', state, {
+      maxDepth: this.limits.maxJsonDepth,
+      maxBytes: this.limits.maxAwarenessBytes,
+    });
     const awarenessClock = checkCounter('clock', clock);
     const { connectionId } = checkOptions<{ connectionId: string | null }>('options', options);
     const connection =

@@ -2,6 +2,7 @@ import type { DocumentBackend, StorageLimits } from './backend.js';
 import { StorageValidationError } from './errors.js';
 import type {
   ChangesSince,
+  DeltasPage,
   DocumentIdPage,
   DocumentSnapshot,
   DocumentStore,
@@ -22,7 +23,10 @@ import {
 } from './validation.js';
 
 const DEFAULT_ID_PAGE = 1000;
-const DEFAULT_DELTA_BATCH = 1000;
+const DEFAULT_DELTA_PAGE = 1000;
+
+/** `getDeltasPage`'s `after`: the decimal storage position of the previous page's last delta. */
+const DELTA_CURSOR = /^(0|[1-9][0-9]{0,14})$/;
 
 /** The public `DocumentStore`: checks every argument once, then hands it to exactly one driver's backend. */
 export class ValidatedDocumentStore implements DocumentStore {
@@ -69,16 +73,21 @@ export class ValidatedDocumentStore implements DocumentStore {
 
   async addDelta(documentId: string, delta: StoredDelta): Promise<boolean> {
     const id = checkId('documentId', documentId);
-    const prepared = checkDelta('delta', delta, this.limits.maxDeltaBytes);
+    const prepared = checkDelta('delta', delta, this.limits);
     return (await this.backend.addDeltas(id, [prepared])) === 1;
   }
 
   async addDeltas(documentId: string, deltas: readonly StoredDelta[]): Promise<number> {
     const id = checkId('documentId', documentId);
     if (!Array.isArray(deltas)) throw new StorageValidationError('deltas', 'must be an array of deltas');
+    if (deltas.length > this.limits.maxBatchDeltas)
+      throw new StorageValidationError(
+        'deltas',
+        `has ${deltas.length} deltas, over the limit of ${this.limits.maxBatchDeltas}`,
+      );
     const unique = new Map<string, PreparedDelta>();
     for (let index = 0; index < deltas.length; index++) {
-      const prepared = checkDelta(`deltas[${index}]`, deltas[index], this.limits.maxDeltaBytes);
+      const prepared = checkDelta(`deltas[${index}]`, deltas[index], this.limits);
       if (!unique.has(prepared.id)) unique.set(prepared.id, prepared);
     }
     if (unique.size === 0) return 0;
@@ -86,7 +95,20 @@ export class ValidatedDocumentStore implements DocumentStore {
   }
 
   async getDeltasSince(documentId: string, since?: VectorClock | null): Promise<StoredDelta[]> {
-    return this.backend.getDeltasSince(checkId('documentId', documentId), checkSince('since', since));
+    return this.backend.getDeltasSince(checkId('documentId', documentId), this.since(since));
+  }
+
+  async getDeltasPage(
+    documentId: string,
+    since?: VectorClock | null,
+    options?: { limit?: number; after?: string | null },
+  ): Promise<DeltasPage> {
+    const id = checkId('documentId', documentId);
+    const clock = this.since(since);
+    const { limit, after } = checkOptions<{ limit: number; after: string | null }>('options', options);
+    const pageSize = checkPageSize('limit', limit, DEFAULT_DELTA_PAGE);
+    const page = await this.backend.getDeltasPage(id, clock, pageSize, parseDeltaCursor(after));
+    return { deltas: page.deltas, next: page.next === null ? null : String(page.next) };
   }
 
   async *iterateDeltasSince(
@@ -95,17 +117,22 @@ export class ValidatedDocumentStore implements DocumentStore {
     options?: { batchSize?: number },
   ): AsyncIterable<StoredDelta> {
     const id = checkId('documentId', documentId);
-    const clock = checkSince('since', since);
+    const clock = this.since(since);
     const batchSize = checkPageSize(
       'batchSize',
       checkOptions<{ batchSize: number }>('options', options).batchSize,
-      DEFAULT_DELTA_BATCH,
+      DEFAULT_DELTA_PAGE,
     );
-    yield* this.backend.iterateDeltasSince(id, clock, batchSize);
+    for (let after: number | null = null; ;) {
+      const page = await this.backend.getDeltasPage(id, clock, batchSize, after);
+      yield* page.deltas;
+      if (page.next === null) return;
+      after = page.next;
+    }
   }
 
   async getChangesSince(documentId: string, since?: VectorClock | null): Promise<ChangesSince> {
-    return this.backend.getChangesSince(checkId('documentId', documentId), checkSince('since', since));
+    return this.backend.getChangesSince(checkId('documentId', documentId), this.since(since));
   }
 
   async getVectorClock(documentId: string): Promise<VectorClock> {
@@ -115,7 +142,7 @@ export class ValidatedDocumentStore implements DocumentStore {
   async saveSnapshot(documentId: string, data: Uint8Array, vectorClock: VectorClock): Promise<void> {
     const id = checkId('documentId', documentId);
     const bytes = checkSnapshotData('data', data, this.limits.maxSnapshotBytes);
-    const clock = checkClock('vectorClock', vectorClock);
+    const clock = checkClock('vectorClock', vectorClock, this.limits.maxClockEntries);
     return this.backend.saveSnapshot(id, bytes, clock);
   }
 
@@ -124,6 +151,19 @@ export class ValidatedDocumentStore implements DocumentStore {
   }
 
   async compactDeltas(documentId: string, upToClock: VectorClock): Promise<number> {
-    return this.backend.compactDeltas(checkId('documentId', documentId), checkClock('upToClock', upToClock));
+    const id = checkId('documentId', documentId);
+    return this.backend.compactDeltas(id, checkClock('upToClock', upToClock, this.limits.maxClockEntries));
   }
+
+  private since(since: unknown): Record<string, number> | null {
+    return checkSince('since', since, this.limits.maxClockEntries);
+  }
+}
+
+function parseDeltaCursor(after: unknown): number | null {
+  const cursor = checkCursor('after', after);
+  if (cursor === null) return null;
+  if (!DELTA_CURSOR.test(cursor))
+    throw new StorageValidationError('after', 'must be the `next` of an earlier page of this document');
+  return Number(cursor);
 }

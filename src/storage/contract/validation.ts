@@ -1,14 +1,14 @@
 import { types } from 'node:util';
 import { counterOf, setCounter } from './clocks.js';
 import { StorageValidationError } from './errors.js';
-import type { StoredDelta } from './types.js';
+import type { StoredDelta, VectorClock } from './types.js';
 
 /** Longest id or clock key, in characters (code points). */
 export const MAX_ID_LENGTH = 255;
 /** Largest `limit`, `pageSize` or `batchSize`. */
 export const MAX_PAGE_SIZE = 10_000;
 
-/** A delta that passed validation, with the JSON every driver stores computed once. */
+/** A delta that passed validation, with what every driver stores computed once. */
 export interface PreparedDelta {
   id: string;
   clientId: string;
@@ -17,10 +17,19 @@ export interface PreparedDelta {
   counter: number;
   /** A private copy of the delta's clock. */
   vectorClock: Record<string, number>;
-  /** `JSON.stringify(data)`. */
-  dataJson: string;
-  /** `JSON.stringify` of the whole delta (id, clientId, timestamp, data, vectorClock). */
+  /** `JSON.stringify(data)` when the data is JSON; null when it is bytes. */
+  dataJson: string | null;
+  /** A private copy of the data when it is bytes; null when it is JSON. */
+  dataBytes: Uint8Array | null;
+  /** `JSON.stringify` of the whole delta; bytes data stands there as `null`. */
   json: string;
+}
+
+/** The limits a delta is checked against. */
+export interface DeltaLimits {
+  maxDeltaBytes: number;
+  maxClockEntries: number;
+  maxJsonDepth: number;
 }
 
 const isWellFormed = (value: string): boolean => (value as string & { isWellFormed(): boolean }).isWellFormed();
@@ -42,131 +51,328 @@ function codePointLength(value: string): number {
   return count;
 }
 
+/** Why a string cannot be an id or clock key, or undefined when it can. */
+function idProblem(value: string): string | undefined {
+  if (value.length === 0) return 'must not be empty';
+  if (codePointLength(value) > MAX_ID_LENGTH) return `must be at most ${MAX_ID_LENGTH} characters`;
+  if (value.includes('\u0000')) return 'must not contain U+0000';
+  if (!isWellFormed(value)) return 'must not contain a lone surrogate';
+  return undefined;
+}
+
+const isId = (value: unknown): value is string => typeof value === 'string' && idProblem(value) === undefined;
+
 /** An id (`documentId`, `clientId`, delta id, `connectionId`) or clock key: a non-empty string of at most 255 characters without U+0000. */
 export function checkId(argument: string, value: unknown): string {
   if (typeof value !== 'string') throw new StorageValidationError(argument, `must be a string, got ${describe(value)}`);
-  if (value.length === 0) throw new StorageValidationError(argument, 'must not be empty');
-  if (codePointLength(value) > MAX_ID_LENGTH)
-    throw new StorageValidationError(argument, `must be at most ${MAX_ID_LENGTH} characters`);
-  if (value.includes('\u0000')) throw new StorageValidationError(argument, 'must not contain U+0000');
-  if (!isWellFormed(value)) throw new StorageValidationError(argument, 'must not contain a lone surrogate');
+  const problem = idProblem(value);
+  if (problem) throw new StorageValidationError(argument, problem);
   return value;
 }
 
+const isCounter = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+
 /** A counter: a safe integer >= 0. */
 export function checkCounter(argument: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+  if (!isCounter(value))
     throw new StorageValidationError(argument, `must be a safe integer >= 0, got ${describe(value)}`);
   return value;
 }
 
-/** A vector clock; returns a private copy holding only its own keys. */
-export function checkClock(argument: string, value: unknown): Record<string, number> {
-  if (!isPlainObject(value))
-    throw new StorageValidationError(argument, `must be a plain object, got ${describe(value)}`);
+/**
+ * A vector clock of at most `maxEntries` keys; returns a private copy holding only its own keys. The key
+ * count is checked before any key, and argument names are built only for the key that fails.
+ */
+export function checkClock(argument: string, value: unknown, maxEntries: number): Record<string, number> {
+  const keys = clockKeys(argument, value, maxEntries);
+  const source = value as Record<string, number>;
   const clock: Record<string, number> = {};
-  for (const key of Object.keys(value)) {
-    checkId(`${argument} key ${JSON.stringify(key)}`, key);
-    setCounter(clock, key, checkCounter(`${argument}[${JSON.stringify(key)}]`, value[key]));
-  }
+  for (const key of keys) setCounter(clock, key, source[key]!);
   return clock;
 }
 
-/** `since`: a clock, or null/undefined for "from the beginning". */
-export function checkSince(argument: string, value: unknown): Record<string, number> | null {
-  return value === undefined || value === null ? null : checkClock(argument, value);
+/**
+ * `since`: a clock, or null/undefined for "from the beginning". Catch-up only reads it, within the call,
+ * so it is checked but not copied: a large client clock costs one pass.
+ */
+export function checkSince(argument: string, value: unknown, maxEntries: number): VectorClock | null {
+  if (value === undefined || value === null) return null;
+  clockKeys(argument, value, maxEntries);
+  return value as VectorClock;
 }
 
-/** Serialises a JSON value after proving it is one (no undefined, function, symbol, bigint, NaN, cycle or non-plain object). */
-export function checkJson(argument: string, value: unknown): string {
+/** Checks a clock's shape, size, keys and counters; returns its keys. */
+function clockKeys(argument: string, value: unknown, maxEntries: number): string[] {
+  if (!isPlainObject(value))
+    throw new StorageValidationError(argument, `must be a plain object, got ${describe(value)}`);
+  const keys = Object.keys(value);
+  if (keys.length > maxEntries)
+    throw new StorageValidationError(argument, `has ${keys.length} entries, over the limit of ${maxEntries}`);
+  for (const key of keys) {
+    const problem = idProblem(key);
+    if (problem) throw new StorageValidationError(`${argument} key ${JSON.stringify(key)}`, problem);
+    if (!isCounter(value[key])) checkCounter(`${argument}[${JSON.stringify(key)}]`, value[key]);
+  }
+  return keys;
+}
+
+/** A JSON problem found during the walk; the path to it is added on the way back up. */
+class JsonProblem {
+  readonly path: string[] = [];
+  constructor(readonly reason: string) {}
+}
+
+/** Thrown when the walk has already seen more bytes than the limit allows. */
+class OverBudget {}
+
+/** The bounds of a JSON walk; `sizeArgument`/`reportedLimit` name the limit in the error (default: the value's own). */
+export interface JsonBounds {
+  maxDepth: number;
+  maxBytes: number;
+  sizeArgument?: string;
+  reportedLimit?: number;
+}
+
+/**
+ * Proves `value` is JSON (no undefined, function, symbol, bigint, NaN, cycle, non-plain object) no deeper
+ * than `maxDepth`, and returns `JSON.stringify(value)` unless it is larger than `maxBytes` (UTF-8). The walk
+ * counts a lower bound of the JSON's size as it goes, so an input far over the limit is refused after about
+ * `maxBytes` of it, before anything is serialised.
+ */
+export function checkJson(argument: string, value: unknown, bounds: JsonBounds): string {
   if (value === undefined) throw new StorageValidationError(argument, 'must be a JSON value, got undefined');
-  try {
-    assertJson(argument, value, []);
-  } catch (error) {
-    if (error instanceof RangeError) throw new StorageValidationError(argument, 'is nested too deeply');
-    throw error;
-  }
-  return JSON.stringify(value);
-}
-
-/** Rejects when `json` is larger than `maxBytes` in UTF-8. */
-export function checkSize(argument: string, json: string, maxBytes: number): void {
-  // UTF-8 needs at most 3 bytes per UTF-16 unit, so short strings skip the byte count.
-  if (json.length * 3 <= maxBytes) return;
-  const bytes = Buffer.byteLength(json, 'utf8');
-  if (bytes > maxBytes)
-    throw new StorageValidationError(argument, `is ${bytes} bytes of JSON, over the limit of ${maxBytes}`);
-}
-
-function assertJson(path: string, value: unknown, ancestors: object[]): void {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return;
-    case 'number':
-      if (!Number.isFinite(value))
-        throw new StorageValidationError(path, `must be JSON: ${value} is not a finite number`);
-      return;
-    case 'object':
-      break;
-    default:
-      throw new StorageValidationError(path, `must be JSON: a ${typeof value} is not`);
-  }
-  if (value === null) return;
-  if (ancestors.includes(value)) throw new StorageValidationError(path, 'must be JSON: it contains a cycle');
-  ancestors.push(value);
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const item: unknown = value[i];
-      if (item === undefined) throw new StorageValidationError(`${path}[${i}]`, 'must be JSON, got undefined');
-      assertJson(`${path}[${i}]`, item, ancestors);
+  const tooLarge = (): StorageValidationError =>
+    new StorageValidationError(bounds.sizeArgument ?? argument, overLimit(bounds.reportedLimit ?? bounds.maxBytes));
+  const verdict = new JsonCheck(bounds.maxDepth, bounds.maxBytes).verdict(value);
+  if (verdict === 'too large') throw tooLarge();
+  if (verdict === 'not json') {
+    // Only now is the walk repeated with the bookkeeping that names the path and the reason.
+    try {
+      new JsonWalk(bounds.maxDepth, bounds.maxBytes).visit(value, 0);
+    } catch (error) {
+      if (error instanceof OverBudget) throw tooLarge();
+      if (error instanceof JsonProblem)
+        throw new StorageValidationError(`${argument}${error.path.join('')}`, error.reason);
+      throw error;
     }
-  } else if (isPlainObject(value)) {
-    for (const key of Object.keys(value)) {
+  }
+  const json = JSON.stringify(value);
+  if (!fitsIn(json, bounds.maxBytes)) throw tooLarge();
+  return json;
+}
+
+const overLimit = (maxBytes: number): string => `is larger than the limit of ${maxBytes} bytes`;
+
+/**
+ * The fast check every write runs: no paths, no try/catch, no cycle bookkeeping (a cycle runs into the
+ * depth limit). It says only whether the value is JSON within the bounds; `JsonWalk` explains a failure.
+ */
+class JsonCheck {
+  /** A lower bound of the UTF-8 size of the JSON seen so far. */
+  private bytes = 0;
+  private tooLarge = false;
+
+  constructor(
+    private readonly maxDepth: number,
+    private readonly maxBytes: number,
+  ) {}
+
+  verdict(value: unknown): 'json' | 'not json' | 'too large' {
+    if (this.visit(value, 0)) return 'json';
+    return this.tooLarge ? 'too large' : 'not json';
+  }
+
+  private visit(value: unknown, depth: number): boolean {
+    switch (typeof value) {
+      case 'string':
+        return this.count(value.length + 2);
+      case 'boolean':
+        return this.count(4);
+      case 'number':
+        return Number.isFinite(value) && this.count(1);
+      case 'object':
+        break;
+      default:
+        return false;
+    }
+    if (value === null) return this.count(4);
+    if (depth === this.maxDepth) return false;
+    if (Array.isArray(value)) {
+      if (!this.count(value.length + 1)) return false;
+      for (let i = 0; i < value.length; i++) {
+        const item: unknown = value[i];
+        if (item === undefined || !this.visit(item, depth + 1)) return false;
+      }
+      return true;
+    }
+    if (!isPlainObject(value)) return false;
+    const keys = Object.keys(value);
+    if (!this.count(keys.length + 1)) return false;
+    for (const key of keys) {
       const item = value[key];
-      if (item === undefined) throw new StorageValidationError(`${path}.${key}`, 'must be JSON, got undefined');
-      assertJson(`${path}.${key}`, item, ancestors);
+      if (item === undefined || !this.count(key.length + 3) || !this.visit(item, depth + 1)) return false;
     }
-  } else {
-    throw new StorageValidationError(path, `must be JSON: ${describe(value)} is not a plain object`);
+    return true;
   }
-  ancestors.pop();
+
+  private count(bytes: number): boolean {
+    this.bytes += bytes;
+    if (this.bytes <= this.maxBytes) return true;
+    this.tooLarge = true;
+    return false;
+  }
 }
 
-/** A delta: checks every field and computes its JSON once. */
-export function checkDelta(argument: string, value: unknown, maxBytes: number): PreparedDelta {
+/** The explaining walk, run only after `JsonCheck` failed: it throws the problem with its path. */
+class JsonWalk {
+  /** A lower bound of the UTF-8 size of the JSON seen so far. */
+  private bytes = 0;
+  private readonly ancestors: object[] = [];
+
+  constructor(
+    private readonly maxDepth: number,
+    private readonly maxBytes: number,
+  ) {}
+
+  visit(value: unknown, depth: number): void {
+    switch (typeof value) {
+      case 'string':
+        // UTF-8 needs at least one byte per UTF-16 unit; two for the quotes.
+        return this.count(value.length + 2);
+      case 'boolean':
+        return this.count(4);
+      case 'number':
+        if (!Number.isFinite(value)) throw new JsonProblem(`must be JSON: ${value} is not a finite number`);
+        return this.count(1);
+      case 'object':
+        break;
+      default:
+        throw new JsonProblem(`must be JSON: a ${typeof value} is not`);
+    }
+    if (value === null) return this.count(4);
+    if (depth === this.maxDepth) throw new JsonProblem(`is nested deeper than the limit of ${this.maxDepth} levels`);
+    if (this.ancestors.includes(value)) throw new JsonProblem('must be JSON: it contains a cycle');
+    this.ancestors.push(value);
+    if (Array.isArray(value)) this.visitArray(value, depth + 1);
+    else if (isPlainObject(value)) this.visitObject(value, depth + 1);
+    else throw new JsonProblem(`must be JSON: ${describe(value)} is not a plain object`);
+    this.ancestors.pop();
+  }
+
+  private visitArray(items: unknown[], depth: number): void {
+    this.count(items.length + 1);
+    for (let i = 0; i < items.length; i++) {
+      try {
+        if (items[i] === undefined) throw new JsonProblem('must be JSON, got undefined');
+        this.visit(items[i], depth);
+      } catch (error) {
+        if (error instanceof JsonProblem) error.path.unshift(`[${i}]`);
+        throw error;
+      }
+    }
+  }
+
+  private visitObject(object: Record<string, unknown>, depth: number): void {
+    const keys = Object.keys(object);
+    this.count(keys.length + 1);
+    for (const key of keys) {
+      try {
+        const item = object[key];
+        if (item === undefined) throw new JsonProblem('must be JSON, got undefined');
+        this.count(key.length + 3);
+        this.visit(item, depth);
+      } catch (error) {
+        if (error instanceof JsonProblem) error.path.unshift(`.${key}`);
+        throw error;
+      }
+    }
+  }
+
+  private count(bytes: number): void {
+    this.bytes += bytes;
+    if (this.bytes > this.maxBytes) throw new OverBudget();
+  }
+}
+
+/** True when `json` is at most `maxBytes` in UTF-8. */
+function fitsIn(json: string, maxBytes: number): boolean {
+  // UTF-8 needs at least one byte and at most 3 bytes per UTF-16 unit: most strings skip the byte count.
+  if (json.length * 3 <= maxBytes) return true;
+  return json.length <= maxBytes && Buffer.byteLength(json, 'utf8') <= maxBytes;
+}
+
+/** A delta: checks every field, cheapest first, and computes what drivers store once. */
+export function checkDelta(argument: string, value: unknown, limits: DeltaLimits): PreparedDelta {
   if (!isPlainObject(value))
     throw new StorageValidationError(argument, `must be a delta object, got ${describe(value)}`);
   const delta = value as Partial<StoredDelta>;
-  const id = checkId(`${argument}.id`, delta.id);
-  const clientId = checkId(`${argument}.clientId`, delta.clientId);
-  const timestamp = checkCounter(`${argument}.timestamp`, delta.timestamp);
-  const vectorClock = checkClock(`${argument}.vectorClock`, delta.vectorClock);
+  // Argument names are built only on failure: this runs for every delta written.
+  const id = isId(delta.id) ? delta.id : checkId(`${argument}.id`, delta.id);
+  const clientId = isId(delta.clientId) ? delta.clientId : checkId(`${argument}.clientId`, delta.clientId);
+  const timestamp = isCounter(delta.timestamp)
+    ? delta.timestamp
+    : checkCounter(`${argument}.timestamp`, delta.timestamp);
+  const vectorClock = checkClock(`${argument}.vectorClock`, delta.vectorClock, limits.maxClockEntries);
   const counter = counterOf(vectorClock, clientId);
   if (counter < 1)
     throw new StorageValidationError(
       `${argument}.vectorClock`,
       `must hold the author's own counter (vectorClock[clientId] >= 1)`,
     );
-  if (!('data' in delta)) throw new StorageValidationError(`${argument}.data`, 'must be a JSON value, got undefined');
-  const dataJson = checkJson(`${argument}.data`, delta.data);
-  // join() yields one flat string; a template literal leaves a rope of ~12 pieces that the memory driver would keep.
+  const data: unknown = delta.data;
+  if (data === undefined) throw new StorageValidationError(`${argument}.data`, 'must be a JSON value, got undefined');
+  const max = limits.maxDeltaBytes;
+  const idJson = JSON.stringify(id);
+  const clientJson = JSON.stringify(clientId);
+  const clockJson = JSON.stringify(vectorClock);
+  if (types.isUint8Array(data)) {
+    // Bytes data counts its length plus the JSON of the rest of the delta.
+    const json = [
+      '{"id":',
+      idJson,
+      ',"clientId":',
+      clientJson,
+      ',"timestamp":',
+      String(timestamp),
+      BYTES_DATA,
+      ',"vectorClock":',
+      clockJson,
+      '}',
+    ].join('');
+    if (
+      (json.length - BYTES_DATA.length) * 3 + data.byteLength > max &&
+      Buffer.byteLength(json, 'utf8') - BYTES_DATA.length + data.byteLength > max
+    )
+      throw new StorageValidationError(argument, overLimit(max));
+    return { id, clientId, timestamp, counter, vectorClock, dataJson: null, dataBytes: new Uint8Array(data), json };
+  }
+  const dataJson = checkJson(`${argument}.data`, data, {
+    maxDepth: limits.maxJsonDepth,
+    maxBytes: max,
+    sizeArgument: argument,
+    reportedLimit: max,
+  });
+  // join() yields one flat string; a template literal leaves a rope of pieces that the memory driver would keep.
   const json = [
     '{"id":',
-    JSON.stringify(id),
+    idJson,
     ',"clientId":',
-    JSON.stringify(clientId),
+    clientJson,
     ',"timestamp":',
     String(timestamp),
     ',"data":',
     dataJson,
     ',"vectorClock":',
-    JSON.stringify(vectorClock),
+    clockJson,
     '}',
   ].join('');
-  checkSize(argument, json, maxBytes);
-  return { id, clientId, timestamp, counter, vectorClock, dataJson, json };
+  if (!fitsIn(json, max)) throw new StorageValidationError(argument, overLimit(max));
+  return { id, clientId, timestamp, counter, vectorClock, dataJson, dataBytes: null, json };
 }
+
+/** Where bytes data stands in a delta's JSON. */
+const BYTES_DATA = ',"data":null';
 
 /** Snapshot bytes: any `Uint8Array` (a Node `Buffer` is one) up to `maxBytes`. */
 export function checkSnapshotData(argument: string, value: unknown, maxBytes: number): Uint8Array {

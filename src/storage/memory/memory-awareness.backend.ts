@@ -1,5 +1,7 @@
+import type { ChangePublisher } from '../changes/change-hub.js';
 import type { AwarenessBackend } from '../contract/backend.js';
 import { compareCodePoints } from '../contract/code-point-order.js';
+import { StorageLimitError } from '../contract/errors.js';
 import type { AwarenessEntry, JsonValue } from '../contract/types.js';
 
 interface StoredEntry {
@@ -19,7 +21,9 @@ export class MemoryAwarenessBackend implements AwarenessBackend {
 
   constructor(
     private readonly timeoutMs: number,
+    private readonly maxEntriesPerDocument: number,
     private readonly assertOpen: () => void,
+    private readonly feed: ChangePublisher,
   ) {}
 
   async get(documentId: string, clientId: string): Promise<AwarenessEntry | null> {
@@ -46,7 +50,13 @@ export class MemoryAwarenessBackend implements AwarenessBackend {
     const now = Date.now();
     let clients = this.byDocument.get(documentId);
     const existing = clients?.get(clientId);
-    if (existing && existing.expiresAt > now && existing.clock >= clock) return false;
+    const live = existing !== undefined && existing.expiresAt > now;
+    if (live && existing.clock >= clock) return false;
+    if (!live && clients && this.liveCount(clients, now) >= this.maxEntriesPerDocument)
+      throw new StorageLimitError(
+        'maxAwarenessEntriesPerDocument',
+        `document ${JSON.stringify(documentId)} already has ${this.maxEntriesPerDocument} live awareness entries`,
+      );
     if (existing) this.unlinkConnection(existing);
     if (!clients) {
       clients = new Map();
@@ -67,6 +77,7 @@ export class MemoryAwarenessBackend implements AwarenessBackend {
       if (!entries) this.byConnection.set(connectionId, (entries = new Set()));
       entries.add(entry);
     }
+    if (this.feed.active) this.feed.publish({ documentId, kind: 'awareness', clientId });
     return true;
   }
 
@@ -75,6 +86,7 @@ export class MemoryAwarenessBackend implements AwarenessBackend {
     const entry = this.byDocument.get(documentId)?.get(clientId);
     if (!entry) return false;
     this.delete(entry);
+    if (this.feed.active) this.feed.publish({ documentId, kind: 'awareness', clientId });
     return entry.expiresAt > Date.now();
   }
 
@@ -84,6 +96,8 @@ export class MemoryAwarenessBackend implements AwarenessBackend {
     let live = 0;
     for (const entry of [...(this.byConnection.get(connectionId) ?? [])]) {
       this.delete(entry);
+      if (this.feed.active)
+        this.feed.publish({ documentId: entry.documentId, kind: 'awareness', clientId: entry.clientId });
       if (entry.expiresAt > now) live++;
     }
     return live;
@@ -97,7 +111,11 @@ export class MemoryAwarenessBackend implements AwarenessBackend {
   async pruneExpired(): Promise<number> {
     this.assertOpen();
     const expired = this.expired(Date.now());
-    for (const entry of expired) this.delete(entry);
+    for (const entry of expired) {
+      this.delete(entry);
+      if (this.feed.active)
+        this.feed.publish({ documentId: entry.documentId, kind: 'awareness', clientId: entry.clientId });
+    }
     return expired.length;
   }
 
@@ -109,6 +127,14 @@ export class MemoryAwarenessBackend implements AwarenessBackend {
   clear(): void {
     this.byDocument.clear();
     this.byConnection.clear();
+  }
+
+  /** Live entries of a document; counted only when the map is as large as the limit, so usually O(1). */
+  private liveCount(clients: Map<string, StoredEntry>, now: number): number {
+    if (clients.size < this.maxEntriesPerDocument) return clients.size;
+    let live = 0;
+    for (const entry of clients.values()) if (entry.expiresAt > now) live++;
+    return live;
   }
 
   private expired(now: number): StoredEntry[] {

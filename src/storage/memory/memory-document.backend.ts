@@ -1,6 +1,7 @@
-import type { DocumentBackend } from '../contract/backend.js';
-import { clockAfterSnapshot, clockCovers, counterOf, mergeInto } from '../contract/clocks.js';
-import { StaleSnapshotError } from '../contract/errors.js';
+import type { ChangePublisher } from '../changes/change-hub.js';
+import type { BackendPage, DocumentBackend } from '../contract/backend.js';
+import { clockAfterSnapshot, clockCovers, copyClock, counterOf, mergeInto } from '../contract/clocks.js';
+import { DeltaConflictError, StaleSnapshotError } from '../contract/errors.js';
 import type { ChangesSince, DocumentSnapshot, StoredDelta, SyncDocument, VectorClock } from '../contract/types.js';
 import type { PreparedDelta } from '../contract/validation.js';
 import type { MemoryAwarenessBackend } from './memory-awareness.backend.js';
@@ -13,6 +14,8 @@ interface DeltaRecord {
   readonly clientId: string;
   readonly counter: number;
   readonly json: string;
+  /** Bytes data (the JSON holds `null` in its place), or null for JSON data. */
+  readonly bytes: Uint8Array | null;
 }
 
 interface StoredSnapshot {
@@ -25,18 +28,22 @@ interface MemoryDocument {
   readonly id: string;
   readonly createdAt: number;
   updatedAt: number;
+  /** The document clock; a write merges only the entries its deltas carry. */
   clock: Record<string, number>;
   nextSeq: number;
-  /** Every stored delta in the order it was added. */
+  /** Every stored delta in seq (storage) order. */
   log: DeltaRecord[];
   /** O(1) resend detection. */
   byId: Map<string, DeltaRecord>;
-  /** Per author, sorted by own counter: catch-up binary-searches the part a clock has not seen. */
+  /**
+   * The authors with stored deltas, each sorted by own counter: catch-up visits these authors only and
+   * binary-searches the part a clock has not seen; `(clientId, counter)` conflicts are found the same way.
+   */
   byClient: Map<string, DeltaRecord[]>;
   snapshot: StoredSnapshot | null;
 }
 
-/** The memory driver's documents: indexed so catch-up costs what it returns, not the history's length. */
+/** The memory driver's documents: indexed so a call costs what it carries and returns, not the history. */
 export class MemoryDocumentBackend implements DocumentBackend {
   private readonly documents = new Map<string, MemoryDocument>();
   private readonly ids = new SortedIdIndex();
@@ -44,6 +51,7 @@ export class MemoryDocumentBackend implements DocumentBackend {
   constructor(
     private readonly awareness: MemoryAwarenessBackend,
     private readonly assertOpen: () => void,
+    private readonly feed: ChangePublisher,
   ) {}
 
   async getOrCreate(documentId: string): Promise<SyncDocument> {
@@ -67,6 +75,7 @@ export class MemoryDocumentBackend implements DocumentBackend {
     this.awareness.removeDocument(documentId);
     if (!this.documents.delete(documentId)) return false;
     this.ids.remove(documentId);
+    if (this.feed.active) this.feed.publish({ documentId, kind: 'deleted' });
     return true;
   }
 
@@ -78,11 +87,7 @@ export class MemoryDocumentBackend implements DocumentBackend {
   async addDeltas(documentId: string, deltas: readonly PreparedDelta[]): Promise<number> {
     this.assertOpen();
     const existing = this.documents.get(documentId);
-    const fresh = deltas.filter(
-      (delta) =>
-        !existing ||
-        (!existing.byId.has(delta.id) && counterOf(existing.snapshot?.clock ?? {}, delta.clientId) < delta.counter),
-    );
+    const fresh = existing ? admit(existing, deltas) : firstOfEachEvent(documentId, deltas);
     if (fresh.length === 0) return 0;
     const doc = existing ?? this.documentFor(documentId);
     for (const delta of fresh) {
@@ -92,6 +97,7 @@ export class MemoryDocumentBackend implements DocumentBackend {
         clientId: delta.clientId,
         counter: delta.counter,
         json: delta.json,
+        bytes: delta.dataBytes,
       };
       doc.log.push(record);
       doc.byId.set(record.id, record);
@@ -99,27 +105,33 @@ export class MemoryDocumentBackend implements DocumentBackend {
       mergeInto(doc.clock, delta.vectorClock);
     }
     touch(doc);
+    if (this.feed.active) this.feed.publish({ documentId, kind: 'deltas', deltaIds: fresh.map((delta) => delta.id) });
     return fresh.length;
   }
 
   async getDeltasSince(documentId: string, since: VectorClock | null): Promise<StoredDelta[]> {
     this.assertOpen();
     const doc = this.documents.get(documentId);
-    return doc ? unseenRecords(doc, since).map(parseDelta) : [];
+    return doc ? unseenRecords(doc, since).map(toStoredDelta) : [];
   }
 
-  async *iterateDeltasSince(
+  async getDeltasPage(
     documentId: string,
     since: VectorClock | null,
-    batchSize: number,
-  ): AsyncIterable<StoredDelta> {
+    limit: number,
+    after: number | null,
+  ): Promise<BackendPage> {
     this.assertOpen();
     const doc = this.documents.get(documentId);
-    const records = doc ? unseenRecords(doc, since) : [];
-    for (let start = 0; start < records.length; start += batchSize) {
-      const batch = records.slice(start, start + batchSize).map(parseDelta);
-      yield* batch;
-    }
+    if (!doc) return { deltas: [], next: null };
+    // The first page of a catch-up reads by author; later ones walk storage order from where the last stopped.
+    const records =
+      after === null && since !== null ? unseenRecords(doc, since).slice(0, limit + 1) : walk(doc, since, limit, after);
+    const page = records.slice(0, limit);
+    return {
+      deltas: page.map(toStoredDelta),
+      next: records.length > limit ? page[page.length - 1]!.seq : null,
+    };
   }
 
   async getChangesSince(documentId: string, since: VectorClock | null): Promise<ChangesSince> {
@@ -129,14 +141,14 @@ export class MemoryDocumentBackend implements DocumentBackend {
     const seen = clockAfterSnapshot(since, doc.snapshot?.clock);
     return {
       snapshot: seen && doc.snapshot ? toSnapshot(doc.snapshot) : null,
-      deltas: unseenRecords(doc, seen ?? since).map(parseDelta),
-      vectorClock: { ...doc.clock },
+      deltas: unseenRecords(doc, seen ?? since).map(toStoredDelta),
+      vectorClock: copyClock(doc.clock),
     };
   }
 
   async getVectorClock(documentId: string): Promise<VectorClock> {
     this.assertOpen();
-    return { ...(this.documents.get(documentId)?.clock ?? {}) };
+    return copyClock(this.documents.get(documentId)?.clock ?? {});
   }
 
   async saveSnapshot(documentId: string, data: Uint8Array, vectorClock: VectorClock): Promise<void> {
@@ -144,9 +156,10 @@ export class MemoryDocumentBackend implements DocumentBackend {
     const previous = this.documents.get(documentId)?.snapshot;
     if (previous && !clockCovers(vectorClock, previous.clock)) throw new StaleSnapshotError(documentId);
     const doc = this.documentFor(documentId);
-    doc.snapshot = { data: new Uint8Array(data), clock: { ...vectorClock }, createdAt: Date.now() };
+    doc.snapshot = { data: new Uint8Array(data), clock: copyClock(vectorClock), createdAt: Date.now() };
     mergeInto(doc.clock, vectorClock);
     touch(doc);
+    if (this.feed.active) this.feed.publish({ documentId, kind: 'snapshot' });
   }
 
   async getSnapshot(documentId: string): Promise<DocumentSnapshot | null> {
@@ -161,16 +174,20 @@ export class MemoryDocumentBackend implements DocumentBackend {
     if (!doc?.snapshot) return 0;
     const snapshotClock = doc.snapshot.clock;
     let removed = 0;
-    for (const [clientId, records] of doc.byClient) {
-      const limit = Math.min(counterOf(upToClock, clientId), counterOf(snapshotClock, clientId));
-      const end = firstAbove(records, limit);
+    // Only the authors upTo names can lose deltas: the cost follows upTo and what is deleted.
+    for (const clientId of Object.keys(upToClock)) {
+      const records = doc.byClient.get(clientId);
+      if (!records) continue;
+      const end = firstAbove(records, Math.min(counterOf(upToClock, clientId), counterOf(snapshotClock, clientId)));
       if (end === 0) continue;
       for (let i = 0; i < end; i++) doc.byId.delete(records[i]!.id);
       if (end === records.length) doc.byClient.delete(clientId);
       else records.splice(0, end);
       removed += end;
     }
-    if (removed > 0) doc.log = doc.log.filter((record) => doc.byId.get(record.id) === record);
+    if (removed === 0) return 0;
+    doc.log = doc.log.filter((record) => doc.byId.get(record.id) === record);
+    if (this.feed.active) this.feed.publish({ documentId, kind: 'compacted' });
     return removed;
   }
 
@@ -200,11 +217,54 @@ export class MemoryDocumentBackend implements DocumentBackend {
   }
 }
 
-/** The stored deltas `since` does not cover, in the order they were added. */
+/**
+ * The contract's identity rule, delta by delta in call order: a stored id or a delta the snapshot covers is
+ * a no-op; an event `(clientId, counter)` stored under another id, or used by an earlier delta of the call
+ * under another id, rejects the whole call. Returns the deltas to store.
+ */
+function admit(doc: MemoryDocument, deltas: readonly PreparedDelta[]): PreparedDelta[] {
+  const fresh: PreparedDelta[] = [];
+  const earlier = deltas.length > 1 ? new EventIndex() : undefined;
+  for (const delta of deltas) {
+    const holder = earlier?.claim(delta);
+    if (doc.byId.has(delta.id) || (doc.snapshot && counterOf(doc.snapshot.clock, delta.clientId) >= delta.counter))
+      continue;
+    const stored = findEvent(doc.byClient.get(delta.clientId), delta.counter);
+    const existing = stored?.id ?? holder;
+    if (existing !== undefined) throw new DeltaConflictError(doc.id, delta.id, existing);
+    fresh.push(delta);
+  }
+  return fresh;
+}
+
+/** The identity rule for a document with nothing stored: only the call's own deltas can clash. */
+function firstOfEachEvent(documentId: string, deltas: readonly PreparedDelta[]): readonly PreparedDelta[] {
+  if (deltas.length < 2) return deltas;
+  const earlier = new EventIndex();
+  for (const delta of deltas) {
+    const holder = earlier.claim(delta);
+    if (holder !== undefined) throw new DeltaConflictError(documentId, delta.id, holder);
+  }
+  return deltas;
+}
+
+/** The events `(clientId, counter)` of a call's earlier deltas, with the id that used each first. */
+class EventIndex {
+  private readonly owners = new Map<string, Map<number, string>>();
+
+  /** Records `delta`'s event; returns the id of an earlier delta that used it, if any. */
+  claim(delta: PreparedDelta): string | undefined {
+    let counters = this.owners.get(delta.clientId);
+    if (!counters) this.owners.set(delta.clientId, (counters = new Map()));
+    const owner = counters.get(delta.counter);
+    if (owner === undefined) counters.set(delta.counter, delta.id);
+    return owner;
+  }
+}
+
+/** The stored deltas `since` does not cover, in storage order: only authors with stored deltas are visited. */
 function unseenRecords(doc: MemoryDocument, since: VectorClock | null): DeltaRecord[] {
   if (since === null) return doc.log.slice();
-  // An up-to-date client is answered from the document clock alone.
-  if (clockCovers(since, doc.clock)) return [];
   const unseen: DeltaRecord[] = [];
   for (const [clientId, records] of doc.byClient) {
     const seen = counterOf(since, clientId);
@@ -213,6 +273,16 @@ function unseenRecords(doc: MemoryDocument, since: VectorClock | null): DeltaRec
   }
   if (unseen.length === doc.log.length) return doc.log.slice();
   return unseen.sort((a, b) => a.seq - b.seq);
+}
+
+/** Up to `limit + 1` deltas `since` does not cover, stored after `after`, walking storage order. */
+function walk(doc: MemoryDocument, since: VectorClock | null, limit: number, after: number | null): DeltaRecord[] {
+  const found: DeltaRecord[] = [];
+  for (let i = after === null ? 0 : firstSeqAbove(doc.log, after); i < doc.log.length && found.length <= limit; i++) {
+    const record = doc.log[i]!;
+    if (since === null || counterOf(since, record.clientId) < record.counter) found.push(record);
+  }
+  return found;
 }
 
 /** Index of the first record whose counter exceeds `counter` (records sorted by counter). */
@@ -225,6 +295,24 @@ function firstAbove(records: readonly DeltaRecord[], counter: number): number {
     else high = mid;
   }
   return low;
+}
+
+/** Index of the first record whose seq exceeds `seq` (the log is sorted by seq). */
+function firstSeqAbove(log: readonly DeltaRecord[], seq: number): number {
+  let low = 0;
+  let high = log.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (log[mid]!.seq <= seq) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+function findEvent(records: readonly DeltaRecord[] | undefined, counter: number): DeltaRecord | undefined {
+  if (!records) return undefined;
+  const index = firstAbove(records, counter - 1);
+  return records[index]?.counter === counter ? records[index] : undefined;
 }
 
 function insertByCounter(byClient: Map<string, DeltaRecord[]>, record: DeltaRecord): void {
@@ -243,14 +331,16 @@ function touch(doc: MemoryDocument): void {
   doc.updatedAt = Math.max(Date.now(), doc.updatedAt + 1);
 }
 
-function parseDelta(record: DeltaRecord): StoredDelta {
-  return JSON.parse(record.json) as StoredDelta;
+function toStoredDelta(record: DeltaRecord): StoredDelta {
+  const delta = JSON.parse(record.json) as StoredDelta;
+  if (record.bytes) delta.data = record.bytes.slice();
+  return delta;
 }
 
 function toDocument(doc: MemoryDocument): SyncDocument {
   return {
     id: doc.id,
-    vectorClock: { ...doc.clock },
+    vectorClock: copyClock(doc.clock),
     createdAt: new Date(doc.createdAt),
     updatedAt: new Date(doc.updatedAt),
   };
@@ -259,7 +349,7 @@ function toDocument(doc: MemoryDocument): SyncDocument {
 function toSnapshot(snapshot: StoredSnapshot): DocumentSnapshot {
   return {
     data: new Uint8Array(snapshot.data),
-    vectorClock: { ...snapshot.clock },
+    vectorClock: copyClock(snapshot.clock),
     createdAt: new Date(snapshot.createdAt),
   };
 }

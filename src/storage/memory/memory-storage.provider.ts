@@ -1,8 +1,16 @@
-import { ValidatedAwarenessStore } from '../contract/validated-awareness-store.js';
-import { ValidatedDocumentStore } from '../contract/validated-document-store.js';
+import type { Observable } from 'rxjs';
+import { ChangeHub, type ChangeEvent, type ChangePublisher } from '../changes/change-hub.js';
 import { StorageUnavailableError } from '../contract/errors.js';
 import type { ResolvedStorageOptions } from '../contract/options.js';
-import type { AwarenessStore, DocumentStore, StorageHealth, StorageProvider } from '../contract/types.js';
+import type {
+  AwarenessStore,
+  DocumentStore,
+  StorageChange,
+  StorageHealth,
+  StorageProvider,
+} from '../contract/types.js';
+import { ValidatedAwarenessStore } from '../contract/validated-awareness-store.js';
+import { ValidatedDocumentStore } from '../contract/validated-document-store.js';
 import { MemoryAwarenessBackend } from './memory-awareness.backend.js';
 import { MemoryDocumentBackend } from './memory-document.backend.js';
 
@@ -13,19 +21,37 @@ export class MemoryStorageProvider implements StorageProvider {
   readonly awareness: AwarenessStore;
   private readonly documentBackend: MemoryDocumentBackend;
   private readonly awarenessBackend: MemoryAwarenessBackend;
+  private readonly hub = new ChangeHub();
   private closed = false;
 
-  constructor(options: Pick<ResolvedStorageOptions, 'awarenessTimeoutMs' | 'maxDeltaBytes' | 'maxSnapshotBytes'>) {
+  constructor(options: ResolvedStorageOptions) {
     const assertOpen = (): void => {
       if (this.closed) throw new StorageUnavailableError('the memory storage provider is closed');
     };
-    this.awarenessBackend = new MemoryAwarenessBackend(options.awarenessTimeoutMs, assertOpen);
-    this.documentBackend = new MemoryDocumentBackend(this.awarenessBackend, assertOpen);
+    // Writes here are synchronous: a change reaches subscribers as soon as it is stored.
+    const hub = this.hub;
+    const publish: ChangePublisher = {
+      get active() {
+        return hub.active;
+      },
+      publish: (change: ChangeEvent) => hub.publish({ ...change, source: 'local' }),
+    };
+    this.awarenessBackend = new MemoryAwarenessBackend(
+      options.awarenessTimeoutMs,
+      options.maxAwarenessEntriesPerDocument,
+      assertOpen,
+      publish,
+    );
+    this.documentBackend = new MemoryDocumentBackend(this.awarenessBackend, assertOpen, publish);
     this.documents = new ValidatedDocumentStore(this.documentBackend, options);
     this.awareness = new ValidatedAwarenessStore(this.awarenessBackend, options);
   }
 
   async initialize(): Promise<void> {}
+
+  changes(documentId?: string): Observable<StorageChange> {
+    return this.hub.changes(documentId);
+  }
 
   async checkHealth(): Promise<StorageHealth> {
     const started = performance.now();
@@ -41,6 +67,7 @@ export class MemoryStorageProvider implements StorageProvider {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.hub.close();
     this.documentBackend.clear();
     this.awarenessBackend.clear();
   }

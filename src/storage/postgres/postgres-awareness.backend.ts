@@ -1,25 +1,22 @@
 import type { AwarenessBackend } from '../contract/backend.js';
+import { StorageLimitError } from '../contract/errors.js';
 import type { AwarenessEntry, JsonValue } from '../contract/types.js';
 import type { PostgresDatabase } from './postgres-database.js';
-import { MS_TO_TIMESTAMP, timestampToMs } from './sql/sql-fragments.js';
+import {
+  getAllAwarenessStatement,
+  getAwarenessStatement,
+  getExpiredAwarenessStatement,
+  pruneAwarenessStatement,
+  removeAwarenessStatement,
+  removeConnectionAwarenessStatement,
+  setAwarenessStatement,
+  type AwarenessRow,
+} from './sql/awareness.sql.js';
 import type { QualifiedTables } from './storage-tables.js';
 
-interface AwarenessRow {
-  document_id: string;
-  client_id: string;
-  connection_id: string | null;
-  state: string;
-  clock: string;
-  updated_ms: string;
-  expires_ms: string;
-}
-
-const COLUMNS = `document_id, client_id, connection_id, state, clock,
-  ${timestampToMs('updated_at')} as updated_ms, ${timestampToMs('expires_at')} as expires_ms`;
-
 /**
- * The postgres driver's awareness entries. Expiry is judged by the application clock (`Date.now()`
- * passed in), as in the memory driver, so both drivers agree on when an entry is gone.
+ * The postgres driver's awareness entries. Expiry is judged by the application clock (`Date.now()` passed
+ * in), as in the memory driver, so both drivers agree on when an entry is gone.
  */
 export class PostgresAwarenessBackend implements AwarenessBackend {
   private readonly t: QualifiedTables;
@@ -27,24 +24,18 @@ export class PostgresAwarenessBackend implements AwarenessBackend {
   constructor(
     private readonly db: PostgresDatabase,
     private readonly timeoutMs: number,
+    private readonly maxEntriesPerDocument: number,
   ) {
     this.t = db.tables;
   }
 
   async get(documentId: string, clientId: string): Promise<AwarenessEntry | null> {
-    const [row] = await this.db.query<AwarenessRow>(
-      `select ${COLUMNS} from ${this.t.awareness} where document_id = ? and client_id = ? and expires_at > ${MS_TO_TIMESTAMP}`,
-      [documentId, clientId, Date.now()],
-    );
+    const [row] = await this.db.rows<AwarenessRow>(getAwarenessStatement(this.t, documentId, clientId, Date.now()));
     return row ? toEntry(row) : null;
   }
 
   async getAll(documentId: string): Promise<AwarenessEntry[]> {
-    const rows = await this.db.query<AwarenessRow>(
-      `select ${COLUMNS} from ${this.t.awareness} where document_id = ? and expires_at > ${MS_TO_TIMESTAMP} order by client_id`,
-      [documentId, Date.now()],
-    );
-    return rows.map(toEntry);
+    return (await this.db.rows<AwarenessRow>(getAllAwarenessStatement(this.t, documentId, Date.now()))).map(toEntry);
   }
 
   async set(
@@ -54,55 +45,45 @@ export class PostgresAwarenessBackend implements AwarenessBackend {
     clock: number,
     connectionId: string | null,
   ): Promise<boolean> {
-    const now = Date.now();
-    // An unexpired entry with a clock >= the new one wins; an expired one never blocks.
-    const rows = await this.db.query(
-      `insert into ${this.t.awareness} as entry (document_id, client_id, connection_id, state, clock, updated_at, expires_at)
-       values (?, ?, ?, ?, ?::bigint, ${MS_TO_TIMESTAMP}, ${MS_TO_TIMESTAMP})
-       on conflict (document_id, client_id) do update
-       set connection_id = excluded.connection_id, state = excluded.state, clock = excluded.clock,
-           updated_at = excluded.updated_at, expires_at = excluded.expires_at
-       where entry.expires_at <= excluded.updated_at or entry.clock < excluded.clock
-       returning 1`,
-      [documentId, clientId, connectionId, stateJson, clock, now, now + this.timeoutMs],
+    const statement = setAwarenessStatement(
+      this.t,
+      { documentId, clientId, connectionId, stateJson, clock },
+      Date.now(),
+      this.timeoutMs,
+      this.maxEntriesPerDocument,
+      this.db.feed,
     );
-    return rows.length > 0;
+    const [row] = await this.db.writeRows<{ outcome: 'stored' | 'stale' | 'limit' }>(statement);
+    if (row!.outcome === 'limit')
+      throw new StorageLimitError(
+        'maxAwarenessEntriesPerDocument',
+        `document ${JSON.stringify(documentId)} already has ${this.maxEntriesPerDocument} live awareness entries`,
+      );
+    return row!.outcome === 'stored';
   }
 
   async remove(documentId: string, clientId: string): Promise<boolean> {
-    const rows = await this.db.query<{ live: boolean }>(
-      `delete from ${this.t.awareness} where document_id = ? and client_id = ?
-       returning expires_at > ${MS_TO_TIMESTAMP} as live`,
-      [documentId, clientId, Date.now()],
-    );
-    return rows[0]?.live === true;
+    const statement = removeAwarenessStatement(this.t, documentId, clientId, Date.now(), this.db.feed);
+    const [row] = await this.db.writeRows<{ live: string }>(statement);
+    return Number(row!.live) > 0;
   }
 
   async removeAllForConnection(connectionId: string): Promise<number> {
     // Expired entries are removed too, but only live ones count, as in the memory driver.
-    const [row] = await this.db.query<{ live: string }>(
-      `with removed as (delete from ${this.t.awareness} where connection_id = ? returning expires_at)
-       select count(*) filter (where expires_at > ${MS_TO_TIMESTAMP}) as live from removed`,
-      [connectionId, Date.now()],
-    );
+    const statement = removeConnectionAwarenessStatement(this.t, connectionId, Date.now(), this.db.feed);
+    const [row] = await this.db.writeRows<{ live: string }>(statement);
     return Number(row!.live);
   }
 
   async getExpired(): Promise<AwarenessEntry[]> {
-    const rows = await this.db.query<AwarenessRow>(
-      `select ${COLUMNS} from ${this.t.awareness} where expires_at <= ${MS_TO_TIMESTAMP}`,
-      [Date.now()],
-    );
-    return rows.map(toEntry);
+    return (await this.db.rows<AwarenessRow>(getExpiredAwarenessStatement(this.t, Date.now()))).map(toEntry);
   }
 
   async pruneExpired(): Promise<number> {
-    const [row] = await this.db.query<{ pruned: string }>(
-      `with pruned as (delete from ${this.t.awareness} where expires_at <= ${MS_TO_TIMESTAMP} returning 1)
-       select count(*) as pruned from pruned`,
-      [Date.now()],
+    const [row] = await this.db.writeRows<{ notified: string }>(
+      pruneAwarenessStatement(this.t, Date.now(), this.db.feed),
     );
-    return Number(row!.pruned);
+    return Number(row!.notified);
   }
 }
 

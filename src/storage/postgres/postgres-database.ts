@@ -1,17 +1,20 @@
-import { IsolationLevel } from '@mikro-orm/core';
-import type { MikroORM, PostgreSqlConnection } from '@mikro-orm/postgresql';
+import { createHash, randomUUID } from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Knex } from '@mikro-orm/knex';
+import type { ClientConfig as PgClientConfig } from 'pg';
 import { StorageError, StorageUnavailableError } from '../contract/errors.js';
 import type { ResolvedStorageOptions } from '../contract/options.js';
 import type { StorageHealth } from '../contract/types.js';
 import { toStorageError, unavailabilityReason } from './postgres-errors.js';
-import type { SqlStatement } from './sql/sql-fragments.js';
+import type { FeedTarget, SqlStatement } from './sql/sql-fragments.js';
+import { settleTls } from './connection-settings.js';
 import { runStorageMigrations } from './run-storage-migrations.js';
 import { CONNECTION_DEFAULTS, createStorageOrm, describeDatabase, storageOrmOptions } from './storage-orm.js';
 import { DEFAULT_SCHEMA, qualifiedTables, type QualifiedTables } from './storage-tables.js';
 
-/** Runs SQL; `?` placeholders are filled in by MikroORM (pass a Buffer for bytea, never a bare Uint8Array). */
+/** Runs statements, with their values as bound parameters. */
 export interface SqlExecutor {
-  query<Row extends object>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  rows<Row extends object>(statement: SqlStatement): Promise<Row[]>;
 }
 
 export interface TransactionOptions {
@@ -20,26 +23,41 @@ export interface TransactionOptions {
   readOnly?: boolean;
 }
 
+/**
+ * Called after each statement of a transaction, before the next one is sent (tests put a concurrent write
+ * there to prove a transaction's reads share one view).
+ */
+export type StatementObserver = (statement: SqlStatement) => Promise<void>;
+
 const HEALTH_TIMED_OUT = 'storage health check timed out';
+const NOTIFY_PREFIX = 'sync_storage:';
+/** PostgreSQL's longest channel name (NAMEDATALEN - 1). */
+const MAX_CHANNEL_LENGTH = 63;
 
 /**
- * The postgres driver's connection: owns the MikroORM instance and its pool, opens it (migrations
- * included), runs SQL, and turns every driver error into a `StorageError` without secrets.
+ * The postgres driver's connection: owns the MikroORM instance and its pool, opens it (migrations included),
+ * runs statements through MikroORM's knex with bound parameters, and turns every driver error into a
+ * `StorageError` that carries no SQL, no value and no secret (the driver's error stays as `cause`).
  */
 export class PostgresDatabase implements SqlExecutor {
   readonly tables: QualifiedTables;
+  /** Where this provider's writes announce themselves; `origin` tells its own changes from other instances'. */
+  readonly feed: FeedTarget;
+  /** How long a call may wait for a connection (the pool's acquire timeout, `mikroOrm` overrides included). */
+  readonly acquireTimeoutMs: number;
+  /** Test seam: see `StatementObserver`. */
+  statementObserver: StatementObserver | undefined;
+  /** Awaited before each write is sent (the change feed holds writes while its connection opens). */
+  beforeWrite: (() => Promise<void>) | undefined;
   private readonly schema: string;
   private readonly target: string;
-  private readonly secrets: string[];
   private orm: MikroORM | undefined;
+  private knex: Knex | undefined;
   private ready = false;
   private closed = false;
   private opening: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private pendingPing: Promise<void> | undefined;
-
-  /** How long a call may wait for a connection (the pool's acquire timeout, `mikroOrm` overrides included). */
-  readonly acquireTimeoutMs: number;
 
   constructor(private readonly options: ResolvedStorageOptions) {
     this.acquireTimeoutMs =
@@ -47,7 +65,14 @@ export class PostgresDatabase implements SqlExecutor {
     this.schema = options.schema ?? DEFAULT_SCHEMA;
     this.tables = qualifiedTables(this.schema);
     this.target = describeDatabase(options);
-    this.secrets = collectSecrets(options);
+    this.feed = { channel: changeChannel(this.schema), origin: randomUUID() };
+  }
+
+  /** The pg connection settings of the pool, TLS and timeouts included (for the change feed's own connection). */
+  connectionSettings(): PgClientConfig {
+    const settings = (this.connectedKnex().client as { connectionSettings: PgClientConfig }).connectionSettings;
+    // knex keeps the password as a hidden (non-enumerable) property, which a spread would drop.
+    return { ...settings, password: settings.password };
   }
 
   /** Connects, then migrates (under an advisory lock) or checks the tables exist. Idempotent; retried after a failure. */
@@ -56,11 +81,16 @@ export class PostgresDatabase implements SqlExecutor {
     this.opening ??= this.connect().catch(async (error: unknown) => {
       const orm = this.orm;
       this.orm = undefined;
+      this.knex = undefined;
       this.opening = undefined;
       await orm?.close(true).catch(() => undefined);
       throw this.wrap(error);
     });
     return this.opening;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   close(): Promise<void> {
@@ -71,53 +101,43 @@ export class PostgresDatabase implements SqlExecutor {
         await this.opening?.catch(() => undefined);
         const orm = this.orm;
         this.orm = undefined;
+        this.knex = undefined;
         await orm?.close(true).catch(() => undefined);
       })();
     }
     return this.closing!;
   }
 
-  async query<Row extends object>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
-    const connection = this.connection();
+  async rows<Row extends object>(statement: SqlStatement): Promise<Row[]> {
+    const knex = this.connectedKnex();
     try {
-      return await connection.execute<Row[]>(sql, [...params], 'all');
+      return await runOn<Row>(knex, statement);
     } catch (error) {
       throw this.wrap(error);
     }
   }
 
-  /**
-   * Sends several statements in one round trip. PostgreSQL runs a multi-statement query as one
-   * implicit transaction: all of them or none. Each statement still reads a fresh snapshot
-   * (READ COMMITTED), so one that follows a lock sees every commit made before the lock was granted.
-   * Returns the rows of each statement, in order.
-   */
-  async batch(statements: readonly SqlStatement[]): Promise<object[][]> {
-    const connection = this.connection();
-    const sql = statements.map((statement) => statement.sql).join(';\n');
-    try {
-      return await connection.execute<object[][]>(
-        sql,
-        statements.flatMap((statement) => statement.params),
-        'all',
-      );
-    } catch (error) {
-      throw this.wrap(error);
-    }
+  /** `rows` for a statement that writes: it waits for `beforeWrite` first. */
+  async writeRows<Row extends object>(statement: SqlStatement): Promise<Row[]> {
+    await this.beforeWrite?.();
+    return this.rows<Row>(statement);
   }
 
   /** Runs `work` in one transaction (READ COMMITTED unless asked otherwise); a `StorageError` it throws passes through. */
   async transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-    const connection = this.connection();
+    const knex = this.connectedKnex();
     try {
-      return await connection.transactional(
+      return await knex.transaction(
         (trx) =>
           work({
-            query: <Row extends object>(sql: string, params: readonly unknown[] = []) =>
-              connection.execute<Row[]>(sql, [...params], 'all', trx),
+            rows: async <Row extends object>(statement: SqlStatement) => {
+              const rows = await runOn<Row>(trx, statement);
+              await this.statementObserver?.(statement);
+              return rows;
+            },
           }),
         {
-          isolationLevel: options.repeatableRead ? IsolationLevel.REPEATABLE_READ : undefined,
+          isolationLevel: options.repeatableRead ? 'repeatable read' : undefined,
           readOnly: options.readOnly,
         },
       );
@@ -126,7 +146,7 @@ export class PostgresDatabase implements SqlExecutor {
     }
   }
 
-  /** A `select 1` round trip bounded by `timeoutMs`; never rejects, and its message never carries driver text. */
+  /** A `select 1` round trip bounded by `timeoutMs`; never rejects, and its message is one of a few fixed texts. */
   async checkHealth(timeoutMs: number): Promise<StorageHealth> {
     const started = performance.now();
     const report = (healthy: boolean, message?: string): StorageHealth => ({
@@ -149,9 +169,8 @@ export class PostgresDatabase implements SqlExecutor {
    */
   private ping(): Promise<void> {
     if (!this.pendingPing) {
-      const connection = this.connection();
-      this.pendingPing = connection
-        .execute('select 1', [], 'all')
+      const knex = this.connectedKnex();
+      this.pendingPing = Promise.resolve(knex.raw('select 1'))
         .then(() => undefined)
         .finally(() => {
           this.pendingPing = undefined;
@@ -161,40 +180,63 @@ export class PostgresDatabase implements SqlExecutor {
   }
 
   private async connect(): Promise<void> {
-    const orm = createStorageOrm(storageOrmOptions(this.options));
+    const connection = await settleTls(this.options, CONNECTION_DEFAULTS.connectTimeoutMs);
+    const orm = createStorageOrm(storageOrmOptions(this.options, connection));
     this.orm = orm;
+    this.knex = orm.em.getConnection().getKnex();
     // A plain round trip first, so an unreachable server fails with a clear message before migrating.
-    await orm.em.getConnection().execute('select 1', [], 'all');
+    await this.knex.raw('select 1');
     if (this.options.migrate) await runStorageMigrations(orm, this.schema);
-    else await this.assertTablesExist(orm);
+    else await this.assertTablesExist(this.knex);
     if (this.closed) return;
     this.ready = true;
   }
 
-  private async assertTablesExist(orm: MikroORM): Promise<void> {
-    const [row] = await orm.em
-      .getConnection()
-      .execute<{ found: string | null }[]>('select to_regclass(?) as found', [this.tables.deltas], 'all');
-    if (!row?.found)
+  private async assertTablesExist(knex: Knex): Promise<void> {
+    const { rows } = (await knex.raw('select to_regprocedure(?) as found', [
+      `${this.tables.addDeltas}(text,bigint,integer[],text[],text[],bigint[],bigint[],jsonb,bytea,integer[],boolean[],text,text)`,
+    ])) as { rows: { found: string | null }[] };
+    if (!rows[0]?.found)
       throw new StorageError(
-        `the storage tables are missing in schema "${this.schema}": run the migrations (option migrate: true, or the MikroORM CLI)`,
+        `the storage tables are missing or out of date in schema "${this.schema}": run the migrations (option migrate: true, or the MikroORM CLI)`,
       );
   }
 
-  private connection(): PostgreSqlConnection {
+  private connectedOrm(): MikroORM {
     if (this.closed) throw this.closedError();
     if (!this.ready || !this.orm)
       throw new StorageUnavailableError('the postgres storage provider is not initialised: call initialize() first');
-    return this.orm.em.getConnection() as PostgreSqlConnection;
+    return this.orm;
+  }
+
+  private connectedKnex(): Knex {
+    this.connectedOrm();
+    return this.knex!;
   }
 
   private closedError(): StorageUnavailableError {
     return new StorageUnavailableError('the postgres storage provider is closed');
   }
 
-  private wrap(error: unknown): StorageError {
-    return toStorageError(error, this.target, this.secrets);
+  /** After close, whatever a call was doing failed because the pool went away. */
+  wrap(error: unknown): StorageError {
+    if (this.closed && !(error instanceof StorageError)) return this.closedError();
+    return toStorageError(error, this.target);
   }
+}
+
+async function runOn<Row extends object>(knex: Knex | Knex.Transaction, statement: SqlStatement): Promise<Row[]> {
+  const result = (await knex.raw(statement.sql, statement.params as Knex.RawBinding[])) as { rows: Row[] };
+  return result.rows;
+}
+
+/** The NOTIFY channel of a schema: one per schema, so instances on other schemas do not hear each other. */
+export function changeChannel(schema: string): string {
+  const channel = `${NOTIFY_PREFIX}${schema}`;
+  if (channel.length <= MAX_CHANNEL_LENGTH) return channel;
+  // A long schema name keeps its start and gains a digest, so two long names stay apart.
+  const digest = createHash('sha256').update(schema).digest('hex').slice(0, 16);
+  return `${channel.slice(0, MAX_CHANNEL_LENGTH - digest.length - 1)}~${digest}`;
 }
 
 type Outcome = { status: 'ok' } | { status: 'timeout' } | { status: 'error'; error: unknown };
@@ -214,19 +256,4 @@ function settleWithin(promise: Promise<unknown>, timeoutMs: number): Promise<Out
       },
     );
   });
-}
-
-/** Strings that must never appear in a message: the password, given directly or inside the URL. */
-function collectSecrets(options: ResolvedStorageOptions): string[] {
-  const secrets: string[] = [];
-  if (options.password) secrets.push(options.password);
-  if (options.clientUrl) {
-    try {
-      const url = new URL(options.clientUrl);
-      if (url.password) secrets.push(url.password, decodeURIComponent(url.password));
-    } catch {
-      // Malformed URLs never get this far.
-    }
-  }
-  return secrets.filter((secret) => secret.length >= 3);
 }

@@ -1,20 +1,27 @@
-import type { DocumentBackend } from '../contract/backend.js';
-import { clockAfterSnapshot, clockCovers } from '../contract/clocks.js';
-import { StaleSnapshotError } from '../contract/errors.js';
+import type { BackendPage, DocumentBackend } from '../contract/backend.js';
+import { clockAfterSnapshot } from '../contract/clocks.js';
+import { DeltaConflictError, StaleSnapshotError } from '../contract/errors.js';
 import type { ChangesSince, DocumentSnapshot, StoredDelta, SyncDocument, VectorClock } from '../contract/types.js';
 import type { PreparedDelta } from '../contract/validation.js';
-import { PerDocumentQueue } from './per-document-queue.js';
+import { DocumentWriteQueue, type CallOutcome } from './document-write-queue.js';
 import type { PostgresDatabase, SqlExecutor } from './postgres-database.js';
-import { catchUpStatement, inSeqOrderStatement, toStoredDelta, type DeltaRow } from './sql/catch-up.sql.js';
+import { catchUpStatement, toStoredDelta, walkStatement, type DeltaRow } from './sql/catch-up.sql.js';
 import {
-  DOCUMENT_COLUMNS,
+  changesHeadStatement,
+  documentExistsStatement,
+  documentIdsStatement,
+  getDocumentStatement,
+  getSnapshotStatement,
+  vectorClockStatement,
+} from './sql/document-reads.sql.js';
+import {
+  addDeltasStatement,
   compactDeltasStatement,
   createDocumentStatement,
-  insertDeltasStatement,
-  lockDocumentStatement,
+  deleteDocumentStatement,
   saveSnapshotStatement,
+  type AddDeltasRow,
 } from './sql/document-writes.sql.js';
-import { timestampToMs, type SqlStatement } from './sql/sql-fragments.js';
 import type { QualifiedTables } from './storage-tables.js';
 
 interface DocumentRow {
@@ -31,24 +38,29 @@ interface SnapshotRow {
 }
 
 /**
- * The postgres driver's documents. Every write to a document first locks its row, so writers of one
- * document run one at a time across every instance: delta sequence numbers follow commit order, clock
- * merges never lose an update, and snapshot checks and compaction see a stable state. Within this
- * process, writes to a document are also queued in call order. Arguments arrive validated.
+ * The postgres driver's documents. Every write to a document first locks its row, so writers of one document
+ * run one at a time across every instance: delta sequence numbers follow commit order, clock merges never
+ * lose an update, and snapshot checks and compaction see a stable state. Within this process the writes to a
+ * document go through one queue, which also commits waiting `addDeltas` calls together. Arguments arrive validated.
  */
 export class PostgresDocumentBackend implements DocumentBackend {
   private readonly t: QualifiedTables;
-  private readonly writes: PerDocumentQueue;
+  private readonly writes: DocumentWriteQueue;
 
-  constructor(private readonly db: PostgresDatabase) {
+  constructor(
+    private readonly db: PostgresDatabase,
+    maxGroupDeltas: number,
+  ) {
     this.t = db.tables;
-    this.writes = new PerDocumentQueue(db.acquireTimeoutMs);
+    this.writes = new DocumentWriteQueue(db.acquireTimeoutMs, maxGroupDeltas, (documentId, calls) =>
+      this.storeGroup(documentId, calls),
+    );
   }
 
   getOrCreate(documentId: string): Promise<SyncDocument> {
     return this.writes.run(documentId, async () => {
       for (;;) {
-        const [created] = await run<DocumentRow>(this.db, createDocumentStatement(this.t, documentId, Date.now()));
+        const [created] = await this.db.rows<DocumentRow>(createDocumentStatement(this.t, documentId, Date.now()));
         if (created) return toDocument(created);
         // It existed, or a concurrent call created it first (the insert waited for that commit);
         // if it is deleted before we read it, create it again.
@@ -59,92 +71,61 @@ export class PostgresDocumentBackend implements DocumentBackend {
   }
 
   async get(documentId: string): Promise<SyncDocument | null> {
-    const [row] = await this.db.query<DocumentRow>(`select ${DOCUMENT_COLUMNS} from ${this.t.documents} where id = ?`, [
-      documentId,
-    ]);
+    const [row] = await this.db.rows<DocumentRow>(getDocumentStatement(this.t, documentId));
     return row ? toDocument(row) : null;
   }
 
   async exists(documentId: string): Promise<boolean> {
-    const rows = await this.db.query(`select 1 from ${this.t.documents} where id = ?`, [documentId]);
-    return rows.length > 0;
+    return (await this.db.rows(documentExistsStatement(this.t, documentId))).length > 0;
   }
 
   delete(documentId: string): Promise<boolean> {
-    return this.writes.run(documentId, async () => {
-      // One statement: the awareness entries go with the document (deltas and snapshot cascade).
-      const rows = await this.db.query(
-        `with presence as (delete from ${this.t.awareness} where document_id = ?)
-         delete from ${this.t.documents} where id = ? returning 1`,
-        [documentId, documentId],
-      );
-      return rows.length > 0;
-    });
+    return this.writes.run(
+      documentId,
+      async () => (await this.db.writeRows(deleteDocumentStatement(this.t, documentId, this.db.feed))).length > 0,
+    );
   }
 
   async getDocumentIds(limit: number, cursor: string | null): Promise<string[]> {
-    const rows =
-      cursor === null
-        ? await this.db.query<{ id: string }>(`select id from ${this.t.documents} order by id limit ?`, [limit])
-        : await this.db.query<{ id: string }>(`select id from ${this.t.documents} where id > ? order by id limit ?`, [
-            cursor,
-            limit,
-          ]);
+    const rows = await this.db.rows<{ id: string }>(documentIdsStatement(this.t, limit, cursor));
     return rows.map((row) => row.id);
   }
 
   addDeltas(documentId: string, deltas: readonly PreparedDelta[]): Promise<number> {
-    return this.writes.run(documentId, async () => {
-      const now = Date.now();
-      // One round trip, one transaction: lock the row, then store and merge in a statement whose
-      // snapshot is taken after the lock, so it sees every earlier writer's commit.
-      const [, inserted] = await this.db.batch([
-        lockDocumentStatement(this.t, documentId, now),
-        insertDeltasStatement(this.t, documentId, deltas, now),
-      ]);
-      const row = inserted?.[0] as { inserted: string } | undefined;
-      return row ? Number(row.inserted) : 0;
-    });
+    return this.writes.addDeltas(documentId, deltas);
   }
 
   async getDeltasSince(documentId: string, since: VectorClock | null): Promise<StoredDelta[]> {
     return this.readDeltas(this.db, documentId, since);
   }
 
-  async *iterateDeltasSince(
+  async getDeltasPage(
     documentId: string,
     since: VectorClock | null,
-    batchSize: number,
-  ): AsyncIterable<StoredDelta> {
-    // Pages follow seq, which is commit order, so a delta committed while we page is never skipped.
-    // A full first page means a large catch-up: later pages walk seq order rather than re-reading
-    // every author's counter range.
-    let afterSeq = -1;
-    for (let first = true; ; first = false) {
-      const page = { afterSeq, limit: batchSize };
-      const statement = first
+    limit: number,
+    after: number | null,
+  ): Promise<BackendPage> {
+    // Pages follow seq, which is commit order, so a delta committed while a client pages is never skipped. The
+    // first page of a catch-up reads by author; later ones walk seq order from where the last page stopped.
+    const page = { afterSeq: after ?? -1, limit: limit + 1 };
+    const statement =
+      after === null && since !== null
         ? catchUpStatement(this.t, documentId, since, page)
-        : inSeqOrderStatement(this.t, documentId, since, page);
-      const rows = await run<DeltaRow>(this.db, statement);
-      for (const row of rows) yield toStoredDelta(row);
-      if (rows.length < batchSize) return;
-      afterSeq = Number(rows[rows.length - 1]!.seq);
-    }
+        : walkStatement(this.t, documentId, since, page);
+    const rows = await this.db.rows<DeltaRow>(statement);
+    const more = rows.length > limit;
+    if (more) rows.length = limit;
+    return { deltas: rows.map(toStoredDelta), next: more ? Number(rows[rows.length - 1]!.seq) : null };
   }
 
   async getChangesSince(documentId: string, since: VectorClock | null): Promise<ChangesSince> {
+    // Three reads in one REPEATABLE READ transaction: the snapshot, the deltas and the clock of one moment.
     return this.db.transaction(
       async (tx) => {
-        const [head] = await tx.query<{
+        const [head] = await tx.rows<{
           vector_clock: Record<string, number>;
           snapshot_clock: Record<string, number> | null;
-        }>(
-          `select doc.vector_clock, snapshot.vector_clock as snapshot_clock
-           from ${this.t.documents} as doc
-           left join ${this.t.snapshots} as snapshot on snapshot.document_id = doc.id
-           where doc.id = ?`,
-          [documentId],
-        );
+        }>(changesHeadStatement(this.t, documentId));
         if (!head) return { snapshot: null, deltas: [], vectorClock: {} };
         const seen = clockAfterSnapshot(since, head.snapshot_clock);
         const snapshot = seen ? await this.readSnapshot(tx, documentId) : null;
@@ -159,27 +140,18 @@ export class PostgresDocumentBackend implements DocumentBackend {
   }
 
   async getVectorClock(documentId: string): Promise<VectorClock> {
-    const [row] = await this.db.query<{ vector_clock: Record<string, number> }>(
-      `select vector_clock from ${this.t.documents} where id = ?`,
-      [documentId],
+    const [row] = await this.db.rows<{ vector_clock: Record<string, number> }>(
+      vectorClockStatement(this.t, documentId),
     );
-    return row?.vector_clock ?? {};
+    return row!.vector_clock;
   }
 
   saveSnapshot(documentId: string, data: Uint8Array, vectorClock: VectorClock): Promise<void> {
-    return this.writes.run(documentId, () =>
-      this.db.transaction(async (tx) => {
-        const now = Date.now();
-        await run(tx, lockDocumentStatement(this.t, documentId, now));
-        const [previous] = await tx.query<{ vector_clock: Record<string, number> }>(
-          `select vector_clock from ${this.t.snapshots} where document_id = ?`,
-          [documentId],
-        );
-        // Compaction may already rely on the stored snapshot: never step back from it.
-        if (previous && !clockCovers(vectorClock, previous.vector_clock)) throw new StaleSnapshotError(documentId);
-        await run(tx, saveSnapshotStatement(this.t, documentId, data, vectorClock, now));
-      }),
-    );
+    return this.writes.run(documentId, async () => {
+      const statement = saveSnapshotStatement(this.t, documentId, data, vectorClock, Date.now(), this.db.feed);
+      const [row] = await this.db.writeRows<{ saved: boolean }>(statement);
+      if (!row!.saved) throw new StaleSnapshotError(documentId);
+    });
   }
 
   async getSnapshot(documentId: string): Promise<DocumentSnapshot | null> {
@@ -187,14 +159,27 @@ export class PostgresDocumentBackend implements DocumentBackend {
   }
 
   compactDeltas(documentId: string, upToClock: VectorClock): Promise<number> {
-    return this.writes.run(documentId, () =>
-      this.db.transaction(async (tx) => {
-        // The same row lock as the writers: no snapshot replacement or delta insert runs meanwhile.
-        const locked = await tx.query(`select 1 from ${this.t.documents} where id = ? for no key update`, [documentId]);
-        if (locked.length === 0) return 0;
-        const [row] = await run<{ removed: string }>(tx, compactDeltasStatement(this.t, documentId, upToClock));
-        return Number(row!.removed);
-      }),
+    return this.writes.run(documentId, async () => {
+      const [row] = await this.db.writeRows<{ removed: string }>(
+        compactDeltasStatement(this.t, documentId, upToClock, this.db.feed),
+      );
+      return Number(row!.removed);
+    });
+  }
+
+  /** Rejects the writes still waiting in this process (the provider is closing). */
+  close(): void {
+    this.writes.close();
+  }
+
+  private async storeGroup(documentId: string, calls: readonly (readonly PreparedDelta[])[]): Promise<CallOutcome[]> {
+    const rows = await this.db.writeRows<AddDeltasRow>(
+      addDeltasStatement(this.t, documentId, calls, Date.now(), this.db.feed),
+    );
+    return rows.map((row) =>
+      row.out_conflict_id === null
+        ? { added: row.out_added }
+        : { error: new DeltaConflictError(documentId, row.out_conflict_id, row.out_existing_id!) },
     );
   }
 
@@ -203,15 +188,12 @@ export class PostgresDocumentBackend implements DocumentBackend {
     documentId: string,
     since: VectorClock | null,
   ): Promise<StoredDelta[]> {
-    const rows = await run<DeltaRow>(executor, catchUpStatement(this.t, documentId, since));
+    const rows = await executor.rows<DeltaRow>(catchUpStatement(this.t, documentId, since));
     return rows.map(toStoredDelta);
   }
 
   private async readSnapshot(executor: SqlExecutor, documentId: string): Promise<DocumentSnapshot | null> {
-    const [row] = await executor.query<SnapshotRow>(
-      `select data, vector_clock, ${timestampToMs('created_at')} as created_ms from ${this.t.snapshots} where document_id = ?`,
-      [documentId],
-    );
+    const [row] = await executor.rows<SnapshotRow>(getSnapshotStatement(this.t, documentId));
     if (!row) return null;
     return {
       data: new Uint8Array(row.data),
@@ -219,10 +201,6 @@ export class PostgresDocumentBackend implements DocumentBackend {
       createdAt: new Date(Number(row.created_ms)),
     };
   }
-}
-
-function run<Row extends object>(executor: SqlExecutor, statement: SqlStatement): Promise<Row[]> {
-  return executor.query<Row>(statement.sql, statement.params);
 }
 
 function toDocument(row: DocumentRow): SyncDocument {

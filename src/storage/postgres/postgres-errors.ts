@@ -32,6 +32,8 @@ const UNAVAILABLE_MESSAGES: [RegExp, string][] = [
   [/connection terminated due to connection timeout|timeout expired/i, 'connection timed out'],
   [/query read timeout/i, 'the query timed out'],
   [/connection terminated|connection ended|not queryable|client was closed/i, 'connection terminated'],
+  // The pool was destroyed (the provider closed) while the call waited for a connection.
+  [/^aborted$/i, 'the connection pool was closed'],
 ];
 
 /** Why the database is unavailable, or undefined when `error` is not an availability problem. */
@@ -65,22 +67,20 @@ export function unavailabilityReason(error: unknown, depth = 0): string | undefi
 
 /**
  * Wraps a driver error: availability problems become `StorageUnavailableError`, anything else a
- * `StorageError` with the SQLSTATE. Messages name only `host:port/db`; the raw error stays as `cause`.
+ * `StorageError` naming the SQLSTATE. Messages name only `host:port/db` and fixed texts: a driver's own
+ * message may quote the SQL with its values (knex adds it), so it stays in `cause`, for logs that want it.
  */
-export function toStorageError(error: unknown, database: string, secrets: readonly string[]): StorageError {
+export function toStorageError(error: unknown, database: string): StorageError {
   if (error instanceof StorageError) return error;
   const reason = unavailabilityReason(error);
   if (reason)
     return new StorageUnavailableError(`PostgreSQL at ${database} is unavailable: ${reason}`, { cause: error });
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  const state = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? ` (SQLSTATE ${code})` : '';
-  const detail = typeof message === 'string' ? `: ${redact(message, secrets)}` : '';
-  return new StorageError(`PostgreSQL request failed${state}${detail}`, { cause: error });
+  const code = sqlState(error);
+  return new StorageError(`PostgreSQL request failed${code ? ` (SQLSTATE ${code})` : ''}`, { cause: error });
 }
 
-/** Removes connection URLs and known secrets from a message. */
-export function redact(message: string, secrets: readonly string[]): string {
-  let clean = message.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '<url>');
-  for (const secret of secrets) if (secret) clean = clean.split(secret).join('<secret>');
-  return clean.length > 300 ? `${clean.slice(0, 300)}…` : clean;
+/** The SQLSTATE of a pg error (possibly wrapped by knex), if it has one. */
+export function sqlState(error: unknown): string | undefined {
+  const { code } = (error ?? {}) as { code?: unknown };
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }

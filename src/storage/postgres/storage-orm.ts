@@ -2,6 +2,7 @@ import { Utils } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM, PostgreSqlDriver, SqlSchemaGenerator, type Options } from '@mikro-orm/postgresql';
 import type { ResolvedStorageOptions } from '../contract/options.js';
+import { connectionSettings, type ConnectionSettings } from './connection-settings.js';
 import { storageEntities } from './entities/index.js';
 import { storageMigrations } from './migrations/index.js';
 import { DEFAULT_SCHEMA, MIGRATIONS_TABLE } from './storage-tables.js';
@@ -22,16 +23,22 @@ const QUERY_TIMEOUT_MARGIN_MS = 5_000;
 
 const silent = (): void => {};
 
-/** The MikroORM options for a provider: the module's options first, then `mikroOrm` merged over them. */
-export function storageOrmOptions(options: ResolvedStorageOptions): Options {
+/**
+ * The MikroORM options for a provider: the module's options first, then `mikroOrm` merged over them (the
+ * options that decide where data goes were refused in `mikroOrm` at start-up). `clientUrl` reaches MikroORM
+ * taken apart, so none of its query string is silently dropped.
+ */
+export function storageOrmOptions(
+  options: ResolvedStorageOptions,
+  connection: ConnectionSettings = connectionSettings(options),
+): Options {
   const base: Options = {
     driver: PostgreSqlDriver,
-    clientUrl: options.clientUrl,
-    host: options.host,
-    port: options.port,
-    user: options.user,
-    password: options.password,
-    dbName: options.dbName,
+    host: connection.host,
+    port: connection.port,
+    user: connection.user,
+    password: connection.password,
+    dbName: connection.dbName,
     schema: options.schema ?? DEFAULT_SCHEMA,
     entities: storageEntities,
     discovery: { warnWhenNoEntities: false, requireEntitiesArray: true },
@@ -66,6 +73,7 @@ export function storageOrmOptions(options: ResolvedStorageOptions): Options {
         idle_in_transaction_session_timeout: CONNECTION_DEFAULTS.idleInTransactionTimeoutMs,
         query_timeout: CONNECTION_DEFAULTS.statementTimeoutMs + QUERY_TIMEOUT_MARGIN_MS,
         keepAlive: true,
+        ssl: connection.ssl,
       },
       // knex would print dropped connections to the console; failures reach callers as StorageUnavailableError.
       log: { warn: silent, error: silent, deprecate: silent, debug: silent },
@@ -89,18 +97,6 @@ export function createStorageOrm(options: Options): MikroORM {
 
 /** `host:port/db` of the configured server, for messages: never the user, password or full URL. */
 export function describeDatabase(options: ResolvedStorageOptions): string {
-  let host = options.host;
-  let port = options.port;
-  let dbName = options.dbName;
-  if (options.clientUrl) {
-    try {
-      const url = new URL(options.clientUrl);
-      host ??= decodeURIComponent(url.hostname);
-      port ??= url.port ? Number(url.port) : undefined;
-      dbName ??= decodeURIComponent(url.pathname.replace(/^\//, '')) || undefined;
-    } catch {
-      // resolveStorageOptions already rejected malformed URLs; describe what we have.
-    }
-  }
+  const { host, port, dbName } = connectionSettings(options);
   return `${host ?? 'localhost'}:${port ?? 5432}/${dbName ?? '(default database)'}`;
 }

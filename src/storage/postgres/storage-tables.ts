@@ -4,6 +4,15 @@ export const STORAGE_TABLES = {
   deltas: 'sync_deltas',
   snapshots: 'sync_snapshots',
   awareness: 'sync_awareness',
+  clocks: 'sync_document_clocks',
+} as const;
+
+/** The functions the second migration creates: the locked write paths, one round trip each. */
+export const STORAGE_FUNCTIONS = {
+  addDeltas: 'sync_add_deltas',
+  saveSnapshot: 'sync_save_snapshot',
+  compactDeltas: 'sync_compact_deltas',
+  setAwareness: 'sync_set_awareness',
 } as const;
 
 /** Where the driver records which of its migrations ran (kept apart from a host app's own table). */
@@ -11,19 +20,18 @@ export const MIGRATIONS_TABLE = 'sync_storage_migrations';
 
 export const DEFAULT_SCHEMA = 'public';
 
-/** The tables as schema-qualified, quoted SQL identifiers. */
-export type QualifiedTables = { readonly [K in keyof typeof STORAGE_TABLES]: string };
+/** The tables and functions as schema-qualified, quoted SQL identifiers. */
+export type QualifiedTables = {
+  readonly [K in keyof typeof STORAGE_TABLES | keyof typeof STORAGE_FUNCTIONS]: string;
+} & { readonly schema: string };
 
 export function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
 export function qualifiedTables(schema: string): QualifiedTables {
-  const qualify = (table: string): string => `${quoteIdentifier(schema)}.${quoteIdentifier(table)}`;
-  return {
-    documents: qualify(STORAGE_TABLES.documents),
-    deltas: qualify(STORAGE_TABLES.deltas),
-    snapshots: qualify(STORAGE_TABLES.snapshots),
-    awareness: qualify(STORAGE_TABLES.awareness),
-  };
+  const qualify = (name: string): string => `${quoteIdentifier(schema)}.${quoteIdentifier(name)}`;
+  const names = { ...STORAGE_TABLES, ...STORAGE_FUNCTIONS };
+  const qualified = Object.fromEntries(Object.entries(names).map(([key, name]) => [key, qualify(name)]));
+  return { ...(qualified as Omit<QualifiedTables, 'schema'>), schema };
 }

@@ -1,4 +1,4 @@
-import type { JsonValue, StoredDelta, VectorClock } from '../../../src/index.js';
+import type { DeltaData, JsonValue, StoredDelta, VectorClock } from '../../../src/index.js';
 
 /**
  * CONTRACT.md written as plainly as possible: arrays and maps, no indexes, no shortcuts. Clocks are Maps
@@ -9,9 +9,12 @@ export interface ModelDelta {
   id: string;
   clientId: string;
   timestamp: number;
-  data: JsonValue;
+  data: DeltaData;
   vectorClock: Record<string, number>;
 }
+
+/** The answer of an `addDeltas` call: how many deltas were new, or the conflict that rejected it. */
+export type ModelAddOutcome = number | { conflict: { deltaId: string; existingDeltaId: string } };
 
 export interface ModelSnapshot {
   data: number[];
@@ -71,13 +74,21 @@ export class ContractModel {
     return after.slice(0, limit);
   }
 
-  addDeltas(documentId: string, deltas: readonly StoredDelta[]): number {
+  /** The identity rule delta by delta, in order; a conflict rejects the call and changes nothing. */
+  addDeltas(documentId: string, deltas: readonly StoredDelta[]): ModelAddOutcome {
     const firstOfEachId: StoredDelta[] = [];
     for (const delta of deltas) if (!firstOfEachId.some((kept) => kept.id === delta.id)) firstOfEachId.push(delta);
     const doc = this.documents.get(documentId);
-    const fresh = firstOfEachId.filter(
-      (delta) => !doc || (!doc.deltas.some((stored) => stored.id === delta.id) && !snapshotCovers(doc.snapshot, delta)),
-    );
+    const stored = doc?.deltas ?? [];
+    const fresh: StoredDelta[] = [];
+    for (const [index, delta] of firstOfEachId.entries()) {
+      if (stored.some((each) => each.id === delta.id) || snapshotCovers(doc?.snapshot ?? null, delta)) continue;
+      const sameEvent = (other: Pick<StoredDelta, 'clientId' | 'vectorClock'>): boolean =>
+        other.clientId === delta.clientId && ownCounter(other) === ownCounter(delta);
+      const holder = stored.find(sameEvent) ?? firstOfEachId.slice(0, index).find(sameEvent);
+      if (holder) return { conflict: { deltaId: delta.id, existingDeltaId: holder.id } };
+      fresh.push(delta);
+    }
     if (fresh.length === 0) return 0;
     const target = this.documentFor(documentId);
     for (const delta of fresh) {
@@ -192,9 +203,11 @@ export function normaliseJson<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
+/** What a driver must give back for a delta: JSON through JSON, bytes as a copy of the same bytes. */
 function normalise(delta: StoredDelta): ModelDelta {
   const { id, clientId, timestamp, data, vectorClock } = delta;
-  return normaliseJson({ id, clientId, timestamp, data, vectorClock: { ...vectorClock } });
+  const plain = normaliseJson({ id, clientId, timestamp, vectorClock: { ...vectorClock } });
+  return { ...plain, data: data instanceof Uint8Array ? new Uint8Array(data) : normaliseJson(data) };
 }
 
 function toMap(clock: VectorClock): Map<string, number> {

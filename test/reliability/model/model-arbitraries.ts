@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { JsonValue, StoredDelta } from '../../../src/index.js';
+import type { DeltaData, JsonValue, StoredDelta } from '../../../src/index.js';
 import {
   CLIENT_ID_POOL,
   CONNECTION_ID_POOL,
@@ -66,16 +66,23 @@ const { json } = fc.letrec<{ json: JsonValue }>((tie) => ({
   ),
 }));
 
-/** Any JSON value, now and then nested a hundred levels deep. */
+/** Any JSON value, now and then nested up to the default depth limit (64 levels). */
 export const payload: fc.Arbitrary<JsonValue> = fc.oneof(
   { arbitrary: json, weight: 9 },
-  { arbitrary: fc.integer({ min: 20, max: 120 }).map(nested), weight: 1 },
+  { arbitrary: fc.integer({ min: 20, max: 64 }).map(nested), weight: 1 },
+);
+
+/** A delta's data: mostly JSON, sometimes bytes (a Buffer now and then, which is a Uint8Array too). */
+const deltaData: fc.Arbitrary<DeltaData> = fc.oneof(
+  { arbitrary: payload, weight: 8 },
+  { arbitrary: fc.uint8Array({ maxLength: 12 }), weight: 2 },
+  { arbitrary: fc.uint8Array({ maxLength: 4 }).map((bytes) => Buffer.from(bytes)), weight: 1 },
 );
 
 const timestamp = fc.oneof(fc.integer({ min: 0, max: 2_000_000_000_000 }), fc.constant(Number.MAX_SAFE_INTEGER));
 
 export const delta: fc.Arbitrary<StoredDelta> = fc
-  .record({ id: deltaId, clientId, timestamp, data: payload, seen: vectorClock, own: ownCounter })
+  .record({ id: deltaId, clientId, timestamp, data: deltaData, seen: vectorClock, own: ownCounter })
   .map(({ id, clientId: author, timestamp: at, data, seen, own }) => ({
     id,
     clientId: author,

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { StaleSnapshotError, type JsonValue, type StorageProvider } from '../../../src/index.js';
+import { DeltaConflictError, StaleSnapshotError, type JsonValue, type StorageProvider } from '../../../src/index.js';
 import { ContractModel } from './contract-model.js';
 import * as arb from './model-arbitraries.js';
 import type { ClockPick } from './model-arbitraries.js';
@@ -88,12 +88,25 @@ function command(describe: () => string, run: (model: ContractModel, real: Model
   return { check: () => true, run, toString: describe };
 }
 
+/** A write's answer, or the conflict it rejected with, in the model's terms. */
+function settleWrite<T>(write: Promise<T>): Promise<T | { conflict: { deltaId: string; existingDeltaId: string } }> {
+  return write.catch((error: unknown) => {
+    if (!(error instanceof DeltaConflictError)) throw error;
+    return { conflict: { deltaId: error.deltaId, existingDeltaId: error.existingDeltaId } };
+  });
+}
+
 const addDelta = fc.tuple(arb.documentId, arb.delta).map(([doc, delta]) =>
   command(
     () => `documents.addDelta(${show(doc)}, ${show(delta)})`,
     async (model, real) => {
       count(real, 'addDelta');
-      expectSame('addDelta', await real.provider.documents.addDelta(doc, delta), model.addDeltas(doc, [delta]) === 1);
+      const expected = model.addDeltas(doc, [delta]);
+      expectSame(
+        'addDelta',
+        await settleWrite(real.provider.documents.addDelta(doc, delta)),
+        typeof expected === 'number' ? expected === 1 : expected,
+      );
     },
   ),
 );
@@ -103,7 +116,11 @@ const addDeltas = fc.tuple(arb.documentId, arb.deltaBatch).map(([doc, deltas]) =
     () => `documents.addDeltas(${show(doc)}, ${show(deltas)})`,
     async (model, real) => {
       count(real, 'addDeltas');
-      expectSame('addDeltas', await real.provider.documents.addDeltas(doc, deltas), model.addDeltas(doc, deltas));
+      expectSame(
+        'addDeltas',
+        await settleWrite(real.provider.documents.addDeltas(doc, deltas)),
+        model.addDeltas(doc, deltas),
+      );
     },
   ),
 );
@@ -133,6 +150,31 @@ const iterateDeltasSince = fc.tuple(arb.documentId, sinceArb, arb.pageSize).map(
       const since = pick && resolveClock(model, doc, pick);
       const read = await collect(real.provider.documents.iterateDeltasSince(doc, since, { batchSize }));
       expectSame(`iterateDeltasSince(since ${show(since)})`, read, model.getDeltasSince(doc, since));
+    },
+  ),
+);
+
+const getDeltasPage = fc.tuple(arb.documentId, sinceArb, arb.pageSize).map(([doc, pick, limit]) =>
+  command(
+    () => `documents.getDeltasPage(${show(doc)}, ${describeClock(pick)}, { limit: ${limit} }) until next is null`,
+    async (model, real) => {
+      count(real, 'getDeltasPage');
+      const since = pick && resolveClock(model, doc, pick);
+      const read = [];
+      for (let after: string | null = null, pages = 0; pages < 1000; pages++) {
+        const page: { deltas: unknown[]; next: string | null } = await real.provider.documents.getDeltasPage(
+          doc,
+          since,
+          {
+            limit,
+            after,
+          },
+        );
+        read.push(...page.deltas);
+        if (page.next === null) break;
+        after = page.next;
+      }
+      expectSame(`getDeltasPage(since ${show(since)})`, read, model.getDeltasSince(doc, since));
     },
   ),
 );
@@ -395,6 +437,7 @@ export function storageCommands(maxCommands: number): fc.Arbitrary<Iterable<Mode
       addDeltas,
       getDeltasSince,
       iterateDeltasSince,
+      getDeltasPage,
       getChangesSince,
       getChangesSince,
       saveSnapshot,

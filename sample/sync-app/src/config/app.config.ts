@@ -40,6 +40,7 @@ const environment = z
     // The module's own defaults, given here too because the HTTP body limits are sized from them.
     MAX_DELTA_BYTES: wholeNumber().default(1_048_576),
     MAX_SNAPSHOT_BYTES: wholeNumber().default(67_108_864),
+    MAX_AWARENESS_BYTES: wholeNumber().optional(),
   })
   .refine((env) => env.STORAGE_DRIVER !== 'postgres' || env.DATABASE_URL !== undefined, {
     path: ['DATABASE_URL'],
@@ -56,6 +57,7 @@ const environment = z
       healthCheckTimeoutMs: env.HEALTH_CHECK_TIMEOUT_MS,
       maxDeltaBytes: env.MAX_DELTA_BYTES,
       maxSnapshotBytes: env.MAX_SNAPSHOT_BYTES,
+      maxAwarenessBytes: env.MAX_AWARENESS_BYTES,
       // The database variables configure the postgres driver only.
       ...(env.STORAGE_DRIVER === 'postgres' && {
         clientUrl: env.DATABASE_URL,

@@ -1,13 +1,23 @@
 import { SyncAwarenessEntity } from './sync-awareness.entity.js';
 import { SyncDeltaEntity } from './sync-delta.entity.js';
+import { SyncDocumentClockEntity } from './sync-document-clock.entity.js';
 import { SyncDocumentEntity } from './sync-document.entity.js';
 import { SyncSnapshotEntity } from './sync-snapshot.entity.js';
 
 export type { SyncAwarenessRecord } from './sync-awareness.entity.js';
 export type { SyncDeltaRecord } from './sync-delta.entity.js';
+export type { SyncDocumentClockRecord } from './sync-document-clock.entity.js';
 export type { SyncDocumentRecord } from './sync-document.entity.js';
 export type { SyncSnapshotRecord } from './sync-snapshot.entity.js';
-export { SyncAwarenessEntity, SyncDeltaEntity, SyncDocumentEntity, SyncSnapshotEntity };
+export { toStoredDelta } from './sync-delta.entity.js';
+export { JsonTextType } from './json-text.type.js';
+export { SyncAwarenessEntity, SyncDeltaEntity, SyncDocumentClockEntity, SyncDocumentEntity, SyncSnapshotEntity };
 
 /** Every entity of the postgres driver, for a host app's `entities` option. */
-export const storageEntities = [SyncDocumentEntity, SyncDeltaEntity, SyncSnapshotEntity, SyncAwarenessEntity];
+export const storageEntities = [
+  SyncDocumentEntity,
+  SyncDocumentClockEntity,
+  SyncDeltaEntity,
+  SyncSnapshotEntity,
+  SyncAwarenessEntity,
+];

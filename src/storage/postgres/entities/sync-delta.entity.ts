@@ -1,18 +1,26 @@
 import { BigIntType, EntitySchema } from '@mikro-orm/core';
+import type { JsonValue, StoredDelta, VectorClock } from '../../contract/types.js';
 import { STORAGE_TABLES } from '../storage-tables.js';
+import { JsonTextType } from './json-text.type.js';
 import type { SyncDocumentRecord } from './sync-document.entity.js';
 
-/** A row of `sync_deltas`, keyed by (document, seq); `data` is the payload's JSON text. */
+/**
+ * A row of `sync_deltas`, keyed by (document, seq). The payload is `data` (JSON, kept as text) or
+ * `dataBytes` (bytes), never both; `toStoredDelta` turns a record into what the stores return.
+ */
 export interface SyncDeltaRecord {
   document: SyncDocumentRecord;
   seq: number;
   id: string;
   clientId: string;
-  /** The author's own counter, `vectorClock[clientId]`: catch-up reads it through an index. */
+  /** The author's own counter, `vectorClock[clientId]`: `(document, clientId, counter)` is unique. */
   counter: number;
   timestamp: number;
-  data: string;
-  vectorClock: Record<string, number>;
+  /** JSON data; null when the data is bytes. */
+  data: JsonValue | null;
+  /** Bytes data; null when the data is JSON. */
+  dataBytes: Uint8Array | null;
+  vectorClock: VectorClock;
 }
 
 export const SyncDeltaEntity = new EntitySchema<SyncDeltaRecord>({
@@ -33,9 +41,24 @@ export const SyncDeltaEntity = new EntitySchema<SyncDeltaRecord>({
     clientId: { type: 'string', columnType: 'text', fieldName: 'client_id' },
     counter: { type: new BigIntType('number'), columnType: 'bigint' },
     timestamp: { type: new BigIntType('number'), columnType: 'bigint' },
-    data: { type: 'text', columnType: 'text' },
+    data: { type: JsonTextType, nullable: true },
+    dataBytes: { type: 'blob', columnType: 'bytea', fieldName: 'data_bytes', nullable: true },
     vectorClock: { type: 'json', columnType: 'jsonb', fieldName: 'vector_clock' },
   },
-  uniques: [{ properties: ['document', 'id'] }],
-  indexes: [{ properties: ['document', 'clientId', 'counter'] }],
+  uniques: [
+    { properties: ['document', 'id'] },
+    { name: 'sync_deltas_event_unique', properties: ['document', 'clientId', 'counter'] },
+  ],
+  checks: [{ name: 'sync_deltas_data_check', expression: '(("data" is null) <> ("data_bytes" is null))' }],
 });
+
+/** A delta record as the stores return it. */
+export function toStoredDelta(record: SyncDeltaRecord): StoredDelta {
+  return {
+    id: record.id,
+    clientId: record.clientId,
+    timestamp: record.timestamp,
+    data: record.dataBytes ? new Uint8Array(record.dataBytes) : record.data,
+    vectorClock: record.vectorClock,
+  };
+}

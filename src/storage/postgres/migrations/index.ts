@@ -1,5 +1,6 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261127000000_create_sync_storage } from './Migration20261127000000_create_sync_storage.js';
+import { Migration20261130000000_clocks_per_author } from './Migration20261130000000_clocks_per_author.js';
 
 /**
  * Every migration of the postgres driver, oldest first. Listed statically (no glob discovery) so the
@@ -7,4 +8,5 @@ import { Migration20261127000000_create_sync_storage } from './Migration20261127
  */
 export const storageMigrations: MigrationObject[] = [
   { name: 'Migration20261127000000_create_sync_storage', class: Migration20261127000000_create_sync_storage },
+  { name: 'Migration20261130000000_clocks_per_author', class: Migration20261130000000_clocks_per_author },
 ];

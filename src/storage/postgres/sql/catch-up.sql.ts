@@ -2,33 +2,35 @@ import type { JsonValue, StoredDelta, VectorClock } from '../../contract/types.j
 import type { QualifiedTables } from '../storage-tables.js';
 import type { SqlStatement } from './sql-fragments.js';
 
-/** A delta row as pg returns it: int8 columns arrive as strings, jsonb already parsed. */
+/** A delta row as pg returns it: int8 columns arrive as strings, bytea as a Buffer, jsonb already parsed. */
 export interface DeltaRow {
   seq: string;
   id: string;
   client_id: string;
   timestamp: string;
-  data: string;
+  data: string | null;
+  data_bytes: Buffer | null;
   vector_clock: Record<string, number>;
 }
 
-/** A page of catch-up: deltas after `afterSeq` (exclusive), at most `limit`. */
+/** A page of catch-up: deltas stored after `afterSeq` (exclusive), at most `limit`. */
 export interface CatchUpPage {
   afterSeq: number;
   limit: number;
 }
 
 const deltaColumns = (alias: string): string =>
-  ['seq', 'id', 'client_id', '"timestamp"', 'data', 'vector_clock'].map((column) => `${alias}.${column}`).join(', ');
+  ['seq', 'id', 'client_id', '"timestamp"', 'data', 'data_bytes', 'vector_clock']
+    .map((column) => `${alias}.${column}`)
+    .join(', ');
 
 /**
- * The one place that builds catch-up SQL: the deltas of a document that `since` does not cover,
- * in commit (seq) order.
- *
- * - `since` null: every delta, walking the primary key (document_id, seq).
- * - otherwise, by author: for each client whose document counter is ahead of `since`, an index range
- *   on (document_id, client_id, counter > since[client]). An up-to-date client touches only the
- *   document row, and the cost follows what is returned, not the length of the history.
+ * The one place that builds catch-up SQL: the deltas of a document that `since` does not cover, in storage
+ * (seq) order. It visits only the authors that have stored deltas (a partial index of the clocks table) and,
+ * for each one `since` has not caught up with, reads the unseen counter range through the
+ * (document, client, counter) index. So it costs `since` (parsed once, looked up per author), the authors
+ * with stored deltas (each either named by `since` or returning deltas) and what it returns: never the
+ * history, never the authors of the clock without stored deltas. `since` null walks the primary key.
  */
 export function catchUpStatement(
   tables: QualifiedTables,
@@ -36,62 +38,58 @@ export function catchUpStatement(
   since: VectorClock | null,
   page?: CatchUpPage,
 ): SqlStatement {
-  if (since === null) return inSeqOrderStatement(tables, documentId, null, page);
+  if (since === null) return walkStatement(tables, documentId, null, page ?? { afterSeq: -1, limit: null });
   // Parameters in the order their `?` appear: since, afterSeq (inside the lateral), document id, limit.
   const params: unknown[] = [JSON.stringify(since)];
   if (page) params.push(page.afterSeq);
   params.push(documentId);
   if (page) params.push(page.limit);
-  const seqFilter = page ? 'and x.seq > ?' : '';
-  const limit = page ? 'limit ?' : '';
   const sql = `select ${deltaColumns('unseen')}
     from (select ?::jsonb as clock) as since
-    cross join ${tables.documents} as doc
-    cross join lateral jsonb_each_text(doc.vector_clock) as author(client_id, counter)
+    cross join ${tables.clocks} as author
     cross join lateral (
       select ${deltaColumns('x')}
       from ${tables.deltas} as x
-      where x.document_id = doc.id
+      where x.document_id = author.document_id
         and x.client_id = author.client_id
         and x.counter > coalesce((since.clock ->> author.client_id)::bigint, 0)
-        ${seqFilter}
+        ${page ? 'and x.seq > ?' : ''}
       -- a fence: keeps this a per-author index range instead of a join the planner may turn into a scan
       offset 0
     ) as unseen
-    where doc.id = ?
-      and author.counter::bigint > coalesce((since.clock ->> author.client_id)::bigint, 0)
+    where author.document_id = ?
+      and author.stored_deltas > 0
+      and author.counter > coalesce((since.clock ->> author.client_id)::bigint, 0)
     order by unseen.seq
-    ${limit}`;
-  return { sql, params };
+    ${page ? 'limit ?' : ''}`;
+  return { name: 'catchUp', sql, params };
 }
 
 /**
- * Catch-up that walks the deltas in seq order and filters by `since`: for the later pages of a
- * large catch-up, where most deltas are unseen and per-author ranges would be re-read on every page.
+ * Catch-up that walks the deltas in seq order from `afterSeq` and filters by `since`: every delta when
+ * `since` is null, and the later pages of a large catch-up, where per-author ranges would be re-read.
  */
-export function inSeqOrderStatement(
+export function walkStatement(
   tables: QualifiedTables,
   documentId: string,
   since: VectorClock | null,
-  page?: CatchUpPage,
+  page: { afterSeq: number; limit: number | null },
 ): SqlStatement {
-  const params: unknown[] = [documentId];
-  let filters = '';
-  if (page) {
-    filters += ' and x.seq > ?';
-    params.push(page.afterSeq);
-  }
+  const params: unknown[] = [];
+  let from = `${tables.deltas} as x`;
+  let filter = '';
   if (since !== null) {
-    filters += ` and x.counter > coalesce((?::jsonb ->> x.client_id)::bigint, 0)`;
+    from = `(select ?::jsonb as clock) as since cross join ${from}`;
+    filter = 'and x.counter > coalesce((since.clock ->> x.client_id)::bigint, 0)';
     params.push(JSON.stringify(since));
   }
-  let limit = '';
-  if (page) {
-    limit = ' limit ?';
-    params.push(page.limit);
-  }
+  params.push(documentId, page.afterSeq);
+  if (page.limit !== null) params.push(page.limit);
   return {
-    sql: `select ${deltaColumns('x')} from ${tables.deltas} as x where x.document_id = ?${filters} order by x.seq${limit}`,
+    name: 'catchUpWalk',
+    sql: `select ${deltaColumns('x')} from ${from}
+      where x.document_id = ? and x.seq > ? ${filter}
+      order by x.seq ${page.limit === null ? '' : 'limit ?'}`,
     params,
   };
 }
@@ -101,7 +99,8 @@ export function toStoredDelta(row: DeltaRow): StoredDelta {
     id: row.id,
     clientId: row.client_id,
     timestamp: Number(row.timestamp),
-    data: JSON.parse(row.data) as JsonValue,
+    // A copy: pg's Buffer may be a view of a shared slab.
+    data: row.data_bytes ? new Uint8Array(row.data_bytes) : (JSON.parse(row.data!) as JsonValue),
     vectorClock: row.vector_clock,
   };
 }

@@ -1,139 +1,136 @@
 import type { VectorClock } from '../../contract/types.js';
 import type { PreparedDelta } from '../../contract/validation.js';
 import type { QualifiedTables } from '../storage-tables.js';
-import {
-  MS_TO_TIMESTAMP,
-  TOUCHED_UPDATED_AT,
-  mergedClocksSql,
-  timestampToMs,
-  type SqlStatement,
-} from './sql-fragments.js';
+import { MS_TO_TIMESTAMP, timestampToMs, toBuffer, type FeedTarget, type SqlStatement } from './sql-fragments.js';
 
-/** The columns a `SyncDocument` is read from. */
-export const DOCUMENT_COLUMNS = `id, vector_clock, ${timestampToMs('created_at')} as created_ms, ${timestampToMs('updated_at')} as updated_ms`;
+/**
+ * The driver's writes. The locked ones (deltas, snapshots, compaction) call the functions of the second
+ * migration: one round trip each, in which the document lock is taken first and every later statement sees
+ * the commits made before it was granted. Hand-written SQL rather than MikroORM's QueryBuilder: these are
+ * multi-table statements under a lock, and MikroORM's `execute` would format the values into the SQL text.
+ */
 
-/** Inserts the document with the clock `{}` unless it exists; returns the row only when it inserted it. */
-export function createDocumentStatement(t: QualifiedTables, documentId: string, now: number): SqlStatement {
-  return {
-    sql: `insert into ${t.documents} (id, vector_clock, next_seq, created_at, updated_at)
-          values (?, '{}', 0, ${MS_TO_TIMESTAMP}, ${MS_TO_TIMESTAMP})
-          on conflict (id) do nothing
-          returning ${DOCUMENT_COLUMNS}`,
-    params: [documentId, now, now],
-  };
+/** A row of `sync_add_deltas`: how many deltas of one call were new, or the event that failed it. */
+export interface AddDeltasRow {
+  out_call: number;
+  out_added: number;
+  out_conflict_id: string | null;
+  out_existing_id: string | null;
 }
 
 /**
- * Creates the document when missing and locks its row until the transaction ends; every writer of
- * a document takes this lock first. `do update ... where false` locks an existing row without
- * writing a new version of it.
+ * Stores a group of independent calls (no shared delta id or event across them) in one transaction. Every
+ * payload travels in ONE binary parameter (JSON as UTF-8, bytes as they are) cut by lengths in SQL, and the
+ * clocks in one JSON array: no value is escaped into an array literal.
  */
-export function lockDocumentStatement(t: QualifiedTables, documentId: string, now: number): SqlStatement {
-  return {
-    sql: `insert into ${t.documents} as doc (id, vector_clock, next_seq, created_at, updated_at)
-          values (?, '{}', 0, ${MS_TO_TIMESTAMP}, ${MS_TO_TIMESTAMP})
-          on conflict (id) do update set next_seq = doc.next_seq where false`,
-    params: [documentId, now, now],
-  };
-}
-
-/**
- * Under the document lock: stores the deltas that are new (id not stored, not covered by the
- * snapshot), numbers them from the row's `next_seq`, and merges their clocks into the row, in one
- * statement. Returns one row `{ inserted }`, or none when nothing was new.
- */
-export function insertDeltasStatement(
+export function addDeltasStatement(
   t: QualifiedTables,
   documentId: string,
-  deltas: readonly PreparedDelta[],
+  calls: readonly (readonly PreparedDelta[])[],
   now: number,
+  feed: FeedTarget,
 ): SqlStatement {
-  const params: unknown[] = [];
-  deltas.forEach((delta, index) => {
-    params.push(
-      index,
-      delta.id,
-      delta.clientId,
-      delta.counter,
-      delta.timestamp,
-      delta.dataJson,
-      JSON.stringify(delta.vectorClock),
-    );
+  const callOf: number[] = [];
+  const ids: string[] = [];
+  const clients: string[] = [];
+  const counters: number[] = [];
+  const timestamps: number[] = [];
+  const clocks: string[] = [];
+  const payloads: Buffer[] = [];
+  const lengths: number[] = [];
+  const binary: boolean[] = [];
+  calls.forEach((deltas, call) => {
+    for (const delta of deltas) {
+      callOf.push(call);
+      ids.push(delta.id);
+      clients.push(delta.clientId);
+      counters.push(delta.counter);
+      timestamps.push(delta.timestamp);
+      clocks.push(JSON.stringify(delta.vectorClock));
+      const payload = delta.dataBytes ? toBuffer(delta.dataBytes) : Buffer.from(delta.dataJson!, 'utf8');
+      payloads.push(payload);
+      lengths.push(payload.byteLength);
+      binary.push(delta.dataBytes !== null);
+    }
   });
-  params.push(documentId, now, documentId);
-  const values = deltas.map(() => '(?::int, ?, ?, ?::bigint, ?::bigint, ?, ?::jsonb)').join(', ');
-  const sql = `with incoming (ord, id, client_id, counter, "timestamp", data, vector_clock) as (values ${values}),
-    inserted as (
-      insert into ${t.deltas} (document_id, seq, id, client_id, counter, "timestamp", data, vector_clock)
-      select doc.id, doc.next_seq + incoming.ord, incoming.id, incoming.client_id, incoming.counter,
-             incoming."timestamp", incoming.data, incoming.vector_clock
-      from incoming
-      cross join ${t.documents} as doc
-      left join ${t.snapshots} as snapshot on snapshot.document_id = doc.id
-      where doc.id = ?
-        -- a delta the snapshot covers may have been compacted away: storing it again would revive it
-        and incoming.counter > coalesce((snapshot.vector_clock ->> incoming.client_id)::bigint, 0)
-      on conflict (document_id, id) do nothing
-      returning seq, vector_clock
-    )
-    update ${t.documents}
-    set next_seq = (select max(seq) + 1 from inserted),
-        vector_clock = ${mergedClocksSql(`select ${t.documents}.vector_clock as clock union all select vector_clock from inserted`)},
-        updated_at = ${TOUCHED_UPDATED_AT}
-    where id = ? and exists (select 1 from inserted)
-    returning (select count(*) from inserted) as inserted`;
-  return { sql, params };
+  return {
+    name: 'addDeltas',
+    sql: `select * from ${t.addDeltas}(?, ?, ?::integer[], ?::text[], ?::text[], ?::bigint[], ?::bigint[],
+            ?::jsonb, ?::bytea, ?::integer[], ?::boolean[], ?, ?)`,
+    params: [
+      documentId,
+      now,
+      callOf,
+      ids,
+      clients,
+      counters,
+      timestamps,
+      `[${clocks.join(',')}]`,
+      payloads.length === 1 ? payloads[0]! : Buffer.concat(payloads),
+      lengths,
+      binary,
+      feed.channel,
+      feed.origin,
+    ],
+  };
 }
 
-/** Under the document lock, after the staleness check: replaces the snapshot and merges its clock into the row. */
+/** Replaces the snapshot unless it would step back from the stored one; returns `{ saved }`. */
 export function saveSnapshotStatement(
   t: QualifiedTables,
   documentId: string,
   data: Uint8Array,
   vectorClock: VectorClock,
   now: number,
+  feed: FeedTarget,
 ): SqlStatement {
-  const clock = JSON.stringify(vectorClock);
   return {
-    sql: `with saved as (
-            insert into ${t.snapshots} (document_id, data, vector_clock, created_at)
-            values (?, ?, ?::jsonb, ${MS_TO_TIMESTAMP})
-            on conflict (document_id) do update
-            set data = excluded.data, vector_clock = excluded.vector_clock, created_at = excluded.created_at
-          )
-          update ${t.documents}
-          set vector_clock = ${mergedClocksSql(`select ${t.documents}.vector_clock as clock union all select ?::jsonb`)},
-              updated_at = ${TOUCHED_UPDATED_AT}
-          where id = ?`,
-    params: [documentId, toBuffer(data), clock, now, clock, now, documentId],
+    name: 'saveSnapshot',
+    sql: `select ${t.saveSnapshot}(?, ?, ?, ?::jsonb, ?, ?) as saved`,
+    params: [documentId, now, toBuffer(data), JSON.stringify(vectorClock), feed.channel, feed.origin],
   };
 }
 
-/**
- * Deletes, per author, the deltas up to the smaller of `upToClock` and the snapshot clock, through
- * the (document_id, client_id, counter) index. No snapshot: no bound, nothing deleted. Returns `{ removed }`.
- */
-export function compactDeltasStatement(t: QualifiedTables, documentId: string, upToClock: VectorClock): SqlStatement {
+/** Deletes the deltas covered by both `upToClock` and the snapshot clock; returns `{ removed }`. */
+export function compactDeltasStatement(
+  t: QualifiedTables,
+  documentId: string,
+  upToClock: VectorClock,
+  feed: FeedTarget,
+): SqlStatement {
   return {
-    sql: `with bound as (
-            select entry.key as client_id,
-                   least(entry.value::bigint, (snapshot.vector_clock ->> entry.key)::bigint) as counter
-            from ${t.snapshots} as snapshot
-            cross join lateral jsonb_each_text(?::jsonb) as entry
-            where snapshot.document_id = ? and (snapshot.vector_clock ->> entry.key) is not null
-          ),
-          removed as (
-            delete from ${t.deltas} as x
-            using bound
-            where x.document_id = ? and x.client_id = bound.client_id and x.counter <= bound.counter
-            returning 1
-          )
-          select count(*) as removed from removed`,
-    params: [JSON.stringify(upToClock), documentId, documentId],
+    name: 'compactDeltas',
+    sql: `select ${t.compactDeltas}(?, ?::jsonb, ?, ?) as removed`,
+    params: [documentId, JSON.stringify(upToClock), feed.channel, feed.origin],
   };
 }
 
-/** MikroORM inlines parameters itself and renders only a `Buffer` as bytea; this wraps without copying. */
-function toBuffer(data: Uint8Array): Buffer {
-  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+/** The columns a `SyncDocument` is read from, clock included. */
+export function documentColumns(t: QualifiedTables): string {
+  return `doc.id, ${timestampToMs('doc.created_at')} as created_ms, ${timestampToMs('doc.updated_at')} as updated_ms,
+    (select coalesce(jsonb_object_agg(c.client_id, c.counter), '{}'::jsonb)
+     from ${t.clocks} as c where c.document_id = doc.id) as vector_clock`;
+}
+
+/** Inserts the document with an empty clock unless it exists; returns the row only when it inserted it. */
+export function createDocumentStatement(t: QualifiedTables, documentId: string, now: number): SqlStatement {
+  return {
+    name: 'createDocument',
+    sql: `insert into ${t.documents} as doc (id, next_seq, created_at, updated_at)
+          values (?, 0, ${MS_TO_TIMESTAMP}, ${MS_TO_TIMESTAMP})
+          on conflict (id) do nothing
+          returning ${documentColumns(t)}`,
+    params: [documentId, now, now],
+  };
+}
+
+/** Deletes the document (its deltas, clock and snapshot cascade) and its awareness entries; a row when it existed. */
+export function deleteDocumentStatement(t: QualifiedTables, documentId: string, feed: FeedTarget): SqlStatement {
+  return {
+    name: 'deleteDocument',
+    sql: `with presence as (delete from ${t.awareness} where document_id = ?),
+          removed as (delete from ${t.documents} where id = ? returning id)
+          select pg_notify(?, jsonb_build_object('d', removed.id, 'k', 'deleted', 'o', ?::text)::text) from removed`,
+    params: [documentId, documentId, feed.channel, feed.origin],
+  };
 }

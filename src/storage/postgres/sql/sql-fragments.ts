@@ -1,12 +1,19 @@
 /**
- * Small SQL expressions shared by the driver's statements. Times are written from the application
- * clock as whole milliseconds (exact integer arithmetic, no float rounding) and read back the same way.
+ * What every statement of the driver is made of. Values always travel as bound parameters (knex turns each
+ * `?` into `$n`); times are written from the application clock as whole milliseconds and read back the same way.
  */
 
-/** SQL with `?` placeholders and its parameters in the order they appear. */
+/** One statement: a name (for tests and traces), SQL with `?` placeholders, and its parameters in order. */
 export interface SqlStatement {
-  sql: string;
-  params: unknown[];
+  readonly name: string;
+  readonly sql: string;
+  readonly params: readonly unknown[];
+}
+
+/** Where a write announces itself: the NOTIFY channel of the schema and this provider's origin id. */
+export interface FeedTarget {
+  readonly channel: string;
+  readonly origin: string;
 }
 
 /** A `timestamptz` from a `?` parameter holding Unix ms. */
@@ -17,16 +24,13 @@ export function timestampToMs(column: string): string {
   return `(extract(epoch from ${column}) * 1000)::int8`;
 }
 
-/** `updated_at` moves strictly on every change, even twice in one millisecond; takes the now-ms `?`. */
-export const TOUCHED_UPDATED_AT = `greatest(${MS_TO_TIMESTAMP}, "updated_at" + interval '1 millisecond')`;
+/** A document's clock as one jsonb object, from its rows in the clocks table (costs its number of authors). */
+export function documentClockSql(clocksTable: string, documentIdSql: string): string {
+  return `(select coalesce(jsonb_object_agg(c.client_id, c.counter), '{}'::jsonb)
+    from ${clocksTable} as c where c.document_id = ${documentIdSql})`;
+}
 
-/**
- * The pointwise maximum of the jsonb clocks in column `clock` of `clocksQuery` (the clock merge,
- * done in SQL on the locked row so concurrent writers never overwrite each other's counters).
- */
-export function mergedClocksSql(clocksQuery: string): string {
-  return `(select coalesce(jsonb_object_agg(merged.key, merged.counter), '{}'::jsonb)
-    from (select entry.key, max(entry.value::bigint) as counter
-          from (${clocksQuery}) as clocks cross join lateral jsonb_each_text(clocks.clock) as entry
-          group by entry.key) as merged)`;
+/** `Buffer` view of bytes (pg sends a Buffer as a binary parameter); no copy. */
+export function toBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }

@@ -1,0 +1,47 @@
+import { BigIntType, EntitySchema } from '@mikro-orm/core';
+import { STORAGE_TABLES } from '../storage-tables.js';
+import type { SyncDocumentRecord } from './sync-document.entity.js';
+
+/**
+ * One entry of a document's clock, a row of `sync_document_clocks`: a write touches only the entries its
+ * deltas carry. It also holds the author's counter in the stored snapshot's clock, and how many of its
+ * deltas are stored (catch-up visits only authors with stored deltas).
+ */
+export interface SyncDocumentClockRecord {
+  document: SyncDocumentRecord;
+  clientId: string;
+  counter: number;
+  snapshotCounter: number;
+  storedDeltas: number;
+}
+
+export const SyncDocumentClockEntity = new EntitySchema<SyncDocumentClockRecord>({
+  name: 'SyncDocumentClockRecord',
+  tableName: STORAGE_TABLES.clocks,
+  properties: {
+    document: {
+      kind: 'm:1',
+      entity: 'SyncDocumentRecord',
+      primary: true,
+      fieldName: 'document_id',
+      columnType: 'text',
+      deleteRule: 'cascade',
+      updateRule: 'cascade',
+    },
+    clientId: { type: 'string', columnType: 'text', primary: true, fieldName: 'client_id' },
+    counter: { type: new BigIntType('number'), columnType: 'bigint' },
+    snapshotCounter: {
+      type: new BigIntType('number'),
+      columnType: 'bigint',
+      fieldName: 'snapshot_counter',
+      default: 0,
+    },
+    storedDeltas: { type: new BigIntType('number'), columnType: 'bigint', fieldName: 'stored_deltas', default: 0 },
+  },
+  indexes: [
+    {
+      name: 'sync_document_clocks_authors_index',
+      expression: `create index "sync_document_clocks_authors_index" on "sync_document_clocks" ("document_id", "client_id") include ("counter") where "stored_deltas" > 0`,
+    },
+  ],
+});

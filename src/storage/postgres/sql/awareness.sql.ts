@@ -1,0 +1,137 @@
+import type { QualifiedTables } from '../storage-tables.js';
+import { MS_TO_TIMESTAMP, timestampToMs, type FeedTarget, type SqlStatement } from './sql-fragments.js';
+
+/**
+ * Awareness statements. Expiry is judged against the application clock passed in (`now`), as in the memory
+ * driver. Every statement that removes entries announces each removed entry on the change feed.
+ */
+
+/** An awareness row as pg returns it. */
+export interface AwarenessRow {
+  document_id: string;
+  client_id: string;
+  connection_id: string | null;
+  state: string;
+  clock: string;
+  updated_ms: string;
+  expires_ms: string;
+}
+
+const COLUMNS = `document_id, client_id, connection_id, state, clock,
+  ${timestampToMs('updated_at')} as updated_ms, ${timestampToMs('expires_at')} as expires_ms`;
+
+/** The removed rows' notifications and how many of them were live; `removed` is a CTE of deleted rows. */
+const announceRemoved = (feed: FeedTarget): { sql: string; params: unknown[] } => ({
+  sql: `notified as (
+      select pg_notify(?, jsonb_build_object('d', document_id, 'k', 'awareness', 'c', client_id, 'o', ?::text)::text)
+      from removed
+    )
+    select count(*) filter (where expires_at > ${MS_TO_TIMESTAMP}) as live, (select count(*) from notified) as notified
+    from removed`,
+  params: [feed.channel, feed.origin],
+});
+
+export function getAwarenessStatement(
+  t: QualifiedTables,
+  documentId: string,
+  clientId: string,
+  now: number,
+): SqlStatement {
+  return {
+    name: 'getAwareness',
+    sql: `select ${COLUMNS} from ${t.awareness} where document_id = ? and client_id = ? and expires_at > ${MS_TO_TIMESTAMP}`,
+    params: [documentId, clientId, now],
+  };
+}
+
+export function getAllAwarenessStatement(t: QualifiedTables, documentId: string, now: number): SqlStatement {
+  return {
+    name: 'getAllAwareness',
+    sql: `select ${COLUMNS} from ${t.awareness} where document_id = ? and expires_at > ${MS_TO_TIMESTAMP} order by client_id`,
+    params: [documentId, now],
+  };
+}
+
+export function getExpiredAwarenessStatement(t: QualifiedTables, now: number): SqlStatement {
+  return {
+    name: 'getExpiredAwareness',
+    sql: `select ${COLUMNS} from ${t.awareness} where expires_at <= ${MS_TO_TIMESTAMP}`,
+    params: [now],
+  };
+}
+
+/** The outcome of a set: 'stored', 'stale' (a live entry has a clock >= the new one) or 'limit'. */
+export function setAwarenessStatement(
+  t: QualifiedTables,
+  entry: { documentId: string; clientId: string; connectionId: string | null; stateJson: string; clock: number },
+  now: number,
+  timeoutMs: number,
+  maxEntries: number,
+  feed: FeedTarget,
+): SqlStatement {
+  return {
+    name: 'setAwareness',
+    sql: `select ${t.setAwareness}(?, ?, ?, ?, ?::bigint, ?::bigint, ?::bigint, ?::bigint, ?, ?, ?) as outcome`,
+    params: [
+      entry.documentId,
+      entry.clientId,
+      entry.connectionId,
+      entry.stateJson,
+      entry.clock,
+      now,
+      now + timeoutMs,
+      maxEntries,
+      // One lock per schema and document: new clients of a document are counted one at a time.
+      `nest-sync-storage:awareness:${t.schema}:${entry.documentId}`,
+      feed.channel,
+      feed.origin,
+    ],
+  };
+}
+
+/** Removes one entry; returns `{ live, notified }` (live: 1 when it had not expired). */
+export function removeAwarenessStatement(
+  t: QualifiedTables,
+  documentId: string,
+  clientId: string,
+  now: number,
+  feed: FeedTarget,
+): SqlStatement {
+  const announce = announceRemoved(feed);
+  return {
+    name: 'removeAwareness',
+    sql: `with removed as (
+            delete from ${t.awareness} where document_id = ? and client_id = ? returning document_id, client_id, expires_at
+          ), ${announce.sql}`,
+    params: [documentId, clientId, ...announce.params, now],
+  };
+}
+
+/** Removes what one connection wrote, in every document; returns `{ live, notified }`. */
+export function removeConnectionAwarenessStatement(
+  t: QualifiedTables,
+  connectionId: string,
+  now: number,
+  feed: FeedTarget,
+): SqlStatement {
+  const announce = announceRemoved(feed);
+  return {
+    name: 'removeConnectionAwareness',
+    sql: `with removed as (
+            delete from ${t.awareness} where connection_id = ? returning document_id, client_id, expires_at
+          ), ${announce.sql}`,
+    params: [connectionId, ...announce.params, now],
+  };
+}
+
+/** Deletes every expired entry; returns `{ notified }`, the number deleted. */
+export function pruneAwarenessStatement(t: QualifiedTables, now: number, feed: FeedTarget): SqlStatement {
+  const announce = announceRemoved(feed);
+  return {
+    name: 'pruneAwareness',
+    sql: `with removed as (
+            delete from ${t.awareness} where expires_at <= ${MS_TO_TIMESTAMP} returning document_id, client_id, expires_at
+          ), ${announce.sql}`,
+    params: [now, ...announce.params, now],
+  };
+}

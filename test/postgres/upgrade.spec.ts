@@ -1,0 +1,125 @@
+import { DeltaConflictError, storageMigrations, type StorageProvider } from '../../src/index.js';
+import { resolveStorageOptions } from '../../src/storage/contract/options.js';
+import { createStorageOrm, storageOrmOptions } from '../../src/storage/postgres/storage-orm.js';
+import { makeDelta } from '../conformance/conformance-helpers.js';
+import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
+
+let database: TestDatabase;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+
+afterAll(async () => {
+  await database.drop();
+});
+
+/** Applies only the first (version 1) migration to `schema`. */
+async function migrateToVersion1(schema: string): Promise<void> {
+  const options = storageOrmOptions(resolveStorageOptions({ driver: 'postgres', clientUrl: database.url, schema }));
+  const orm = createStorageOrm({
+    ...options,
+    migrations: { ...options.migrations, migrationsList: storageMigrations.slice(0, 1) },
+  });
+  try {
+    await orm.migrator.up();
+  } finally {
+    await orm.close(true);
+  }
+}
+
+/**
+ * Version 1 data, written as version 1 wrote it: a clock per document as one jsonb, deltas whose clocks
+ * it merges, a snapshot, awareness, and the one thing version 1 allowed that version 2 forbids: two ids
+ * for one event (b3 and b3-again are both (b, 3)).
+ */
+async function writeVersion1Data(schema: string): Promise<void> {
+  const q = (table: string): string => `"${schema}".${table}`;
+  await database.query(
+    `insert into ${q('sync_documents')} (id, vector_clock, next_seq, created_at, updated_at) values
+       ('notes', '{"a": 2, "b": 3, "z": 9}', 5, '2026-11-01T10:00:00Z', '2026-11-02T10:00:00Z'),
+       ('empty', '{}', 0, '2026-11-03T10:00:00Z', '2026-11-03T10:00:00Z')`,
+  );
+  await database.query(
+    `insert into ${q('sync_deltas')} (document_id, seq, id, client_id, counter, "timestamp", data, vector_clock) values
+       ('notes', 0, 'a1', 'a', 1, 100, '{"op":"insert"}', '{"a": 1}'),
+       ('notes', 1, 'b3', 'b', 3, 101, '"\\u0000text"', '{"b": 3, "z": 9}'),
+       ('notes', 2, 'a2', 'a', 2, 102, '[1,2]', '{"a": 2, "b": 3}'),
+       ('notes', 3, 'b3-again', 'b', 3, 103, 'null', '{"b": 3}'),
+       ('notes', 4, 'b2', 'b', 2, 104, '7', '{"b": 2}')`,
+  );
+  await database.query(
+    `insert into ${q('sync_snapshots')} (document_id, data, vector_clock, created_at)
+       values ('notes', '\\x0102ff', '{"a": 1}', '2026-11-02T09:00:00Z')`,
+  );
+  await database.query(
+    `insert into ${q('sync_awareness')} (document_id, client_id, connection_id, state, clock, updated_at, expires_at)
+       values ('notes', 'alice', 'socket', '{"cursor": 3}', 4, now(), now() + interval '1 hour')`,
+  );
+}
+
+describe('upgrading a version 1 database', () => {
+  let provider: StorageProvider;
+  let schema: string;
+
+  beforeAll(async () => {
+    schema = uniqueName('upgrade');
+    await migrateToVersion1(schema);
+    await writeVersion1Data(schema);
+    provider = await database.createProvider({ schema });
+  });
+
+  it('runs the second migration over the data', async () => {
+    const applied = await database.query<{ name: string }>(
+      `select name from "${schema}".sync_storage_migrations order by id`,
+    );
+    expect(applied.map((row) => row.name)).toEqual(storageMigrations.map((migration) => migration.name));
+  });
+
+  it('reads every document, clock, delta, snapshot and presence entry back unchanged', async () => {
+    const { documents, awareness } = provider;
+    expect(await documents.getDocumentIds()).toEqual(['empty', 'notes']);
+    expect(await documents.get('notes')).toEqual({
+      id: 'notes',
+      vectorClock: { a: 2, b: 3, z: 9 },
+      createdAt: new Date('2026-11-01T10:00:00Z'),
+      updatedAt: new Date('2026-11-02T10:00:00Z'),
+    });
+    expect(await documents.getVectorClock('empty')).toEqual({});
+    expect(await documents.getDeltasSince('notes')).toEqual([
+      { id: 'a1', clientId: 'a', timestamp: 100, data: { op: 'insert' }, vectorClock: { a: 1 } },
+      { id: 'b3', clientId: 'b', timestamp: 101, data: '\u0000text', vectorClock: { b: 3, z: 9 } },
+      { id: 'a2', clientId: 'a', timestamp: 102, data: [1, 2], vectorClock: { a: 2, b: 3 } },
+      { id: 'b2', clientId: 'b', timestamp: 104, data: 7, vectorClock: { b: 2 } },
+    ]);
+    const snapshot = await documents.getSnapshot('notes');
+    expect({ ...snapshot, data: Array.from(snapshot!.data) }).toEqual({
+      data: [1, 2, 255],
+      vectorClock: { a: 1 },
+      createdAt: new Date('2026-11-02T09:00:00Z'),
+    });
+    expect(await awareness.get('notes', 'alice')).toMatchObject({
+      connectionId: 'socket',
+      state: { cursor: 3 },
+      clock: 4,
+    });
+  });
+
+  it('keeps the second id of a version 1 event aside, in sync_deltas_superseded, instead of deleting it', async () => {
+    const superseded = await database.query<{ id: string; client_id: string; counter: string }>(
+      `select id, client_id, counter from "${schema}".sync_deltas_superseded`,
+    );
+    expect(superseded).toEqual([{ id: 'b3-again', client_id: 'b', counter: '3' }]);
+  });
+
+  it('carries the snapshot clock and the stored deltas over, so writes, catch-up and compaction work on them', async () => {
+    const { documents } = provider;
+    expect(await documents.addDelta('notes', makeDelta('a1-late', 'a', 1))).toBe(false);
+    await expect(documents.addDelta('notes', makeDelta('b2-twin', 'b', 2))).rejects.toBeInstanceOf(DeltaConflictError);
+    expect((await documents.getDeltasSince('notes', { a: 2, b: 2 })).map((delta) => delta.id)).toEqual(['b3']);
+    expect(await documents.addDelta('notes', makeDelta('c1', 'c', 1))).toBe(true);
+    expect(await documents.getVectorClock('notes')).toEqual({ a: 2, b: 3, c: 1, z: 9 });
+    expect(await documents.compactDeltas('notes', { a: 5, b: 5 })).toBe(1);
+    expect((await documents.getDeltasSince('notes')).map((delta) => delta.id)).toEqual(['b3', 'a2', 'b2', 'c1']);
+  });
+});

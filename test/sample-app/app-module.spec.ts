@@ -50,6 +50,7 @@ describe('AppModule.forRoot configures the storage from the environment', () => 
       '/documents/{documentId}/compact',
       '/documents/{documentId}/deltas',
       '/documents/{documentId}/deltas/batch',
+      '/documents/{documentId}/events',
       '/documents/{documentId}/snapshot',
       '/health',
     ]);

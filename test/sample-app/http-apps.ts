@@ -1,0 +1,32 @@
+import type { Driver } from '../support/storage-targets.js';
+import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
+import { startHttpApp, type HttpApp } from './http-client.js';
+
+/**
+ * Starts sample apps for one test file on either driver and closes them when the file ends. Postgres apps
+ * share one database of the file, each with a schema of its own; it is created on the first postgres app.
+ */
+export function httpApps(): { start(driver: Driver, env?: Record<string, string>): Promise<HttpApp> } {
+  let database: Promise<TestDatabase> | undefined;
+  const started: HttpApp[] = [];
+  afterAll(async () => {
+    await Promise.all(started.splice(0).map((app) => app.close()));
+    await (await database)?.drop();
+  });
+  return {
+    async start(driver, env = {}) {
+      let storage: Record<string, string> = {};
+      if (driver === 'postgres') {
+        database ??= createTestDatabase();
+        storage = {
+          STORAGE_DRIVER: 'postgres',
+          DATABASE_URL: (await database).url,
+          DATABASE_SCHEMA: uniqueName('http'),
+        };
+      }
+      const app = await startHttpApp({ ...storage, ...env });
+      started.push(app);
+      return app;
+    },
+  };
+}

@@ -1,18 +1,16 @@
 import type { ChangesSince, DocumentStore, VectorClock } from 'nest-sync-storage';
 import { deltaToWire } from './wire-delta.js';
 
-/** How much catch-up one response may carry, and how many deltas to read at a time to stay near it. */
+/** How much catch-up one response may carry. */
 export interface CatchUpBudget {
-  /** About how many characters of deltas one page holds (a page always holds at least one delta). */
+  /** The most characters of deltas on one page, unless a single delta is larger. */
   chars: number;
-  /** Deltas per read: as many as fit in `chars` at the largest size a delta may have on the wire. */
-  readSize: number;
+  /** The longest a delta can be on the wire: base64 makes bytes data 4/3 as long; JSON data keeps its size. */
+  largestDelta: number;
 }
 
 export function catchUpBudget(maxDeltaBytes: number, maxResponseBytes: number): CatchUpBudget {
-  // Base64 makes bytes data 4/3 as long; JSON data is at most its stored size.
-  const largestDelta = Math.ceil((maxDeltaBytes * 4) / 3);
-  return { chars: maxResponseBytes, readSize: Math.max(1, Math.floor(maxResponseBytes / largestDelta)) };
+  return { chars: maxResponseBytes, largestDelta: Math.ceil((maxDeltaBytes * 4) / 3) };
 }
 
 export interface DeltasPageJson {
@@ -22,9 +20,9 @@ export interface DeltasPageJson {
 }
 
 /**
- * One page of catch-up: at most `limit` deltas, ending once the page has reached the budget. It reads in
- * steps no larger than the budget allows for the largest deltas, so that a page of a thousand 1 MiB deltas
- * is never in memory at once, and hands on the store's `next`, so that the client pages on from there.
+ * One page of catch-up: at most `limit` deltas and at most the budget's characters (or one delta). Each read
+ * asks for no more deltas than the rest of the budget holds at the largest size a delta may have, so that a
+ * thousand 1 MiB deltas are never in memory at once; the store's `next` is handed on for the next page.
  */
 export async function readDeltasPage(
   documents: DocumentStore,
@@ -36,8 +34,9 @@ export async function readDeltasPage(
   const deltas: string[] = [];
   let chars = 0;
   let next = after;
+  const fitting = (): number => Math.floor((budget.chars - chars) / budget.largestDelta);
   do {
-    const read = Math.min(limit - deltas.length, budget.readSize);
+    const read = Math.min(limit - deltas.length, Math.max(1, fitting()));
     const page = await documents.getDeltasPage(documentId, since, { limit: read, after: next });
     for (const delta of page.deltas) {
       const json = JSON.stringify(deltaToWire(delta));
@@ -45,7 +44,7 @@ export async function readDeltasPage(
       chars += json.length;
     }
     next = page.next;
-  } while (next !== null && deltas.length < limit && chars < budget.chars);
+  } while (next !== null && deltas.length < limit && fitting() >= 1);
   return { deltas, next };
 }
 

@@ -1,4 +1,4 @@
-import { Controller, Param, Sse, type BeforeApplicationShutdown, type MessageEvent } from '@nestjs/common';
+import { Controller, Param, Req, Sse, type BeforeApplicationShutdown, type MessageEvent } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import {
@@ -11,6 +11,7 @@ import {
 import { Observable, Subject, takeUntil } from 'rxjs';
 import type { AppConfig } from '../config/app.config.js';
 import { ApiErrors } from './api-docs.js';
+import type { HttpRequest } from './http-types.js';
 
 /** A document's change feed as Server-Sent Events. */
 @ApiTags('events')
@@ -35,9 +36,14 @@ export class EventsController implements BeforeApplicationShutdown {
   @Sse('events')
   @ApiOkResponse({ description: 'text/event-stream of `change` events: { documentId, kind, deltaIds?, source }' })
   @ApiErrors(400)
-  async events(@Param('documentId') documentId: string): Promise<Observable<MessageEvent>> {
+  async events(
+    @Param('documentId') documentId: string,
+    @Req() request: HttpRequest,
+  ): Promise<Observable<MessageEvent>> {
     // Checks the id, so that a bad one is a 400 before the stream opens.
     await this.documents.exists(documentId);
+    // A stream the server ends closes its connection too: left idle, it would hold a shutdown for seconds.
+    request.res?.once('finish', () => request.socket.end());
     return this.eventsOf(this.feed.changes(documentId)).pipe(takeUntil(this.closing));
   }
 

@@ -1,5 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { STORAGE_PROVIDER, type StorageProvider } from '../../src/index.js';
+import { request } from '../sample-app/http-client.js';
 import { startSampleAppInProcess } from '../sample-app/sample-app.js';
 import { listenLocally } from '../support/nest-app.js';
 import {
@@ -122,23 +123,7 @@ describe('hostile input over HTTP (the sync app on the memory driver)', () => {
     await app?.close();
   });
 
-  async function send(
-    request: RawRequest,
-  ): Promise<{ status: number; type: string | null; body: Record<string, unknown> | undefined }> {
-    const response = await fetch(`${baseUrl}${request.path}`, {
-      method: request.method,
-      headers: request.headers,
-      body: request.body,
-    });
-    const text = await response.text();
-    let body: Record<string, unknown> | undefined;
-    try {
-      body = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      body = undefined;
-    }
-    return { status: response.status, type: response.headers.get('content-type'), body };
-  }
+  const send = ({ method, path, body, headers }: RawRequest) => request(baseUrl, method, path, { body, headers });
 
   it("carries at least 40 of the store table's bad inputs over HTTP", () => {
     expect(OVER_HTTP.length).toBeGreaterThanOrEqual(40);

@@ -1,7 +1,7 @@
 import { STORAGE_PROVIDER, type StorageProvider } from '../../src/index.js';
 import { DRIVERS } from '../support/storage-targets.js';
 import { httpApps } from './http-apps.js';
-import { expectJsonError, type HttpApp } from './http-client.js';
+import { expectJsonError } from './http-client.js';
 
 /** Every byte value, so that no encoding step can hide a mangled one. */
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
@@ -16,11 +16,7 @@ const head = (id: string, counter: number) => ({
 const apps = httpApps();
 
 describe.each(DRIVERS)('bytes data over HTTP as base64 (%s driver)', (driver) => {
-  let http: HttpApp;
-
-  beforeAll(async () => {
-    http = await apps.start(driver);
-  });
+  const http = apps.forSuite(driver);
 
   it('gives back the same bytes as dataBase64, and JSON data as data, from GET deltas and GET changes', async () => {
     const bytes = { ...head('bytes', 1), dataBase64: ALL_BYTES.toString('base64') };

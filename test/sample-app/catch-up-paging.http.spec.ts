@@ -49,11 +49,7 @@ const ids = (pages: Page[]): string[] => pages.flatMap((page) => page.deltas.map
 const apps = httpApps();
 
 describe.each(DRIVERS)('paged catch-up over HTTP (%s driver)', (driver) => {
-  let http: HttpApp;
-
-  beforeAll(async () => {
-    http = await apps.start(driver);
-  });
+  const http = apps.forSuite(driver);
 
   it('pages through every delta the clock has not seen, each once and in storage order, next null on the last page', async () => {
     const deltas = Array.from({ length: 25 }, (_, i) =>

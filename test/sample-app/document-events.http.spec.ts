@@ -1,6 +1,6 @@
 import { DRIVERS } from '../support/storage-targets.js';
 import { httpApps } from './http-apps.js';
-import { expectJsonError, startHttpApp, type HttpApp } from './http-client.js';
+import { expectJsonError, startHttpApp } from './http-client.js';
 import { openEventStream, type EventStream, type SseEvent } from './sse-client.js';
 
 const delta = (id: string, counter: number) => ({
@@ -17,7 +17,7 @@ const isChange = (kind: string) => (event: SseEvent) =>
 const apps = httpApps();
 
 describe.each(DRIVERS)('GET /documents/:id/events in one app (%s driver)', (driver) => {
-  let http: HttpApp;
+  const http = apps.forSuite(driver);
   const streams: EventStream[] = [];
   const open = async (documentId: string) => {
     const stream = await openEventStream(`${http.baseUrl}/documents/${documentId}/events`);
@@ -25,9 +25,6 @@ describe.each(DRIVERS)('GET /documents/:id/events in one app (%s driver)', (driv
     return stream;
   };
 
-  beforeAll(async () => {
-    http = await apps.start(driver);
-  });
   afterEach(async () => {
     await Promise.all(streams.splice(0).map((stream) => stream.close()));
   });

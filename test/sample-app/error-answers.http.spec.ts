@@ -3,7 +3,7 @@ import { StorageProviderDouble } from '../fixtures/storage-provider.double.js';
 import { listenLocally } from '../support/nest-app.js';
 import { DRIVERS } from '../support/storage-targets.js';
 import { httpApps } from './http-apps.js';
-import { expectJsonError, request, startHttpApp, type HttpApp } from './http-client.js';
+import { expectJsonError, request, startHttpApp } from './http-client.js';
 import { startSampleAppInProcess } from './sample-app.js';
 
 const delta = (id: string, clientId: string, counter: number, data: unknown = { id }) => ({
@@ -17,11 +17,7 @@ const delta = (id: string, clientId: string, counter: number, data: unknown = { 
 const apps = httpApps();
 
 describe.each(DRIVERS)('storage errors over HTTP (%s driver)', (driver) => {
-  let http: HttpApp;
-
-  beforeAll(async () => {
-    http = await apps.start(driver, { MAX_AWARENESS_ENTRIES_PER_DOCUMENT: '2' });
-  });
+  const http = apps.forSuite(driver, { MAX_AWARENESS_ENTRIES_PER_DOCUMENT: '2' });
 
   it('answers a delta that repeats a stored (clientId, counter) under another id with 409 naming both ids, and stores nothing', async () => {
     expect((await http.request('POST', '/documents/dup/deltas', { json: delta('first', 'ann', 1) })).body).toEqual({

@@ -1,6 +1,6 @@
 import { DRIVERS } from '../support/storage-targets.js';
 import { httpApps } from './http-apps.js';
-import { expectJsonError, type HttpApp } from './http-client.js';
+import { expectJsonError } from './http-client.js';
 import { openEventStream } from './sse-client.js';
 
 /** Every route that reads a document, as `[method, path under /documents/<id>]`. */
@@ -16,11 +16,7 @@ const READS: ReadonlyArray<[string, string]> = [
 const apps = httpApps();
 
 describe.each(DRIVERS)('documents that do not exist, over HTTP (%s driver)', (driver) => {
-  let http: HttpApp;
-
-  beforeAll(async () => {
-    http = await apps.start(driver);
-  });
+  const http = apps.forSuite(driver);
 
   it.each(READS)('answers %s /documents/<unknown>%s with 404 and a JSON error', async (method, path) => {
     expect(expectJsonError(await http.request(method, `/documents/never-written${path}`), 404).message).toBe(

@@ -32,7 +32,7 @@ export function configureApp(app: NestExpressApplication): void {
           'With API_TOKEN set, every route but /health wants Authorization: Bearer <API_TOKEN>.',
       )
       .setVersion('0.1.0')
-      .addBearerAuth()
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'the API_TOKEN the app was started with' })
       .addSecurityRequirements('bearer')
       .build(),
   );

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { InjectAwarenessStore, type AwarenessStore } from 'nest-sync-storage';
 import { ApiException } from './api-exception.js';
 import { ApiErrors } from './api-docs.js';
@@ -16,6 +16,7 @@ export class AwarenessController {
   constructor(@InjectAwarenessStore() private readonly awareness: AwarenessStore) {}
 
   @Get('documents/:documentId/awareness')
+  @ApiOkResponse({ description: 'The live entries, ordered by client id; [] for a document without any' })
   @ApiErrors(400)
   getAll(@Param('documentId') documentId: string) {
     return this.awareness.getAll(documentId);
@@ -23,6 +24,7 @@ export class AwarenessController {
 
   @Put('documents/:documentId/awareness/:clientId')
   @BodyType('application/json')
+  @ApiOkResponse({ description: '{ stored }: false when the live entry has a clock at least as high' })
   @ApiErrors(400, 413, 415, [429, 'The document has MAX_AWARENESS_ENTRIES_PER_DOCUMENT live entries'])
   async set(@Param('documentId') documentId: string, @Param('clientId') clientId: string, @Body() body: AwarenessDto) {
     const options = body?.connectionId === undefined ? undefined : { connectionId: body.connectionId };
@@ -31,6 +33,7 @@ export class AwarenessController {
 
   @Delete('documents/:documentId/awareness/:clientId')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Removed' })
   @ApiErrors(400, [404, 'The client has no live entry'])
   async remove(@Param('documentId') documentId: string, @Param('clientId') clientId: string): Promise<void> {
     if (!(await this.awareness.remove(documentId, clientId)))
@@ -38,6 +41,7 @@ export class AwarenessController {
   }
 
   @Delete('connections/:connectionId/awareness')
+  @ApiOkResponse({ description: '{ removed }: how many live entries the connection had' })
   @ApiErrors(400)
   async removeAllForConnection(@Param('connectionId') connectionId: string) {
     return { removed: await this.awareness.removeAllForConnection(connectionId) };

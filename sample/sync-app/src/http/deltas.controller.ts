@@ -33,6 +33,7 @@ export class DeltasController {
   @Post('deltas')
   @HttpCode(200)
   @BodyType('application/json')
+  @ApiOkResponse({ description: '{ stored }: false for a resend, or a delta the snapshot covers' })
   @ApiErrors(400, 413, 415, CONFLICT)
   async addDelta(@Param('documentId') documentId: string, @Body() delta: DeltaDto) {
     return { stored: await this.documents.addDelta(documentId, deltaFromWire(delta, 'delta') as StoredDelta) };
@@ -41,6 +42,7 @@ export class DeltasController {
   @Post('deltas/batch')
   @HttpCode(200)
   @BodyType('application/json')
+  @ApiOkResponse({ description: '{ added }: how many were new; all or nothing' })
   @ApiErrors(400, 413, 415, CONFLICT)
   async addDeltas(@Param('documentId') documentId: string, @Body() body: DeltaBatchDto) {
     if (!Array.isArray(body?.deltas)) throw badArgument('deltas', 'must be an array of deltas');
@@ -88,6 +90,7 @@ export class DeltasController {
   @Post('compact')
   @HttpCode(200)
   @BodyType('application/json')
+  @ApiOkResponse({ description: '{ deleted }: 0 for a document without a snapshot, or unknown' })
   @ApiErrors(400, 413, 415)
   async compact(@Param('documentId') documentId: string, @Body() body: CompactDto) {
     return { deleted: await this.documents.compactDeltas(documentId, body?.upTo) };

@@ -11,7 +11,7 @@ import {
   Res,
   StreamableFile,
 } from '@nestjs/common';
-import { ApiBody, ApiHeader, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { InjectDocumentStore, type DocumentStore } from 'nest-sync-storage';
 import { ApiException, badArgument, documentNotFound } from './api-exception.js';
 import { ApiErrors } from './api-docs.js';
@@ -30,6 +30,7 @@ export class DocumentsController {
   @Get()
   @ApiQuery({ name: 'limit', required: false, description: '1..10000, default 1000' })
   @ApiQuery({ name: 'cursor', required: false, description: 'the last id of the previous page' })
+  @ApiOkResponse({ description: '{ ids, nextCursor }: ids in code-point order' })
   @ApiErrors(400)
   async list(@Query('limit', ParseLimitPipe) limit?: number, @Query('cursor') cursor?: string) {
     const ids = await this.documents.getDocumentIds({ limit, cursor });
@@ -44,6 +45,7 @@ export class DocumentsController {
   }
 
   @Get(':documentId')
+  @ApiOkResponse({ description: '{ id, vectorClock, createdAt, updatedAt }' })
   @ApiErrors(400, 404)
   async get(@Param('documentId') documentId: string) {
     const document = await this.documents.get(documentId);
@@ -53,12 +55,14 @@ export class DocumentsController {
 
   @Delete(':documentId')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Deleted, with its deltas, snapshot and presence' })
   @ApiErrors(400, 404)
   async delete(@Param('documentId') documentId: string): Promise<void> {
     if (!(await this.documents.delete(documentId))) throw documentNotFound();
   }
 
   @Get(':documentId/clock')
+  @ApiOkResponse({ description: 'The document clock, e.g. {"alice":3}' })
   @ApiErrors(400, 404)
   async getVectorClock(@Param('documentId') documentId: string) {
     const clock = await this.documents.getVectorClock(documentId);
@@ -72,6 +76,7 @@ export class DocumentsController {
   @BodyType('application/octet-stream')
   @ApiHeader({ name: CLOCK_HEADER, required: true, description: 'the snapshot clock as JSON' })
   @ApiBody({ schema: { type: 'string', format: 'binary' } })
+  @ApiNoContentResponse({ description: 'Stored; the document is created when it was missing' })
   @ApiErrors(400, 413, 415, [409, "Stale: the clock does not cover the stored snapshot's clock"])
   async saveSnapshot(
     @Param('documentId') documentId: string,

@@ -1,5 +1,6 @@
-import { applyDecorators } from '@nestjs/common';
-import { ApiResponse } from '@nestjs/swagger';
+import { applyDecorators, HttpCode } from '@nestjs/common';
+import { ApiOkResponse, ApiResponse } from '@nestjs/swagger';
+import { BodyType } from './body-type.guard.js';
 import { ErrorDto } from './dto.js';
 
 const USUAL: Record<number, string> = {
@@ -24,5 +25,18 @@ export function ApiErrors(...responses: Array<number | [status: number, descript
   }
   return applyDecorators(
     ...[...all].map(([status, description]) => ApiResponse({ status, description, type: ErrorDto })),
+  );
+}
+
+/** A route that takes a JSON body and answers 200 with `answer`, or the errors of a JSON body and `errors`. */
+export function JsonWrite(
+  answer: string,
+  ...errors: Array<number | [status: number, description: string]>
+): MethodDecorator {
+  return applyDecorators(
+    HttpCode(200),
+    BodyType('application/json'),
+    ApiOkResponse({ description: answer }),
+    ApiErrors(400, 413, 415, ...errors),
   );
 }

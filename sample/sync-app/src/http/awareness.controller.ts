@@ -2,8 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/com
 import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { InjectAwarenessStore, type AwarenessStore } from 'nest-sync-storage';
 import { ApiException } from './api-exception.js';
-import { ApiErrors } from './api-docs.js';
-import { BodyType } from './body-type.guard.js';
+import { ApiErrors, JsonWrite } from './api-docs.js';
 import { AwarenessDto } from './dto.js';
 
 /**
@@ -23,9 +22,10 @@ export class AwarenessController {
   }
 
   @Put('documents/:documentId/awareness/:clientId')
-  @BodyType('application/json')
-  @ApiOkResponse({ description: '{ stored }: false when the live entry has a clock at least as high' })
-  @ApiErrors(400, 413, 415, [429, 'The document has MAX_AWARENESS_ENTRIES_PER_DOCUMENT live entries'])
+  @JsonWrite('{ stored }: false when the live entry has a clock at least as high', [
+    429,
+    'The document has MAX_AWARENESS_ENTRIES_PER_DOCUMENT live entries',
+  ])
   async set(@Param('documentId') documentId: string, @Param('clientId') clientId: string, @Body() body: AwarenessDto) {
     const options = body?.connectionId === undefined ? undefined : { connectionId: body.connectionId };
     return { stored: await this.awareness.set(documentId, clientId, body?.state, body?.clock, options) };

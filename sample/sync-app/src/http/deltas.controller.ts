@@ -1,11 +1,10 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { InjectDocumentStore, type DocumentStore, type StoredDelta } from 'nest-sync-storage';
 import type { AppConfig } from '../config/app.config.js';
 import { badArgument } from './api-exception.js';
-import { ApiErrors } from './api-docs.js';
-import { BodyType } from './body-type.guard.js';
+import { ApiErrors, JsonWrite } from './api-docs.js';
 import { catchUpBudget, changesJson, pageJson, readDeltasPage, type CatchUpBudget } from './catch-up.js';
 import { requireDocument } from './documents.controller.js';
 import { CompactDto, DeltaBatchDto, DeltaDto, DeltasPageDto } from './dto.js';
@@ -31,19 +30,13 @@ export class DeltasController {
   }
 
   @Post('deltas')
-  @HttpCode(200)
-  @BodyType('application/json')
-  @ApiOkResponse({ description: '{ stored }: false for a resend, or a delta the snapshot covers' })
-  @ApiErrors(400, 413, 415, CONFLICT)
+  @JsonWrite('{ stored }: false for a resend, or a delta the snapshot covers', CONFLICT)
   async addDelta(@Param('documentId') documentId: string, @Body() delta: DeltaDto) {
     return { stored: await this.documents.addDelta(documentId, deltaFromWire(delta, 'delta') as StoredDelta) };
   }
 
   @Post('deltas/batch')
-  @HttpCode(200)
-  @BodyType('application/json')
-  @ApiOkResponse({ description: '{ added }: how many were new; all or nothing' })
-  @ApiErrors(400, 413, 415, CONFLICT)
+  @JsonWrite('{ added }: how many were new; all or nothing', CONFLICT)
   async addDeltas(@Param('documentId') documentId: string, @Body() body: DeltaBatchDto) {
     if (!Array.isArray(body?.deltas)) throw badArgument('deltas', 'must be an array of deltas');
     const deltas = body.deltas.map((delta, index) => deltaFromWire(delta, `deltas[${index}]`));
@@ -88,10 +81,7 @@ export class DeltasController {
   }
 
   @Post('compact')
-  @HttpCode(200)
-  @BodyType('application/json')
-  @ApiOkResponse({ description: '{ deleted }: 0 for a document without a snapshot, or unknown' })
-  @ApiErrors(400, 413, 415)
+  @JsonWrite('{ deleted }: 0 for a document without a snapshot, or unknown')
   async compact(@Param('documentId') documentId: string, @Body() body: CompactDto) {
     return { deleted: await this.documents.compactDeltas(documentId, body?.upTo) };
   }

@@ -104,6 +104,17 @@ const TIMESTAMP_SITES: BadInputSite[] = [
 
 export function badClockCases(context: ConformanceContextGetter): void {
   describe('bad input: clocks and counters', () => {
+    it("an error about a bad clock never repeats the clock's keys or counters", async () => {
+      const { documents } = context();
+      const secretKey = 'secret-client-name';
+      for (const since of [{ [secretKey]: -987654 }, { [secretKey]: 1, [`${secretKey}\u0000`]: 1 }]) {
+        const error = (await documents.getDeltasSince('doc', since).catch((caught: unknown) => caught)) as Error;
+        expect(error).toMatchObject({ name: 'StorageValidationError', argument: 'since' });
+        expect(error.message).not.toContain(secretKey);
+        expect(error.message).not.toContain('987654');
+      }
+    });
+
     it('a counter behind a getter is read once: what is stored is what was checked', async () => {
       const { documents } = context();
       /** A clock whose `b` reads 2 the first time and -5 after that. */

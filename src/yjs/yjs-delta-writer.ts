@@ -1,7 +1,7 @@
 import type { StoredDelta } from '../storage/contract/types.js';
 import { errorName, type CrdtDocumentStore } from '../integrations/crdt-document-store.js';
 import { retryDelay, sleep, type RetryDelays } from './waiting.js';
-import { yjsUpdateToDelta } from './yjs-updates.js';
+import { assertWriterId, yjsUpdateToDelta } from './yjs-updates.js';
 
 /** Why the writer reports an error, and whether it gave up for good. */
 export interface YjsDeltaWriterErrorContext {
@@ -14,6 +14,10 @@ export interface YjsDeltaWriterErrorContext {
 }
 
 export interface YjsDeltaWriterOptions {
+  /**
+   * The id the deltas are stored under (`newWriterId()`). One live writer per id and document: two would
+   * name different updates `writer:n` alike, and the store would keep one and drop the other as a resend.
+   */
   writerId: string;
   /** The last counter this writer already used in the document (0 for a writer new to it). */
   counter?: number;
@@ -54,6 +58,7 @@ export class YjsDeltaWriter {
     readonly documentId: string,
     private readonly options: YjsDeltaWriterOptions,
   ) {
+    assertWriterId(options.writerId, 'options.writerId');
     this.lastCounter = options.counter ?? 0;
     this.maxBatch = options.maxBatch ?? 256;
     this.retryDelayMs = options.retryDelayMs ?? { min: 50, max: 2000 };

@@ -176,7 +176,10 @@ export class YjsStorageExtension implements OpenYDocumentHost {
       retryDelayMs: this.options.retryDelayMs,
       onStored: (batch) => this.stored(documentId, batch),
       onError: (error, context) => this.report(error, { operation: 'store', documentId, ...context }),
-      replaceBySnapshot: (delta) => this.replaceBySnapshot(documentId, delta),
+      replaceBySnapshot: async (delta, refusal) => {
+        await this.replaceBySnapshot(documentId, delta);
+        this.report(refusal, { operation: 'store', documentId, deltaId: delta.id, replacedBySnapshot: true });
+      },
     });
     this.writers.set(documentId, writer);
     return writer;

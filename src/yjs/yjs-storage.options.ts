@@ -2,7 +2,7 @@ import { StorageValidationError } from '../storage/contract/errors.js';
 import type { StorageChangeFeed } from '../storage/contract/types.js';
 import type { CrdtDocumentStore } from '../integrations/crdt-document-store.js';
 import type { RetryDelays } from './waiting.js';
-import { assertWriterId, newWriterId } from './yjs-updates.js';
+import { newWriterId } from './yjs-updates.js';
 
 /** What the extension needs of a storage provider: four document calls and the change feed. */
 export interface YjsStorage extends StorageChangeFeed {
@@ -19,16 +19,19 @@ export interface YjsStorageErrorContext {
   /** The extension stopped storing the document (another process writes under this writer id, or its data can never be stored). */
   fatal?: boolean;
   deltaId?: string;
+  /** `store`: the store refused the delta (over `maxDeltaBytes`), and a snapshot holding it was stored instead. */
+  replacedBySnapshot?: boolean;
 }
 
 export interface YjsStorageExtensionOptions {
   /** Where documents live: a `StorageProvider` (from `StorageModule`), or anything with its `documents` calls and `changes()`. */
   storage: YjsStorage;
   /**
-   * The id this server stores its deltas under. Default: a new random id per extension instance.
-   * Never give two live processes the same id: their deltas would overwrite each other's counters.
+   * The start of this server's writer id (default `y`); 96 random bits follow, new for every extension
+   * instance. There is no way to fix the whole id: two live processes with one id would name different
+   * updates `writer:n` alike, and the store would keep one and drop the other as a resend.
    */
-  writerId?: string;
+  writerIdPrefix?: string;
   /** The storage document id of a Hocuspocus document name. Default: the name itself. */
   documentId?(documentName: string): string;
   /** Snapshot a document after this many deltas stored since its last snapshot; 0: never by count. Default 500. */
@@ -49,8 +52,9 @@ export interface YjsStorageExtensionOptions {
   onError?(error: unknown, context: YjsStorageErrorContext): void;
 }
 
-export type ResolvedYjsStorageOptions = Required<Omit<YjsStorageExtensionOptions, 'storage'>> & {
+export type ResolvedYjsStorageOptions = Required<Omit<YjsStorageExtensionOptions, 'storage' | 'writerIdPrefix'>> & {
   storage: YjsStorage;
+  writerId: string;
 };
 
 const DEFAULTS = {
@@ -70,18 +74,17 @@ function reportToStderr(error: unknown, context: YjsStorageErrorContext): void {
 
 /** Fills in the defaults and checks every option, naming the one that is wrong. */
 export function resolveYjsStorageOptions(options: YjsStorageExtensionOptions): ResolvedYjsStorageOptions {
-  const { storage } = options ?? {};
+  const { storage, writerIdPrefix = 'y', ...rest } = options ?? {};
   if (typeof storage?.changes !== 'function' || typeof storage.documents?.getChangesSince !== 'function')
     throw new StorageValidationError('options.storage', 'must be a storage provider (documents and changes())');
   const resolved: ResolvedYjsStorageOptions = {
     ...DEFAULTS,
-    writerId: newWriterId(),
     documentId: (documentName) => documentName,
     onError: reportToStderr,
-    ...definedOnly(options),
+    ...definedOnly(rest),
     storage,
+    writerId: newWriterId(writerIdPrefix, 'options.writerIdPrefix'),
   };
-  assertWriterId(resolved.writerId, 'options.writerId');
   for (const name of ['snapshotEveryDeltas', 'snapshotEveryBytes', 'flushTimeoutMs'] as const)
     assertInteger(resolved[name], `options.${name}`, 0);
   assertInteger(resolved.maxBatch, 'options.maxBatch', 1);

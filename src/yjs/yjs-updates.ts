@@ -6,12 +6,16 @@ import { StorageValidationError } from '../storage/contract/errors.js';
 import { deltaBytes, ownCounter } from '../integrations/crdt-document-store.js';
 
 const WRITER_ID = /^[A-Za-z0-9._-]{1,100}$/;
+/** Room left for the random part of a generated id. */
+const PREFIX = /^[A-Za-z0-9._-]{0,80}$/;
 
 /**
  * A fresh writer id: `prefix` and 96 random bits in base64url (16 characters). Short on purpose:
  * the id is repeated in every row's delta id, client id, clock and two indexes.
  */
-export function newWriterId(prefix = 'y'): string {
+export function newWriterId(prefix = 'y', argument = 'prefix'): string {
+  if (typeof prefix !== 'string' || !PREFIX.test(prefix))
+    throw new StorageValidationError(argument, 'must be up to 80 characters of A-Z, a-z, 0-9, ".", "_" or "-"');
   return `${prefix}${randomBytes(12).toString('base64url')}`;
 }
 

@@ -3,7 +3,12 @@ import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/pro
 import { Server } from '@hocuspocus/server';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
-import { YjsStorageExtension, type YjsStorage, type YjsStorageExtensionOptions } from '../../../src/yjs/index.js';
+import {
+  YjsStorageExtension,
+  type YjsStorage,
+  type YjsStorageErrorContext,
+  type YjsStorageExtensionOptions,
+} from '../../../src/yjs/index.js';
 
 /** One Hocuspocus server with the storage extension, as a test runs it. */
 export interface TestServer {
@@ -12,8 +17,8 @@ export interface TestServer {
   readonly extension: YjsStorageExtension;
   readonly port: number;
   readonly url: string;
-  /** Errors the extension reported, by operation. */
-  readonly errors: { operation: string; name: string; fatal?: boolean }[];
+  /** Errors the extension reported: the error's name and the context it came with. */
+  readonly errors: (YjsStorageErrorContext & { name: string })[];
   /** The server's copy of a document, when it is loaded there. */
   document(name: string): Y.Doc | undefined;
   /** A crash: queued deltas are given up, connections cut, the server gone. */
@@ -33,10 +38,9 @@ export async function startServer(
   const errors: TestServer['errors'] = [];
   const extension = new YjsStorageExtension({
     storage,
-    writerId: `${name}.${Math.random().toString(36).slice(2, 10)}`,
+    writerIdPrefix: `${name}.`,
     retryDelayMs: { min: 5, max: 50 },
-    onError: (error, context) =>
-      errors.push({ operation: context.operation, name: (error as Error).name, fatal: context.fatal }),
+    onError: (error, context) => errors.push({ name: (error as Error).name, ...context }),
     ...settings,
   });
   // stopOnSignals would exit the jest worker on SIGTERM; port 0 must be in the config (listen(0) ignores it).

@@ -1,6 +1,11 @@
 // The `nest-sync-storage/yjs` entry: needs the optional peer `yjs` (and Hocuspocus for the extension).
 export { YjsStorageExtension, type YjsDocumentHookPayload } from './yjs-storage.extension.js';
-export type { YjsStorage, YjsStorageErrorContext, YjsStorageExtensionOptions } from './yjs-storage.options.js';
+export type {
+  ResolvedYjsStorageOptions,
+  YjsStorage,
+  YjsStorageErrorContext,
+  YjsStorageExtensionOptions,
+} from './yjs-storage.options.js';
 export { YjsDeltaWriter, type YjsDeltaWriterErrorContext, type YjsDeltaWriterOptions } from './yjs-delta-writer.js';
 export { loadYDoc, catchUpYDoc, snapshotYDoc, type LoadedYDoc } from './yjs-document.js';
 export {

@@ -32,7 +32,7 @@ export interface YjsDocumentHookPayload {
  * Updates are captured by a synchronous `update` listener on the loaded document, not by the
  * `onChange` hook: that hook runs later, and a rejection in it would crash the process.
  */
-export class YjsStorageExtension implements OpenYDocumentHost {
+export class YjsStorageExtension {
   /** Runs before other extensions' hooks, so they see the loaded document. */
   readonly priority = 1000;
   readonly extensionName = 'nest-sync-storage/yjs';
@@ -42,9 +42,16 @@ export class YjsStorageExtension implements OpenYDocumentHost {
   private readonly writers = new Map<string, YjsDeltaWriter>();
   private subscription: Subscription | null = null;
   private closed = false;
+  /** What the open documents may use of this extension. */
+  private readonly host: OpenYDocumentHost;
 
   constructor(options: YjsStorageExtensionOptions) {
     this.options = resolveYjsStorageOptions(options);
+    this.host = {
+      options: this.options,
+      writerOf: (documentId) => this.writers.get(documentId),
+      report: (error, context) => this.report(error, context),
+    };
   }
 
   /** The id this server stores its deltas under. */
@@ -62,7 +69,7 @@ export class YjsStorageExtension implements OpenYDocumentHost {
     if (this.closed) throw new StorageUnavailableError('the Yjs storage extension is closed');
     this.subscribe();
     const documentId = this.options.documentId(documentName);
-    const open = new OpenYDocument(documentId, document, this);
+    const open = new OpenYDocument(documentId, document, this.host);
     this.open.set(documentId, open);
     try {
       const changes = await this.options.storage.documents.getChangesSince(documentId, null);
@@ -132,11 +139,7 @@ export class YjsStorageExtension implements OpenYDocumentHost {
     return [...this.writers.values()].every((writer) => writer.idle) && ![...this.open.values()].some((o) => o.busy);
   }
 
-  writerOf(documentId: string): YjsDeltaWriter | undefined {
-    return this.writers.get(documentId);
-  }
-
-  report(error: unknown, context: YjsStorageErrorContext): void {
+  private report(error: unknown, context: YjsStorageErrorContext): void {
     try {
       this.options.onError(error, context);
     } catch {

@@ -54,6 +54,18 @@ afterAll(async () => {
   await database?.drop();
 });
 
+/** One delta written by the other provider, as another app instance on the database would. */
+function writeFromAnotherInstance(documentId: string): Promise<boolean> {
+  const delta = {
+    id: 'd1',
+    clientId: 'other-instance',
+    timestamp: 1,
+    data: new Uint8Array([1]),
+    vectorClock: { 'other-instance': 1 },
+  };
+  return writerSide.documents.addDelta(documentId, delta);
+}
+
 describe('the postgres change feed while its first LISTEN connection is still opening', () => {
   // Known gap, kept as a failing test until the feed covers it: only the subscriber's own writes wait
   // for its LISTEN connection. Another instance's write committed before that connection listens is
@@ -83,13 +95,7 @@ describe('the postgres change feed while its first LISTEN connection is still op
   it("delivers another instance's write through the same proxy once the connection listens", async () => {
     const recorder = recordChanges(subscriberSide, 'later');
     await sleep(1_000);
-    await writerSide.documents.addDelta('later', {
-      id: 'd1',
-      clientId: 'other-instance',
-      timestamp: 1,
-      data: new Uint8Array([1]),
-      vectorClock: { 'other-instance': 1 },
-    });
+    await writeFromAnotherInstance('later');
     try {
       expect(await recorder.received(1, 5_000)).toEqual([
         { documentId: 'later', kind: 'deltas', deltaIds: ['d1'], source: 'remote' },

@@ -4,7 +4,12 @@ import { eventually } from '../fixtures/eventually.js';
 import { waitForConvergence } from './support/convergence.js';
 import { clientSettled, connectClient, startServer, type TestClient, type TestServer } from './support/hocuspocus.js';
 import { postgresStorages } from './support/shared-postgres-storage.js';
-import { sharedMemoryStorage, type SharedStorage, type SharedStorageFactory } from './support/shared-storage.js';
+import {
+  sharedMemoryStorage,
+  type ServerStorage,
+  type SharedStorage,
+  type SharedStorageFactory,
+} from './support/shared-storage.js';
 import { TEXT } from './support/yjs-content.js';
 
 const postgres = postgresStorages();
@@ -16,6 +21,10 @@ const DRIVERS: [string, SharedStorageFactory][] = [
 ];
 
 describe.each(DRIVERS)('the Yjs storage extension on the %s driver', (_driver, createStorage) => {
+  /** One storage and two server storages for the file (providers cost migrations); a test may make its own. */
+  let shared: SharedStorage;
+  let storageA: ServerStorage;
+  let storageB: ServerStorage;
   let storage: SharedStorage;
   const servers: TestServer[] = [];
   const clients: TestClient[] = [];
@@ -28,16 +37,26 @@ describe.each(DRIVERS)('the Yjs storage extension on the %s driver', (_driver, c
   const storedText = async (documentName: string): Promise<string> =>
     (await loadYDoc(storage.documents, documentName)).doc.getText(TEXT).toString();
 
+  beforeAll(async () => {
+    shared = await createStorage();
+    [storageA, storageB] = [await shared.forServer(), await shared.forServer()];
+  });
+  beforeEach(() => {
+    storage = shared;
+  });
   afterEach(async () => {
     for (const client of clients.splice(0)) client.destroy();
     await Promise.all(servers.splice(0).map((server) => server.stop()));
-    await storage?.dispose();
+    for (const held of [storageA, storageB]) {
+      held.releaseWrites();
+      held.releaseFeed();
+    }
+    if (storage !== shared) await storage.dispose();
   });
+  afterAll(() => shared?.dispose());
 
   it('stores a client update that waited on content from the other server once that content is pulled', async () => {
-    storage = await createStorage();
-    const storageB = await storage.forServer();
-    const [a, b] = [await startServer('A', await storage.forServer()), await startServer('B', storageB)];
+    const [a, b] = [await startServer('A', storageA), await startServer('B', storageB)];
     servers.push(a, b);
     const onA = await join(a, 'pending');
     await join(b, 'pending');
@@ -82,8 +101,6 @@ describe.each(DRIVERS)('the Yjs storage extension on the %s driver', (_driver, c
   });
 
   it('reloads a document that unloaded with updates not yet stored, shows them, and stores them in counter order', async () => {
-    storage = await createStorage();
-    const storageA = await storage.forServer();
     const a = await startServer('A', storageA, { flushTimeoutMs: 50, snapshotOnUnload: false });
     servers.push(a);
     const first = await join(a, 'reload');
@@ -107,10 +124,9 @@ describe.each(DRIVERS)('the Yjs storage extension on the %s driver', (_driver, c
   });
 
   it('skips and reports a delta that is not a Yjs update, so the document still opens and stores its edits', async () => {
-    storage = await createStorage();
     const json = { id: 'json-1', clientId: 'someone', timestamp: 1, data: { not: 'yjs' }, vectorClock: { someone: 1 } };
     await storage.documents.addDeltas('mixed', [json]);
-    const a = await startServer('A', await storage.forServer());
+    const a = await startServer('A', storageA);
     servers.push(a);
     const client = await join(a, 'mixed');
     client.doc.getText(TEXT).insert(0, 'fine');
@@ -124,8 +140,7 @@ describe.each(DRIVERS)('the Yjs storage extension on the %s driver', (_driver, c
   });
 
   it('reports a document deleted from storage while it is open', async () => {
-    storage = await createStorage();
-    const a = await startServer('A', await storage.forServer());
+    const a = await startServer('A', storageA);
     servers.push(a);
     const client = await join(a, 'doomed');
     client.doc.getText(TEXT).insert(0, 'x');

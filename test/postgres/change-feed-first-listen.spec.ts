@@ -94,7 +94,7 @@ describe('the postgres change feed while its first LISTEN connection is still op
 
   it("delivers another instance's write through the same proxy once the connection listens", async () => {
     const recorder = recordChanges(subscriberSide, 'later');
-    await sleep(1_000);
+    await sleep(800);
     await writeFromAnotherInstance('later');
     try {
       expect(await recorder.received(1, 5_000)).toEqual([

@@ -107,7 +107,11 @@ export function badClockCases(context: ConformanceContextGetter): void {
     it("an error about a bad clock never repeats the clock's keys or counters", async () => {
       const { documents } = context();
       const secretKey = 'secret-client-name';
-      for (const since of [{ [secretKey]: -987654 }, { [secretKey]: 1, [`${secretKey}\u0000`]: 1 }]) {
+      const clocks: Record<string, number>[] = [
+        { [secretKey]: -987654 },
+        { [secretKey]: 1, [`${secretKey}\u0000`]: 1 },
+      ];
+      for (const since of clocks) {
         const error = (await documents.getDeltasSince('doc', since).catch((caught: unknown) => caught)) as Error;
         expect(error).toMatchObject({ name: 'StorageValidationError', argument: 'since' });
         expect(error.message).not.toContain(secretKey);

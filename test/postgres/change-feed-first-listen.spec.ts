@@ -67,30 +67,21 @@ function writeFromAnotherInstance(documentId: string): Promise<boolean> {
 }
 
 describe('the postgres change feed while its first LISTEN connection is still opening', () => {
-  // Known gap, kept as a failing test until the feed covers it: only the subscriber's own writes wait
-  // for its LISTEN connection. Another instance's write committed before that connection listens is
-  // neither announced nor followed by a `resync`, so a subscriber that reads right after subscribing
-  // (as a Yjs server loading a document does) can miss it until the document's next change.
-  it.failing(
-    "still tells a new subscriber of another instance's write committed meanwhile (the write, or a resync)",
-    async () => {
-      proxy.delayNewConnections(500);
-      const recorder = recordChanges(subscriberSide, 'early');
-      await writerSide.documents.addDelta('early', {
-        id: 'd1',
-        clientId: 'other-instance',
-        timestamp: 1,
-        data: new Uint8Array([1]),
-        vectorClock: { 'other-instance': 1 },
-      });
-      await sleep(1_000); // the LISTEN connection is up by now
-      try {
-        await recorder.until((changes) => changes.length > 0, 2_000);
-      } finally {
-        recorder.stop();
-      }
-    },
-  );
+  // Only the subscriber's own writes wait for its LISTEN connection: another instance's write committed
+  // while it opens cannot be announced, so the subscriber is told to catch up once the connection listens.
+  it('tells a new subscriber to catch up when another instance wrote while its connection was opening', async () => {
+    proxy.delayNewConnections(500);
+    const recorder = recordChanges(subscriberSide, 'early', { keepResync: true });
+    try {
+      expect(await writeFromAnotherInstance('early')).toBe(true);
+      expect(await recorder.received(1, 10_000)).toEqual([{ documentId: 'early', kind: 'resync', source: 'local' }]);
+      // What it catches up with holds the write.
+      expect((await subscriberSide.documents.getDeltasSince('early')).map((delta) => delta.id)).toEqual(['d1']);
+    } finally {
+      recorder.stop();
+      proxy.delayNewConnections(0);
+    }
+  });
 
   it("delivers another instance's write through the same proxy once the connection listens", async () => {
     const recorder = recordChanges(subscriberSide, 'later');

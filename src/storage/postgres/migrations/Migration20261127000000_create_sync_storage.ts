@@ -6,7 +6,7 @@ import { DEFAULT_SCHEMA, qualifiedTables, quoteIdentifier } from '../storage-tab
  * code point; delta payloads are TEXT because jsonb cannot hold U+0000 or lone surrogates.
  */
 export class Migration20261127000000_create_sync_storage extends Migration {
-  override up(): void {
+  override async up(): Promise<void> {
     const schema = this.schemaName();
     const t = qualifiedTables(schema);
     this.addSql(`create schema if not exists ${quoteIdentifier(schema)}`);
@@ -58,7 +58,7 @@ export class Migration20261127000000_create_sync_storage extends Migration {
     this.addSql(`create index "sync_awareness_expires_at_index" on ${t.awareness} ("expires_at")`);
   }
 
-  override down(): void {
+  override async down(): Promise<void> {
     const t = qualifiedTables(this.schemaName());
     this.addSql(`drop table if exists ${t.awareness}`);
     this.addSql(`drop table if exists ${t.snapshots}`);

@@ -4,13 +4,13 @@ import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import {
   AWARENESS_STORE,
   DOCUMENT_STORE,
-  STORAGE_PROVIDER,
+  STORAGE_CHANGES,
   StorageModule,
   StorageValidationError,
   type AwarenessStore,
   type DocumentStore,
+  type StorageChangeFeed,
   type StorageModuleOptions,
-  type StorageProvider,
 } from '../../src/index.js';
 import {
   SyncAwarenessEntity,
@@ -103,7 +103,7 @@ describe("the postgres driver on an app's own MikroORM (option orm)", () => {
   it("announces changes through a listening connection opened with the app's connection settings", async () => {
     const orm = await appOrm(uniqueName('app'));
     const app = closed(await startNestApp(storageOn({ orm })));
-    const recorder = recordChanges(app.get<StorageProvider>(STORAGE_PROVIDER), 'fed');
+    const recorder = recordChanges(app.get<StorageChangeFeed>(STORAGE_CHANGES), 'fed');
     await app.get<DocumentStore>(DOCUMENT_STORE).addDelta('fed', makeDelta('f1', 'a', 1));
     expect(await recorder.received(1)).toEqual([
       { documentId: 'fed', kind: 'deltas', deltaIds: ['f1'], source: 'local' },

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const manifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {
-  exports: Record<string, Record<string, string>>;
+  exports: Record<string, Record<string, unknown>>;
   peerDependencies: Record<string, string>;
   peerDependenciesMeta: Record<string, { optional?: boolean }>;
   devDependencies: Record<string, string>;
@@ -40,11 +40,11 @@ describe('the package entries', () => {
     'exports %s like the root entry, built from src/%s, whose only framework imports are %j',
     (entry, folder, peers) => {
       expect(Object.keys(manifest.exports[entry]!)).toEqual(Object.keys(manifest.exports['.']!));
-      expect(manifest.exports[entry]).toEqual({
-        types: `./dist/${folder}/index.d.ts`,
-        import: `./dist/${folder}/index.js`,
-        default: `./dist/${folder}/index.js`,
+      const build = (format: string) => ({
+        types: `./dist/${format}/${folder}/index.d.ts`,
+        default: `./dist/${format}/${folder}/index.js`,
       });
+      expect(manifest.exports[entry]).toEqual({ import: build('esm'), require: build('cjs') });
       expect(existsSync(join(repo, `src/${folder}/index.ts`))).toBe(true);
       const reached = packagesReachedFrom(join(repo, `src/${folder}/index.ts`));
       expect(FRAMEWORKS.filter((name) => reached.has(name))).toEqual(peers);

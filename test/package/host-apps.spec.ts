@@ -177,8 +177,8 @@ describe('a Nest 12 ESM app: TypeScript 6, MikroORM 6.6.16', () => {
     expect(probed(await nest12.oldestNode)).toEqual({ status: 200, body: PROBED });
   });
 
-  it("installs the README's MikroORM, sharing one pg with it, and serves the README's module on postgres", async () => {
-    expect(await nest12.peers).toEqual([expect.stringMatching(/\/node_modules\/pg$/)]);
+  it("installs the README's MikroORM and serves the README's module on the postgres driver", async () => {
+    await nest12.peers;
     expectServedOnPostgres(await nest12.ownOrm, 'its own');
   });
 

@@ -1,8 +1,7 @@
-// How a script outside an HTTP app gets a storage provider: a Nest application context around
-// StorageModule. PostgreSQL when DATABASE_URL is set (DATABASE_SCHEMA optional), else memory.
-import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import { STORAGE_PROVIDER, StorageModule, type StorageModuleOptions, type StorageProvider } from 'nest-sync-storage';
+// How a script outside a Nest app gets a storage provider: openStorageProvider checks the options as
+// StorageModule.forRoot does, connects and migrates. PostgreSQL when DATABASE_URL is set (DATABASE_SCHEMA
+// optional), else memory.
+import { openStorageProvider, type StorageModuleOptions, type StorageProvider } from 'nest-sync-storage';
 
 export const storageOptions: StorageModuleOptions = process.env.DATABASE_URL
   ? { driver: 'postgres', clientUrl: process.env.DATABASE_URL, schema: process.env.DATABASE_SCHEMA }
@@ -10,6 +9,6 @@ export const storageOptions: StorageModuleOptions = process.env.DATABASE_URL
 
 /** A provider and the way to close it (which closes its connections). */
 export async function openStorage(): Promise<{ provider: StorageProvider; close(): Promise<void> }> {
-  const app = await NestFactory.createApplicationContext(StorageModule.forRoot(storageOptions), { logger: ['error'] });
-  return { provider: app.get<StorageProvider>(STORAGE_PROVIDER), close: () => app.close() };
+  const provider = await openStorageProvider(storageOptions);
+  return { provider, close: () => provider.close() };
 }

@@ -35,6 +35,7 @@ export type {
   StorageTlsOptions,
 } from './storage/contract/options.js';
 export { StorageModule } from './storage/storage.module.js';
+export { openStorageProvider } from './storage/open-storage-provider.js';
 export {
   STORAGE_PROVIDER,
   DOCUMENT_STORE,

@@ -1,7 +1,7 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { resolveStorageOptions, type ResolvedStorageOptions } from './contract/options.js';
 import type { StorageProvider } from './contract/types.js';
-import { createStorageProvider } from './create-storage-provider.js';
+import { startStorageProvider } from './open-storage-provider.js';
 import { StorageHealthIndicator } from './health/storage.health.js';
 import { AwarenessPruner } from './awareness-pruner.js';
 import {
@@ -28,16 +28,7 @@ import { RESOLVED_STORAGE_OPTIONS } from './storage.internal-constants.js';
     {
       provide: STORAGE_PROVIDER,
       inject: [RESOLVED_STORAGE_OPTIONS],
-      useFactory: async (options: ResolvedStorageOptions) => {
-        const provider = await createStorageProvider(options);
-        try {
-          await provider.initialize();
-        } catch (error) {
-          await provider.close();
-          throw error;
-        }
-        return provider;
-      },
+      useFactory: (options: ResolvedStorageOptions) => startStorageProvider(options),
     },
     {
       provide: DOCUMENT_STORE,

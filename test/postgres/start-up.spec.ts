@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
-import { StorageError, StorageUnavailableError } from '../../src/index.js';
+import { openStorageProvider, StorageError, StorageUnavailableError } from '../../src/index.js';
 import { storageEntities, storageMigrations } from '../../src/postgres.js';
 import { resolveStorageOptions, type StorageModuleOptions } from '../../src/storage/contract/options.js';
 import { PostgresDatabase } from '../../src/storage/postgres/postgres-database.js';
@@ -188,5 +188,20 @@ describe('start-up', () => {
     expect((error as Error).message).not.toContain(database.password);
     const found = await database.query(`select 1 from pg_database where datname = $1`, [missing]);
     expect(found).toEqual([]);
+  });
+  it('openStorageProvider migrates and answers a ready provider, and rejects a database it cannot reach with StorageUnavailableError', async () => {
+    const schema = uniqueName('open');
+    const provider = await openStorageProvider({ driver: 'postgres', clientUrl: database.url, schema });
+    try {
+      expect(await provider.documents.addDelta('doc', makeDelta('d1', 'a', 1))).toBe(true);
+      expect(await tablesIn(schema)).toContain('sync_document_clocks');
+    } finally {
+      await provider.close();
+    }
+    const missing = withDatabase(database.url, uniqueName('missing'));
+    const failed = await openStorageProvider({ driver: 'postgres', clientUrl: missing }).catch(
+      (caught: unknown) => caught,
+    );
+    expect(failed).toBeInstanceOf(StorageUnavailableError);
   });
 });

@@ -1,0 +1,23 @@
+import { resolveStorageOptions, type ResolvedStorageOptions, type StorageModuleOptions } from './contract/options.js';
+import type { StorageProvider } from './contract/types.js';
+import { createStorageProvider } from './create-storage-provider.js';
+
+/**
+ * A ready provider without Nest (scripts, workers, a Hocuspocus server of its own): checks the options as
+ * `StorageModule.forRoot` does, connects and migrates. The caller owns it and ends it with `close()`.
+ */
+export async function openStorageProvider(options: StorageModuleOptions): Promise<StorageProvider> {
+  return startStorageProvider(resolveStorageOptions(options));
+}
+
+/** Builds and initialises the provider; one that fails to start is closed, so nothing stays open. */
+export async function startStorageProvider(options: ResolvedStorageOptions): Promise<StorageProvider> {
+  const provider = await createStorageProvider(options);
+  try {
+    await provider.initialize();
+  } catch (error) {
+    await provider.close();
+    throw error;
+  }
+  return provider;
+}

@@ -22,6 +22,7 @@ const SCENARIOS: ReadonlyArray<() => Promise<{ scenario: Scenario }>> = [
   () => import('./scenarios/memory-heap.js'),
   () => import('./scenarios/paging.js'),
   () => import('./scenarios/writes.js'),
+  () => import('./scenarios/authors.js'),
   () => import('./scenarios/catch-up.js'),
   () => import('./scenarios/compaction.js'),
   () => import('./scenarios/snapshots.js'),

@@ -27,6 +27,7 @@ const SCENARIOS: ReadonlyArray<() => Promise<{ scenario: Scenario }>> = [
   () => import('./scenarios/compaction.js'),
   () => import('./scenarios/snapshots.js'),
   () => import('./scenarios/awareness.js'),
+  () => import('./scenarios/hostile.js'),
 ];
 
 /** The driver's pool and the floor's get the same number of connections. */

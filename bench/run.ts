@@ -28,6 +28,7 @@ const SCENARIOS: ReadonlyArray<() => Promise<{ scenario: Scenario }>> = [
   () => import('./scenarios/snapshots.js'),
   () => import('./scenarios/awareness.js'),
   () => import('./scenarios/hostile.js'),
+  () => import('./scenarios/change-feed.js'),
 ];
 
 /** The driver's pool and the floor's get the same number of connections. */

@@ -22,66 +22,33 @@ const versus =
 function budgets(sizes: BenchSizes, hostile: (rejected: boolean) => string[]): Budget[] {
   const [fewest, most] = [Math.min(...sizes.authorCounts), Math.max(...sizes.authorCounts)];
   const [shortest, longest] = [Math.min(...sizes.catchUpHistories), Math.max(...sizes.catchUpHistories)];
-  const growth = longest / shortest / 2;
+  const p99: Observe = (row) => (row.ours.kind === 'latency' ? row.ours.p99Ms : NaN);
+  // Growing with the history means at least half as fast as the history itself.
+  const growth = n(longest / shortest / 2);
+  // prettier-ignore
   return [
     ...['addDelta.sequential', 'addDelta.concurrent'].flatMap((id): Budget[] => [
       ['postgres', id, '≥ 0.9 of the floor’s rate', rateVsFloor],
-      [
-        'postgres',
-        `${id}.twoTransactions`,
-        '≥ 1.2: addDelta’s rate over this one',
-        (row, cost) => costMs(row.ours) / cost(id),
-      ],
+      ['postgres', `${id}.twoTransactions`, '≥ 1.2: addDelta’s rate ÷ this one', (row, cost) => costMs(row.ours) / cost(id)],
       ['memory', id, '≤ 2.5× the floor’s time', timeVsFloor],
     ]),
     ['postgres', 'addDelta.oneDocument', '≥ 2× the floor’s rate', rateVsFloor],
-    [
-      'postgres',
-      'addDeltas.batched',
-      '≥ 10× the sequential addDelta rate',
-      (row, cost) => 1 / versus('addDelta.sequential')(row, cost),
-    ],
-    [
-      'postgres',
-      `authors.addDelta.${most}`,
-      `≤ 1.3× the p50 with ${n(fewest)} authors`,
-      versus(`authors.addDelta.${fewest}`),
-    ],
-    [
-      'postgres',
-      `authors.catchUp.${most}`,
-      `≤ 1.5× (the p50 with ${n(fewest)} authors + pg reading this since)`,
-      versus(`authors.catchUp.${fewest}`, `authors.readClock.${most}`),
-    ],
-    [
-      'memory',
-      `authors.catchUp.${most}`,
-      '≤ 1.5× JSON.parse(JSON.stringify(since))',
-      versus(`authors.readClock.${most}`),
-    ],
+    ['postgres', 'addDeltas.batched', '≥ 10× the sequential addDelta rate', (row, cost) => cost('addDelta.sequential') / costMs(row.ours)],
+    ['postgres', `authors.addDelta.${most}`, `≤ 1.3× the p50 with ${n(fewest)} authors`, versus(`authors.addDelta.${fewest}`)],
+    ['postgres', `authors.catchUp.${most}`, `≤ 1.5× (the p50 with ${n(fewest)} authors + pg reading this since)`, versus(`authors.catchUp.${fewest}`, `authors.readClock.${most}`)],
+    ['memory', `authors.catchUp.${most}`, '≤ 1.5× JSON.parse(JSON.stringify(since))', versus(`authors.readClock.${most}`)],
     ['postgres', `saveSnapshot.${Math.max(...sizes.snapshotSizes)}`, '≤ 1.3× the floor’s time', timeVsFloor],
     ['memory', 'heap.perDelta', '≤ 2.5× the JSON held', timeVsFloor],
     ...(['memory', 'postgres'] as const).flatMap((driver): Budget[] => [
       [driver, `catchUp.${longest}`, `≤ 1.5× the p50 on ${n(shortest)} deltas`, versus(`catchUp.${shortest}`)],
-      // Growing with the history means at least half as fast as the history itself.
-      [
-        driver,
-        `catchUp.naive.${longest}`,
-        `≥ ${n(growth)}× the p50 on ${n(shortest)} deltas`,
-        versus(`catchUp.naive.${shortest}`),
-      ],
+      [driver, `catchUp.naive.${longest}`, `≥ ${growth}× the p50 on ${n(shortest)} deltas`, versus(`catchUp.naive.${shortest}`)],
       ...hostile(true).flatMap((id): Budget[] => [
         [driver, id, '≤ 50 ms, the slowest rejection', slowest],
         [driver, `${id}.health`, '≤ 100 ms, the slowest', slowest],
       ]),
       ...hostile(false).map((id): Budget => [driver, id, '≤ 0 calls that fail', (row) => row.extra['failed']!]),
     ]),
-    [
-      'postgres',
-      `feed.latency.${sizes.callers}`,
-      '≤ 50 ms, the p99',
-      (row) => (row.ours.kind === 'latency' ? row.ours.p99Ms : NaN),
-    ],
+    ['postgres', `feed.latency.${sizes.callers}`, '≤ 50 ms, the p99', p99],
     ['postgres', 'feed.writeRate', '≥ 0.9 of the rate without subscribers', rateVsFloor],
   ];
 }

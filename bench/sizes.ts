@@ -19,14 +19,15 @@ const SIZES = {
   catchUpHistories: [[1_000, 10_000, 100_000], [1_000, 2_000, 5_000]],
   catchUpNew: [10, 10],
   naiveSamples: [5, 3],
-  loadBatch: [1_000, 1_000],
+  /** Set-up loads in addDeltas batches of this many. */
+  loadBatch: [500, 500],
   compactedDeltas: [50_000, 2_000],
   snapshotSizes: [[1 * MiB, 16 * MiB], [256 * 1024, 1 * MiB]],
   snapshotSamples: [10, 3],
   awarenessClients: [100, 100],
-  pagedDocuments: [100_000, 2_000],
+  pagedDocuments: [50_000, 2_000],
   heapDeltas: [100_000, 10_000],
-  hostileSamples: [5, 1],
+  hostileSamples: [3, 1],
   /** Change feed: deltas whose delivery is timed, and subscribers on the listening provider. */
   feedDeltas: [1_000, 100],
   feedSubscribers: [100, 100],

@@ -23,7 +23,7 @@ async function onDocumentOf(context: ScenarioContext, authors: number): Promise<
   const fresh = sequence.take(sizes.catchUpNew);
   const clock = sequence.clockSoFar();
   await loadDocument(context, documentId, [...old, ...fresh]);
-  const row = { detail: `${count(sizes.authorHistory)}-delta document, ${count(authors)} authors`, extra: { authors } };
+  const row = { detail: `${count(sizes.authorHistory)} deltas, ${count(authors)} authors`, extra: { authors } };
   const json = fresh.map((delta) => JSON.stringify(delta));
   const entries = Object.keys(since).length;
 
@@ -61,11 +61,5 @@ async function onDocumentOf(context: ScenarioContext, authors: number): Promise<
     ours: writer(async (delta) => expectEqual(await documents.addDelta(documentId, delta), true, 'addDelta')),
     floor: writer(async (delta) => expectEqual(await floor.addDeltas(documentId, [delta]), 1, 'floor addDelta')),
   });
-  const head = {
-    ...row,
-    id: `authors.addDelta.${authors}`,
-    scenario: 'addDelta of a new delta',
-    floor: 'addDelta' as const,
-  };
-  vsFloor(context, head, writes);
+  vsFloor(context, { ...row, id: `authors.addDelta.${authors}`, scenario: 'addDelta', floor: 'addDelta' }, writes);
 }

@@ -1,3 +1,4 @@
+import type { StoredDelta } from '../../src/index.js';
 import { withCallers } from '../harness/measure.js';
 import { chunk, clientIds, DeltaSequence, spreadWrites, type DeltaWrite } from '../workload.js';
 import { count, expectEqual, vsFloor, type Scenario, type ScenarioContext } from './context.js';
@@ -48,33 +49,19 @@ async function addDeltaRates(context: ScenarioContext, id: string, callers: numb
     });
 }
 
+/** addDeltas in batches, each to a document of its own. */
 async function batchRates(context: ScenarioContext): Promise<void> {
-  const { sizes } = context;
-  const documents = Math.max(1, Math.floor(sizes.writeDeltas / sizes.batchSize / 3));
+  const { sizes, documents, floor } = context;
   const rates = await context.rates(async (round) => {
-    const deltas = new DeltaSequence(clientIds(sizes.clients)).take(sizes.writeDeltas);
-    const batches = chunk(deltas, sizes.batchSize).map((batch, b) => ({
-      documentId: `batch/${round}/${b % documents}`,
-      batch,
-    }));
-    const writeAll = (write: (documentId: string, batch: typeof deltas) => Promise<number>) => async () => {
-      for (const { documentId, batch } of batches)
-        expectEqual(await write(documentId, batch), batch.length, 'addDeltas');
+    const batches = chunk(new DeltaSequence(clientIds(sizes.clients)).take(sizes.writeDeltas), sizes.batchSize);
+    const writeAll = (write: (id: string, batch: StoredDelta[]) => Promise<number>) => async () => {
+      for (const [b, batch] of batches.entries())
+        expectEqual(await write(`batch/${round}/${b}`, batch), batch.length, 'addDeltas');
     };
-    const ours = writeAll((documentId, batch) => context.documents.addDeltas(documentId, batch));
-    return {
-      ops: sizes.writeDeltas,
-      sides: { ours, floor: writeAll((id, batch) => context.floor.addDeltas(id, batch)) },
-    };
+    const [ours, floorSide] = [writeAll(documents.addDeltas.bind(documents)), writeAll(floor.addDeltas.bind(floor))];
+    return { ops: sizes.writeDeltas, sides: { ours, floor: floorSide } };
   });
-  const head = {
-    id: 'addDeltas.batched',
-    scenario: `addDeltas, batches of ${sizes.batchSize}`,
-    floor: 'addDeltas' as const,
-  };
-  vsFloor(
-    context,
-    { ...head, detail: `${count(sizes.writeDeltas)} deltas, ${documents} documents (rate per delta)` },
-    rates,
-  );
+  const detail = `${count(sizes.writeDeltas)} deltas (rate per delta)`;
+  const scenario = `addDeltas, batches of ${sizes.batchSize}`;
+  vsFloor(context, { id: 'addDeltas.batched', scenario, detail, floor: 'addDeltas' }, rates);
 }

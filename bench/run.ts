@@ -79,7 +79,8 @@ async function main(): Promise<void> {
       ...{ driver, pkg, provider, documents: provider.documents, floor, postgres: postgres ?? null, sizes },
       latency: (calls, samples = sizes.samples[driver]) => interleavedLatency(calls, samples),
       // Memory rounds take milliseconds: more warm-up rounds let the JIT settle first.
-      rates: (makeRound) => interleavedRounds(sizes.rounds[driver], driver === 'memory' ? 3 : 1, makeRound),
+      rates: (makeRound, rounds = sizes.rounds[driver]) =>
+        interleavedRounds(rounds, driver === 'memory' ? 3 : 1, makeRound),
       record(row) {
         rows.push(results.completeRow(driver, row));
         log(results.progressLine(rows.at(-1)!, (performance.now() - last) / 1000));

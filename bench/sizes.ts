@@ -16,6 +16,8 @@ const SIZES = {
   /** Cost against authors: a document of `authorHistory` deltas written by each of these many authors. */
   authorHistory: [10_000, 1_000],
   authorCounts: [[10, 1_000, 10_000], [10, 100, 1_000]],
+  /** Samples of each call on those documents: reading a 10,000-author clock takes milliseconds, even in memory. */
+  authorSamples: [100, 20],
   catchUpHistories: [[1_000, 10_000, 100_000], [1_000, 2_000, 5_000]],
   catchUpNew: [10, 10],
   naiveSamples: [5, 3],

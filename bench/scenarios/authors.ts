@@ -27,7 +27,8 @@ async function onDocumentOf(context: ScenarioContext, authors: number): Promise<
   const json = fresh.map((delta) => JSON.stringify(delta));
   const entries = Object.keys(since).length;
 
-  const catchUp = await context.latency({
+  const latency = (calls: Parameters<typeof context.latency>[0]) => context.latency(calls, sizes.authorSamples);
+  const catchUp = await latency({
     ours: async () => expectEqual((await documents.getDeltasSince(documentId, since)).length, fresh.length, 'catch-up'),
     floor: async () => expectEqual(await floor.getDeltasSince(documentId, since, json), fresh.length, 'floor'),
     readClock: async () => expectEqual(await floor.readClock(since), entries, 'reading the clock'),
@@ -41,7 +42,7 @@ async function onDocumentOf(context: ScenarioContext, authors: number): Promise<
     ours: catchUp.get('readClock')!,
   });
 
-  const clocks = await context.latency({
+  const clocks = await latency({
     ours: async () => expectEqual(Object.keys(await documents.getVectorClock(documentId)).length, authors, 'clock'),
     floor: async () => expectEqual(await floor.getVectorClock(documentId, clock), authors, 'floor clock'),
   });
@@ -52,12 +53,12 @@ async function onDocumentOf(context: ScenarioContext, authors: number): Promise<
   );
 
   // Each side stores its own copy of the next deltas (the floor in its own database), one per call.
-  const next = sequence.take(context.sizes.samples[context.driver] + 5);
+  const next = sequence.take(sizes.authorSamples + 5);
   const writer = (write: (delta: StoredDelta) => Promise<unknown>) => {
     let taken = 0;
     return () => write(next[taken++]!);
   };
-  const writes = await context.latency({
+  const writes = await latency({
     ours: writer(async (delta) => expectEqual(await documents.addDelta(documentId, delta), true, 'addDelta')),
     floor: writer(async (delta) => expectEqual(await floor.addDeltas(documentId, [delta]), 1, 'floor addDelta')),
   });

@@ -19,8 +19,8 @@ export interface ScenarioContext {
   sizes: BenchSizes;
   /** Latencies of calls taking turns, `samples` each (default: this driver's), named by call. */
   latency(calls: Record<string, Work | null>, samples?: number): Promise<Map<string, Latency>>;
-  /** Rates of the sides of rounds, in this driver's number of interleaved rounds, named by side. */
-  rates(makeRound: (round: number) => Promise<Round>): Promise<Map<string, Throughput>>;
+  /** Rates of the sides of interleaved rounds (default: this driver's number), after warm-up rounds, named by side. */
+  rates(makeRound: (round: number) => Promise<Round>, rounds?: number): Promise<Map<string, Throughput>>;
   record(row: NewRow): void;
   progress(message: string): void;
 }

@@ -6,13 +6,13 @@ const SIZES = {
   /** Measured rounds of a rate (after warm-up rounds) and samples of a latency; memory calls take microseconds. */
   rounds: [{ memory: 15, postgres: 5 }, { memory: 3, postgres: 1 }],
   samples: [{ memory: 2_000, postgres: 200 }, { memory: 300, postgres: 20 }],
-  writeDeltas: [3_000, 200],
+  writeDeltas: [1_500, 200],
   writeDocuments: [100, 10],
   clients: [20, 20],
   callers: [8, 8],
   batchSize: [100, 100],
   /** addDelta by `callers` callers on one document. */
-  oneDocumentDeltas: [2_000, 200],
+  oneDocumentDeltas: [1_000, 200],
   /** Cost against authors: a document of `authorHistory` deltas written by each of these many authors. */
   authorHistory: [10_000, 1_000],
   authorCounts: [[10, 1_000, 10_000], [10, 100, 1_000]],

@@ -1,21 +1,5 @@
 import type { Floor } from './floor.js';
 
-/** What each floor of the memory driver does. */
-export const MEMORY_LABELS = {
-  addDelta: 'JSON.stringify of the delta',
-  addDeltas: 'JSON.stringify of each delta',
-  catchUp: 'JSON.parse of the deltas returned',
-  readClock: 'JSON.parse(JSON.stringify(since))',
-  newClientChanges: 'copy of the snapshot + JSON.parse of the deltas',
-  vectorClock: 'copy of the clock',
-  compact: null,
-  saveSnapshot: 'copy of the bytes',
-  getSnapshot: 'copy of the bytes',
-  setAwareness: 'JSON.stringify of the state',
-  getAllAwareness: 'JSON.parse of the states',
-  pageIds: null,
-};
-
 /**
  * The memory driver's floor: the JSON work it cannot skip. It must serialise what it is given (to check it and
  * keep it safe from the caller's later changes) and hand out fresh copies of what it returns.
@@ -27,7 +11,6 @@ export function memoryFloor(): Floor {
   const stringifyAll = async (values: readonly unknown[]) =>
     values.filter((value) => JSON.stringify(value) !== undefined).length;
   return {
-    labels: MEMORY_LABELS,
     addDeltas: (_, deltas) => stringifyAll(deltas),
     getDeltasSince: (_, __, json) => parseAll(json),
     readClock: async (since) => Object.keys(JSON.parse(JSON.stringify(since)) as object).length,

@@ -57,20 +57,6 @@ export async function openPostgresFloor(url: string, poolSize: number, pkg: Stor
   const parsed = (rows: CatchUp.DeltaRow[]) => rows.map((row) => JSON.parse(row.data!) as JsonValue).length;
 
   return {
-    labels: {
-      addDelta: 'pg: sync_add_deltas, 1 round trip',
-      addDeltas: 'pg: sync_add_deltas with the batch',
-      catchUp: "pg: the driver's catch-up query",
-      readClock: 'pg: select count(*) from jsonb_each_text($1) with since',
-      newClientChanges: "pg: the driver's 3 reads, REPEATABLE READ",
-      vectorClock: "pg: the driver's clock query",
-      compact: 'pg: sync_compact_deltas',
-      saveSnapshot: 'pg: sync_save_snapshot, bytes as a binary parameter',
-      getSnapshot: "pg: the driver's snapshot query",
-      setAwareness: 'pg: sync_set_awareness',
-      getAllAwareness: "pg: the driver's getAll query",
-      pageIds: "pg: the driver's keyset query",
-    },
     async addDeltas(documentId, deltas) {
       const prepared = deltas.map((delta) => ({
         ...delta,

@@ -64,16 +64,10 @@ export function formatNumber(value: number): string {
   return Number(value.toPrecision(3)).toString();
 }
 
-export function formatMeasurement(measurement: Measurement | null): string {
-  if (!measurement) return '—';
-  switch (measurement.kind) {
-    case 'throughput':
-      return `${formatNumber(measurement.opsPerSecond)} ops/s`;
-    case 'latency':
-      return `p50 ${formatNumber(measurement.p50Ms)} ms · p99 ${formatNumber(measurement.p99Ms)} ms`;
-    case 'heap':
-      return `${formatNumber(measurement.bytesPerItem)} B/item`;
-  }
+export function formatMeasurement(measurement: Measurement): string {
+  if (measurement.kind === 'throughput') return `${formatNumber(measurement.opsPerSecond)} ops/s`;
+  if (measurement.kind === 'heap') return `${formatNumber(measurement.bytesPerItem)} B/item`;
+  return `p50 ${formatNumber(measurement.p50Ms)} ms · p99 ${formatNumber(measurement.p99Ms)} ms`;
 }
 
 const ratio = (value: number | null): string => (value === null ? '—' : `${formatNumber(value)}×`);

@@ -1,4 +1,5 @@
 import type { StoredDelta } from '../../src/index.js';
+import { FLOOR_LABELS } from '../floors/floor.js';
 import { clientIds, DeltaSequence } from '../workload.js';
 import { count, expectEqual, loadDocument, vsFloor, type Scenario, type ScenarioContext } from './context.js';
 
@@ -37,7 +38,7 @@ async function onDocumentOf(context: ScenarioContext, authors: number): Promise<
   vsFloor(context, { ...row, id: `authors.catchUp.${authors}`, scenario, floor: 'catchUp' }, catchUp);
   context.record({
     id: `authors.readClock.${authors}`,
-    scenario: `taking that since in: ${floor.labels.readClock}`,
+    scenario: `taking that since in: ${FLOOR_LABELS.readClock[context.driver]}`,
     detail: `${count(entries)} entries`,
     ours: catchUp.get('readClock')!,
   });

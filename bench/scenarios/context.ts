@@ -1,5 +1,5 @@
 import type { DocumentStore, StoredDelta, StorageProvider } from '../../src/index.js';
-import type { Floor, FloorOperation } from '../floors/floor.js';
+import { FLOOR_LABELS, type Floor, type FloorOperation } from '../floors/floor.js';
 import type { PostgresFloor } from '../floors/postgres-floor.js';
 import type { Latency, Measurement, Round, Throughput, Work } from '../harness/measure.js';
 import type { Driver, NewRow } from '../harness/results.js';
@@ -34,7 +34,7 @@ export type RowHead = Omit<NewRow, 'ours' | 'floor' | 'floorLabel'> & { floor: F
 /** Records ours against the floor from measurements named by side (`ours`, `floor`, ...), and returns them. */
 export function vsFloor<M extends Measurement>(context: ScenarioContext, head: RowHead, measured: Map<string, M>) {
   const floor = measured.get('floor') ?? null;
-  const floorLabel = floor && context.floor.labels[head.floor];
+  const floorLabel = floor && FLOOR_LABELS[head.floor][context.driver];
   context.record({ ...head, ours: measured.get('ours')!, floor, floorLabel });
   return measured;
 }

@@ -42,7 +42,7 @@ const CHARTS: ChartSpec[] = [
     file: at('docs/catch-up.svg'),
     title: 'Catch-up of 10 new deltas against history length',
     rowId: /^catchUp\.(naive\.)?\d+$/,
-    series: (row, naive) => `${row.driver}${naive ? ', naive (read all, filter)' : ' driver'}`,
+    series: (row, naive) => `${row.driver}${naive ? ', naive' : ' driver'}`,
     x: { extra: 'history', title: 'deltas already in the document (log scale)' },
   },
   {

@@ -46,7 +46,7 @@ export async function renderChart(source: ChartSource, chart: ChartSpec): Promis
         axis: { values: [...new Set(points.map((point) => point.x))], format: ',d', title: chart.x.title },
       },
       y: { field: 'p50Ms', type: 'quantitative', scale: { type: 'log' }, axis: { title: 'p50, ms (log scale)' } },
-      color: { field: 'series', type: 'nominal', legend: { title: null, orient: 'right' } },
+      color: { field: 'series', type: 'nominal', legend: { title: null, orient: 'right', labelLimit: 0 } },
     },
   };
   const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });

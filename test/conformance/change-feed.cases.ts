@@ -138,5 +138,15 @@ export function changeFeedCases(context: ConformanceContextGetter): void {
         expect(failure).toMatchObject({ name: 'StorageUnavailableError' });
       });
     });
+
+    it('changes() with a bad document id errors with StorageValidationError naming documentId', async () => {
+      const { provider } = context();
+      for (const bad of ['', 'x'.repeat(256), 'a\u0000b', 42]) {
+        const failure = await new Promise((resolve) =>
+          provider.changes(bad as string).subscribe({ error: resolve, next: () => resolve('a change') }),
+        );
+        expect(failure).toMatchObject({ name: 'StorageValidationError', argument: 'documentId' });
+      }
+    });
   });
 }

@@ -104,6 +104,40 @@ const TIMESTAMP_SITES: BadInputSite[] = [
 
 export function badClockCases(context: ConformanceContextGetter): void {
   describe('bad input: clocks and counters', () => {
+    it("an error about a bad clock never repeats the clock's keys or counters", async () => {
+      const { documents } = context();
+      const secretKey = 'secret-client-name';
+      const clocks: Record<string, number>[] = [
+        { [secretKey]: -987654 },
+        { [secretKey]: 1, [`${secretKey}\u0000`]: 1 },
+      ];
+      for (const since of clocks) {
+        const error = (await documents.getDeltasSince('doc', since).catch((caught: unknown) => caught)) as Error;
+        expect(error).toMatchObject({ name: 'StorageValidationError', argument: 'since' });
+        expect(error.message).not.toContain(secretKey);
+        expect(error.message).not.toContain('987654');
+      }
+    });
+
+    it('a counter behind a getter is read once: what is stored is what was checked', async () => {
+      const { documents } = context();
+      /** A clock whose `b` reads 2 the first time and -5 after that. */
+      const shifty = (): Record<string, number> => {
+        let reads = 0;
+        return {
+          a: 1,
+          get b() {
+            return reads++ === 0 ? 2 : -5;
+          },
+        };
+      };
+      await documents.addDelta('doc', { id: 'd1', clientId: 'a', timestamp: 1, data: null, vectorClock: shifty() });
+      await documents.saveSnapshot('other', new Uint8Array([1]), shifty());
+      expect(await documents.getVectorClock('doc')).toEqual({ a: 1, b: 2 });
+      expect((await documents.getSnapshot('other'))!.vectorClock).toEqual({ a: 1, b: 2 });
+      expect((await documents.getDeltasSince('doc'))[0]!.vectorClock).toEqual({ a: 1, b: 2 });
+    });
+
     it.each(DELTA_CLOCK_SITES)('$name rejects every malformed $argument and writes nothing', async (site) => {
       await expectRejectedEverywhere(context().provider, [site], deltaClocks);
     });

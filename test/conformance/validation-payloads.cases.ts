@@ -96,6 +96,20 @@ export function badPayloadCases(context: ConformanceContextGetter): void {
       await expectRejectedEverywhere(context().provider, [site], NOT_JSON);
     });
 
+    it("an error about bad data names the depth, never the data's keys or values", async () => {
+      const { documents, awareness } = context();
+      const data = { 'private-key-name': { 'another-private-key': [1, 'private-value', () => 1] } };
+      const errors = [
+        await documents.addDelta('doc', makeDelta('d1', 'a', 1, { data: data as never })).catch((e: unknown) => e),
+        await awareness.set('doc', 'a', data as never, 1).catch((e: unknown) => e),
+      ] as Error[];
+      for (const error of errors) {
+        expect(error.name).toBe('StorageValidationError');
+        expect(error.message).toContain('depth 3');
+        expect(error.message).not.toMatch(/private/);
+      }
+    });
+
     it('a delta without a data field is rejected', async () => {
       const { documents } = context();
       const { data: _omitted, ...withoutData } = makeDelta('d1', 'a', 1);

@@ -1,5 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { STORAGE_PROVIDER, type StorageProvider } from '../../src/index.js';
+import { request } from '../sample-app/http-client.js';
 import { startSampleAppInProcess } from '../sample-app/sample-app.js';
 import { listenLocally } from '../support/nest-app.js';
 import {
@@ -34,8 +35,8 @@ const postJson = (path: string, body: string): RawRequest => send('POST', path, 
 const putSnapshot = (body: string | Uint8Array, headers: Record<string, string>): RawRequest =>
   send('PUT', `${DOC}/snapshot`, body, headers);
 
-/** Inputs only HTTP can send: broken JSON, wrong content types, unparsable clocks and paths. */
-const HTTP_ONLY: ReadonlyArray<{ input: string; request: RawRequest }> = [
+/** Inputs only HTTP can send: broken JSON, wrong content types, unparsable clocks and paths (400 unless said). */
+const HTTP_ONLY: ReadonlyArray<{ input: string; request: RawRequest; status?: 415 }> = [
   { input: 'a JSON body of null', request: postJson(`${DOC}/deltas`, 'null') },
   { input: 'a JSON body that is a string', request: postJson(`${DOC}/deltas`, '"delta"') },
   { input: 'a body that is not JSON', request: postJson(`${DOC}/deltas`, '{"id": "x",') },
@@ -46,7 +47,23 @@ const HTTP_ONLY: ReadonlyArray<{ input: string; request: RawRequest }> = [
   {
     input: 'a snapshot sent as text',
     request: putSnapshot('abc', { 'content-type': 'text/plain', 'x-vector-clock': '{"a":9}' }),
+    status: 415,
   },
+  {
+    input: 'a delta sent as a form',
+    request: send('POST', `${DOC}/deltas`, 'id=x&clientId=zed', {
+      'content-type': 'application/x-www-form-urlencoded',
+    }),
+    status: 415,
+  },
+  {
+    input: 'awareness sent as text',
+    request: send('PUT', `${DOC}/awareness/x`, '{"state":1,"clock":1}', { 'content-type': 'text/plain' }),
+    status: 415,
+  },
+  { input: 'a limit of 0 on catch-up', request: send('GET', `${DOC}/deltas?limit=0`) },
+  { input: 'a limit of 10001 on catch-up', request: send('GET', `${DOC}/deltas?limit=10001`) },
+  { input: 'an after no page could have returned', request: send('GET', `${DOC}/deltas?after=not-a-cursor`) },
   { input: 'a snapshot without its clock header', request: putSnapshot(new Uint8Array([1]), BYTES_TYPE) },
   {
     input: 'a snapshot clock header that is not JSON',
@@ -106,23 +123,7 @@ describe('hostile input over HTTP (the sync app on the memory driver)', () => {
     await app?.close();
   });
 
-  async function send(
-    request: RawRequest,
-  ): Promise<{ status: number; type: string | null; body: Record<string, unknown> | undefined }> {
-    const response = await fetch(`${baseUrl}${request.path}`, {
-      method: request.method,
-      headers: request.headers,
-      body: request.body,
-    });
-    const text = await response.text();
-    let body: Record<string, unknown> | undefined;
-    try {
-      body = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      body = undefined;
-    }
-    return { status: response.status, type: response.headers.get('content-type'), body };
-  }
+  const send = ({ method, path, body, headers }: RawRequest) => request(baseUrl, method, path, { body, headers });
 
   it("carries at least 40 of the store table's bad inputs over HTTP", () => {
     expect(OVER_HTTP.length).toBeGreaterThanOrEqual(40);
@@ -142,12 +143,16 @@ describe('hostile input over HTTP (the sync app on the memory driver)', () => {
     },
   );
 
-  it.each(HTTP_ONLY)('answers $input with 400 and a JSON error, never a 500', async ({ request }) => {
-    const before = current;
-    const { status, type, body } = await send(request);
-    current = await readObservableState(provider, ROOMS);
-    expect({ status, type }).toEqual({ status: 400, type: expect.stringMatching(/^application\/json/) });
-    expect(body).toMatchObject({ statusCode: 400, message: expect.anything() });
-    expect(current).toEqual(before);
-  });
+  it.each(HTTP_ONLY)(
+    'answers $input with 400 (415 for a wrong type) and a JSON error, never a 500',
+    async (testCase) => {
+      const before = current;
+      const expected = testCase.status ?? 400;
+      const { status, type, body } = await send(testCase.request);
+      current = await readObservableState(provider, ROOMS);
+      expect({ status, type }).toEqual({ status: expected, type: expect.stringMatching(/^application\/json/) });
+      expect(body).toMatchObject({ statusCode: expected, message: expect.any(String) });
+      expect(current).toEqual(before);
+    },
+  );
 });

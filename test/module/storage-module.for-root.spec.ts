@@ -2,6 +2,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import {
   AWARENESS_STORE,
   DOCUMENT_STORE,
+  STORAGE_CHANGES,
   STORAGE_MODULE_OPTIONS,
   STORAGE_PROVIDER,
   StorageHealthIndicator,
@@ -47,11 +48,28 @@ describe.each([
     expect(moduleRef.get(StorageHealthIndicator)).toBeInstanceOf(StorageHealthIndicator);
   });
 
-  it('InjectStorageProvider, InjectDocumentStore and InjectAwarenessStore give a consumer the registered instances', () => {
+  it('InjectStorageProvider, InjectDocumentStore, InjectAwarenessStore and InjectStorageChanges give a consumer the registered instances', () => {
     const consumer = moduleRef.get(StorageConsumer);
     expect(consumer.provider).toBe(provider);
     expect(consumer.documents).toBe(provider.documents);
     expect(consumer.awareness).toBe(provider.awareness);
+    expect(consumer.changes).toBe(provider);
+    expect(moduleRef.get(STORAGE_CHANGES)).toBe(provider);
+  });
+
+  it('the injected change feed hears a write made through the injected store', async () => {
+    const consumer = moduleRef.get(StorageConsumer);
+    const heard: unknown[] = [];
+    const subscription = consumer.changes.changes('doc').subscribe((change) => heard.push(change));
+    await consumer.documents.addDelta('doc', {
+      id: 'd1',
+      clientId: 'a',
+      timestamp: 1,
+      data: null,
+      vectorClock: { a: 1 },
+    });
+    subscription.unsubscribe();
+    expect(heard).toEqual([{ documentId: 'doc', kind: 'deltas', deltaIds: ['d1'], source: 'local' }]);
   });
 
   it("a consumer's writes through the injected store are read back through the provider", async () => {

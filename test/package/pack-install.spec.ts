@@ -112,7 +112,17 @@ describe('the packed package', () => {
   it('holds only the built library with its types, README and LICENSE', () => {
     const files = JSON.parse(readFileSync(join(workdir, 'files.json'), 'utf8')) as string[];
     expect(files).toEqual(
-      expect.arrayContaining(['README.md', 'LICENSE', 'package.json', 'dist/index.js', 'dist/index.d.ts']),
+      expect.arrayContaining([
+        'README.md',
+        'LICENSE',
+        'package.json',
+        'dist/index.js',
+        'dist/index.d.ts',
+        'dist/yjs/index.js',
+        'dist/yjs/index.d.ts',
+        'dist/automerge/index.js',
+        'dist/automerge/index.d.ts',
+      ]),
     );
     const unexpected = files.filter(
       (file) => !['README.md', 'LICENSE', 'package.json'].includes(file) && !/^dist\/.*\.(js|d\.ts)$/.test(file),

@@ -119,4 +119,19 @@ describe('the change feed across instances on one database', () => {
     await eventually(async () => (await listeningConnections()) === before, 'the listening connection closes');
     await own.close();
   });
+
+  it('tells a new subscription to catch up once its connection listens: writes of other instances may have been missed', async () => {
+    const own = await database.createProvider({ schema, migrate: false });
+    const feed = recordChanges(own, 'fresh', { keepResync: true });
+    expect(await feed.received(1)).toEqual([{ documentId: 'fresh', kind: 'resync', source: 'local' }]);
+    // Later subscribers join a connection that already listens: nothing was missed, no resync.
+    const later = recordChanges(own, 'fresh', { keepResync: true });
+    await own.documents.addDelta('fresh', makeDelta('f1', 'f', 1));
+    expect(await later.received(1)).toEqual([
+      { documentId: 'fresh', kind: 'deltas', deltaIds: ['f1'], source: 'local' },
+    ]);
+    feed.stop();
+    later.stop();
+    await own.close();
+  });
 });

@@ -3,6 +3,7 @@ import { StorageUnavailableError, type StorageProvider } from '../../src/index.j
 import { makeDelta } from '../conformance/conformance-helpers.js';
 import { eventually } from '../fixtures/eventually.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
+import { occupyOnlyConnection } from '../support/sql.js';
 
 let database: TestDatabase;
 
@@ -122,5 +123,28 @@ describe('the write path of one process', () => {
     await Promise.allSettled([running, closed]);
     const stored = (await provider.documents.getDeltasSince('doc')).map((delta) => delta.id);
     expect(stored.filter((id) => id.startsWith('waiting'))).toEqual([]);
+  });
+
+  it('rejects calls waiting for a pooled connection with StorageUnavailableError when the provider closes', async () => {
+    // The pool would keep them waiting for ten minutes: only the provider's close can end the wait.
+    const small = await database.createProvider({
+      schema,
+      migrate: false,
+      pool: { max: 1 },
+      mikroOrm: { pool: { acquireTimeoutMillis: 600_000 } },
+    });
+    const occupied = await occupyOnlyConnection(database.url, schema, small.documents);
+    try {
+      // Both wait for the pool's only connection: a read, and a write to another document.
+      const read = small.documents.getDeltasSince('elsewhere');
+      const write = small.documents.addDelta('other', makeDelta('o1', 'o', 1));
+      const closed = small.close();
+      for (const outcome of await Promise.allSettled([read, write]))
+        expect(outcome).toMatchObject({ status: 'rejected', reason: expect.any(StorageUnavailableError) });
+      await occupied.release();
+      await closed;
+    } finally {
+      await occupied.release();
+    }
   });
 });

@@ -11,12 +11,14 @@ function problemWith(env: Record<string, string>): string {
   throw new Error('the environment was accepted');
 }
 
-const DEFAULT_LIMITS = { maxDeltaBytes: 1_048_576, maxSnapshotBytes: 67_108_864 };
+const DEFAULT_LIMITS = { maxDeltaBytes: 1_048_576, maxSnapshotBytes: 67_108_864, maxJsonDepth: 64 };
+const DEFAULT_HTTP = { host: '127.0.0.1', port: 3000, eventsHeartbeatMs: 15_000, maxResponseBytes: 33_554_432 };
+const TOKEN = 'Sup3rS3cretT0ken-2026';
 
 describe("the sample app's environment", () => {
-  it('listens on 127.0.0.1:3000 with the memory driver and the default size limits when nothing is set', () => {
+  it('listens on 127.0.0.1:3000 without a token, with the memory driver and the default limits when nothing is set', () => {
     expect(validateAppConfig({})).toEqual({
-      http: { host: '127.0.0.1', port: 3000 },
+      http: DEFAULT_HTTP,
       storage: { driver: 'memory', ...DEFAULT_LIMITS },
     });
   });
@@ -28,7 +30,13 @@ describe("the sample app's environment", () => {
   });
 
   it('listens where HOST and PORT say', () => {
-    expect(validateAppConfig({ HOST: '0.0.0.0', PORT: '8080' }).http).toEqual({ host: '0.0.0.0', port: 8080 });
+    expect(validateAppConfig({ HOST: '0.0.0.0', PORT: '8080' }).http).toMatchObject({ host: '0.0.0.0', port: 8080 });
+  });
+
+  it('takes the API token, the heartbeat of event streams and the response budget from the environment', () => {
+    expect(
+      validateAppConfig({ API_TOKEN: TOKEN, EVENTS_HEARTBEAT_MS: '500', MAX_RESPONSE_BYTES: '65536' }).http,
+    ).toEqual({ ...DEFAULT_HTTP, apiToken: TOKEN, eventsHeartbeatMs: 500, maxResponseBytes: 65_536 });
   });
 
   it.each<[string, Record<string, string>, Record<string, unknown>]>([
@@ -40,6 +48,11 @@ describe("the sample app's environment", () => {
         HEALTH_CHECK_TIMEOUT_MS: '500',
         MAX_DELTA_BYTES: '2048',
         MAX_SNAPSHOT_BYTES: '4096',
+        MAX_JSON_DEPTH: '16',
+        MAX_CLOCK_ENTRIES: '100',
+        MAX_BATCH_DELTAS: '50',
+        MAX_AWARENESS_BYTES: '512',
+        MAX_AWARENESS_ENTRIES_PER_DOCUMENT: '20',
       },
       {
         driver: 'memory',
@@ -48,6 +61,11 @@ describe("the sample app's environment", () => {
         healthCheckTimeoutMs: 500,
         maxDeltaBytes: 2048,
         maxSnapshotBytes: 4096,
+        maxJsonDepth: 16,
+        maxClockEntries: 100,
+        maxBatchDeltas: 50,
+        maxAwarenessBytes: 512,
+        maxAwarenessEntriesPerDocument: 20,
       },
     ],
     [
@@ -96,6 +114,16 @@ describe("the sample app's environment", () => {
     ['a MAX_SNAPSHOT_BYTES in exponent form', { MAX_SNAPSHOT_BYTES: '1e6' }, 'MAX_SNAPSHOT_BYTES'],
     ['a DATABASE_POOL_MAX that is not a number', { DATABASE_POOL_MAX: 'ten' }, 'DATABASE_POOL_MAX'],
     ['a STORAGE_MIGRATE other than true or false', { STORAGE_MIGRATE: 'yes' }, 'STORAGE_MIGRATE'],
+    ['an API_TOKEN shorter than 16 characters', { API_TOKEN: 'short' }, 'API_TOKEN'],
+    ['an API_TOKEN holding a space', { API_TOKEN: 'a token with spaces in it' }, 'API_TOKEN'],
+    ['an EVENTS_HEARTBEAT_MS of 0', { EVENTS_HEARTBEAT_MS: '0' }, 'EVENTS_HEARTBEAT_MS'],
+    ['a MAX_RESPONSE_BYTES below 1024', { MAX_RESPONSE_BYTES: '100' }, 'MAX_RESPONSE_BYTES'],
+    ['a MAX_JSON_DEPTH that is not a number', { MAX_JSON_DEPTH: 'deep' }, 'MAX_JSON_DEPTH'],
+    [
+      'a MAX_AWARENESS_ENTRIES_PER_DOCUMENT with a sign',
+      { MAX_AWARENESS_ENTRIES_PER_DOCUMENT: '+5' },
+      'MAX_AWARENESS_ENTRIES_PER_DOCUMENT',
+    ],
   ])('rejects %s with a message naming the variable', (_case, env, variable) => {
     expect(problemWith(env)).toMatch(new RegExp(`^invalid environment: ${variable} `));
   });
@@ -111,8 +139,10 @@ describe("the sample app's environment", () => {
       STORAGE_DRIVER: 'postgresql://app:Sup3rS3cret@db/sync',
       PORT: 'Sup3rS3cret',
       MAX_DELTA_BYTES: 'Sup3rS3cret',
+      API_TOKEN: 'Sup3rS3cret',
     });
     expect(message).toContain('STORAGE_DRIVER');
+    expect(message).toContain('API_TOKEN');
     expect(message).not.toContain('Sup3rS3cret');
   });
 });

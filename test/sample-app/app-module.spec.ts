@@ -17,6 +17,10 @@ describe('AppModule.forRoot configures the storage from the environment', () => 
     await app.close();
   });
 
+  let baseUrl: Promise<string> | undefined;
+  /** The app's URL; it starts listening on first use. */
+  const served = (): Promise<string> => (baseUrl ??= listenLocally(app));
+
   it('uses the memory driver when STORAGE_DRIVER is unset', () => {
     expect(storage.driver).toBe('memory');
   });
@@ -37,7 +41,7 @@ describe('AppModule.forRoot configures the storage from the environment', () => 
   });
 
   it('describes every route of the HTTP API in OpenAPI at /docs-json, with the UI at /docs', async () => {
-    const baseUrl = await listenLocally(app);
+    const baseUrl = await served();
     const description = (await (await fetch(`${baseUrl}/docs-json`)).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(description.paths).sort()).toEqual([
       '/connections/{connectionId}/awareness',
@@ -50,10 +54,40 @@ describe('AppModule.forRoot configures the storage from the environment', () => 
       '/documents/{documentId}/compact',
       '/documents/{documentId}/deltas',
       '/documents/{documentId}/deltas/batch',
+      '/documents/{documentId}/events',
       '/documents/{documentId}/snapshot',
       '/health',
     ]);
     expect((await fetch(`${baseUrl}/docs`)).status).toBe(200);
+  });
+
+  it('states in OpenAPI the success and error statuses each route answers, 404 on the reads of a document only', async () => {
+    const baseUrl = await served();
+    const description = (await (await fetch(`${baseUrl}/docs-json`)).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    const statuses = Object.entries(description.paths).flatMap(([path, operations]) =>
+      // One [route, its statuses] per operation.
+      Object.entries(operations).map(([method, { responses }]): [string, string[]] => [
+        `${method.toUpperCase()} ${path}`,
+        Object.keys(responses),
+      ]),
+    );
+    for (const [route, codes] of statuses) {
+      expect({ route, success: codes.some((code) => /^2\d\d$/.test(code)) }).toEqual({ route, success: true });
+      if (route !== 'GET /health')
+        expect({ route, codes }).toEqual({ route, codes: expect.arrayContaining(['401', '503']) });
+    }
+    const with404 = statuses.filter(([, codes]) => codes.includes('404')).map(([route]) => route);
+    expect(with404.sort()).toEqual([
+      'DELETE /documents/{documentId}',
+      'DELETE /documents/{documentId}/awareness/{clientId}',
+      'GET /documents/{documentId}',
+      'GET /documents/{documentId}/changes',
+      'GET /documents/{documentId}/clock',
+      'GET /documents/{documentId}/deltas',
+      'GET /documents/{documentId}/snapshot',
+    ]);
   });
 
   it('rejects a bad environment before Nest starts, with an error naming the variable', async () => {

@@ -108,7 +108,7 @@ describe('the sync app (postgres driver) on SIGTERM', () => {
       const stored: number[] = [];
       for (let index = 0; index < IN_FLIGHT; index++) {
         const response = await fetch(`${second.baseUrl}/documents/${documentOf(index)}/deltas`);
-        stored.push(...((await response.json()) as StoredDelta[]).map((item) => item.timestamp));
+        stored.push(...((await response.json()) as { deltas: StoredDelta[] }).deltas.map((item) => item.timestamp));
       }
       expect(stored.sort((a, b) => a - b)).toEqual(acknowledged);
     } finally {

@@ -1,13 +1,16 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { StorageModule } from 'nest-sync-storage';
 import { validateAppConfig, type AppConfig } from './config/app.config.js';
+import { ApiExceptionFilter } from './http/api-exception.filter.js';
+import { ApiTokenGuard } from './http/api-token.guard.js';
 import { AwarenessController } from './http/awareness.controller.js';
+import { DeltasController } from './http/deltas.controller.js';
 import { DocumentsController } from './http/documents.controller.js';
+import { EventsController } from './http/events.controller.js';
 import { HealthController } from './http/health.controller.js';
-import { StorageExceptionFilter } from './http/storage-exception.filter.js';
 
 /** What `AppModule.forRoot` may be told; the defaults are what `npm start` runs with. */
 export interface AppModuleOptions {
@@ -33,8 +36,11 @@ export class AppModule {
         }),
         TerminusModule,
       ],
-      controllers: [HealthController, DocumentsController, AwarenessController],
-      providers: [{ provide: APP_FILTER, useClass: StorageExceptionFilter }],
+      controllers: [HealthController, DocumentsController, DeltasController, EventsController, AwarenessController],
+      providers: [
+        { provide: APP_GUARD, useClass: ApiTokenGuard },
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
+      ],
     };
   }
 }

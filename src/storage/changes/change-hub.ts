@@ -1,5 +1,6 @@
 import { Observable, type Subscriber } from 'rxjs';
 import { StorageUnavailableError } from '../contract/errors.js';
+import { checkId } from '../contract/validation.js';
 import type { StorageChange } from '../contract/types.js';
 
 /** A change as a driver announces it; the hub adds where it came from. */
@@ -34,8 +35,17 @@ export class ChangeHub {
     return this.subscribers > 0;
   }
 
+  /** Errors with `StorageValidationError` for a bad document id, as every call does for bad input. */
   changes(documentId?: string): Observable<StorageChange> {
     return new Observable<StorageChange>((subscriber) => {
+      if (documentId !== undefined) {
+        try {
+          checkId('documentId', documentId);
+        } catch (error) {
+          subscriber.error(error);
+          return undefined;
+        }
+      }
       if (this.closed) {
         subscriber.error(new StorageUnavailableError('the storage provider is closed'));
         return undefined;

@@ -18,8 +18,9 @@ const backoff = (attempt: number): number => Math.min(100 * 2 ** attempt, 5_000)
 /**
  * The postgres change feed: ONE dedicated connection per provider (outside the pool, through pg-listen, which
  * reconnects it), listening on the schema's channel. Every change, this provider's own included, arrives
- * through it, so subscribers see each document's changes in commit order. After the connection was lost it
- * publishes one `resync`: notifications sent meanwhile are gone, subscribers must catch up.
+ * through it, so subscribers see each document's changes in commit order. Once it listens, and again after
+ * it was lost and came back, it publishes one `resync`: notifications sent while it did not listen are
+ * gone, subscribers must catch up.
  */
 export class PostgresChangeListener {
   private subscriber: Subscriber | undefined;
@@ -91,8 +92,9 @@ export class PostgresChangeListener {
       return;
     }
     this.subscriber = subscriber;
-    // A first connection that needed retries may have missed changes since the subscription began.
-    if (attempt > 0) this.hub.publishResync('local');
+    // Another instance may have committed while this connection was opening, after its subscribers
+    // subscribed: they catch up once now, as after a reconnect. (This provider's own writes waited.)
+    this.hub.publishResync('local');
   }
 
   private deliver(payload: ChangePayload): void {

@@ -85,10 +85,8 @@ export function checkCounter(argument: string, value: unknown): number {
  * count is checked before any key, and argument names are built only for the key that fails.
  */
 export function checkClock(argument: string, value: unknown, maxEntries: number): Record<string, number> {
-  const keys = clockKeys(argument, value, maxEntries);
-  const source = value as Record<string, number>;
   const clock: Record<string, number> = {};
-  for (const key of keys) setCounter(clock, key, source[key]!);
+  walkClock(argument, value, maxEntries, (key, counter) => setCounter(clock, key, counter));
   return clock;
 }
 
@@ -98,28 +96,38 @@ export function checkClock(argument: string, value: unknown, maxEntries: number)
  */
 export function checkSince(argument: string, value: unknown, maxEntries: number): VectorClock | null {
   if (value === undefined || value === null) return null;
-  clockKeys(argument, value, maxEntries);
+  walkClock(argument, value, maxEntries);
   return value as VectorClock;
 }
 
-/** Checks a clock's shape, size, keys and counters; returns its keys. */
-function clockKeys(argument: string, value: unknown, maxEntries: number): string[] {
+/** Checks a clock's shape, size, keys and counters in one pass, reading each counter once. */
+function walkClock(
+  argument: string,
+  value: unknown,
+  maxEntries: number,
+  take?: (key: string, counter: number) => void,
+): void {
   if (!isPlainObject(value))
     throw new StorageValidationError(argument, `must be a plain object, got ${describe(value)}`);
   const keys = Object.keys(value);
   if (keys.length > maxEntries)
     throw new StorageValidationError(argument, `has ${keys.length} entries, over the limit of ${maxEntries}`);
+  // Messages name neither the key nor the counter: they are the client's clock.
   for (const key of keys) {
     const problem = idProblem(key);
-    if (problem) throw new StorageValidationError(`${argument} key ${JSON.stringify(key)}`, problem);
-    if (!isCounter(value[key])) checkCounter(`${argument}[${JSON.stringify(key)}]`, value[key]);
+    if (problem) throw new StorageValidationError(argument, `has a key that ${problem}`);
+    const counter = value[key];
+    if (!isCounter(counter))
+      throw new StorageValidationError(argument, `has a counter that is not a safe integer >= 0 (${kind(counter)})`);
+    take?.(key, counter as number);
   }
-  return keys;
 }
 
-/** A JSON problem found during the walk; the path to it is added on the way back up. */
+/**
+ * A JSON problem found during the walk. It names the nesting depth, not the path: the keys on the way are
+ * the client's data, which no message carries.
+ */
 class JsonProblem {
-  readonly path: string[] = [];
   constructor(readonly reason: string) {}
 }
 
@@ -152,8 +160,7 @@ export function checkJson(argument: string, value: unknown, bounds: JsonBounds):
       new JsonWalk(bounds.maxDepth, bounds.maxBytes).visit(value, 0);
     } catch (error) {
       if (error instanceof OverBudget) throw tooLarge();
-      if (error instanceof JsonProblem)
-        throw new StorageValidationError(`${argument}${error.path.join('')}`, error.reason);
+      if (error instanceof JsonProblem) throw new StorageValidationError(argument, error.reason);
       throw error;
     }
   }
@@ -236,6 +243,7 @@ class JsonWalk {
   ) {}
 
   visit(value: unknown, depth: number): void {
+    const where = depth === 0 ? '' : ` (at nesting depth ${depth})`;
     switch (typeof value) {
       case 'string':
         // UTF-8 needs at least one byte per UTF-16 unit; two for the quotes.
@@ -243,50 +251,25 @@ class JsonWalk {
       case 'boolean':
         return this.count(4);
       case 'number':
-        if (!Number.isFinite(value)) throw new JsonProblem(`must be JSON: ${value} is not a finite number`);
+        if (!Number.isFinite(value)) throw new JsonProblem(`must be JSON: it holds ${value}${where}`);
         return this.count(1);
+      case 'undefined':
+        throw new JsonProblem(`must be JSON: it holds undefined${where}`);
       case 'object':
         break;
       default:
-        throw new JsonProblem(`must be JSON: a ${typeof value} is not`);
+        throw new JsonProblem(`must be JSON: it holds a ${typeof value}${where}`);
     }
     if (value === null) return this.count(4);
     if (depth === this.maxDepth) throw new JsonProblem(`is nested deeper than the limit of ${this.maxDepth} levels`);
-    if (this.ancestors.includes(value)) throw new JsonProblem('must be JSON: it contains a cycle');
+    if (this.ancestors.includes(value)) throw new JsonProblem(`must be JSON: it contains a cycle${where}`);
+    if (!Array.isArray(value) && !isPlainObject(value))
+      throw new JsonProblem(`must be JSON: it holds ${describe(value)}, not a plain object${where}`);
     this.ancestors.push(value);
-    if (Array.isArray(value)) this.visitArray(value, depth + 1);
-    else if (isPlainObject(value)) this.visitObject(value, depth + 1);
-    else throw new JsonProblem(`must be JSON: ${describe(value)} is not a plain object`);
+    const items = Array.isArray(value) ? value : Object.values(value);
+    this.count(items.length + 1 + (Array.isArray(value) ? 0 : Object.keys(value).join('').length + 3 * items.length));
+    for (const item of items) this.visit(item, depth + 1);
     this.ancestors.pop();
-  }
-
-  private visitArray(items: unknown[], depth: number): void {
-    this.count(items.length + 1);
-    for (let i = 0; i < items.length; i++) {
-      try {
-        if (items[i] === undefined) throw new JsonProblem('must be JSON, got undefined');
-        this.visit(items[i], depth);
-      } catch (error) {
-        if (error instanceof JsonProblem) error.path.unshift(`[${i}]`);
-        throw error;
-      }
-    }
-  }
-
-  private visitObject(object: Record<string, unknown>, depth: number): void {
-    const keys = Object.keys(object);
-    this.count(keys.length + 1);
-    for (const key of keys) {
-      try {
-        const item = object[key];
-        if (item === undefined) throw new JsonProblem('must be JSON, got undefined');
-        this.count(key.length + 3);
-        this.visit(item, depth);
-      } catch (error) {
-        if (error instanceof JsonProblem) error.path.unshift(`.${key}`);
-        throw error;
-      }
-    }
   }
 
   private count(bytes: number): void {
@@ -406,6 +389,14 @@ export function checkCursor(argument: string, value: unknown): string | null {
   if (value.includes('\u0000')) throw new StorageValidationError(argument, 'must not contain U+0000');
   if (!isWellFormed(value)) throw new StorageValidationError(argument, 'must not contain a lone surrogate');
   return value;
+}
+
+/** The kind of a bad counter, without its value. */
+function kind(value: unknown): string {
+  if (typeof value !== 'number') return `${describe(value)}`;
+  if (!Number.isFinite(value)) return 'not finite';
+  if (!Number.isInteger(value)) return 'a fraction';
+  return value < 0 ? 'a negative number' : 'past 2^53';
 }
 
 /** Names a bad value's kind for an error message, without echoing its content. */

@@ -310,7 +310,8 @@ function firstSeqAbove(log: readonly DeltaRecord[], seq: number): number {
 }
 
 function findEvent(records: readonly DeltaRecord[] | undefined, counter: number): DeltaRecord | undefined {
-  if (!records) return undefined;
+  // A client's next delta is usually past its last one: no search then.
+  if (!records || records[records.length - 1]!.counter < counter) return undefined;
   const index = firstAbove(records, counter - 1);
   return records[index]?.counter === counter ? records[index] : undefined;
 }

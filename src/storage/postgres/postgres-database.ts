@@ -58,6 +58,8 @@ export class PostgresDatabase implements SqlExecutor {
   private opening: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private pendingPing: Promise<void> | undefined;
+  /** Calls waiting for a pooled connection, each with a way to reject it. */
+  private readonly waitingForConnection = new Set<(error: Error) => void>();
 
   constructor(private readonly options: ResolvedStorageOptions) {
     this.acquireTimeoutMs =
@@ -97,6 +99,9 @@ export class PostgresDatabase implements SqlExecutor {
     if (!this.closed) {
       this.closed = true;
       this.ready = false;
+      // Calls still waiting for a pooled connection end now; statements already sent finish first.
+      for (const abandon of this.waitingForConnection) abandon(this.closedError());
+      this.waitingForConnection.clear();
       this.closing = (async () => {
         await this.opening?.catch(() => undefined);
         const orm = this.orm;
@@ -111,7 +116,7 @@ export class PostgresDatabase implements SqlExecutor {
   async rows<Row extends object>(statement: SqlStatement): Promise<Row[]> {
     const knex = this.connectedKnex();
     try {
-      return await runOn<Row>(knex, statement);
+      return await this.onceConnected((sent) => runOn<Row>(knex, statement, sent));
     } catch (error) {
       throw this.wrap(error);
     }
@@ -127,23 +132,53 @@ export class PostgresDatabase implements SqlExecutor {
   async transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const knex = this.connectedKnex();
     try {
-      return await knex.transaction(
-        (trx) =>
-          work({
-            rows: async <Row extends object>(statement: SqlStatement) => {
-              const rows = await runOn<Row>(trx, statement);
-              await this.statementObserver?.(statement);
-              return rows;
-            },
-          }),
-        {
-          isolationLevel: options.repeatableRead ? 'repeatable read' : undefined,
-          readOnly: options.readOnly,
-        },
+      return await this.onceConnected((began) =>
+        knex.transaction(
+          (trx) => {
+            began();
+            return work({
+              rows: async <Row extends object>(statement: SqlStatement) => {
+                const rows = await runOn<Row>(trx, statement);
+                await this.statementObserver?.(statement);
+                return rows;
+              },
+            });
+          },
+          {
+            isolationLevel: options.repeatableRead ? 'repeatable read' : undefined,
+            readOnly: options.readOnly,
+          },
+        ),
       );
     } catch (error) {
       throw this.wrap(error);
     }
+  }
+
+  /**
+   * Runs `call`, which reports through `connected()` when it got a pooled connection. Until then, closing
+   * the provider rejects it at once: the pool itself would only give up on it after its acquire timeout.
+   */
+  private onceConnected<T>(call: (connected: () => void) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const abandon = (error: Error): void => {
+        settled = true;
+        reject(error);
+      };
+      this.waitingForConnection.add(abandon);
+      const connected = (): void => void this.waitingForConnection.delete(abandon);
+      call(connected).then(
+        (value) => {
+          connected();
+          if (!settled) resolve(value);
+        },
+        (error: unknown) => {
+          connected();
+          if (!settled) reject(error);
+        },
+      );
+    });
   }
 
   /** A `select 1` round trip bounded by `timeoutMs`; never rejects, and its message is one of a few fixed texts. */
@@ -225,8 +260,15 @@ export class PostgresDatabase implements SqlExecutor {
   }
 }
 
-async function runOn<Row extends object>(knex: Knex | Knex.Transaction, statement: SqlStatement): Promise<Row[]> {
-  const result = (await knex.raw(statement.sql, statement.params as Knex.RawBinding[])) as { rows: Row[] };
+/** Runs a statement; `sent` (if given) is called when knex hands it to a connection. */
+async function runOn<Row extends object>(
+  knex: Knex | Knex.Transaction,
+  statement: SqlStatement,
+  sent?: () => void,
+): Promise<Row[]> {
+  const raw = knex.raw(statement.sql, statement.params as Knex.RawBinding[]);
+  if (sent) raw.on('query', sent);
+  const result = (await raw) as { rows: Row[] };
   return result.rows;
 }
 

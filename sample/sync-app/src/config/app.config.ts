@@ -1,21 +1,30 @@
 import type { StorageModuleOptions } from 'nest-sync-storage';
 import { z } from 'zod';
 
-/** A variable holding a whole number in `[0, max]`, written in plain digits (no sign, unit or exponent). */
-function wholeNumber(max = Number.MAX_SAFE_INTEGER) {
+/** A variable holding a whole number in `[min, max]`, written in plain digits (no sign, unit or exponent). */
+function wholeNumber(max = Number.MAX_SAFE_INTEGER, min = 0) {
   return z
     .string()
     .regex(/^\d+$/, 'must be a whole number')
     .transform(Number)
-    .pipe(z.number().max(max, `must be at most ${max}`));
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 }
 
 /** The sample app's configuration: where it listens and how its storage is set up. */
 export interface AppConfig {
-  /** Nested, so that ConfigModule copies none of it back into `process.env`. */
-  http: { host: string; port: number };
-  /** The module options; the size limits are always set, since the HTTP body limits follow them. */
-  storage: StorageModuleOptions & { maxDeltaBytes: number; maxSnapshotBytes: number };
+  /** Nested, so that ConfigModule copies none of it back into `process.env` (the token least of all). */
+  http: {
+    host: string;
+    port: number;
+    /** When set, every route but `/health` wants `Authorization: Bearer <apiToken>`. */
+    apiToken?: string;
+    /** How often an open event stream gets a comment, so that proxies keep it open. */
+    eventsHeartbeatMs: number;
+    /** About how much JSON one page of catch-up may hold. */
+    maxResponseBytes: number;
+  };
+  /** The module options; the limits the HTTP layer sizes itself by are always set. */
+  storage: StorageModuleOptions & { maxDeltaBytes: number; maxSnapshotBytes: number; maxJsonDepth: number };
 }
 
 /**
@@ -26,6 +35,14 @@ const environment = z
   .object({
     HOST: z.string().default('127.0.0.1'),
     PORT: wholeNumber(65535).default(3000),
+    // Short or blank tokens are guessable; a header cannot carry spaces or control characters in one.
+    API_TOKEN: z
+      .string()
+      .regex(/^[\x21-\x7e]{16,}$/, 'must be at least 16 visible ASCII characters without spaces')
+      .optional(),
+    EVENTS_HEARTBEAT_MS: wholeNumber(2_147_483_647, 1).default(15_000),
+    // Far below V8's largest string (about 512 MiB), which a response used to run into.
+    MAX_RESPONSE_BYTES: wholeNumber(256 * 1024 * 1024, 1024).default(32 * 1024 * 1024),
     STORAGE_DRIVER: z.enum(['memory', 'postgres'], "must be 'memory' or 'postgres'").default('memory'),
     DATABASE_URL: z.string().optional(),
     DATABASE_SCHEMA: z.string().optional(),
@@ -37,10 +54,14 @@ const environment = z
     AWARENESS_TIMEOUT_MS: wholeNumber().optional(),
     AWARENESS_PRUNE_INTERVAL_MS: wholeNumber().optional(),
     HEALTH_CHECK_TIMEOUT_MS: wholeNumber().optional(),
-    // The module's own defaults, given here too because the HTTP body limits are sized from them.
+    // The module's own defaults, given here too because the HTTP layer sizes its limits from them.
     MAX_DELTA_BYTES: wholeNumber().default(1_048_576),
     MAX_SNAPSHOT_BYTES: wholeNumber().default(67_108_864),
+    MAX_JSON_DEPTH: wholeNumber().default(64),
+    MAX_CLOCK_ENTRIES: wholeNumber().optional(),
+    MAX_BATCH_DELTAS: wholeNumber().optional(),
     MAX_AWARENESS_BYTES: wholeNumber().optional(),
+    MAX_AWARENESS_ENTRIES_PER_DOCUMENT: wholeNumber().optional(),
   })
   .refine((env) => env.STORAGE_DRIVER !== 'postgres' || env.DATABASE_URL !== undefined, {
     path: ['DATABASE_URL'],
@@ -49,7 +70,13 @@ const environment = z
     when: () => true,
   })
   .transform((env): AppConfig => ({
-    http: { host: env.HOST, port: env.PORT },
+    http: withoutUnset({
+      host: env.HOST,
+      port: env.PORT,
+      apiToken: env.API_TOKEN,
+      eventsHeartbeatMs: env.EVENTS_HEARTBEAT_MS,
+      maxResponseBytes: env.MAX_RESPONSE_BYTES,
+    }),
     storage: withoutUnset({
       driver: env.STORAGE_DRIVER,
       awarenessTimeoutMs: env.AWARENESS_TIMEOUT_MS,
@@ -57,7 +84,11 @@ const environment = z
       healthCheckTimeoutMs: env.HEALTH_CHECK_TIMEOUT_MS,
       maxDeltaBytes: env.MAX_DELTA_BYTES,
       maxSnapshotBytes: env.MAX_SNAPSHOT_BYTES,
+      maxJsonDepth: env.MAX_JSON_DEPTH,
+      maxClockEntries: env.MAX_CLOCK_ENTRIES,
+      maxBatchDeltas: env.MAX_BATCH_DELTAS,
       maxAwarenessBytes: env.MAX_AWARENESS_BYTES,
+      maxAwarenessEntriesPerDocument: env.MAX_AWARENESS_ENTRIES_PER_DOCUMENT,
       // The database variables configure the postgres driver only.
       ...(env.STORAGE_DRIVER === 'postgres' && {
         clientUrl: env.DATABASE_URL,

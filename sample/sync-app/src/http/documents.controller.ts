@@ -3,27 +3,25 @@ import {
   Controller,
   Delete,
   Get,
-  Header,
   Headers,
   HttpCode,
-  NotFoundException,
   Param,
-  Post,
   Put,
   Query,
   Res,
   StreamableFile,
-  BadRequestException,
 } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiHeader, ApiQuery, ApiTags } from '@nestjs/swagger';
-import type { HttpResponse } from './http-response.js';
-import { InjectDocumentStore, type DocumentStore, type StoredDelta } from 'nest-sync-storage';
-import { CompactDto, DeltaBatchDto, DeltaDto } from './dto.js';
-import { ParseClockPipe } from './parse-clock.pipe.js';
+import { ApiBody, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { InjectDocumentStore, type DocumentStore } from 'nest-sync-storage';
+import { ApiException, badArgument, documentNotFound } from './api-exception.js';
+import { ApiErrors } from './api-docs.js';
+import { BodyType } from './body-type.guard.js';
+import type { HttpResponse } from './http-types.js';
+import { ParseClockPipe, ParseLimitPipe } from './parse.pipes.js';
 
 const CLOCK_HEADER = 'x-vector-clock';
 
-/** Documents, deltas, catch-up, snapshots and compaction over HTTP. */
+/** Documents, their clocks and snapshots over HTTP; deltas are in DeltasController. */
 @ApiTags('documents')
 @Controller('documents')
 export class DocumentsController {
@@ -32,109 +30,83 @@ export class DocumentsController {
   @Get()
   @ApiQuery({ name: 'limit', required: false, description: '1..10000, default 1000' })
   @ApiQuery({ name: 'cursor', required: false, description: 'the last id of the previous page' })
-  async list(@Query('limit') limit?: string, @Query('cursor') cursor?: string) {
-    const ids = await this.documents.getDocumentIds({
-      limit: limit === undefined ? undefined : parseInteger('limit', limit),
-      cursor,
-    });
+  @ApiOkResponse({ description: '{ ids, nextCursor }: ids in code-point order' })
+  @ApiErrors(400)
+  async list(@Query('limit', ParseLimitPipe) limit?: number, @Query('cursor') cursor?: string) {
+    const ids = await this.documents.getDocumentIds({ limit, cursor });
     return { ids, nextCursor: ids.length > 0 ? ids[ids.length - 1] : null };
   }
 
   @Put(':documentId')
+  @ApiOkResponse({ description: 'The document, created when it was missing' })
+  @ApiErrors(400)
   getOrCreate(@Param('documentId') documentId: string) {
     return this.documents.getOrCreate(documentId);
   }
 
   @Get(':documentId')
+  @ApiOkResponse({ description: '{ id, vectorClock, createdAt, updatedAt }' })
+  @ApiErrors(400, 404)
   async get(@Param('documentId') documentId: string) {
     const document = await this.documents.get(documentId);
-    if (!document) throw new NotFoundException(`document ${JSON.stringify(documentId)} does not exist`);
+    if (!document) throw documentNotFound();
     return document;
   }
 
   @Delete(':documentId')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Deleted, with its deltas, snapshot and presence' })
+  @ApiErrors(400, 404)
   async delete(@Param('documentId') documentId: string): Promise<void> {
-    if (!(await this.documents.delete(documentId)))
-      throw new NotFoundException(`document ${JSON.stringify(documentId)} does not exist`);
-  }
-
-  @Post(':documentId/deltas')
-  @HttpCode(200)
-  async addDelta(@Param('documentId') documentId: string, @Body() delta: DeltaDto) {
-    return { stored: await this.documents.addDelta(documentId, delta as StoredDelta) };
-  }
-
-  @Post(':documentId/deltas/batch')
-  @HttpCode(200)
-  async addDeltas(@Param('documentId') documentId: string, @Body() body: DeltaBatchDto) {
-    if (!Array.isArray(body?.deltas)) throw new BadRequestException('deltas must be an array of deltas');
-    return { added: await this.documents.addDeltas(documentId, body.deltas as StoredDelta[]) };
-  }
-
-  @Get(':documentId/deltas')
-  @ApiQuery({ name: 'since', required: false, description: 'the client clock as JSON, e.g. {"alice":3}' })
-  getDeltasSince(
-    @Param('documentId') documentId: string,
-    @Query('since', new ParseClockPipe('since')) since: Record<string, number> | null,
-  ) {
-    return this.documents.getDeltasSince(documentId, since);
-  }
-
-  @Get(':documentId/changes')
-  @ApiQuery({ name: 'since', required: false, description: 'the client clock as JSON, e.g. {"alice":3}' })
-  async getChangesSince(
-    @Param('documentId') documentId: string,
-    @Query('since', new ParseClockPipe('since')) since: Record<string, number> | null,
-  ) {
-    const changes = await this.documents.getChangesSince(documentId, since);
-    const snapshot = changes.snapshot && {
-      data: Buffer.from(changes.snapshot.data).toString('base64'),
-      vectorClock: changes.snapshot.vectorClock,
-      createdAt: changes.snapshot.createdAt,
-    };
-    return { ...changes, snapshot };
+    if (!(await this.documents.delete(documentId))) throw documentNotFound();
   }
 
   @Get(':documentId/clock')
-  getVectorClock(@Param('documentId') documentId: string) {
-    return this.documents.getVectorClock(documentId);
+  @ApiOkResponse({ description: 'The document clock, e.g. {"alice":3}' })
+  @ApiErrors(400, 404)
+  async getVectorClock(@Param('documentId') documentId: string) {
+    const clock = await this.documents.getVectorClock(documentId);
+    // Only an empty clock can be a missing document's.
+    if (Object.keys(clock).length === 0) await requireDocument(this.documents, documentId);
+    return clock;
   }
 
   @Put(':documentId/snapshot')
   @HttpCode(204)
-  @ApiConsumes('application/octet-stream')
+  @BodyType('application/octet-stream')
   @ApiHeader({ name: CLOCK_HEADER, required: true, description: 'the snapshot clock as JSON' })
   @ApiBody({ schema: { type: 'string', format: 'binary' } })
+  @ApiNoContentResponse({ description: 'Stored; the document is created when it was missing' })
+  @ApiErrors(400, 413, 415, [409, "Stale: the clock does not cover the stored snapshot's clock"])
   async saveSnapshot(
     @Param('documentId') documentId: string,
     @Body() body: unknown,
     @Headers(CLOCK_HEADER) clock: string | undefined,
   ): Promise<void> {
-    if (!Buffer.isBuffer(body))
-      throw new BadRequestException('the snapshot must be sent as Content-Type: application/octet-stream');
+    if (!Buffer.isBuffer(body)) throw badArgument('body', 'must be the snapshot bytes (application/octet-stream)');
     const vectorClock = new ParseClockPipe(CLOCK_HEADER).transform(clock);
-    if (vectorClock === null) throw new BadRequestException(`${CLOCK_HEADER} header is required`);
+    if (vectorClock === null) throw badArgument(CLOCK_HEADER, 'header is required');
     await this.documents.saveSnapshot(documentId, body, vectorClock);
   }
 
   @Get(':documentId/snapshot')
-  @Header('Content-Type', 'application/octet-stream')
+  @ApiOkResponse({ description: `The snapshot's bytes, its clock in ${CLOCK_HEADER}` })
+  @ApiErrors(400, [404, 'The document does not exist, or has no snapshot'])
   async getSnapshot(@Param('documentId') documentId: string, @Res({ passthrough: true }) response: HttpResponse) {
     const snapshot = await this.documents.getSnapshot(documentId);
-    if (!snapshot) throw new NotFoundException(`document ${JSON.stringify(documentId)} has no snapshot`);
+    if (!snapshot) {
+      await requireDocument(this.documents, documentId);
+      throw new ApiException(404, 'the document has no snapshot');
+    }
     response.setHeader(CLOCK_HEADER, JSON.stringify(snapshot.vectorClock));
-    return new StreamableFile(snapshot.data);
-  }
-
-  @Post(':documentId/compact')
-  @HttpCode(200)
-  async compact(@Param('documentId') documentId: string, @Body() body: CompactDto) {
-    return { deleted: await this.documents.compactDeltas(documentId, body?.upTo) };
+    return new StreamableFile(snapshot.data, { type: 'application/octet-stream' });
   }
 }
 
-function parseInteger(name: string, value: string): number {
-  if (!/^-?\d+$/.test(value)) throw new BadRequestException(`${name} must be an integer`);
-  return Number(value);
+/**
+ * 404 unless the document exists. Reads call it only when their answer is empty, after the store has
+ * checked their arguments: bad input is a 400 whether or not the document exists.
+ */
+export async function requireDocument(documents: DocumentStore, documentId: string): Promise<void> {
+  if (!(await documents.exists(documentId))) throw documentNotFound();
 }

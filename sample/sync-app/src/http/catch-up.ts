@@ -1,0 +1,67 @@
+import type { ChangesSince, DocumentStore, VectorClock } from 'nest-sync-storage';
+import { deltaToWire } from './wire-delta.js';
+
+/** How much catch-up one response may carry. */
+export interface CatchUpBudget {
+  /** The most characters of deltas on one page, unless a single delta is larger. */
+  chars: number;
+  /** The longest a delta can be on the wire: base64 makes bytes data 4/3 as long; JSON data keeps its size. */
+  largestDelta: number;
+}
+
+export function catchUpBudget(maxDeltaBytes: number, maxResponseBytes: number): CatchUpBudget {
+  return { chars: maxResponseBytes, largestDelta: Math.ceil((maxDeltaBytes * 4) / 3) };
+}
+
+export interface DeltasPageJson {
+  /** Each delta's JSON, as the client reads it. */
+  deltas: string[];
+  next: string | null;
+}
+
+/**
+ * One page of catch-up: at most `limit` deltas and at most the budget's characters (or one delta). Each read
+ * asks for no more deltas than the rest of the budget holds at the largest size a delta may have, so that a
+ * thousand 1 MiB deltas are never in memory at once; the store's `next` is handed on for the next page.
+ */
+export async function readDeltasPage(
+  documents: DocumentStore,
+  documentId: string,
+  since: VectorClock | null,
+  { limit, after }: { limit: number; after: string | null },
+  budget: CatchUpBudget,
+): Promise<DeltasPageJson> {
+  const deltas: string[] = [];
+  let chars = 0;
+  let next = after;
+  const fitting = (): number => Math.floor((budget.chars - chars) / budget.largestDelta);
+  do {
+    const read = Math.min(limit - deltas.length, Math.max(1, fitting()));
+    const page = await documents.getDeltasPage(documentId, since, { limit: read, after: next });
+    for (const delta of page.deltas) {
+      const json = JSON.stringify(deltaToWire(delta));
+      deltas.push(json);
+      chars += json.length;
+    }
+    next = page.next;
+  } while (next !== null && deltas.length < limit && fitting() >= 1);
+  return { deltas, next };
+}
+
+export function* pageJson({ deltas, next }: DeltasPageJson): Generator<string> {
+  yield '{"deltas":[';
+  yield deltas.join(',');
+  yield `],"next":${JSON.stringify(next)}}`;
+}
+
+/** `getChangesSince`'s answer as JSON, delta by delta: it is not paged, so it may be larger than one string. */
+export function* changesJson({ snapshot, deltas, vectorClock }: ChangesSince): Generator<string> {
+  const wireSnapshot = snapshot && {
+    data: Buffer.from(snapshot.data.buffer, snapshot.data.byteOffset, snapshot.data.byteLength).toString('base64'),
+    vectorClock: snapshot.vectorClock,
+    createdAt: snapshot.createdAt,
+  };
+  yield `{"snapshot":${JSON.stringify(wireSnapshot)},"deltas":[`;
+  for (let i = 0; i < deltas.length; i++) yield (i === 0 ? '' : ',') + JSON.stringify(deltaToWire(deltas[i]!));
+  yield `],"vectorClock":${JSON.stringify(vectorClock)}}`;
+}

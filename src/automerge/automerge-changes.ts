@@ -1,0 +1,66 @@
+import * as A from '@automerge/automerge';
+import { counterOf, setCounter } from '../storage/contract/clocks.js';
+import type { StoredDelta, VectorClock } from '../storage/contract/types.js';
+import type { CrdtDocumentStore } from '../integrations/crdt-document-store.js';
+
+/**
+ * One Automerge change as one binary delta: id = the change hash, author = the actor, own counter =
+ * the change's seq. An actor's changes are totally ordered by seq and each depends on the one before,
+ * so "clock[actor] >= seq" is exactly the state-vector rule. Dependencies on other actors stay inside
+ * the bytes, where `applyChanges` resolves them.
+ */
+export function automergeChangeToDelta(change: Uint8Array): StoredDelta {
+  const { actor, seq, hash, time } = A.decodeChange(change);
+  // Automerge keeps seconds; a delta's timestamp is Unix ms (and never negative).
+  return {
+    id: hash,
+    clientId: actor,
+    timestamp: Math.max(0, time * 1000),
+    data: change,
+    vectorClock: { [actor]: seq },
+  };
+}
+
+/** Stores changes in any order; resends store nothing. Answers how many were new. */
+export async function storeAutomergeChanges(
+  store: Pick<CrdtDocumentStore, 'addDeltas'>,
+  documentId: string,
+  changes: readonly Uint8Array[],
+): Promise<number> {
+  if (changes.length === 0) return 0;
+  return store.addDeltas(documentId, changes.map(automergeChangeToDelta));
+}
+
+/** What `saveAutomergeChanges` stored. */
+export interface SavedAutomergeChanges {
+  /** Changes that were new to the store. */
+  stored: number;
+  /** Changes sent (new or not). */
+  sent: number;
+  /** The document's heads: pass them as `since` next time. */
+  heads: A.Heads;
+}
+
+/** Stores the changes of `doc` that came after `since` (the heads of the last save; default: all). */
+export async function saveAutomergeChanges<T>(
+  store: Pick<CrdtDocumentStore, 'addDeltas'>,
+  documentId: string,
+  doc: A.Doc<T>,
+  { since = [] }: { since?: A.Heads } = {},
+): Promise<SavedAutomergeChanges> {
+  const heads = A.getHeads(doc);
+  const changes = A.getChangesSince(doc, since);
+  return { stored: await storeAutomergeChanges(store, documentId, changes), sent: changes.length, heads };
+}
+
+/**
+ * The clock of what `doc` holds: the highest seq of each actor in its applied history. Changes
+ * queued for missing dependencies are not counted, so the clock never claims what the document
+ * lacks. Costs the length of the history.
+ */
+export function automergeClock<T>(doc: A.Doc<T>): VectorClock {
+  const clock: Record<string, number> = {};
+  for (const { actor, seq } of A.getChangesMetaSince(doc, []))
+    if (counterOf(clock, actor) < seq) setCounter(clock, actor, seq);
+  return clock;
+}

@@ -1,0 +1,19 @@
+// The `nest-sync-storage/yjs` entry: needs the optional peer `yjs` (and Hocuspocus for the extension).
+export { YjsStorageExtension, type YjsDocumentHookPayload } from './yjs-storage.extension.js';
+export type {
+  ResolvedYjsStorageOptions,
+  YjsStorage,
+  YjsStorageErrorContext,
+  YjsStorageExtensionOptions,
+} from './yjs-storage.options.js';
+export { YjsDeltaWriter, type YjsDeltaWriterErrorContext, type YjsDeltaWriterOptions } from './yjs-delta-writer.js';
+export { loadYDoc, catchUpYDoc, snapshotYDoc, type LoadedYDoc } from './yjs-document.js';
+export {
+  newWriterId,
+  yjsUpdateToDelta,
+  applyChangesToYDoc,
+  type AppliedYjsChanges,
+  type ApplyYjsChangesOptions,
+} from './yjs-updates.js';
+export type { CrdtDocumentStore, CrdtSnapshotResult } from '../integrations/crdt-document-store.js';
+export type { RetryDelays } from './waiting.js';

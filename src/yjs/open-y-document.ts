@@ -1,0 +1,132 @@
+import type * as Y from 'yjs';
+import { copyClock } from '../storage/contract/clocks.js';
+import { errorName } from '../integrations/crdt-document-store.js';
+import { REMOTE_ORIGIN, REMOTE_WITH_PENDING_ORIGIN } from './transaction-origins.js';
+import { atMost, retryDelay, sleep } from './waiting.js';
+import type { YjsDeltaWriter } from './yjs-delta-writer.js';
+import { snapshotYDoc } from './yjs-document.js';
+import type { ResolvedYjsStorageOptions, YjsStorageErrorContext } from './yjs-storage.options.js';
+import { applyChangesToYDoc } from './yjs-updates.js';
+
+/** What an open document needs from the extension that opened it. */
+export interface OpenYDocumentHost {
+  readonly options: ResolvedYjsStorageOptions;
+  /** The writer of this server in `documentId`, if it has one. */
+  writerOf(documentId: string): YjsDeltaWriter | undefined;
+  report(error: unknown, context: YjsStorageErrorContext): void;
+}
+
+/**
+ * One document loaded in this server: its applied clock, its catch-up with what other instances
+ * stored, and its snapshot policy. The applied clock changes only in the same synchronous step as the
+ * Y.Doc (the capture listener, `applyChangesToYDoc`), so "state now" and "clock now" always agree.
+ */
+export class OpenYDocument {
+  /** What `doc` holds, per writer. */
+  readonly applied: Record<string, number> = {};
+  loading = true;
+  closed = false;
+  private pulling: Promise<void> | null = null;
+  private pullAgain = false;
+  private snapshotting: Promise<void> | null = null;
+  /** This server's deltas since the last snapshot any instance announced. */
+  private sinceSnapshot = { deltas: 0, bytes: 0 };
+
+  constructor(
+    readonly documentId: string,
+    readonly doc: Y.Doc,
+    private readonly host: OpenYDocumentHost,
+  ) {}
+
+  /** A pull or a snapshot is under way or due. */
+  get busy(): boolean {
+    return this.loading || this.pulling !== null || this.pullAgain || this.snapshotting !== null;
+  }
+
+  get hasUnsnapshottedDeltas(): boolean {
+    return this.sinceSnapshot.deltas > 0;
+  }
+
+  /** Counts stored (or, at load, replayed) deltas towards the snapshot policy, and snapshots when due. */
+  count(deltas: number, bytes: number): void {
+    this.sinceSnapshot.deltas += deltas;
+    this.sinceSnapshot.bytes += bytes;
+    if (!this.loading && this.snapshotDue()) void this.snapshot();
+  }
+
+  /** A snapshot was stored (by any instance): the count starts again, so instances do not snapshot one after another. */
+  snapshotAnnounced(): void {
+    this.sinceSnapshot = { deltas: 0, bytes: 0 };
+  }
+
+  /** Reads what other instances stored and applies it; one pull at a time, again if asked meanwhile. */
+  schedulePull(): void {
+    if (this.closed) return;
+    if (this.loading || this.pulling) {
+      this.pullAgain = true;
+      return;
+    }
+    this.pulling = this.pullUntilCurrent().finally(() => (this.pulling = null));
+  }
+
+  /** Stores the document as a snapshot and compacts; one at a time. */
+  snapshot(): Promise<void> {
+    this.snapshotting ??= this.takeSnapshot().finally(() => (this.snapshotting = null));
+    return this.snapshotting;
+  }
+
+  snapshotDue(): boolean {
+    const { snapshotEveryDeltas, snapshotEveryBytes } = this.host.options;
+    return (
+      (snapshotEveryDeltas > 0 && this.sinceSnapshot.deltas >= snapshotEveryDeltas) ||
+      (snapshotEveryBytes > 0 && this.sinceSnapshot.bytes >= snapshotEveryBytes)
+    );
+  }
+
+  private async pullUntilCurrent(): Promise<void> {
+    let attempt = 0;
+    do {
+      this.pullAgain = false;
+      try {
+        await this.pullOnce();
+        attempt = 0;
+      } catch (error) {
+        attempt++;
+        this.host.report(error, { operation: 'pull', documentId: this.documentId, attempt });
+        this.pullAgain = true;
+        await sleep(retryDelay(attempt, this.host.options.retryDelayMs));
+      }
+    } while (this.pullAgain && !this.closed);
+  }
+
+  private async pullOnce(): Promise<void> {
+    const changes = await this.host.options.storage.documents.getChangesSince(this.documentId, copyClock(this.applied));
+    if (this.closed) return;
+    const { pendingStructs, pendingDs } = this.doc.store;
+    const origin = pendingStructs !== null || pendingDs !== null ? REMOTE_WITH_PENDING_ORIGIN : REMOTE_ORIGIN;
+    applyChangesToYDoc(this.doc, changes, this.applied, {
+      origin,
+      onBadDelta: (error, delta) =>
+        this.host.report(error, { operation: 'apply', documentId: this.documentId, deltaId: delta.id }),
+    });
+  }
+
+  private async takeSnapshot(): Promise<void> {
+    const { storage, compact, flushTimeoutMs } = this.host.options;
+    // Not needed for correctness (the clock may name own deltas still queued: the snapshot holds them
+    // and the store then skips them as covered), but it keeps the counts tidy.
+    const writer = this.host.writerOf(this.documentId);
+    if (writer) await atMost(writer.drain(), flushTimeoutMs);
+    if (this.closed) return;
+    const counted = { ...this.sinceSnapshot };
+    try {
+      await snapshotYDoc(storage.documents, this.documentId, this.doc, this.applied, { compact });
+      this.sinceSnapshot.deltas = Math.max(0, this.sinceSnapshot.deltas - counted.deltas);
+      this.sinceSnapshot.bytes = Math.max(0, this.sinceSnapshot.bytes - counted.bytes);
+    } catch (error) {
+      // A newer snapshot holds something this server has not applied: catch up; that instance has just snapshotted.
+      if (errorName(error) === 'StaleSnapshotError') this.schedulePull();
+      else this.host.report(error, { operation: 'snapshot', documentId: this.documentId });
+    }
+  }
+}

@@ -1,0 +1,241 @@
+import type { Subscription } from 'rxjs';
+import * as Y from 'yjs';
+import { counterOf, setCounter } from '../storage/contract/clocks.js';
+import { StorageUnavailableError } from '../storage/contract/errors.js';
+import type { StorageChange, StoredDelta } from '../storage/contract/types.js';
+import { ownCounter } from '../integrations/crdt-document-store.js';
+import { OpenYDocument, type OpenYDocumentHost } from './open-y-document.js';
+import { LOAD_ORIGIN, REMOTE_ORIGIN } from './transaction-origins.js';
+import { atMost } from './waiting.js';
+import { YjsDeltaWriter } from './yjs-delta-writer.js';
+import { loadYDoc, snapshotYDoc } from './yjs-document.js';
+import {
+  resolveYjsStorageOptions,
+  type ResolvedYjsStorageOptions,
+  type YjsStorageErrorContext,
+  type YjsStorageExtensionOptions,
+} from './yjs-storage.options.js';
+import { applyChangesToYDoc } from './yjs-updates.js';
+
+/** The part of a Hocuspocus hook payload the extension reads (so `/yjs` type-checks without Hocuspocus). */
+export interface YjsDocumentHookPayload {
+  documentName: string;
+  document: Y.Doc;
+}
+
+/**
+ * A Hocuspocus extension that keeps documents in nest-sync-storage: it loads a document from its
+ * snapshot and deltas, stores every update as one binary delta under this server's writer id,
+ * snapshots and compacts by policy, and applies what other instances store (through the change feed)
+ * to the documents open here. Several Hocuspocus servers can share one database without Redis.
+ *
+ * Updates are captured by a synchronous `update` listener on the loaded document, not by the
+ * `onChange` hook: that hook runs later, and a rejection in it would crash the process.
+ */
+export class YjsStorageExtension {
+  /** Runs before other extensions' hooks, so they see the loaded document. */
+  readonly priority = 1000;
+  readonly extensionName = 'nest-sync-storage/yjs';
+  readonly options: ResolvedYjsStorageOptions;
+  private readonly open = new Map<string, OpenYDocument>();
+  /** Kept while a writer has deltas not committed, even after its document unloaded. */
+  private readonly writers = new Map<string, YjsDeltaWriter>();
+  private subscription: Subscription | null = null;
+  private closed = false;
+  /** What the open documents may use of this extension. */
+  private readonly host: OpenYDocumentHost;
+
+  constructor(options: YjsStorageExtensionOptions) {
+    this.options = resolveYjsStorageOptions(options);
+    this.host = {
+      options: this.options,
+      writerOf: (documentId) => this.writers.get(documentId),
+      report: (error, context) => this.report(error, context),
+    };
+  }
+
+  /** The id this server stores its deltas under. */
+  get writerId(): string {
+    return this.options.writerId;
+  }
+
+  // Hocuspocus calls onConfigure when the server is built: subscribing then gives the feed's
+  // connection time to listen before the first document loads.
+  async onConfigure(): Promise<void> {
+    this.subscribe();
+  }
+
+  async onLoadDocument({ document, documentName }: YjsDocumentHookPayload): Promise<void> {
+    if (this.closed) throw new StorageUnavailableError('the Yjs storage extension is closed');
+    this.subscribe();
+    const documentId = this.options.documentId(documentName);
+    const open = new OpenYDocument(documentId, document, this.host);
+    this.open.set(documentId, open);
+    try {
+      const changes = await this.options.storage.documents.getChangesSince(documentId, null);
+      const loaded = applyChangesToYDoc(document, changes, open.applied, {
+        origin: LOAD_ORIGIN,
+        onBadDelta: (error, delta) => this.report(error, { operation: 'apply', documentId, deltaId: delta.id }),
+      });
+      open.count(loaded.deltas, loaded.bytes);
+      this.replayQueued(open);
+    } catch (error) {
+      if (this.open.get(documentId) === open) this.open.delete(documentId);
+      throw error; // Hocuspocus closes the connections and does not keep the document
+    }
+    document.on('update', (update: Uint8Array, origin: unknown) => this.capture(open, update, origin));
+    // Bound to this Document: Hocuspocus may load a new Document of the same name before afterUnloadDocument.
+    document.on('destroy', () => {
+      open.closed = true;
+      if (this.open.get(documentId) === open) this.open.delete(documentId);
+    });
+  }
+
+  async afterLoadDocument({ documentName }: Pick<YjsDocumentHookPayload, 'documentName'>): Promise<void> {
+    const open = this.open.get(this.options.documentId(documentName));
+    if (!open || this.closed) return;
+    open.loading = false;
+    open.schedulePull(); // what was committed between the load's read and now
+    if (open.snapshotDue()) void open.snapshot();
+  }
+
+  async beforeUnloadDocument({ documentName }: Pick<YjsDocumentHookPayload, 'documentName'>): Promise<void> {
+    // Never throws: a rejection here would keep the document loaded for good.
+    const documentId = this.options.documentId(documentName);
+    const open = this.open.get(documentId);
+    if (!open || this.closed) return;
+    const writer = this.writers.get(documentId);
+    if (writer) await atMost(writer.drain(), this.options.flushTimeoutMs);
+    if (this.options.snapshotOnUnload && open.hasUnsnapshottedDeltas) await open.snapshot();
+  }
+
+  async afterUnloadDocument({ documentName }: Pick<YjsDocumentHookPayload, 'documentName'>): Promise<void> {
+    const documentId = this.options.documentId(documentName);
+    // A writer with deltas left keeps retrying; a later load of the document continues from it.
+    if (this.writers.get(documentId)?.idle && !this.open.has(documentId)) this.writers.delete(documentId);
+  }
+
+  async onDestroy(): Promise<void> {
+    await this.close();
+  }
+
+  /**
+   * Waits (at most `flushTimeoutMs`, or `timeoutMs`) for queued deltas, then stops: deltas still not
+   * stored are given up (the clients that sent them send them again to the next server they reach),
+   * and the feed subscription ends. Idempotent.
+   */
+  async close({ timeoutMs = this.options.flushTimeoutMs }: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.closed) return;
+    await atMost(Promise.all([...this.writers.values()].map((writer) => writer.drain())), timeoutMs);
+    this.closed = true;
+    for (const writer of this.writers.values()) writer.stop();
+    for (const open of this.open.values()) open.closed = true;
+    this.subscription?.unsubscribe();
+    this.subscription = null;
+  }
+
+  /** True while nothing is queued, in flight or due: every update captured so far is stored and every pull done. */
+  get idle(): boolean {
+    return [...this.writers.values()].every((writer) => writer.idle) && ![...this.open.values()].some((o) => o.busy);
+  }
+
+  private report(error: unknown, context: YjsStorageErrorContext): void {
+    try {
+      this.options.onError(error, context);
+    } catch {
+      // A failing error handler must not break Yjs's event loop or a hook.
+    }
+  }
+
+  /** Stores every update of `open` except what came from storage; never throws into Yjs. */
+  private capture(open: OpenYDocument, update: Uint8Array, origin: unknown): void {
+    if (this.closed || open.closed || origin === LOAD_ORIGIN || origin === REMOTE_ORIGIN) return;
+    try {
+      const writer = this.writerFor(open);
+      if (writer.stopped) return; // it gave up on this document, and said so once
+      const delta = writer.append(update);
+      setCounter(open.applied, this.writerId, ownCounter(delta)); // same step as the Y.Doc change
+    } catch (error) {
+      this.report(error, { operation: 'capture', documentId: open.documentId });
+    }
+  }
+
+  /** This server's updates of an earlier load that are not stored yet: the new Document holds them too. */
+  private replayQueued(open: OpenYDocument): void {
+    const writer = this.writers.get(open.documentId);
+    if (!writer || writer.stopped) return;
+    for (const delta of writer.pending()) Y.applyUpdate(open.doc, delta.data as Uint8Array, LOAD_ORIGIN);
+    setCounter(open.applied, this.writerId, Math.max(counterOf(open.applied, this.writerId), writer.counter));
+  }
+
+  private writerFor(open: OpenYDocument): YjsDeltaWriter {
+    const { documentId } = open;
+    let writer = this.writers.get(documentId);
+    if (writer) return writer;
+    writer = new YjsDeltaWriter(this.options.storage.documents, documentId, {
+      writerId: this.writerId,
+      counter: counterOf(open.applied, this.writerId),
+      maxBatch: this.options.maxBatch,
+      retryDelayMs: this.options.retryDelayMs,
+      onStored: (batch) => this.stored(documentId, batch),
+      onError: (error, context) => this.report(error, { operation: 'store', documentId, ...context }),
+      replaceBySnapshot: async (delta, refusal) => {
+        await this.replaceBySnapshot(documentId, delta);
+        this.report(refusal, { operation: 'store', documentId, deltaId: delta.id, replacedBySnapshot: true });
+      },
+    });
+    this.writers.set(documentId, writer);
+    return writer;
+  }
+
+  private stored(documentId: string, batch: readonly StoredDelta[]): void {
+    const bytes = batch.reduce((sum, delta) => sum + (delta.data as Uint8Array).byteLength, 0);
+    this.open.get(documentId)?.count(batch.length, bytes);
+  }
+
+  /**
+   * A delta the store refuses (over `maxDeltaBytes`) is stored inside a snapshot instead: of the open
+   * document (its applied clock names the delta), or else of the stored state plus this writer's queue.
+   */
+  private async replaceBySnapshot(documentId: string, delta: StoredDelta): Promise<void> {
+    const open = this.open.get(documentId);
+    const { storage, compact } = this.options;
+    if (open && !open.closed) {
+      await snapshotYDoc(storage.documents, documentId, open.doc, open.applied, { compact });
+      return;
+    }
+    const { doc, clock } = await loadYDoc(storage.documents, documentId);
+    for (const queued of this.writers.get(documentId)?.pending() ?? [delta])
+      Y.applyUpdate(doc, queued.data as Uint8Array);
+    setCounter(clock, this.writerId, Math.max(counterOf(clock, this.writerId), ownCounter(delta)));
+    await snapshotYDoc(storage.documents, documentId, doc, clock, { compact });
+  }
+
+  private subscribe(): void {
+    if (this.subscription || this.closed) return;
+    this.subscription = this.options.storage.changes().subscribe({
+      next: (change) => this.followChange(change),
+      error: (error: unknown) => this.report(error, { operation: 'feed' }),
+    });
+  }
+
+  private followChange(change: StorageChange): void {
+    if (this.closed) return;
+    if (change.kind === 'resync' || change.documentId === null) {
+      for (const open of this.open.values()) open.schedulePull();
+      return;
+    }
+    const open = this.open.get(change.documentId);
+    if (!open) return;
+    if (change.kind === 'deltas') {
+      const ownPrefix = `${this.writerId}:`;
+      if (!change.deltaIds?.every((id) => id.startsWith(ownPrefix))) open.schedulePull();
+    } else if (change.kind === 'snapshot') {
+      open.snapshotAnnounced();
+      open.schedulePull(); // it may hold content that never was a delta
+    } else if (change.kind === 'deleted') {
+      const error = new Error('the document was deleted from storage while open; close its connections first');
+      this.report(error, { operation: 'deleted', documentId: change.documentId });
+    }
+  }
+}

@@ -1,0 +1,108 @@
+import { StorageValidationError } from '../storage/contract/errors.js';
+import type { StorageChangeFeed } from '../storage/contract/types.js';
+import type { CrdtDocumentStore } from '../integrations/crdt-document-store.js';
+import type { RetryDelays } from './waiting.js';
+import { newWriterId } from './yjs-updates.js';
+
+/** What the extension needs of a storage provider: four document calls and the change feed. */
+export interface YjsStorage extends StorageChangeFeed {
+  readonly documents: CrdtDocumentStore;
+}
+
+/** What the extension was doing when an error reached `onError`. */
+export interface YjsStorageErrorContext {
+  operation: 'store' | 'pull' | 'apply' | 'snapshot' | 'capture' | 'feed' | 'deleted';
+  /** The storage document id, when the error concerns one document. */
+  documentId?: string;
+  /** Retries so far (`store`, `pull`). */
+  attempt?: number;
+  /** The extension stopped storing the document (another process writes under this writer id, or its data can never be stored). */
+  fatal?: boolean;
+  deltaId?: string;
+  /** `store`: the store refused the delta (over `maxDeltaBytes`), and a snapshot holding it was stored instead. */
+  replacedBySnapshot?: boolean;
+}
+
+export interface YjsStorageExtensionOptions {
+  /** Where documents live: a `StorageProvider` (from `StorageModule`), or anything with its `documents` calls and `changes()`. */
+  storage: YjsStorage;
+  /**
+   * The start of this server's writer id (default `y`); 96 random bits follow, new for every extension
+   * instance. There is no way to fix the whole id: two live processes with one id would name different
+   * updates `writer:n` alike, and the store would keep one and drop the other as a resend.
+   */
+  writerIdPrefix?: string;
+  /** The storage document id of a Hocuspocus document name. Default: the name itself. */
+  documentId?(documentName: string): string;
+  /** Snapshot a document after this many deltas stored since its last snapshot; 0: never by count. Default 500. */
+  snapshotEveryDeltas?: number;
+  /** ... or after this many update bytes; 0: never by size. Default 1 MiB. */
+  snapshotEveryBytes?: number;
+  /** Snapshot a document when it unloads with deltas stored since its last snapshot. Default true. */
+  snapshotOnUnload?: boolean;
+  /** Delete the deltas a new snapshot covers. Default true. */
+  compact?: boolean;
+  /** Deltas per `addDeltas` call. Default 256. */
+  maxBatch?: number;
+  /** Backoff between retries of a failed write or read. Default `{ min: 50, max: 2000 }` ms. */
+  retryDelayMs?: RetryDelays;
+  /** How long an unload or `close()` waits for queued deltas to be stored. Default 10000 ms. */
+  flushTimeoutMs?: number;
+  /** Reports errors; default: one line on stderr (names and messages only, never document content). */
+  onError?(error: unknown, context: YjsStorageErrorContext): void;
+}
+
+export type ResolvedYjsStorageOptions = Required<Omit<YjsStorageExtensionOptions, 'storage' | 'writerIdPrefix'>> & {
+  storage: YjsStorage;
+  writerId: string;
+};
+
+const DEFAULTS = {
+  snapshotEveryDeltas: 500,
+  snapshotEveryBytes: 1024 * 1024,
+  snapshotOnUnload: true,
+  compact: true,
+  maxBatch: 256,
+  retryDelayMs: { min: 50, max: 2000 },
+  flushTimeoutMs: 10_000,
+};
+
+function reportToStderr(error: unknown, context: YjsStorageErrorContext): void {
+  const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  console.error(`[nest-sync-storage/yjs] ${JSON.stringify(context)} ${what}`);
+}
+
+/** Fills in the defaults and checks every option, naming the one that is wrong. */
+export function resolveYjsStorageOptions(options: YjsStorageExtensionOptions): ResolvedYjsStorageOptions {
+  const { storage, writerIdPrefix = 'y', ...rest } = options ?? {};
+  if (typeof storage?.changes !== 'function' || typeof storage.documents?.getChangesSince !== 'function')
+    throw new StorageValidationError('options.storage', 'must be a storage provider (documents and changes())');
+  const resolved: ResolvedYjsStorageOptions = {
+    ...DEFAULTS,
+    documentId: (documentName) => documentName,
+    onError: reportToStderr,
+    ...definedOnly(rest),
+    storage,
+    writerId: newWriterId(writerIdPrefix, 'options.writerIdPrefix'),
+  };
+  for (const name of ['snapshotEveryDeltas', 'snapshotEveryBytes', 'flushTimeoutMs'] as const)
+    assertInteger(resolved[name], `options.${name}`, 0);
+  assertInteger(resolved.maxBatch, 'options.maxBatch', 1);
+  assertInteger(resolved.retryDelayMs?.min, 'options.retryDelayMs.min', 1);
+  assertInteger(resolved.retryDelayMs?.max, 'options.retryDelayMs.max', resolved.retryDelayMs.min);
+  for (const name of ['snapshotOnUnload', 'compact'] as const)
+    if (typeof resolved[name] !== 'boolean') throw new StorageValidationError(`options.${name}`, 'must be a boolean');
+  for (const name of ['documentId', 'onError'] as const)
+    if (typeof resolved[name] !== 'function') throw new StorageValidationError(`options.${name}`, 'must be a function');
+  return resolved;
+}
+
+function assertInteger(value: unknown, argument: string, min: number): void {
+  if (!Number.isSafeInteger(value) || (value as number) < min)
+    throw new StorageValidationError(argument, `must be an integer >= ${min}`);
+}
+
+/** `{ ...defaults, ...options }` where an option explicitly set to undefined keeps its default. */
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

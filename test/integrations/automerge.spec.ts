@@ -1,0 +1,139 @@
+import * as A from '@automerge/automerge';
+import type { DocumentStore } from '../../src/index.js';
+import {
+  automergeChangeToDelta,
+  canonicalAutomergeSave,
+  catchUpAutomergeDoc,
+  loadAutomergeDoc,
+  saveAutomergeChanges,
+  snapshotAutomergeDoc,
+  storeAutomergeChanges,
+} from '../../src/automerge/index.js';
+import { DRIVERS, lazyTargets, type Driver } from '../support/storage-targets.js';
+import {
+  actorId,
+  editAtRandom,
+  mergeDirectly,
+  mergeFrom,
+  sortedHeads,
+  startActors,
+  takeShuffled,
+  type Actor,
+  type Shape,
+} from './support/automerge-actors.js';
+import { seededRandom, withSeed } from './support/seeded-random.js';
+
+const targets = lazyTargets();
+afterAll(() => targets.dispose());
+
+const SEEDS = [11, 12];
+const STEPS = 300;
+
+/**
+ * Four actors edit and now and then merge each other; each stores its changes in random batches, out
+ * of order, some twice; halfway the stored state is snapshotted and compacted. Returns the actors.
+ */
+async function editThroughTheStore(documents: DocumentStore, documentId: string, seed: number): Promise<Actor[]> {
+  const random = seededRandom(seed);
+  const actors = startActors(4);
+  for (let step = 0; step < STEPS; step++) {
+    const actor = random.pick(actors);
+    const roll = random.next();
+    if (roll < 0.7) editAtRandom(actor, random);
+    else if (roll < 0.8) mergeFrom(actor, random.pick(actors));
+    else if (actor.unsent.length > 0) {
+      const batch = takeShuffled(actor, random);
+      await storeAutomergeChanges(documents, documentId, batch);
+      if (random.next() < 0.3) await storeAutomergeChanges(documents, documentId, batch);
+    }
+    if (step === STEPS / 2) {
+      const { doc } = await loadAutomergeDoc(documents, documentId);
+      await snapshotAutomergeDoc(documents, documentId, doc);
+    }
+  }
+  for (const actor of actors) await storeAutomergeChanges(documents, documentId, actor.unsent.splice(0));
+  return actors;
+}
+
+describe.each(DRIVERS)('Automerge changes as deltas on the %s driver', (driver: Driver) => {
+  let documents: DocumentStore;
+  beforeAll(async () => {
+    documents = (await (await targets.get(driver)).createProvider()).documents;
+  });
+
+  describe.each(SEEDS)('actors editing and merging at random, seed %i', (seed) => {
+    const documentId = `merged-${seed}`;
+    let actors: Actor[];
+    let direct: A.Doc<Shape>;
+    beforeAll(async () => {
+      actors = await editThroughTheStore(documents, documentId, seed);
+      direct = mergeDirectly(actors);
+    });
+
+    it('load from the store equals merging the actors directly: values, heads and canonical save bytes', () =>
+      withSeed(seed, async () => {
+        const { doc, fromSnapshot, missingDeps } = await loadAutomergeDoc<Shape>(documents, documentId);
+        expect(fromSnapshot).toBe(true);
+        expect(missingDeps).toBe(0);
+        expect(A.toJS(doc)).toEqual(A.toJS(direct));
+        expect(sortedHeads(doc)).toEqual(sortedHeads(direct));
+        expect(Buffer.from(canonicalAutomergeSave(doc))).toEqual(Buffer.from(canonicalAutomergeSave(direct)));
+      }));
+
+    it('every actor caught up from its own clock equals the direct merge', () =>
+      withSeed(seed, async () => {
+        for (const actor of actors) {
+          const { doc } = await catchUpAutomergeDoc(documents, documentId, A.clone(actor.doc));
+          expect(sortedHeads(doc)).toEqual(sortedHeads(direct));
+          expect(A.toJS(doc)).toEqual(A.toJS(direct));
+        }
+      }));
+
+    it('a resend of every change of every actor stores nothing', () =>
+      withSeed(seed, async () => {
+        const everything = actors.flatMap((actor) => A.getAllChanges(actor.doc));
+        expect(await storeAutomergeChanges(documents, documentId, everything)).toBe(0);
+      }));
+  });
+
+  it('gives save() bytes that depend on the order changes arrived in, and canonical bytes that do not', async () => {
+    const [first, second] = startActors(2);
+    editAtRandom(first!, seededRandom(1));
+    editAtRandom(second!, seededRandom(2));
+    const oneWay = A.merge(A.clone(first!.doc), A.clone(second!.doc));
+    const otherWay = A.merge(A.clone(second!.doc), A.clone(first!.doc));
+    expect(sortedHeads(oneWay)).toEqual(sortedHeads(otherWay));
+    expect(Buffer.from(A.save(oneWay))).not.toEqual(Buffer.from(A.save(otherWay)));
+    expect(Buffer.from(canonicalAutomergeSave(oneWay))).toEqual(Buffer.from(canonicalAutomergeSave(otherWay)));
+  });
+
+  it('keeps a change whose dependency is not stored yet waiting, outside the clock, and never compacts it', async () => {
+    const [alice, bob] = startActors(2);
+    editAtRandom(alice!, seededRandom(3));
+    mergeFrom(bob!, alice!);
+    editAtRandom(bob!, seededRandom(4)); // depends on alice's change, which is not stored yet
+    await storeAutomergeChanges(documents, 'waiting', [...alice!.unsent.slice(0, 1), ...bob!.unsent]);
+    const early = await loadAutomergeDoc(documents, 'waiting');
+    expect(early.missingDeps).toBe(1);
+    expect(early.clock[actorId(0xb1)]).toBeUndefined();
+    await snapshotAutomergeDoc(documents, 'waiting', early.doc);
+    expect(await documents.getDeltasSince('waiting', early.clock)).toHaveLength(bob!.unsent.length);
+
+    await storeAutomergeChanges(documents, 'waiting', alice!.unsent.slice(1));
+    const later = await loadAutomergeDoc(documents, 'waiting');
+    expect(later.missingDeps).toBe(0);
+    expect(sortedHeads(later.doc)).toEqual(sortedHeads(A.merge(A.clone(alice!.doc), A.clone(bob!.doc))));
+  });
+
+  it('refuses a forked actor, one actor id with two histories, with DeltaConflictError', async () => {
+    const [base] = startActors(1);
+    const fork = (value: number) =>
+      A.change(A.clone(base!.doc, { actor: actorId(0xee) }), (doc) => void (doc.tags.fork = value));
+    const [one, other] = [fork(1), fork(2)];
+    await saveAutomergeChanges(documents, 'forked', one);
+    await expect(saveAutomergeChanges(documents, 'forked', other)).rejects.toMatchObject({
+      name: 'DeltaConflictError',
+      deltaId: automergeChangeToDelta(A.getLastLocalChange(other)!).id,
+    });
+  });
+});

@@ -1,0 +1,98 @@
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import type { StorageProvider } from '../../src/index.js';
+import { recordChanges } from '../conformance/change-recorder.js';
+import { sleep } from '../fixtures/eventually.js';
+import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
+
+/** A TCP proxy to the database that can hold new connections back for a while: a slow network on one side. */
+async function delayingProxy(
+  target: URL,
+): Promise<{ url: string; delayNewConnections(ms: number): void; close(): void }> {
+  let delayMs = 0;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    sockets.add(client);
+    client.pause();
+    setTimeout(() => {
+      const upstream = createConnection(Number(target.port), target.hostname);
+      sockets.add(upstream);
+      client.pipe(upstream).pipe(client);
+      client.resume();
+      const end = (): void => void (client.destroy(), upstream.destroy());
+      client.on('error', end).on('close', end);
+      upstream.on('error', end).on('close', end);
+    }, delayMs);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const proxied = new URL(target);
+  proxied.port = String((server.address() as { port: number }).port);
+  return {
+    url: proxied.toString(),
+    delayNewConnections: (ms) => void (delayMs = ms),
+    close() {
+      sockets.forEach((socket) => socket.destroy());
+      server.close();
+    },
+  };
+}
+
+let database: TestDatabase;
+let proxy: Awaited<ReturnType<typeof delayingProxy>>;
+let subscriberSide: StorageProvider;
+let writerSide: StorageProvider;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  proxy = await delayingProxy(new URL(database.url));
+  const schema = uniqueName('s');
+  subscriberSide = await database.createProvider({ schema, clientUrl: proxy.url });
+  writerSide = await database.createProvider({ schema });
+});
+
+afterAll(async () => {
+  proxy?.close();
+  await database?.drop();
+});
+
+/** One delta written by the other provider, as another app instance on the database would. */
+function writeFromAnotherInstance(documentId: string): Promise<boolean> {
+  const delta = {
+    id: 'd1',
+    clientId: 'other-instance',
+    timestamp: 1,
+    data: new Uint8Array([1]),
+    vectorClock: { 'other-instance': 1 },
+  };
+  return writerSide.documents.addDelta(documentId, delta);
+}
+
+describe('the postgres change feed while its first LISTEN connection is still opening', () => {
+  // Only the subscriber's own writes wait for its LISTEN connection: another instance's write committed
+  // while it opens cannot be announced, so the subscriber is told to catch up once the connection listens.
+  it('tells a new subscriber to catch up when another instance wrote while its connection was opening', async () => {
+    proxy.delayNewConnections(500);
+    const recorder = recordChanges(subscriberSide, 'early', { keepResync: true });
+    try {
+      expect(await writeFromAnotherInstance('early')).toBe(true);
+      expect(await recorder.received(1, 10_000)).toEqual([{ documentId: 'early', kind: 'resync', source: 'local' }]);
+      // What it catches up with holds the write.
+      expect((await subscriberSide.documents.getDeltasSince('early')).map((delta) => delta.id)).toEqual(['d1']);
+    } finally {
+      recorder.stop();
+      proxy.delayNewConnections(0);
+    }
+  });
+
+  it("delivers another instance's write through the same proxy once the connection listens", async () => {
+    const recorder = recordChanges(subscriberSide, 'later');
+    await sleep(800);
+    await writeFromAnotherInstance('later');
+    try {
+      expect(await recorder.received(1, 5_000)).toEqual([
+        { documentId: 'later', kind: 'deltas', deltaIds: ['d1'], source: 'remote' },
+      ]);
+    } finally {
+      recorder.stop();
+    }
+  });
+});

@@ -1,0 +1,108 @@
+import { DRIVERS } from '../support/storage-targets.js';
+import { httpApps } from './http-apps.js';
+import { expectJsonError, startHttpApp } from './http-client.js';
+import { openEventStream, type EventStream, type SseEvent } from './sse-client.js';
+
+const delta = (id: string, counter: number) => ({
+  id,
+  clientId: 'ann',
+  timestamp: counter,
+  data: { id },
+  vectorClock: { ann: counter },
+});
+
+const isChange = (kind: string) => (event: SseEvent) =>
+  event.type === 'change' && (JSON.parse(event.data) as { kind: string }).kind === kind;
+
+const apps = httpApps();
+
+describe.each(DRIVERS)('GET /documents/:id/events in one app (%s driver)', (driver) => {
+  const http = apps.forSuite(driver);
+  const streams: EventStream[] = [];
+  const open = async (documentId: string) => {
+    const stream = await openEventStream(`${http.baseUrl}/documents/${documentId}/events`);
+    streams.push(stream);
+    return stream;
+  };
+
+  afterEach(async () => {
+    await Promise.all(streams.splice(0).map((stream) => stream.close()));
+  });
+
+  it("sends a delta written through HTTP to the document's event stream as a change event", async () => {
+    const stream = await open('live');
+    expect(
+      (
+        await http.request('POST', '/documents/live/deltas/batch', {
+          json: { deltas: [delta('l1', 1), delta('l2', 2)] },
+        })
+      ).status,
+    ).toBe(200);
+    const event = await stream.next(isChange('deltas'), 'the deltas change');
+    expect(JSON.parse(event.data)).toEqual({
+      documentId: 'live',
+      kind: 'deltas',
+      deltaIds: ['l1', 'l2'],
+      source: 'local',
+    });
+  });
+
+  it('sends presence, snapshots, compaction and deletion too, and nothing of other documents', async () => {
+    const stream = await open('watched');
+    await http.request('POST', '/documents/elsewhere/deltas', { json: delta('e1', 1) });
+    await http.request('POST', '/documents/watched/deltas', { json: delta('w1', 1) });
+    await http.request('PUT', '/documents/watched/awareness/bob', { json: { state: {}, clock: 1 } });
+    await http.request('PUT', '/documents/watched/snapshot', {
+      body: new Uint8Array([1]),
+      headers: { 'content-type': 'application/octet-stream', 'x-vector-clock': '{"ann":1}' },
+    });
+    expect((await http.request('POST', '/documents/watched/compact', { json: { upTo: { ann: 1 } } })).body).toEqual({
+      deleted: 1,
+    });
+    await http.request('DELETE', '/documents/watched');
+    await stream.next(isChange('deleted'), 'the deletion');
+    const changes = stream.events.map((event) => JSON.parse(event.data) as { kind: string });
+    // The postgres feed tells a new stream to catch up once its connection listens; the memory feed never needs to.
+    expect(changes.filter((change) => change.kind === 'resync')).toEqual(
+      driver === 'postgres' ? [{ documentId: 'watched', kind: 'resync', source: 'local' }] : [],
+    );
+    expect(changes.filter((change) => change.kind !== 'resync')).toEqual([
+      { documentId: 'watched', kind: 'deltas', deltaIds: ['w1'], source: 'local' },
+      { documentId: 'watched', kind: 'awareness', clientId: 'bob', source: 'local' },
+      { documentId: 'watched', kind: 'snapshot', source: 'local' },
+      { documentId: 'watched', kind: 'compacted', source: 'local' },
+      { documentId: 'watched', kind: 'deleted', source: 'local' },
+    ]);
+  });
+
+  it('answers a bad document id with 400 and a JSON error instead of a stream', async () => {
+    expectJsonError(await http.request('GET', `/documents/${'x'.repeat(256)}/events`), 400);
+  });
+});
+
+describe('event streams of the sync app over time', () => {
+  it('sends a heartbeat comment every EVENTS_HEARTBEAT_MS while nothing changes', async () => {
+    const http = await startHttpApp({ EVENTS_HEARTBEAT_MS: '50' });
+    const stream = await openEventStream(`${http.baseUrl}/documents/quiet/events`);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(stream.events).toEqual([]);
+      expect(stream.comments.length).toBeGreaterThanOrEqual(3);
+      expect(new Set(stream.comments)).toEqual(new Set(['heartbeat']));
+    } finally {
+      await stream.close();
+      await http.close();
+    }
+  });
+
+  it('ends open streams when the app shuts down, instead of holding the shutdown for them', async () => {
+    const http = await startHttpApp();
+    const stream = await openEventStream(`${http.baseUrl}/documents/closing/events`);
+    const started = performance.now();
+    await http.close();
+    expect(stream.ended).toBe(true);
+    // An ended stream's idle connection would otherwise hold the server open for its keep-alive timeout (5 s).
+    expect(performance.now() - started).toBeLessThan(2_500);
+    await stream.close();
+  });
+});

@@ -1,4 +1,4 @@
-/** A rate: operations per second of a workload of `ops` operations, from the median (nearest rank) of its rounds. */
+/** A rate: operations per second of a workload of `ops` operations, from the median of its rounds. */
 export type Throughput = { kind: 'throughput'; opsPerSecond: number; ops: number; roundMs: number[] };
 /** Per-call latency percentiles, in milliseconds. */
 export type Latency = { kind: 'latency'; p50Ms: number; p99Ms: number; maxMs: number; samples: number };
@@ -11,6 +11,12 @@ export type Work = () => Promise<unknown>;
 export type Side = { setUp?: Work; run: Work; tearDown?: Work };
 /** One round: every side does the same `ops` operations, each on data of its own. */
 export type Round = { ops: number; sides: Record<string, Work | Side | null> };
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
 
 export function latencyOf(samplesMs: readonly number[]): Latency {
   const sorted = [...samplesMs].sort((a, b) => a - b);
@@ -52,7 +58,7 @@ export async function interleavedRounds(
   return new Map(
     [...times].map(([name, roundMs]) => [
       name,
-      { kind: 'throughput', opsPerSecond: (ops * 1000) / latencyOf(roundMs).p50Ms, ops, roundMs },
+      { kind: 'throughput', opsPerSecond: (ops * 1000) / median(roundMs), ops, roundMs },
     ]),
   );
 }

@@ -31,4 +31,14 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  {
+    // src/ is also compiled to CommonJS (dist/cjs), where import.meta does not exist.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: "MetaProperty[meta.name='import']", message: 'src/ is also built as CommonJS: no import.meta' },
+      ],
+    },
+  },
 );

@@ -19,7 +19,7 @@ export default defineConfig({
   ...options,
   migrations: {
     ...options.migrations,
-    path: './dist/storage/postgres/migrations',
+    path: './dist/esm/storage/postgres/migrations',
     pathTs: './src/storage/postgres/migrations',
     emit: 'ts',
     silent: false,

@@ -47,6 +47,8 @@ function budgets(sizes: BenchSizes, hostile: (rejected: boolean) => string[]): B
         [driver, `${id}.health`, '≤ 100 ms, the slowest', slowest],
       ]),
       ...hostile(false).map((id): Budget => [driver, id, '≤ 0 calls that fail', (row) => row.extra['failed']!]),
+      [driver, 'yjs.bytes.payload', '≤ 0.8× the base64 payload', timeVsFloor],
+      [driver, 'yjs.load.snapshot', '≤ 0.5× the load from deltas', timeVsFloor],
     ]),
     ['postgres', `feed.latency.${sizes.callers}`, '≤ 50 ms, the p99', p99],
     ['postgres', 'feed.writeRate', '≥ 0.9 of the rate without subscribers', rateVsFloor],

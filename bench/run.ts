@@ -29,6 +29,7 @@ const SCENARIOS: ReadonlyArray<() => Promise<{ scenario: Scenario }>> = [
   () => import('./scenarios/awareness.js'),
   () => import('./scenarios/hostile.js'),
   () => import('./scenarios/change-feed.js'),
+  () => import('./scenarios/crdt.js'),
 ];
 
 /** The driver's pool and the floor's get the same number of connections. */
@@ -105,8 +106,11 @@ async function main(): Promise<void> {
     const floor = await openPostgresFloor(floorUrl, POOL_SIZE, pkg);
     const app = await setup.startStorageApp(pkg, options);
     const analyze = async () => void (await Promise.all([driverUrl, floorUrl].map(setup.analyzeDatabase)));
-    const extras = { floor, analyze, startProvider: () => setup.startStorageApp(pkg, options) };
-    await runDriver('postgres', app.provider, floor, extras).finally(() => Promise.all([app.close(), floor.close()]));
+    const reader = setup.sqlReader(driverUrl);
+    const extras = { floor, analyze, query: reader.query, startProvider: () => setup.startStorageApp(pkg, options) };
+    await runDriver('postgres', app.provider, floor, extras).finally(() =>
+      Promise.all([app.close(), floor.close(), reader.close()]),
+    );
   } finally {
     await server.stop();
   }

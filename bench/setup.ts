@@ -6,7 +6,7 @@ import { startPostgresServer as startTestServer } from '../test/support/postgres
 /** The package's public exports, typed from the source entry so this compiles before `dist/` exists. */
 export type StoragePackage = typeof StorageEntry;
 
-/** Imports the built package by its own name, as a user does: `exports` resolves it to `dist/index.js`. */
+/** Imports the built package by its own name, as a user does: `exports` resolves it to `dist/esm/index.js`. */
 export async function loadBuiltPackage(): Promise<StoragePackage> {
   // A variable keeps TypeScript from resolving the name at compile time.
   const packageName: string = 'nest-sync-storage';
@@ -54,6 +54,15 @@ export async function startPostgresServer() {
     await server.destroy();
     throw error;
   }
+}
+
+/** A plain pg connection for reading the database's own figures (sizes on disk), opened on first use. */
+export function sqlReader(url: string) {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  return {
+    query: async <Row extends Record<string, unknown>>(sql: string) => (await pool.query<Row>(sql)).rows,
+    close: () => pool.end(),
+  };
 }
 
 /** Fresh planner statistics after a bulk load, so no plan depends on when autovacuum last ran. */

@@ -33,6 +33,9 @@ const SIZES = {
   /** Change feed: deltas whose delivery is timed, and subscribers on the listening provider. */
   feedDeltas: [1_000, 100],
   feedSubscribers: [100, 100],
+  /** Yjs: one-keystroke updates stored, and timed loads of the document they make. */
+  yjsUpdates: [10_000, 2_000],
+  yjsLoads: [7, 3],
 } as const;
 
 type Widen<T> = T extends number

@@ -1,3 +1,5 @@
+// The root entry: the contract, the module, the memory driver, clocks and errors. It loads no MikroORM,
+// knex, pg or Terminus code; the PostgreSQL pieces an app may need itself are in `nest-sync-storage/postgres`.
 export type {
   AwarenessEntry,
   AwarenessStore,
@@ -26,7 +28,12 @@ export {
   StorageLimitError,
 } from './storage/contract/errors.js';
 export { mergeClocks, clockCovers, clockCoversDelta } from './storage/contract/clocks.js';
-export type { StorageModuleOptions, StoragePoolOptions } from './storage/contract/options.js';
+export type {
+  StorageHostOrm,
+  StorageModuleOptions,
+  StoragePoolOptions,
+  StorageTlsOptions,
+} from './storage/contract/options.js';
 export { StorageModule } from './storage/storage.module.js';
 export {
   STORAGE_PROVIDER,
@@ -43,17 +50,3 @@ export {
 } from './storage/storage.decorators.js';
 export { StorageHealthIndicator } from './storage/health/storage.health.js';
 export type { StorageHealthIndicatorResult, StorageHealthStatus } from './storage/health/storage.health.js';
-export {
-  storageEntities,
-  SyncDocumentEntity,
-  SyncDeltaEntity,
-  SyncSnapshotEntity,
-  SyncAwarenessEntity,
-} from './storage/postgres/entities/index.js';
-export type {
-  SyncDocumentRecord,
-  SyncDeltaRecord,
-  SyncSnapshotRecord,
-  SyncAwarenessRecord,
-} from './storage/postgres/entities/index.js';
-export { storageMigrations } from './storage/postgres/migrations/index.js';

@@ -4,7 +4,9 @@ export type Throughput = { kind: 'throughput'; opsPerSecond: number; ops: number
 export type Latency = { kind: 'latency'; p50Ms: number; p99Ms: number; maxMs: number; samples: number };
 /** Heap retained per stored item. */
 export type HeapBytes = { kind: 'heap'; bytesPerItem: number; items: number };
-export type Measurement = Throughput | Latency | HeapBytes;
+/** Bytes a stored item takes: its payload, or its share of the disk. */
+export type StoredBytes = { kind: 'stored'; bytesPerItem: number; items: number };
+export type Measurement = Throughput | Latency | HeapBytes | StoredBytes;
 
 export type Work = () => Promise<unknown>;
 /** One side of a round: `run` is timed; `setUp` and `tearDown` (subscribing, say) are not. */

@@ -15,7 +15,13 @@ export interface ScenarioContext {
   documents: DocumentStore;
   floor: Floor;
   /** postgres only: the floor's extras, and a second provider on the driver's database. */
-  postgres: { floor: PostgresFloor; startProvider(): Promise<StorageApp>; analyze(): Promise<void> } | null;
+  postgres: {
+    floor: PostgresFloor;
+    startProvider(): Promise<StorageApp>;
+    analyze(): Promise<void>;
+    /** Plain SQL on the driver's database, for figures only it knows (sizes on disk). */
+    query<Row extends Record<string, unknown>>(sql: string): Promise<Row[]>;
+  } | null;
   sizes: BenchSizes;
   /** Latencies of calls taking turns, `samples` each (default: this driver's), named by call. */
   latency(calls: Record<string, Work | null>, samples?: number): Promise<Map<string, Latency>>;

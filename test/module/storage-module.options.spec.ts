@@ -15,6 +15,19 @@ async function startUpError(storage: ReturnType<typeof StorageModule.forRoot>): 
 
 const forRoot = (options: unknown) => StorageModule.forRoot(options as StorageModuleOptions);
 
+/** A valid value of each connection option, to put beside `orm`. */
+const CONNECTION_VALUES = {
+  clientUrl: 'postgres://db/sync',
+  host: 'db',
+  port: 5432,
+  user: 'app',
+  password: 'secret',
+  dbName: 'sync',
+  pool: { max: 2 },
+  ssl: true,
+  mikroOrm: { debug: false },
+};
+
 describe('StorageModule options are checked at start-up', () => {
   it.each<[string, Record<string, unknown>, string]>([
     ['a missing driver', {}, 'options.driver'],
@@ -107,6 +120,16 @@ describe('StorageModule options are checked at start-up', () => {
         `options.mikroOrm.${key}`,
       ],
     ),
+    ['orm on the memory driver', { driver: 'memory', orm: { em: {}, config: {} } }, 'options.orm'],
+    ['an orm that is not an object', { driver: 'postgres', orm: 'postgres://db/sync' }, 'options.orm'],
+    ['an orm without an EntityManager', { driver: 'postgres', orm: { config: {} } }, 'options.orm'],
+    ...(['clientUrl', 'host', 'port', 'user', 'password', 'dbName', 'pool', 'ssl', 'mikroOrm'] as const).map(
+      (key): [string, Record<string, unknown>, string] => [
+        `${key} beside orm`,
+        { driver: 'postgres', orm: { em: {}, config: {} }, [key]: CONNECTION_VALUES[key] },
+        `options.${key}`,
+      ],
+    ),
     [
       'a database or TLS setting slipped in through mikroOrm.driverOptions.connection',
       {
@@ -121,6 +144,15 @@ describe('StorageModule options are checked at start-up', () => {
     expect(error).toBeInstanceOf(StorageValidationError);
     expect((error as StorageValidationError).argument).toBe(option);
     expect(error.message).toContain(option);
+  });
+
+  it("names the conflict when connection options come with the app's orm", async () => {
+    const error = await startUpError(
+      forRoot({ driver: 'postgres', orm: { em: {}, config: {} }, clientUrl: 'postgres://db/x' }),
+    );
+    expect(error.message).toBe(
+      "options.clientUrl cannot be combined with options.orm: the app's ORM owns the connection",
+    );
   });
 
   it('bad options returned by a forRootAsync factory fail start-up the same way', async () => {

@@ -1,7 +1,8 @@
 import pg from 'pg';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
-import { StorageError, StorageUnavailableError, storageEntities, storageMigrations } from '../../src/index.js';
+import { StorageError, StorageUnavailableError } from '../../src/index.js';
+import { storageEntities, storageMigrations } from '../../src/postgres.js';
 import { resolveStorageOptions, type StorageModuleOptions } from '../../src/storage/contract/options.js';
 import { PostgresDatabase } from '../../src/storage/postgres/postgres-database.js';
 import { createStorageOrm, storageOrmOptions } from '../../src/storage/postgres/storage-orm.js';

@@ -1,4 +1,5 @@
-import { DeltaConflictError, storageMigrations, type StorageProvider } from '../../src/index.js';
+import { DeltaConflictError, type StorageProvider } from '../../src/index.js';
+import { storageMigrations } from '../../src/postgres.js';
 import { resolveStorageOptions } from '../../src/storage/contract/options.js';
 import { createStorageOrm, storageOrmOptions } from '../../src/storage/postgres/storage-orm.js';
 import { makeDelta } from '../conformance/conformance-helpers.js';

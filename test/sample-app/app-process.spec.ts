@@ -1,4 +1,4 @@
-import { storageMigrations } from '../../src/index.js';
+import { storageMigrations } from '../../src/postgres.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -20,8 +20,8 @@ const HARNESSES = {
 type Harness = keyof typeof HARNESSES;
 
 /**
- * Prepares what the selected spec files use, and nothing else: builds the package and the sample app
- * with tsc (incremental: a fraction of a second when nothing changed) and starts ONE embedded
+ * Prepares what the selected spec files use, and nothing else: builds the package (ESM and CommonJS) and
+ * the sample app with tsc (incremental: a fraction of a second when nothing changed) and starts ONE embedded
  * PostgreSQL, unless `TEST_DATABASE_URL` is set. Workers inherit the server's URL through the
  * environment and give each test file its own database.
  */
@@ -36,9 +36,8 @@ export default async function prepareTestRun(globalConfig: Config.GlobalConfig):
 
 /** `npm run build` and `npm run build:sample` without their clean step, so an unchanged tree is not compiled again. */
 function buildPackageAndSample(rootDir: string): void {
-  const tsc = join(rootDir, 'node_modules', 'typescript', 'bin', 'tsc');
   try {
-    execFileSync(process.execPath, [tsc, '-b', 'tsconfig.build.json', 'sample/sync-app/tsconfig.json'], {
+    execFileSync(process.execPath, [join(rootDir, 'scripts', 'build.mjs'), 'sample/sync-app/tsconfig.json'], {
       cwd: rootDir,
       encoding: 'utf8',
       stdio: 'pipe',

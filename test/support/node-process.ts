@@ -27,15 +27,20 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Default: the system temp folder, which holds no `.env` for the sample app to read. */
   cwd?: string;
+  /** The Node.js binary; default the one running the tests. */
+  node?: string;
 }
 
 const running = new Set<NodeProcess>();
 
 /** Runs `node script ...args`; the process is killed at the latest when the test file ends (`killRunning`). */
-export function runNode(script: string, { args = [], env = {}, cwd = tmpdir() }: RunOptions = {}): NodeProcess {
+export function runNode(
+  script: string,
+  { args = [], env = {}, cwd = tmpdir(), node = process.execPath }: RunOptions = {},
+): NodeProcess {
   const inherited = { ...process.env };
   for (const name of APP_VARIABLES) delete inherited[name];
-  const child = spawn(process.execPath, [script, ...args], {
+  const child = spawn(node, [script, ...args], {
     cwd,
     env: { ...inherited, NO_COLOR: '1', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 import type { ClientConfig } from 'pg';
-import pgListen, { type Subscriber } from 'pg-listen';
+import pgListen, { type Options as ListenOptions, type Subscriber } from 'pg-listen';
 import type { StorageChange } from '../contract/types.js';
 import type { ChangeHub } from './change-hub.js';
 
@@ -11,6 +11,15 @@ interface ChangePayload {
   i?: string[];
   c?: string;
 }
+
+/**
+ * pg-listen's main module is its function, which also carries itself as `default`; its types declare only
+ * the default export, so TypeScript sees the module (ESM build) or the function (CommonJS build).
+ */
+const createSubscriber = ((pgListen as unknown as { default?: unknown }).default ?? pgListen) as (
+  settings: ClientConfig,
+  options: ListenOptions,
+) => Subscriber;
 
 /** Reconnection waits: 100 ms doubling up to 5 s, forever (a database down for an hour must still come back). */
 const backoff = (attempt: number): number => Math.min(100 * 2 ** attempt, 5_000);
@@ -29,7 +38,7 @@ export class PostgresChangeListener {
   private generation = 0;
 
   constructor(
-    private readonly settings: () => ClientConfig,
+    private readonly settings: () => Promise<ClientConfig>,
     private readonly channel: string,
     private readonly origin: string,
     private readonly hub: ChangeHub,
@@ -64,8 +73,7 @@ export class PostgresChangeListener {
   }
 
   private async connect(generation: number, attempt: number): Promise<void> {
-    // pg-listen is CommonJS with an `exports.default`: imported from ESM, the function sits under `.default`.
-    const subscriber = pgListen.default(this.settings(), {
+    const subscriber = createSubscriber(await this.settings(), {
       retryInterval: backoff,
       retryLimit: Infinity,
       retryTimeout: 0,

@@ -10,6 +10,15 @@ export interface StoragePoolOptions {
   max?: number;
 }
 
+/**
+ * An app's own MikroORM 6 instance on PostgreSQL (`MikroORM` from `@mikro-orm/postgresql`, or the one
+ * `@mikro-orm/nestjs` provides). Typed by shape, so that the root entry's types need no MikroORM installed.
+ */
+export interface StorageHostOrm {
+  readonly em: object;
+  readonly config: object;
+}
+
 /** Options of `StorageModule.forRoot` / `forRootAsync`; all but `driver` optional. */
 export interface StorageModuleOptions {
   driver: StorageDriver;
@@ -33,6 +42,12 @@ export interface StorageModuleOptions {
   maxAwarenessBytes?: number;
   /** Most unexpired awareness entries in one document; a new client past it gets `StorageLimitError`. Default 1000. */
   maxAwarenessEntriesPerDocument?: number;
+  /**
+   * postgres: run on this MikroORM instance of the app (its pool, its connection settings) instead of the
+   * driver's own. The module never closes it. Excludes the connection options (clientUrl, host, port, user,
+   * password, dbName, pool, ssl) and mikroOrm. `schema` defaults to the ORM's own schema.
+   */
+  orm?: StorageHostOrm;
   /** postgres: `postgresql://user:password@host:port/db`; or use host/port/user/password/dbName. */
   clientUrl?: string;
   host?: string;
@@ -109,6 +124,7 @@ const KNOWN_OPTIONS = new Set([
   'ssl',
   'migrate',
   'mikroOrm',
+  'orm',
 ]);
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -143,6 +159,7 @@ export function resolveStorageOptions(input: unknown): ResolvedStorageOptions {
     migrate: booleanOption(options, 'migrate'),
   };
   if (resolved.driver === 'postgres') checkPostgresOptions(resolved);
+  else if (resolved.orm !== undefined) throw new StorageValidationError('options.orm', `is for driver 'postgres' only`);
   return resolved;
 }
 

@@ -31,6 +31,9 @@ const RESERVED_ORM_OPTIONS: Record<string, string> = {
 };
 const RESERVED_CONNECTION_OPTIONS = ['host', 'port', 'user', 'password', 'database', 'connectionString', 'ssl'];
 
+/** What says where to connect: with `orm`, the app's ORM already knows, so none of it may come along. */
+const CONNECTION_OPTIONS = ['clientUrl', 'host', 'port', 'user', 'password', 'dbName', 'pool', 'ssl'] as const;
+
 /** Checks the postgres options, naming the option at fault; values are never echoed (they may be secrets). */
 export function checkPostgresOptions(options: ResolvedStorageOptions): void {
   for (const key of ['clientUrl', 'host', 'user', 'password', 'dbName', 'schema'] as const) {
@@ -38,16 +41,43 @@ export function checkPostgresOptions(options: ResolvedStorageOptions): void {
     if (value !== undefined && (typeof value !== 'string' || value.length === 0))
       throw new StorageValidationError(`options.${key}`, 'must be a non-empty string');
   }
+  if (options.schema !== undefined) checkSchemaName(options.schema, 'options.schema');
+  if (options.orm !== undefined) return checkHostOrm(options);
   if (options.clientUrl !== undefined) checkClientUrl(options.clientUrl, options.ssl !== undefined);
   else if (options.host === undefined && options.dbName === undefined)
-    throw new StorageValidationError('options.clientUrl', `(or host and dbName) is required for driver 'postgres'`);
+    throw new StorageValidationError(
+      'options.clientUrl',
+      `(or host and dbName, or orm) is required for driver 'postgres'`,
+    );
   if (options.port !== undefined && (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535))
     throw new StorageValidationError('options.port', 'must be an integer from 1 to 65535');
-  if (options.schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(options.schema))
-    throw new StorageValidationError('options.schema', 'must be a plain SQL identifier (letters, digits, _)');
   if (options.pool !== undefined) checkPool(options.pool);
   if (options.ssl !== undefined) checkTls(options.ssl);
   if (options.mikroOrm !== undefined) checkMikroOrm(options.mikroOrm);
+}
+
+/** A schema name the driver can quote without surprises, and that fits PostgreSQL's 63 bytes. */
+export function checkSchemaName(schema: string, argument: string): void {
+  if (!/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(schema))
+    throw new StorageValidationError(argument, 'must be a plain SQL identifier (letters, digits, _)');
+}
+
+/** `orm` alone says where data goes; the instance itself is checked when the driver loads (it needs MikroORM). */
+function checkHostOrm(options: ResolvedStorageOptions): void {
+  const orm = options.orm as unknown;
+  if (typeof orm !== 'object' || orm === null || typeof (orm as { em?: unknown }).em !== 'object')
+    throw new StorageValidationError('options.orm', 'must be a MikroORM instance');
+  for (const key of CONNECTION_OPTIONS)
+    if (options[key] !== undefined)
+      throw new StorageValidationError(
+        `options.${key}`,
+        "cannot be combined with options.orm: the app's ORM owns the connection",
+      );
+  if (options.mikroOrm !== undefined)
+    throw new StorageValidationError(
+      'options.mikroOrm',
+      "cannot be combined with options.orm: configure the app's ORM itself",
+    );
 }
 
 function checkClientUrl(clientUrl: string, sslGiven: boolean): void {

@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Knex } from '@mikro-orm/knex';
 import type { ClientConfig as PgClientConfig } from 'pg';
 import { StorageError, StorageUnavailableError } from '../contract/errors.js';
@@ -7,10 +6,9 @@ import type { ResolvedStorageOptions } from '../contract/options.js';
 import type { StorageHealth } from '../contract/types.js';
 import { toStorageError, unavailabilityReason } from './postgres-errors.js';
 import type { FeedTarget, SqlStatement } from './sql/sql-fragments.js';
-import { settleTls } from './connection-settings.js';
-import { runStorageMigrations } from './run-storage-migrations.js';
-import { CONNECTION_DEFAULTS, createStorageOrm, describeDatabase, storageOrmOptions } from './storage-orm.js';
-import { DEFAULT_SCHEMA, qualifiedTables, type QualifiedTables } from './storage-tables.js';
+import { knexConnectionSettings } from './connection-settings.js';
+import { planConnection, type ConnectionPlan, type StorageConnection } from './storage-connection.js';
+import { qualifiedTables, type QualifiedTables } from './storage-tables.js';
 
 /** Runs statements, with their values as bound parameters. */
 export interface SqlExecutor {
@@ -35,7 +33,7 @@ const NOTIFY_PREFIX = 'sync_storage:';
 const MAX_CHANNEL_LENGTH = 63;
 
 /**
- * The postgres driver's connection: owns the MikroORM instance and its pool, opens it (migrations included),
+ * The postgres driver's connection: opens its MikroORM and pool, or takes the app's (option `orm`), migrates,
  * runs statements through MikroORM's knex with bound parameters, and turns every driver error into a
  * `StorageError` that carries no SQL, no value and no secret (the driver's error stays as `cause`).
  */
@@ -51,8 +49,8 @@ export class PostgresDatabase implements SqlExecutor {
   beforeWrite: (() => Promise<void>) | undefined;
   private readonly schema: string;
   private readonly target: string;
-  private orm: MikroORM | undefined;
-  private knex: Knex | undefined;
+  private readonly plan: ConnectionPlan;
+  private connection: StorageConnection | undefined;
   private ready = false;
   private closed = false;
   private opening: Promise<void> | undefined;
@@ -62,30 +60,25 @@ export class PostgresDatabase implements SqlExecutor {
   private readonly waitingForConnection = new Set<(error: Error) => void>();
 
   constructor(private readonly options: ResolvedStorageOptions) {
-    this.acquireTimeoutMs =
-      storageOrmOptions(options).pool?.acquireTimeoutMillis ?? CONNECTION_DEFAULTS.acquireTimeoutMs;
-    this.schema = options.schema ?? DEFAULT_SCHEMA;
+    this.plan = planConnection(options);
+    this.acquireTimeoutMs = this.plan.acquireTimeoutMs;
+    this.schema = this.plan.schema;
     this.tables = qualifiedTables(this.schema);
-    this.target = describeDatabase(options);
+    this.target = this.plan.target;
     this.feed = { channel: changeChannel(this.schema), origin: randomUUID() };
   }
 
   /** The pg connection settings of the pool, TLS and timeouts included (for the change feed's own connection). */
-  connectionSettings(): PgClientConfig {
-    const settings = (this.connectedKnex().client as { connectionSettings: PgClientConfig }).connectionSettings;
-    // knex keeps the password as a hidden (non-enumerable) property, which a spread would drop.
-    return { ...settings, password: settings.password };
+  connectionSettings(): Promise<PgClientConfig> {
+    return knexConnectionSettings(this.connectedKnex());
   }
 
   /** Connects, then migrates (under an advisory lock) or checks the tables exist. Idempotent; retried after a failure. */
   open(): Promise<void> {
     if (this.closed) return Promise.reject(this.closedError());
     this.opening ??= this.connect().catch(async (error: unknown) => {
-      const orm = this.orm;
-      this.orm = undefined;
-      this.knex = undefined;
       this.opening = undefined;
-      await orm?.close(true).catch(() => undefined);
+      await this.release();
       throw this.wrap(error);
     });
     return this.opening;
@@ -104,10 +97,7 @@ export class PostgresDatabase implements SqlExecutor {
       this.waitingForConnection.clear();
       this.closing = (async () => {
         await this.opening?.catch(() => undefined);
-        const orm = this.orm;
-        this.orm = undefined;
-        this.knex = undefined;
-        await orm?.close(true).catch(() => undefined);
+        await this.release();
       })();
     }
     return this.closing!;
@@ -215,16 +205,21 @@ export class PostgresDatabase implements SqlExecutor {
   }
 
   private async connect(): Promise<void> {
-    const connection = await settleTls(this.options, CONNECTION_DEFAULTS.connectTimeoutMs);
-    const orm = createStorageOrm(storageOrmOptions(this.options, connection));
-    this.orm = orm;
-    this.knex = orm.em.getConnection().getKnex();
+    const connection = await this.plan.open();
+    this.connection = connection;
     // A plain round trip first, so an unreachable server fails with a clear message before migrating.
-    await this.knex.raw('select 1');
-    if (this.options.migrate) await runStorageMigrations(orm, this.schema);
-    else await this.assertTablesExist(this.knex);
+    await connection.knex.raw('select 1');
+    if (this.options.migrate) await connection.migrate();
+    else await this.assertTablesExist(connection.knex);
     if (this.closed) return;
     this.ready = true;
+  }
+
+  /** Ends the driver's own ORM and pool; an app's ORM stays open. */
+  private async release(): Promise<void> {
+    const connection = this.connection;
+    this.connection = undefined;
+    await connection?.release().catch(() => undefined);
   }
 
   private async assertTablesExist(knex: Knex): Promise<void> {
@@ -233,20 +228,15 @@ export class PostgresDatabase implements SqlExecutor {
     ])) as { rows: { found: string | null }[] };
     if (!rows[0]?.found)
       throw new StorageError(
-        `the storage tables are missing or out of date in schema "${this.schema}": run the migrations (option migrate: true, or the MikroORM CLI)`,
+        `the storage tables are missing or out of date in schema "${this.schema}": run the migrations (option migrate: true, npx nest-sync-storage-migrations up, or the app's migrator with storageMigrations)`,
       );
   }
 
-  private connectedOrm(): MikroORM {
-    if (this.closed) throw this.closedError();
-    if (!this.ready || !this.orm)
-      throw new StorageUnavailableError('the postgres storage provider is not initialised: call initialize() first');
-    return this.orm;
-  }
-
   private connectedKnex(): Knex {
-    this.connectedOrm();
-    return this.knex!;
+    if (this.closed) throw this.closedError();
+    if (!this.ready || !this.connection)
+      throw new StorageUnavailableError('the postgres storage provider is not initialised: call initialize() first');
+    return this.connection.knex;
   }
 
   private closedError(): StorageUnavailableError {

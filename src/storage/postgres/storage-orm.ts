@@ -2,9 +2,11 @@ import { Utils } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM, PostgreSqlDriver, SqlSchemaGenerator, type Options } from '@mikro-orm/postgresql';
 import type { ResolvedStorageOptions } from '../contract/options.js';
-import { connectionSettings, type ConnectionSettings } from './connection-settings.js';
+import { connectionSettings, settleTls, type ConnectionSettings } from './connection-settings.js';
 import { storageEntities } from './entities/index.js';
 import { storageMigrations } from './migrations/index.js';
+import { runStorageMigrations } from './run-storage-migrations.js';
+import type { ConnectionPlan } from './storage-connection.js';
 import { DEFAULT_SCHEMA, MIGRATIONS_TABLE } from './storage-tables.js';
 
 /** Connection limits the driver sets unless `mikroOrm` overrides them (ms). */
@@ -49,22 +51,15 @@ export function storageOrmOptions(
     forceUtcTimezone: true,
     debug: false,
     extensions: [Migrator],
-    migrations: {
-      migrationsList: storageMigrations,
-      tableName: MIGRATIONS_TABLE,
-      transactional: true,
-      allOrNothing: true,
-      disableForeignKeys: false,
-      snapshot: false,
-      silent: true,
-    },
+    migrations: storageMigrationOptions(),
     pool: {
       min: options.pool?.min ?? CONNECTION_DEFAULTS.poolMin,
       max: options.pool?.max ?? CONNECTION_DEFAULTS.poolMax,
       acquireTimeoutMillis: CONNECTION_DEFAULTS.acquireTimeoutMs,
       createTimeoutMillis: CONNECTION_DEFAULTS.connectTimeoutMs,
       idleTimeoutMillis: CONNECTION_DEFAULTS.idleConnectionTimeoutMs,
-    },
+      // MikroORM 6.0 types the pool without createTimeoutMillis; knex has always taken it.
+    } as Options['pool'],
     driverOptions: {
       connection: {
         application_name: 'nest-sync-storage',
@@ -80,6 +75,39 @@ export function storageOrmOptions(
     },
   };
   return options.mikroOrm ? Utils.mergeConfig(base, options.mikroOrm as Options) : base;
+}
+
+/** The Migrator options of the storage: its static list, in its own table (apart from an app's). */
+export function storageMigrationOptions(): NonNullable<Options['migrations']> {
+  return {
+    migrationsList: storageMigrations,
+    tableName: MIGRATIONS_TABLE,
+    transactional: true,
+    allOrNothing: true,
+    disableForeignKeys: false,
+    snapshot: false,
+    silent: true,
+  };
+}
+
+/** The driver's own MikroORM: opened at start-up (TLS settled first), closed with the provider. */
+export function ownOrmPlan(options: ResolvedStorageOptions): ConnectionPlan {
+  const schema = options.schema ?? DEFAULT_SCHEMA;
+  return {
+    schema,
+    target: describeDatabase(options),
+    acquireTimeoutMs: storageOrmOptions(options).pool?.acquireTimeoutMillis ?? CONNECTION_DEFAULTS.acquireTimeoutMs,
+    async open() {
+      const orm = createStorageOrm(
+        storageOrmOptions(options, await settleTls(options, CONNECTION_DEFAULTS.connectTimeoutMs)),
+      );
+      return {
+        knex: orm.em.getConnection().getKnex(),
+        migrate: () => runStorageMigrations(orm, schema),
+        release: () => orm.close(true),
+      };
+    },
+  };
 }
 
 /**

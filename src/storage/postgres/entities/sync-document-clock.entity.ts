@@ -41,6 +41,8 @@ export const SyncDocumentClockEntity = new EntitySchema<SyncDocumentClockRecord>
   indexes: [
     {
       name: 'sync_document_clocks_authors_index',
+      // MikroORM 6.0 requires `properties` even beside an expression, which is what defines the index.
+      properties: ['document', 'clientId'],
       expression: `create index "sync_document_clocks_authors_index" on "sync_document_clocks" ("document_id", "client_id") include ("counter") where "stored_deltas" > 0`,
     },
   ],

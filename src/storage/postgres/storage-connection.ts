@@ -1,0 +1,29 @@
+import type { Knex } from '@mikro-orm/knex';
+import type { ResolvedStorageOptions } from '../contract/options.js';
+import { hostOrmPlan } from './host-orm.js';
+import { ownOrmPlan } from './storage-orm.js';
+
+/** An open connection of the driver: the pool its statements run on. */
+export interface StorageConnection {
+  readonly knex: Knex;
+  /** Applies the pending storage migrations under the driver's advisory lock; answers the names applied. */
+  migrate(): Promise<string[]>;
+  /** Ends what the driver opened: its own ORM and pool, never an app's. */
+  release(): Promise<void>;
+}
+
+/** How a provider connects, decided from its options without I/O. */
+export interface ConnectionPlan {
+  /** Schema of the storage tables. */
+  readonly schema: string;
+  /** `host:port/db` for messages: never the user, password or URL. */
+  readonly target: string;
+  /** How long a call may wait for a pooled connection. */
+  readonly acquireTimeoutMs: number;
+  open(): Promise<StorageConnection>;
+}
+
+/** The driver's own MikroORM and pool, or (option `orm`) the app's, which the driver uses and never closes. */
+export function planConnection(options: ResolvedStorageOptions): ConnectionPlan {
+  return options.orm === undefined ? ownOrmPlan(options) : hostOrmPlan(options.orm, options.schema);
+}

@@ -1,211 +1,143 @@
 import 'reflect-metadata';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import { parseBenchArguments, type BenchSizes } from './bench-options.js';
+import type { StorageProvider } from '../src/index.js';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { applyBudgets } from './budgets.js';
-import { renderCatchUpChart } from './chart.js';
 import type { Floor } from './floors/floor.js';
-import { MemoryFloor } from './floors/memory-floor.js';
-import { PostgresFloor } from './floors/postgres-floor.js';
-import { describeMachine, type MachineInfo } from './harness/machine.js';
-import { CATCH_UP_CHART, LATEST_RESULTS, REPOSITORY_ROOT, RESULTS_FOLDER } from './harness/paths.js';
-import {
-  completeRow,
-  markdownTable,
-  progressLine,
-  type Driver,
-  type NewRow,
-  type ResultRow,
-} from './harness/results.js';
-import { runAwarenessScenarios } from './scenarios/awareness.js';
-import { runCatchUpScenarios } from './scenarios/catch-up.js';
-import { runCompactionScenarios } from './scenarios/compaction.js';
-import { measureMemoryHeap } from './scenarios/memory-heap.js';
-import { runPagingScenario } from './scenarios/paging.js';
-import type { ScenarioContext } from './scenarios/scenario-context.js';
-import { runSnapshotScenarios } from './scenarios/snapshots.js';
-import { runWriteScenarios } from './scenarios/writes.js';
-import { PostgresInspector } from './setup/postgres-inspector.js';
-import { describeError, startPostgresServer } from './setup/postgres-server.js';
-import { startStorageApp, type StorageApp } from './setup/storage-app.js';
-import { loadBuiltPackage, type StoragePackage } from './setup/storage-package.js';
+import { memoryFloor } from './floors/memory-floor.js';
+import { openPostgresFloor } from './floors/postgres-floor.js';
+import { renderChart, type ChartSource, type ChartSpec } from './harness/chart.js';
+import { interleavedLatency, interleavedRounds } from './harness/measure.js';
+import * as results from './harness/results.js';
+import type { Scenario, ScenarioContext } from './scenarios/context.js';
+import * as setup from './setup.js';
+import { parseBenchArguments } from './sizes.js';
 
-/** What a run writes to bench/results/<start time>.json and bench/results/latest.json. */
-export interface BenchResults {
-  startedAt: string;
-  mode: BenchSizes['mode'];
-  durationSeconds: number;
-  machine: MachineInfo;
-  postgres: { source: string; version: string } | null;
-  /** Why some scenarios did not run (e.g. the postgres driver is not available yet). */
-  skipped: string[];
-  rows: ResultRow[];
-}
-
-/** Paging runs first: it needs the store to hold exactly its documents. */
-const SCENARIOS: ReadonlyArray<{ name: string; run: (context: ScenarioContext) => Promise<void> }> = [
-  { name: 'paging through document ids', run: runPagingScenario },
-  { name: 'writes: addDelta and addDeltas', run: runWriteScenarios },
-  { name: 'catch-up and resends', run: runCatchUpScenarios },
-  { name: 'compaction and getChangesSince', run: runCompactionScenarios },
-  { name: 'snapshots', run: runSnapshotScenarios },
-  { name: 'awareness', run: runAwarenessScenarios },
+/**
+ * Every scenario, in the order each driver runs them: the heap first, on a quiet heap, then paging, which
+ * needs the store to hold only its own documents. A scenario module exporting `scenario` plugs in here with
+ * one line.
+ */
+const SCENARIOS: ReadonlyArray<() => Promise<{ scenario: Scenario }>> = [
+  () => import('./scenarios/memory-heap.js'),
+  () => import('./scenarios/paging.js'),
+  () => import('./scenarios/writes.js'),
+  () => import('./scenarios/authors.js'),
+  () => import('./scenarios/catch-up.js'),
+  () => import('./scenarios/compaction.js'),
+  () => import('./scenarios/snapshots.js'),
+  () => import('./scenarios/awareness.js'),
+  () => import('./scenarios/hostile.js'),
+  () => import('./scenarios/change-feed.js'),
+  () => import('./scenarios/crdt.js'),
 ];
 
-/** The postgres driver's pool and the floor's get the same number of connections. */
+/** The driver's pool and the floor's get the same number of connections. */
 const POOL_SIZE = 10;
+type Postgres = ScenarioContext['postgres'];
+const at = (path: string): string => fileURLToPath(new URL(`../../${path}`, import.meta.url));
+const LATEST = at('bench/results/latest.json');
+
+const CHARTS: ChartSpec[] = [
+  {
+    file: at('docs/catch-up.svg'),
+    title: 'Catch-up of 10 new deltas against history length',
+    rowId: /^catchUp\.(naive\.)?\d+$/,
+    series: (row, naive) => `${row.driver}${naive ? ', naive' : ' driver'}`,
+    x: { extra: 'history', title: 'deltas already in the document (log scale)' },
+  },
+  {
+    file: at('docs/authors.svg'),
+    title: 'Cost against authors of a 10,000-delta document',
+    rowId: /^authors\.(catchUp|addDelta|vectorClock)\.\d+$/,
+    series: (row, operation) => `${row.driver} ${operation}`,
+    x: { extra: 'authors', title: 'authors of the document (log scale)' },
+  },
+];
 
 const log = (message: string): void => void process.stderr.write(`${message}\n`);
 
 async function main(): Promise<void> {
-  const options = parseBenchArguments(process.argv.slice(2));
-  if (options.chartOnly) {
-    await renderCatchUpChart(options.resultsFile ?? LATEST_RESULTS, CATCH_UP_CHART);
-    log(`chart written to ${relative(REPOSITORY_ROOT, CATCH_UP_CHART)}`);
+  const { sizes, chartOnly, resultsFile } = parseBenchArguments(process.argv.slice(2));
+  if (chartOnly) {
+    const run = JSON.parse(await readFile(resultsFile ?? LATEST, 'utf8')) as ChartSource;
+    for (const chart of CHARTS) await renderChart(run, chart);
     return;
   }
-  const { sizes } = options;
-  const startedAt = new Date();
-  const started = performance.now();
-  const pkg = await loadBuiltPackage();
-  const rows: ResultRow[] = [];
-  const skipped: string[] = [];
-  log(`nest-sync-storage benchmark, ${sizes.mode} mode (progress on stderr, table on stdout)`);
+  const [startedAt, machine, pkg] = [
+    new Date().toISOString(),
+    results.describeMachine(),
+    await setup.loadBuiltPackage(),
+  ];
+  const scenarios = await Promise.all(SCENARIOS.map(async (load) => (await load()).scenario));
+  const rows: results.ResultRow[] = [];
+  log(`nest-sync-storage benchmark, ${sizes.mode} mode, load ${machine.loadAverage.join(' ')} (table on stdout)`);
 
-  await runMemoryDriver(pkg, sizes, rows);
-  const postgres = await runPostgresDriver(pkg, sizes, rows, skipped);
-
-  applyBudgets(rows, sizes);
-  const results: BenchResults = {
-    startedAt: startedAt.toISOString(),
-    mode: sizes.mode,
-    durationSeconds: Math.round((performance.now() - started) / 100) / 10,
-    machine: describeMachine(),
-    postgres,
-    skipped,
-    rows,
-  };
-  process.stdout.write(`\n${markdownTable(rows)}\n\n`);
-  for (const reason of skipped) process.stdout.write(`skipped: ${reason}\n`);
-  const file = join(RESULTS_FOLDER, `${results.startedAt.replace(/[:.]/g, '-')}.json`);
-  await mkdir(RESULTS_FOLDER, { recursive: true });
-  await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
-  await copyFile(file, LATEST_RESULTS);
-  const misses = rows.filter((row) => row.budget && !row.budget.pass).length;
-  log(
-    `results: ${relative(REPOSITORY_ROOT, file)} (also ${relative(REPOSITORY_ROOT, LATEST_RESULTS)}); ` +
-      `${misses} budget miss(es); ${results.durationSeconds} s`,
-  );
-}
-
-async function runMemoryDriver(pkg: StoragePackage, sizes: BenchSizes, rows: ResultRow[]): Promise<void> {
-  const record = recorder('memory', rows);
-  // First, while the heap holds nothing else of ours.
-  record(await measureMemoryHeap(pkg, sizes));
-  const app = await startStorageApp(pkg, { driver: 'memory' });
-  try {
-    await runScenarios(scenarioContext('memory', app, new MemoryFloor(), pkg, sizes, record));
-  } finally {
-    await app.close();
-  }
-}
-
-async function runPostgresDriver(
-  pkg: StoragePackage,
-  sizes: BenchSizes,
-  rows: ResultRow[],
-  skipped: string[],
-): Promise<BenchResults['postgres']> {
-  const server = await startPostgresServer(log);
-  try {
-    log(`postgres ${server.version} (${server.source})`);
-    const floorUrl = await server.createDatabase('floor');
-    const driverUrl = await server.createDatabase('driver');
-    const floor = await PostgresFloor.open(floorUrl, POOL_SIZE, pkg);
-    const floorDatabase = PostgresInspector.open(floorUrl);
-    let app: StorageApp | null = null;
-    let driverDatabase: PostgresInspector | null = null;
-    try {
-      app = await startPostgresStore(pkg, driverUrl, skipped);
-      if (app) driverDatabase = PostgresInspector.open(driverUrl);
-      const context = scenarioContext('postgres', app, floor, pkg, sizes, recorder('postgres', rows));
-      await runScenarios({ ...context, databases: { driver: driverDatabase, floor: floorDatabase } });
-    } finally {
-      await driverDatabase?.close();
-      await floorDatabase.close();
-      await app?.close();
-      await floor.close();
+  /** Runs every scenario of the driver; each row recorded is printed as it comes. */
+  const runDriver = async (driver: results.Driver, provider: StorageProvider, floor: Floor, postgres?: Postgres) => {
+    let last = performance.now();
+    const context: ScenarioContext = {
+      ...{ driver, pkg, provider, documents: provider.documents, floor, postgres: postgres ?? null, sizes },
+      latency: (calls, samples = sizes.samples[driver]) => interleavedLatency(calls, samples),
+      // Memory rounds take milliseconds: more warm-up rounds let the JIT settle first.
+      rates: (makeRound, rounds = sizes.rounds[driver]) =>
+        interleavedRounds(rounds, driver === 'memory' ? 3 : 1, makeRound),
+      record(row) {
+        rows.push(results.completeRow(driver, row));
+        log(results.progressLine(rows.at(-1)!, (performance.now() - last) / 1000));
+        last = performance.now();
+      },
+      progress: (message) => log(`[${driver}] ${message}`),
+    };
+    for (const scenario of scenarios.filter((one) => one.drivers?.includes(driver) ?? true)) {
+      context.progress(`${scenario.name}…`);
+      await scenario.run(context);
     }
-    return { source: server.source, version: server.version };
+  };
+
+  const memory = await setup.startStorageApp(pkg, { driver: 'memory' });
+  await runDriver('memory', memory.provider, memoryFloor()).finally(() => memory.close());
+  log('postgres: starting an embedded server (initdb takes a few seconds)');
+  const server = await setup.startPostgresServer();
+  try {
+    log(`postgres ${server.version}, embedded`);
+    const [driverUrl, floorUrl] = [await server.createDatabase('driver'), await server.createDatabase('floor')];
+    const options = { driver: 'postgres', clientUrl: driverUrl, pool: { max: POOL_SIZE } } as const;
+    const floor = await openPostgresFloor(floorUrl, POOL_SIZE, pkg);
+    const app = await setup.startStorageApp(pkg, options);
+    const analyze = async () => void (await Promise.all([driverUrl, floorUrl].map(setup.analyzeDatabase)));
+    const reader = setup.sqlReader(driverUrl);
+    const extras = { floor, analyze, query: reader.query, startProvider: () => setup.startStorageApp(pkg, options) };
+    await runDriver('postgres', app.provider, floor, extras).finally(() =>
+      Promise.all([app.close(), floor.close(), reader.close()]),
+    );
   } finally {
     await server.stop();
   }
-}
 
-/** The driver through StorageModule; null (and a note) while the driver is the "not available yet" placeholder. */
-async function startPostgresStore(
-  pkg: StoragePackage,
-  clientUrl: string,
-  skipped: string[],
-): Promise<StorageApp | null> {
-  try {
-    return await startStorageApp(pkg, { driver: 'postgres', clientUrl, pool: { max: POOL_SIZE } });
-  } catch (error) {
-    if (!(error instanceof pkg.StorageError) || !error.message.includes('not available yet')) throw error;
-    const reason = `postgres driver: ${error.message}; only its floors (plain pg) were measured`;
-    log(reason);
-    skipped.push(reason);
-    return null;
-  }
-}
-
-function scenarioContext(
-  driver: Driver,
-  app: StorageApp | null,
-  floor: Floor,
-  pkg: StoragePackage,
-  sizes: BenchSizes,
-  record: (row: NewRow) => void,
-): ScenarioContext {
-  return {
-    driver,
-    provider: app?.provider ?? null,
-    floor,
-    databases: null,
-    pkg,
-    sizes,
-    // Memory rounds take milliseconds: a few more warm-up rounds let the JIT settle first.
-    warmupRounds: driver === 'memory' ? 3 : 1,
-    rounds: driver === 'memory' ? sizes.memoryRounds : sizes.postgresRounds,
-    latencySamples: driver === 'memory' ? sizes.memoryLatencySamples : sizes.postgresLatencySamples,
-    record: (row) => record({ ...row, driver }),
-    progress: (message) => log(`[${driver}] ${message}`),
+  applyBudgets(rows, sizes);
+  const postgres = { version: server.version, embedded: true, poolSize: POOL_SIZE };
+  const run = {
+    startedAt,
+    mode: sizes.mode,
+    machine: { ...machine, loadAtEnd: results.describeMachine().loadAverage },
+    postgres,
+    rows,
   };
-}
-
-async function runScenarios(context: ScenarioContext): Promise<void> {
-  for (const { name, run } of SCENARIOS) {
-    context.progress(`${name}…`);
-    await run(context);
-  }
-}
-
-/** Keeps each row and prints its progress line with the time since the previous one. */
-function recorder(driver: Driver, rows: ResultRow[]): (row: NewRow) => void {
-  let last = performance.now();
-  return (row) => {
-    const complete = completeRow({ ...row, driver });
-    rows.push(complete);
-    const now = performance.now();
-    log(progressLine(complete, (now - last) / 1000));
-    last = now;
-  };
+  process.stdout.write(`\n${results.markdownTable(rows)}\n\n`);
+  const file = at(`bench/results/${startedAt.replace(/[:.]/g, '-')}.json`);
+  await mkdir(at('bench/results'), { recursive: true });
+  await writeFile(file, `${JSON.stringify(run, null, 2)}\n`);
+  await copyFile(file, LATEST);
+  if (sizes.mode === 'full') for (const chart of CHARTS) await renderChart(run, chart);
+  const misses = rows.filter((row) => row.budget && !row.budget.pass).length;
+  log(`results: ${file} (and latest.json); ${misses} budget miss(es); load ${run.machine.loadAtEnd.join(' ')}`);
 }
 
 main().then(
   () => process.exit(),
   (error: unknown) => {
-    log(`benchmark failed: ${error instanceof Error && error.stack ? error.stack : describeError(error)}`);
+    log(`benchmark failed: ${error instanceof Error ? error.stack : String(error)}`);
     process.exit(1);
   },
 );

@@ -5,11 +5,6 @@ export interface DeltaWrite {
   delta: StoredDelta;
 }
 
-export interface DeltaBatch {
-  documentId: string;
-  deltas: StoredDelta[];
-}
-
 const WORDS =
   'sync servers merge every edit from each client in the order their clocks allow and nobody loses a keystroke'.split(
     ' ',
@@ -17,8 +12,7 @@ const WORDS =
 
 /** About 200 bytes of JSON shaped like an editor operation, different for every `n`. */
 export function deltaData(n: number): JsonValue {
-  const words: string[] = [];
-  for (let i = 0; i < 9; i++) words.push(WORDS[(n + i * 7) % WORDS.length]!);
+  const words = Array.from({ length: 9 }, (_, i) => WORDS[(n + i * 7) % WORDS.length]!);
   return {
     type: 'insert',
     path: ['blocks', n % 64, 'children', n % 7],
@@ -34,7 +28,7 @@ export function clientIds(count: number): string[] {
 }
 
 /**
- * The deltas of one document written by clients in turn: each carries its author's next counter and
+ * The deltas of one document written by its authors in turn: each carries its author's next counter and
  * what the author had seen of the previous writer, as a client's clock after an edit does.
  */
 export class DeltaSequence {
@@ -42,32 +36,27 @@ export class DeltaSequence {
   private written = 0;
 
   constructor(
-    private readonly clients: readonly string[],
+    private readonly authors: readonly string[],
     private readonly seed = 0,
   ) {}
 
   next(): StoredDelta {
     const n = this.written++;
-    const clientId = this.clients[n % this.clients.length]!;
-    const previous = this.clients[(n + this.clients.length - 1) % this.clients.length]!;
+    const clientId = this.authors[n % this.authors.length]!;
+    const previous = this.authors[(n + this.authors.length - 1) % this.authors.length]!;
     const counter = (this.clock[clientId] ?? 0) + 1;
     this.clock[clientId] = counter;
     const vectorClock: Record<string, number> = { [clientId]: counter };
     if (previous !== clientId && this.clock[previous] !== undefined) vectorClock[previous] = this.clock[previous];
-    return {
-      id: `${clientId}:${counter}`,
-      clientId,
-      timestamp: 1_700_000_000_000 + n,
-      data: deltaData(this.seed + n),
-      vectorClock,
-    };
+    const data = deltaData(this.seed + n);
+    return { id: `${clientId}:${counter}`, clientId, timestamp: 1_700_000_000_000 + n, data, vectorClock };
   }
 
   take(count: number): StoredDelta[] {
     return Array.from({ length: count }, () => this.next());
   }
 
-  /** The document's clock after every delta taken so far. */
+  /** The document clock after every delta taken so far. */
   clockSoFar(): VectorClock {
     return { ...this.clock };
   }
@@ -75,27 +64,10 @@ export class DeltaSequence {
 
 /** `total` deltas spread over `documents` documents in turn, each document written by `clients` clients. */
 export function spreadWrites(prefix: string, total: number, documents: number, clients: number): DeltaWrite[] {
-  const ids = clientIds(clients);
-  const sequences = Array.from({ length: documents }, (_, k) => new DeltaSequence(ids, k * 1000));
+  const sequences = Array.from({ length: documents }, (_, k) => new DeltaSequence(clientIds(clients), k * 1000));
   return Array.from({ length: total }, (_, i) => ({
     documentId: `${prefix}/doc-${i % documents}`,
     delta: sequences[i % documents]!.next(),
-  }));
-}
-
-/** `total` deltas as batches of `batchSize`, taking turns over `documents` documents. */
-export function batchWrites(
-  prefix: string,
-  total: number,
-  documents: number,
-  batchSize: number,
-  clients: number,
-): DeltaBatch[] {
-  const ids = clientIds(clients);
-  const sequences = Array.from({ length: documents }, (_, k) => new DeltaSequence(ids, k * 1000));
-  return Array.from({ length: Math.ceil(total / batchSize) }, (_, b) => ({
-    documentId: `${prefix}/doc-${b % documents}`,
-    deltas: sequences[b % documents]!.take(Math.min(batchSize, total - b * batchSize)),
   }));
 }
 

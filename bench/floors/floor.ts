@@ -1,48 +1,44 @@
-import type { JsonValue, VectorClock } from '../../src/index.js';
-import type { DeltaBatch, DeltaWrite } from '../workload.js';
+import type { JsonValue, StoredDelta, VectorClock } from '../../src/index.js';
 
-/** Operations a floor can stand in for. */
-export type FloorOperation =
-  | 'addDelta'
-  | 'addDeltas'
-  | 'catchUp'
-  | 'upToDate'
-  | 'changesSince'
-  | 'compact'
-  | 'saveSnapshot'
-  | 'loadSnapshot'
-  | 'setAwareness'
-  | 'getAllAwareness'
-  | 'pageIds';
-
-/** What a catch-up answered, as the JSON of its deltas (the memory floor parses it; postgres re-reads it). */
-export interface CatchUpAnswer {
-  snapshot: Uint8Array | null;
-  deltasJson: readonly string[];
-}
+/** What the floor of each operation does, per driver; null where there is none worth comparing to. */
+// prettier-ignore
+export const FLOOR_LABELS = {
+  addDelta: { memory: 'JSON.stringify of the delta', postgres: 'pg: sync_add_deltas, 1 round trip' },
+  addDeltas: { memory: 'JSON.stringify of each delta', postgres: 'pg: sync_add_deltas with the batch' },
+  catchUp: { memory: 'JSON.parse of the deltas returned', postgres: "pg: the driver's catch-up query" },
+  readClock: { memory: 'JSON.parse(JSON.stringify(since))', postgres: 'pg: select count(*) from jsonb_each_text($1) with since' },
+  newClientChanges: { memory: 'copy of the snapshot + JSON.parse of the deltas', postgres: "pg: the driver's 3 reads, REPEATABLE READ" },
+  vectorClock: { memory: 'copy of the clock', postgres: "pg: the driver's clock query" },
+  compact: { memory: null, postgres: 'pg: sync_compact_deltas' },
+  saveSnapshot: { memory: 'copy of the bytes', postgres: 'pg: sync_save_snapshot, bytes as a binary parameter' },
+  getSnapshot: { memory: 'copy of the bytes', postgres: "pg: the driver's snapshot query" },
+  setAwareness: { memory: 'JSON.stringify of the state', postgres: 'pg: sync_set_awareness' },
+  getAllAwareness: { memory: 'JSON.parse of the states', postgres: "pg: the driver's getAll query" },
+  pageIds: { memory: null, postgres: "pg: the driver's keyset query" },
+};
+export type FloorOperation = keyof typeof FLOOR_LABELS;
 
 /**
- * The least work a driver cannot avoid for each operation, done without the package: JSON for the
- * memory driver, hand-written SQL with plain `pg` for the postgres driver. Every method returns
- * what it produced (a count or a size), which the scenario checks against the store's answer.
+ * The least work a driver cannot avoid for each operation, without the package in between: JSON for the
+ * memory driver, the driver's own statements over plain `pg` for postgres. Each call answers what it
+ * produced, which the scenario checks; `json` is what the store returned, which memory must at least parse.
  */
 export interface Floor {
-  /** What the floor of an operation is, or null when there is none worth comparing to. */
-  label(operation: FloorOperation): string | null;
-  /** Set-up, not measured: makes the floor hold these deltas of one document, in this order. */
-  load(documentId: string, deltas: readonly DeltaWrite['delta'][]): Promise<void>;
-  /** Set-up, not measured. */
-  createDocuments(documentIds: readonly string[]): Promise<void>;
-  addDeltaEach(writes: readonly DeltaWrite[]): Promise<number>;
-  addDeltaConcurrently(writes: readonly DeltaWrite[], callers: number): Promise<number>;
-  addDeltasInBatches(batches: readonly DeltaBatch[]): Promise<number>;
-  getDeltasSince(documentId: string, since: VectorClock, answer: CatchUpAnswer): Promise<number>;
-  getChangesSince(documentId: string, since: VectorClock, answer: CatchUpAnswer): Promise<number>;
-  compactDeltas(documentId: string, upToClock: VectorClock): Promise<number>;
-  saveSnapshot(documentId: string, data: Uint8Array, vectorClock: VectorClock): Promise<void>;
+  /** One transaction storing the deltas (one delta: what `addDelta` does); also the set-up's bulk load. */
+  addDeltas(documentId: string, deltas: readonly StoredDelta[]): Promise<number>;
+  getDeltasSince(documentId: string, since: VectorClock, json: readonly string[]): Promise<number>;
+  /** The least work of taking a `since` clock in, without any catch-up. */
+  readClock(since: VectorClock): Promise<number>;
+  /** `getChangesSince(documentId, {})` on a document with a snapshot. */
+  newClientChanges(documentId: string, snapshot: Uint8Array, json: readonly string[]): Promise<number>;
+  getVectorClock(documentId: string, clock: VectorClock): Promise<number>;
+  saveSnapshot(documentId: string, data: Uint8Array, clock: VectorClock): Promise<void>;
   getSnapshot(documentId: string): Promise<number>;
   setAwareness(documentId: string, clientId: string, state: JsonValue, clock: number): Promise<boolean>;
-  getAllAwareness(documentId: string, statesJson: readonly string[]): Promise<number>;
-  pageDocumentIds(pageSize: number): Promise<number>;
+  getAllAwareness(documentId: string, json: readonly string[]): Promise<number>;
+  /** Only where `FLOOR_LABELS` has one. */
+  compactDeltas?(documentId: string, upTo: VectorClock): Promise<number>;
+  createDocuments?(documentIds: readonly string[]): Promise<void>;
+  pageDocumentIds?(pageSize: number): Promise<number>;
   close(): Promise<void>;
 }

@@ -1,229 +1,172 @@
 import pg from 'pg';
 import type { JsonValue, StoredDelta, VectorClock } from '../../src/index.js';
-import type { StoragePackage } from '../setup/storage-package.js';
+import type * as Awareness from '../../src/storage/postgres/sql/awareness.sql.js';
+import type * as CatchUp from '../../src/storage/postgres/sql/catch-up.sql.js';
+import type * as Reads from '../../src/storage/postgres/sql/document-reads.sql.js';
+import type * as Writes from '../../src/storage/postgres/sql/document-writes.sql.js';
+import type { SqlStatement } from '../../src/storage/postgres/sql/sql-fragments.js';
+import type * as Tables from '../../src/storage/postgres/storage-tables.js';
 import { withCallers } from '../harness/measure.js';
-import { chunk, type DeltaBatch, type DeltaWrite } from '../workload.js';
-import type { Floor, FloorOperation } from './floor.js';
-import {
-  COMPACT,
-  CATCH_UP,
-  DOCUMENT_WITH_SNAPSHOT,
-  GET_ALL_AWARENESS,
-  LOCK_DOCUMENT,
-  SAVE_SNAPSHOT,
-  SCHEMA,
-  SET_AWARENESS,
-  insertDeltasSql,
-  literal,
-} from './postgres-floor.sql.js';
+import { startStorageApp, type StoragePackage } from '../setup.js';
+import { chunk } from '../workload.js';
+import type { Floor } from './floor.js';
 
-interface DeltaRow {
-  id: string;
-  client_id: string;
-  timestamp: string;
-  data: string;
-  vector_clock: Record<string, number>;
-}
+/** The driver's statement builders, from the build: the floor sends exactly the driver's SQL. */
+type DriverSql = typeof Awareness & typeof CatchUp & typeof Reads & typeof Writes & typeof Tables;
+const SQL_MODULES = ['sql/awareness.sql', 'sql/catch-up.sql', 'sql/document-reads.sql', 'sql/document-writes.sql'];
 
-const LABELS: Record<FloorOperation, string> = {
-  addDelta: 'pg: lock row; INSERT…ON CONFLICT DO NOTHING + clock merge: 1 round trip, 1 transaction',
-  addDeltas: 'pg: the same with the batch in one VALUES list',
-  catchUp: 'pg: the same catch-up query',
-  upToDate: 'pg: the same catch-up query',
-  changesSince: 'pg: snapshot row + catch-up query, REPEATABLE READ',
-  compact: 'pg: the same DELETE',
-  saveSnapshot: 'pg: lock row + stale check + upsert + clock merge',
-  loadSnapshot: 'pg: SELECT of the row',
-  setAwareness: 'pg: conditional upsert',
-  getAllAwareness: 'pg: SELECT … ORDER BY client_id',
-  pageIds: 'pg: keyset SELECT … LIMIT',
-};
+/** What the driver's functions are told about the change feed: the same channel, an origin of the floor's. */
+const FEED = { channel: 'sync_storage:public', origin: 'bench-floor' };
+/** The driver's defaults for awareness: entries live 30 s, at most 1000 per document. */
+const AWARENESS = { timeoutMs: 30_000, maxEntries: 1_000 };
 
-const AWARENESS_TIMEOUT_MS = 30_000;
+export type PostgresFloor = Awaited<ReturnType<typeof openPostgresFloor>>;
 
-type ClockHelpers = Pick<StoragePackage, 'clockCovers' | 'mergeClocks'>;
+/**
+ * The postgres driver's floor: the driver's own statements (from its statement builders) sent with plain `pg`
+ * and bound parameters, on a pool of the driver's size, to a database the package migrated. Each write is the
+ * same function call in one round trip, each read the same query: the ratio shows what the package adds in
+ * Node (validation, the write queue, knex and MikroORM's connection handling, mapping rows).
+ */
+export async function openPostgresFloor(url: string, poolSize: number, pkg: StoragePackage) {
+  await (await startStorageApp(pkg, { driver: 'postgres', clientUrl: url })).close();
+  const loaded = await Promise.all(
+    // Compiled, this file runs from .tmp/bench/floors/; the build is in dist/.
+    [...SQL_MODULES, 'storage-tables'].map(
+      (name) => import(new URL(`../../../dist/storage/postgres/${name}.js`, import.meta.url).href) as Promise<object>,
+    ),
+  );
+  const sql = Object.assign({}, ...loaded) as DriverSql;
+  const t = sql.qualifiedTables('public');
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  // An idle client losing its server must not crash the run; the next query reports it.
+  pool.on('error', () => undefined);
+  // The two-transaction pattern's deltas take their place from a sequence, as SyncKit's serial ids do.
+  await pool.query('create sequence bench_delta_seq');
 
-/** The postgres driver's floor: the same atomic work in hand-written SQL over plain `pg`, in its own database. */
-export class PostgresFloor implements Floor {
-  private constructor(
-    private readonly pool: pg.Pool,
-    private readonly clocks: ClockHelpers,
-  ) {}
-
-  /** Creates the tables in the (empty) database at `url`; the clock helpers are the package's own. */
-  static async open(url: string, poolSize: number, clocks: ClockHelpers): Promise<PostgresFloor> {
-    const pool = new pg.Pool({ connectionString: url, max: poolSize });
-    // An idle client losing its server must not crash the run; the next query reports it.
-    pool.on('error', () => undefined);
-    for (const statement of SCHEMA) await pool.query(statement);
-    return new PostgresFloor(pool, clocks);
-  }
-
-  label(operation: FloorOperation): string {
-    return LABELS[operation];
-  }
-
-  async load(documentId: string, deltas: readonly StoredDelta[]): Promise<void> {
-    for (const part of chunk(deltas, 5_000)) await this.addDeltas(documentId, part);
-  }
-
-  async createDocuments(documentIds: readonly string[]): Promise<void> {
-    for (const part of chunk(documentIds, 10_000))
-      await this.pool.query(
-        `insert into sync_documents (id, created_at, updated_at) select unnest($1::text[]), now(), now()`,
-        [part],
-      );
-  }
-
-  async addDeltaEach(writes: readonly DeltaWrite[]): Promise<number> {
-    let inserted = 0;
-    for (const { documentId, delta } of writes) {
-      const added = await this.addDeltas(documentId, [delta]);
-      inserted += added;
-    }
-    return inserted;
-  }
-
-  async addDeltaConcurrently(writes: readonly DeltaWrite[], callers: number): Promise<number> {
-    let inserted = 0;
-    await withCallers(writes, callers, async ({ documentId, delta }) => {
-      const added = await this.addDeltas(documentId, [delta]);
-      inserted += added;
-    });
-    return inserted;
-  }
-
-  async addDeltasInBatches(batches: readonly DeltaBatch[]): Promise<number> {
-    let inserted = 0;
-    for (const { documentId, deltas } of batches) {
-      const added = await this.addDeltas(documentId, deltas);
-      inserted += added;
-    }
-    return inserted;
-  }
-
-  async getDeltasSince(documentId: string, since: VectorClock): Promise<number> {
-    const { rows } = await this.pool.query<DeltaRow>(CATCH_UP, [documentId, JSON.stringify(since)]);
-    return rows.map(toDelta).length;
-  }
-
-  async getChangesSince(documentId: string, since: VectorClock): Promise<number> {
-    return this.transaction('begin isolation level repeatable read read only', async (client) => {
-      const { rows } = await client.query<{ data: Buffer | null; snapshot_clock: Record<string, number> | null }>(
-        DOCUMENT_WITH_SNAPSHOT,
-        [documentId],
-      );
-      const snapshotClock = rows[0]?.snapshot_clock ?? null;
-      let seen: VectorClock = since;
-      if (snapshotClock && !this.clocks.clockCovers(since, snapshotClock))
-        seen = this.clocks.mergeClocks(since, snapshotClock);
-      const deltas = await client.query<DeltaRow>(CATCH_UP, [documentId, JSON.stringify(seen)]);
-      return deltas.rows.map(toDelta).length;
-    });
-  }
-
-  async compactDeltas(documentId: string, upToClock: VectorClock): Promise<number> {
-    return this.transaction('begin', async (client) => {
-      // Writers of the document wait while its deltas go.
-      await client.query('select 1 from sync_documents where id = $1 for no key update', [documentId]);
-      const { rows } = await client.query<{ removed: number }>(COMPACT, [documentId, JSON.stringify(upToClock)]);
-      return rows[0]!.removed;
-    });
-  }
-
-  async saveSnapshot(documentId: string, data: Uint8Array, vectorClock: VectorClock): Promise<void> {
-    await this.transaction('begin', async (client) => {
-      await client.query(LOCK_DOCUMENT, [documentId]);
-      const { rows } = await client.query<{ vector_clock: Record<string, number> }>(
-        'select vector_clock from sync_snapshots where document_id = $1',
-        [documentId],
-      );
-      if (rows[0] && !this.clocks.clockCovers(vectorClock, rows[0].vector_clock)) throw new Error('stale snapshot');
-      const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-      await client.query(SAVE_SNAPSHOT, [documentId, bytes, JSON.stringify(vectorClock)]);
-    });
-  }
-
-  async getSnapshot(documentId: string): Promise<number> {
-    const { rows } = await this.pool.query<{ data: Buffer }>(
-      'select data, vector_clock, created_at from sync_snapshots where document_id = $1',
-      [documentId],
-    );
-    return rows[0]!.data.byteLength;
-  }
-
-  async setAwareness(documentId: string, clientId: string, state: JsonValue, clock: number): Promise<boolean> {
-    const result = await this.pool.query(SET_AWARENESS, [
-      documentId,
-      clientId,
-      JSON.stringify(state),
-      clock,
-      AWARENESS_TIMEOUT_MS,
-    ]);
-    return result.rowCount === 1;
-  }
-
-  async getAllAwareness(documentId: string): Promise<number> {
-    const { rows } = await this.pool.query<{ state: string; clock: string }>(GET_ALL_AWARENESS, [documentId]);
-    return rows.map((row) => ({ ...row, state: JSON.parse(row.state) as JsonValue, clock: Number(row.clock) })).length;
-  }
-
-  async pageDocumentIds(pageSize: number): Promise<number> {
-    let count = 0;
-    let cursor: string | null = null;
-    for (;;) {
-      const page: pg.QueryResult<{ id: string }> =
-        cursor === null
-          ? await this.pool.query('select id from sync_documents order by id limit $1', [pageSize])
-          : await this.pool.query('select id from sync_documents where id > $1 order by id limit $2', [
-              cursor,
-              pageSize,
-            ]);
-      const rows = page.rows;
-      count += rows.length;
-      if (rows.length < pageSize) return count;
-      cursor = rows[rows.length - 1]!.id;
-    }
-  }
-
-  async close(): Promise<void> {
-    await this.pool.end();
-  }
-
-  /** One transaction of insert-if-new and clock merge, as `addDelta`/`addDeltas` promise. */
-  private async addDeltas(documentId: string, deltas: readonly StoredDelta[]): Promise<number> {
-    const lock = LOCK_DOCUMENT.replace('$1', literal(documentId));
-    // Several statements in one query come back as one result each.
-    const results = (await this.pool.query(
-      `${lock};\n${insertDeltasSql(documentId, deltas)}`,
-    )) as unknown as pg.QueryResult<{
-      inserted: number;
-    }>[];
-    return results[1]!.rows[0]?.inserted ?? 0;
-  }
-
-  private async transaction<T>(begin: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query(begin);
-      const result = await work(client);
-      await client.query('commit');
-      return result;
-    } catch (error) {
-      await client.query('rollback').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
-}
-
-function toDelta(row: DeltaRow): StoredDelta {
-  return {
-    id: row.id,
-    clientId: row.client_id,
-    timestamp: Number(row.timestamp),
-    data: JSON.parse(row.data) as JsonValue,
-    vectorClock: row.vector_clock,
+  /** Runs a driver statement: knex's `?` placeholders become pg's `$n`, the values stay bound parameters. */
+  const run = async <Row>(statement: SqlStatement, client: pg.Pool | pg.PoolClient = pool): Promise<Row[]> => {
+    let n = 0;
+    return (
+      await client.query(
+        statement.sql.replace(/\?/g, () => `$${++n}`),
+        statement.params as unknown[],
+      )
+    ).rows;
   };
+  const parsed = (rows: CatchUp.DeltaRow[]) => rows.map((row) => JSON.parse(row.data!) as JsonValue).length;
+
+  return {
+    async addDeltas(documentId, deltas) {
+      const prepared = deltas.map((delta) => ({
+        ...delta,
+        counter: delta.vectorClock[delta.clientId]!,
+        vectorClock: { ...delta.vectorClock },
+        dataJson: JSON.stringify(delta.data),
+        dataBytes: null,
+        json: '',
+      }));
+      const statement = sql.addDeltasStatement(t, documentId, [prepared], Date.now(), FEED);
+      return (await run<Writes.AddDeltasRow>(statement))[0]?.out_added ?? 0;
+    },
+    getDeltasSince: async (documentId, since) => parsed(await run(sql.catchUpStatement(t, documentId, since))),
+    async readClock(since) {
+      const { rows } = await pool.query('select count(*) from jsonb_each_text($1::jsonb)', [JSON.stringify(since)]);
+      return Number(rows[0].count);
+    },
+    async newClientChanges(documentId) {
+      const client = await pool.connect();
+      try {
+        await client.query('begin isolation level repeatable read read only');
+        const [head] = await run<{ snapshot_clock: VectorClock }>(sql.changesHeadStatement(t, documentId), client);
+        await run(sql.getSnapshotStatement(t, documentId), client);
+        // A new client has seen nothing: it gets the snapshot and the deltas the snapshot does not cover.
+        const deltas = await run<CatchUp.DeltaRow>(sql.catchUpStatement(t, documentId, head!.snapshot_clock), client);
+        await client.query('commit');
+        return parsed(deltas);
+      } finally {
+        client.release();
+      }
+    },
+    getVectorClock: async (documentId) =>
+      Object.keys((await run<{ vector_clock: object }>(sql.vectorClockStatement(t, documentId)))[0]!.vector_clock)
+        .length,
+    compactDeltas: async (documentId, upTo) =>
+      Number((await run<{ removed: string }>(sql.compactDeltasStatement(t, documentId, upTo, FEED)))[0]!.removed),
+    async saveSnapshot(documentId, data, clock) {
+      const [row] = await run<{ saved: boolean }>(
+        sql.saveSnapshotStatement(t, documentId, data, clock, Date.now(), FEED),
+      );
+      if (!row!.saved) throw new Error('floor: stale snapshot');
+    },
+    getSnapshot: async (documentId) =>
+      (await run<{ data: Buffer }>(sql.getSnapshotStatement(t, documentId)))[0]!.data.byteLength,
+    async setAwareness(documentId, clientId, state, clock) {
+      const entry = { documentId, clientId, connectionId: null, stateJson: JSON.stringify(state), clock };
+      const { timeoutMs, maxEntries } = AWARENESS;
+      const statement = sql.setAwarenessStatement(t, entry, Date.now(), timeoutMs, maxEntries, FEED);
+      return (await run<{ outcome: string }>(statement))[0]!.outcome === 'stored';
+    },
+    async getAllAwareness(documentId) {
+      const rows = await run<Awareness.AwarenessRow>(sql.getAllAwarenessStatement(t, documentId, Date.now()));
+      return rows.map((row) => JSON.parse(row.state) as JsonValue).length;
+    },
+    async pageDocumentIds(pageSize) {
+      let count = 0;
+      for (let cursor: string | null = null; ;) {
+        const page: { id: string }[] = await run(sql.documentIdsStatement(t, pageSize, cursor));
+        count += page.length;
+        if (page.length < pageSize) return count;
+        cursor = page[page.length - 1]!.id;
+      }
+    },
+    /** Set-up, not measured. */
+    async createDocuments(documentIds: readonly string[]) {
+      for (const part of chunk(documentIds, 10_000))
+        await pool.query(
+          `insert into sync_documents (id, next_seq, created_at, updated_at) select unnest($1::text[]), 0, now(), now()`,
+          [part],
+        );
+    },
+    /**
+     * SyncKit's pattern, for reference: the delta inserted, then one upsert per clock entry, each statement its
+     * own transaction (a crash in between leaves the clock behind the log). The document row must exist.
+     */
+    async addDeltaInTwoTransactions(documentId: string, delta: StoredDelta) {
+      const { id, clientId, timestamp, data, vectorClock } = delta;
+      await pool.query(
+        `insert into sync_deltas (document_id, seq, id, client_id, counter, "timestamp", data, vector_clock)
+         values ($1, nextval('bench_delta_seq'), $2, $3, $4, $5, $6, $7)`,
+        [documentId, id, clientId, vectorClock[clientId], timestamp, JSON.stringify(data), JSON.stringify(vectorClock)],
+      );
+      for (const [client, counter] of Object.entries(vectorClock))
+        await pool.query(
+          `insert into sync_document_clocks as c (document_id, client_id, counter) values ($1, $2, $3)
+           on conflict (document_id, client_id) do update set counter = greatest(c.counter, excluded.counter)`,
+          [documentId, client, counter],
+        );
+    },
+    /**
+     * Plain LISTEN/NOTIFY, the change feed's floor: `count` autocommitted `pg_notify` calls by `callers` callers,
+     * each timed from its answer to a listening connection of the pool hearing it (ms).
+     */
+    async notifyLatencies(count: number, callers: number) {
+      const listener = await pool.connect();
+      const [heard, answered] = [new Map<string, number>(), new Map<string, number>()];
+      listener.on('notification', ({ payload }) => heard.set(payload!, performance.now()));
+      try {
+        await listener.query('listen bench_floor');
+        await withCallers([...Array(count).keys()], callers, async (n) => {
+          await pool.query(`select pg_notify('bench_floor', $1)`, [String(n)]);
+          answered.set(String(n), performance.now());
+        });
+        while (heard.size < count) await new Promise((resolve) => setTimeout(resolve, 2));
+        await listener.query('unlisten *');
+      } finally {
+        listener.release();
+      }
+      return [...answered].map(([n, at]) => heard.get(n)! - at);
+    },
+    close: () => pool.end(),
+  } satisfies Floor & Record<string, unknown>;
 }

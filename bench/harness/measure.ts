@@ -1,41 +1,18 @@
-/** A rate: how many operations per second a whole workload ran at. */
-export interface Throughput {
-  kind: 'throughput';
-  opsPerSecond: number;
-  /** Operations in one round. */
-  ops: number;
-  /** Time of each measured round; the rate comes from their median. */
-  roundMs: number[];
-}
-
+/** A rate: operations per second of a workload of `ops` operations, from the median of its rounds. */
+export type Throughput = { kind: 'throughput'; opsPerSecond: number; ops: number; roundMs: number[] };
 /** Per-call latency percentiles, in milliseconds. */
-export interface Latency {
-  kind: 'latency';
-  p50Ms: number;
-  p99Ms: number;
-  samples: number;
-}
-
+export type Latency = { kind: 'latency'; p50Ms: number; p99Ms: number; maxMs: number; samples: number };
 /** Heap retained per stored item. */
-export interface HeapBytes {
-  kind: 'heap';
-  bytesPerItem: number;
-  items: number;
-}
+export type HeapBytes = { kind: 'heap'; bytesPerItem: number; items: number };
+/** Bytes a stored item takes: its payload, or its share of the disk. */
+export type StoredBytes = { kind: 'stored'; bytesPerItem: number; items: number };
+export type Measurement = Throughput | Latency | HeapBytes | StoredBytes;
 
-export type Measurement = Throughput | Latency | HeapBytes;
-
-/** One round of a paired throughput scenario: both sides run the same number of operations on fresh data. */
-export interface PairedRound {
-  ops: number;
-  ours: (() => Promise<void>) | null;
-  floor: (() => Promise<void>) | null;
-}
-
-export interface PairedThroughput {
-  ours: Throughput | null;
-  floor: Throughput | null;
-}
+export type Work = () => Promise<unknown>;
+/** One side of a round: `run` is timed; `setUp` and `tearDown` (subscribing, say) are not. */
+export type Side = { setUp?: Work; run: Work; tearDown?: Work };
+/** One round: every side does the same `ops` operations, each on data of its own. */
+export type Round = { ops: number; sides: Record<string, Work | Side | null> };
 
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -43,84 +20,67 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-/** Nearest-rank percentile of already sorted values. */
-function percentile(sorted: readonly number[], fraction: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))]!;
-}
-
 export function latencyOf(samplesMs: readonly number[]): Latency {
   const sorted = [...samplesMs].sort((a, b) => a - b);
-  return { kind: 'latency', p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99), samples: sorted.length };
+  // Nearest rank.
+  const at = (fraction: number): number => sorted[Math.max(0, Math.ceil(fraction * sorted.length) - 1)]!;
+  return { kind: 'latency', p50Ms: at(0.5), p99Ms: at(0.99), maxMs: at(1), samples: sorted.length };
 }
 
-const roundTo3 = (value: number): number => Math.round(value * 1000) / 1000;
-
-async function elapsedMs(work: () => Promise<void>): Promise<number> {
+export async function elapsedMs(work: Work): Promise<number> {
   const started = performance.now();
   await work();
   return performance.now() - started;
 }
 
 /**
- * Runs `warmups` unmeasured rounds, then `rounds` measured ones; in each, ours and the floor run back
- * to back (alternating which goes first, so neither always inherits the other's garbage).
+ * Runs `warmups` unmeasured rounds, then `rounds` measured ones. The sides of a round run one after the
+ * other, in an order that rotates every round, so none always inherits another's garbage or cache.
  */
-export async function pairedThroughput(
+export async function interleavedRounds(
   rounds: number,
-  makeRound: (round: number) => Promise<PairedRound>,
-  warmups = 1,
-): Promise<PairedThroughput> {
-  const oursMs: number[] = [];
-  const floorMs: number[] = [];
+  warmups: number,
+  makeRound: (round: number) => Promise<Round>,
+): Promise<Map<string, Throughput>> {
+  const times = new Map<string, number[]>();
   let ops = 0;
   for (let round = 0; round < warmups + rounds; round++) {
     const work = await makeRound(round);
     ops = work.ops;
-    const sides = round % 2 === 0 ? [work.ours, work.floor] : [work.floor, work.ours];
-    const times = [];
-    for (const side of sides) times.push(side ? await elapsedMs(side) : null);
-    const [ours, floor] = round % 2 === 0 ? times : [times[1], times[0]];
-    if (round < warmups) continue;
-    if (ours != null) oursMs.push(ours);
-    if (floor != null) floorMs.push(floor);
-  }
-  const rate = (times: number[]): Throughput | null =>
-    times.length === 0
-      ? null
-      : { kind: 'throughput', opsPerSecond: (ops * 1000) / median(times), ops, roundMs: times.map(roundTo3) };
-  return { ours: rate(oursMs), floor: rate(floorMs) };
-}
-
-export interface TimedCall {
-  name: string;
-  call: () => Promise<unknown>;
-  samples: number;
-}
-
-/** Times each call `samples` times (after `warmup` untimed calls), taking turns so every call sees the same noise. */
-export async function interleavedLatency(calls: readonly TimedCall[], warmup: number): Promise<Map<string, Latency>> {
-  for (let i = 0; i < warmup; i++) for (const { call } of calls) await call();
-  const samples = new Map<string, number[]>(calls.map(({ name }) => [name, []]));
-  const longest = Math.max(...calls.map((call) => call.samples));
-  for (let i = 0; i < longest; i++) {
-    const turn = i % 2 === 0 ? calls : [...calls].reverse();
-    for (const { name, call, samples: wanted } of turn) {
-      const taken = samples.get(name)!;
-      if (taken.length >= wanted) continue;
-      const started = performance.now();
-      await call();
-      taken.push(performance.now() - started);
+    const sides = Object.entries(work.sides).filter((entry): entry is [string, Work | Side] => entry[1] !== null);
+    const first = round % sides.length;
+    for (const [name, side] of [...sides.slice(first), ...sides.slice(0, first)]) {
+      const { setUp, run, tearDown } = typeof side === 'function' ? { run: side } : side;
+      await setUp?.();
+      const ms = await elapsedMs(run);
+      await tearDown?.();
+      if (round >= warmups) times.set(name, [...(times.get(name) ?? []), Math.round(ms * 1000) / 1000]);
     }
   }
-  return new Map([...samples].map(([name, values]) => [name, latencyOf(values)]));
+  return new Map(
+    [...times].map(([name, roundMs]) => [
+      name,
+      { kind: 'throughput', opsPerSecond: (ops * 1000) / median(roundMs), ops, roundMs },
+    ]),
+  );
 }
 
-/** Runs `work` for each item with `callers` concurrent callers taking the next item as they finish. */
-export async function withCallers<T>(
-  items: readonly T[],
-  callers: number,
-  work: (item: T) => Promise<unknown>,
-): Promise<void> {
+/** Times each call `samples` times, after `warmup` untimed calls, taking turns so every call sees the same noise. */
+export async function interleavedLatency(
+  calls: Record<string, Work | null>,
+  samples: number,
+  warmup = 5,
+): Promise<Map<string, Latency>> {
+  const named = Object.entries(calls).filter((entry): entry is [string, Work] => entry[1] !== null);
+  for (let i = 0; i < warmup; i++) for (const [, call] of named) await call();
+  const taken = new Map<string, number[]>(named.map(([name]) => [name, []]));
+  for (let i = 0; i < samples; i++)
+    for (const [name, call] of i % 2 === 0 ? named : [...named].reverse()) taken.get(name)!.push(await elapsedMs(call));
+  return new Map([...taken].map(([name, values]) => [name, latencyOf(values)]));
+}
+
+/** Runs `work` for each item with `callers` concurrent callers, each taking the next item when it is done. */
+export async function withCallers<T>(items: readonly T[], callers: number, work: (item: T) => Promise<unknown>) {
   let next = 0;
   const caller = async (): Promise<void> => {
     while (next < items.length) await work(items[next++]!);
@@ -128,7 +88,7 @@ export async function withCallers<T>(
   await Promise.all(Array.from({ length: callers }, caller));
 }
 
-/** Time per operation (or per call) of a measurement, in ms: what ratios compare. */
+/** Time per operation (or per call) of a measurement, in ms, or bytes per item: what ratios compare. */
 export function costMs(measurement: Measurement): number {
   if (measurement.kind === 'throughput') return 1000 / measurement.opsPerSecond;
   if (measurement.kind === 'latency') return measurement.p50Ms;

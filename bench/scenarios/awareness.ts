@@ -1,7 +1,6 @@
 import type { JsonValue } from '../../src/index.js';
-import { interleavedLatency, pairedThroughput, type TimedCall } from '../harness/measure.js';
 import { clientIds } from '../workload.js';
-import { expectEqual, type ScenarioContext } from './scenario-context.js';
+import { expectEqual, vsFloor, type Scenario } from './context.js';
 
 function presence(client: number, pass: number): JsonValue {
   return {
@@ -12,64 +11,39 @@ function presence(client: number, pass: number): JsonValue {
 }
 
 /** Presence of many clients on one document: each `set` with a newer clock, then `getAll`. */
-export async function runAwarenessScenarios(context: ScenarioContext): Promise<void> {
-  const { sizes, floor } = context;
-  const awareness = context.provider?.awareness ?? null;
-  const documentId = 'awareness/room';
-  const clients = clientIds(sizes.awarenessClients);
-  // Every client sets its state `passes` times per round, each time with a newer clock.
-  const passes = context.driver === 'memory' ? 50 : 2;
-  let clock = 0;
-
-  const sets = await pairedThroughput(
-    context.rounds,
-    async () => {
+export const scenario: Scenario = {
+  name: 'awareness',
+  async run(context) {
+    const { sizes, floor, provider } = context;
+    const documentId = 'awareness/room';
+    const clients = clientIds(sizes.awarenessClients);
+    const detail = `${clients.length} clients on a document`;
+    // Each client sets its state `passes` times a round, each time with a newer clock.
+    const passes = context.driver === 'memory' ? 50 : 2;
+    let clock = 0;
+    const sets = await context.rates(async () => {
       const first = clock + 1;
       clock += passes;
-      const run = async (set: (client: string, state: JsonValue, clock: number) => Promise<boolean>): Promise<void> => {
+      const setAll = (set: (client: string, state: JsonValue, clock: number) => Promise<boolean>) => async () => {
         for (let pass = 0; pass < passes; pass++)
           for (let c = 0; c < clients.length; c++)
             expectEqual(await set(clients[c]!, presence(c, pass), first + pass), true, 'awareness set');
       };
-      return {
-        ops: passes * clients.length,
-        ours: awareness ? () => run((client, state, at) => awareness.set(documentId, client, state, at)) : null,
-        floor: () => run((client, state, at) => floor.setAwareness(documentId, client, state, at)),
-      };
-    },
-    context.warmupRounds,
-  );
-  context.record({
-    id: 'awareness.set',
-    scenario: 'awareness set',
-    detail: `${clients.length} clients on a document`,
-    ours: sets.ours,
-    floor: sets.floor,
-    floorLabel: floor.label('setAwareness'),
-  });
-
-  const statesJson = clients.map((_, c) => JSON.stringify(presence(c, passes - 1)));
-  const calls: TimedCall[] = [
-    {
-      name: 'floor',
-      call: async () =>
-        expectEqual(await floor.getAllAwareness(documentId, statesJson), clients.length, 'floor getAll'),
-      samples: context.latencySamples,
-    },
-  ];
-  if (awareness)
-    calls.push({
-      name: 'ours',
-      call: async () => expectEqual((await awareness.getAll(documentId)).length, clients.length, 'awareness getAll'),
-      samples: context.latencySamples,
+      const ours = setAll((client, state, at) => provider.awareness.set(documentId, client, state, at));
+      const floorSets = setAll((client, state, at) => floor.setAwareness(documentId, client, state, at));
+      return { ops: passes * clients.length, sides: { ours, floor: floorSets } };
     });
-  const latency = await interleavedLatency(calls, 5);
-  context.record({
-    id: 'awareness.getAll',
-    scenario: 'awareness getAll',
-    detail: `${clients.length} clients on a document`,
-    ours: latency.get('ours') ?? null,
-    floor: latency.get('floor')!,
-    floorLabel: floor.label('getAllAwareness'),
-  });
-}
+    vsFloor(context, { id: 'awareness.set', scenario: 'awareness set', detail, floor: 'setAwareness' }, sets);
+
+    const json = clients.map((_, c) => JSON.stringify(presence(c, passes - 1)));
+    const getAll = await context.latency({
+      ours: async () => expectEqual((await provider.awareness.getAll(documentId)).length, clients.length, 'getAll'),
+      floor: async () => expectEqual(await floor.getAllAwareness(documentId, json), clients.length, 'floor getAll'),
+    });
+    vsFloor(
+      context,
+      { id: 'awareness.getAll', scenario: 'awareness getAll', detail, floor: 'getAllAwareness' },
+      getAll,
+    );
+  },
+};

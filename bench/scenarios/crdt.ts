@@ -1,23 +1,11 @@
-// Figures for docs/INTEGRATIONS.md: what a Yjs update costs to store, binary against base64 in JSON,
-// and how long a document of 10,000 updates takes to load with and without a snapshot. Plain
-// functions over a provider's documents; the bench harness decides when to run them.
+// Yjs on the stores (issue 13): what a Yjs update costs to store, binary against the base64 string a
+// JSON-only store needs, and how long a document of many updates takes to load with and without a snapshot.
 import * as Y from 'yjs';
 import type { DocumentStore, StoredDelta } from '../../src/index.js';
 // The built entry, by its name, as the rest of the bench loads the package.
 import { loadYDoc, newWriterId, snapshotYDoc, yjsUpdateToDelta } from 'nest-sync-storage/yjs';
-import { median } from '../harness/measure.js';
-
-/** A number and its unit. */
-export interface Figure {
-  value: number;
-  unit: 'bytes' | 'bytes/update' | 'ms' | 'updates';
-}
-
-/** PostgreSQL only: SQL on the driver's database, and the driver's `sync_deltas` table, schema-qualified. */
-export interface DeltaTableAccess {
-  query<Row extends Record<string, unknown>>(sql: string): Promise<Row[]>;
-  deltasTable: string;
-}
+import { latencyOf, type StoredBytes } from '../harness/measure.js';
+import { count, type Scenario, type ScenarioContext } from './context.js';
 
 /** `count` one-keystroke Yjs updates of someone typing: mostly at the cursor, a backspace now and then, a jump. */
 export function typingUpdates(count: number): { updates: Uint8Array[]; doc: Y.Doc } {
@@ -40,139 +28,97 @@ async function storeInBatches(documents: DocumentStore, documentId: string, delt
   for (let at = 0; at < deltas.length; at += 1000) await documents.addDeltas(documentId, deltas.slice(at, at + 1000));
 }
 
-const mean = (values: readonly number[]): number => values.reduce((sum, value) => sum + value, 0) / values.length;
-const perUpdate = (value: number): Figure => ({ value: Math.round(value * 10) / 10, unit: 'bytes/update' });
+const perUpdate = (bytes: number, items: number): StoredBytes => ({ kind: 'stored', bytesPerItem: bytes / items, items });
 
-/** What one way of storing Yjs updates costs, per update. */
-export interface StoredUpdateCost {
-  /** The payload as the caller hands it over: the update, or its base64 string as JSON. */
-  payload: Figure;
-  /** postgres: the data column of a row (`pg_column_size`), and the whole row. */
-  dataColumn?: Figure;
-  row?: Figure;
-  /** postgres: the heap pages holding the document's rows, in bytes, divided by its rows. */
-  heap?: Figure;
+/** postgres: the bytes a document's rows take on disk (heap pages holding them, plus their share of the indexes). */
+async function diskBytes(query: NonNullable<ScenarioContext['postgres']>['query'], documentId: string) {
+  const [row] = await query<{ heap: string; indexes: string }>(
+    `select count(distinct (ctid::text::point)[0]) * 8192 as heap,
+            pg_indexes_size('sync_deltas')::float8 * count(*) / (select count(*) from sync_deltas) as indexes
+     from sync_deltas where document_id = '${documentId}'`,
+  );
+  return Number(row!.heap) + Number(row!.indexes);
 }
 
-export interface YjsUpdateBytes {
-  updates: Figure;
-  meanUpdate: Figure;
-  /** postgres: the delta table's indexes per row; the same keys either way, so the same for both. */
-  indexes?: Figure;
-  binary: StoredUpdateCost;
-  base64Json: StoredUpdateCost;
-}
-
-/**
- * (a) Bytes per Yjs update, stored through the driver twice: as binary deltas, and as the base64 string
- * a JSON-only store needs. Pass `table` for the postgres driver to read the sizes on disk.
- */
-export async function measureYjsUpdateBytes(
-  documents: DocumentStore,
-  { updates: count = 10_000, table }: { updates?: number; table?: DeltaTableAccess } = {},
-): Promise<YjsUpdateBytes> {
-  const { updates } = typingUpdates(count);
+/** Bytes per update, stored through the driver as binary deltas and as base64 strings in JSON. */
+async function updateBytes(context: ScenarioContext, updates: readonly Uint8Array[]): Promise<void> {
   const writer = newWriterId();
-  const timestamp = Date.now();
-  const binary = updates.map((update, i) => yjsUpdateToDelta(writer, i + 1, update, timestamp));
+  const binary = updates.map((update, i) => yjsUpdateToDelta(writer, i + 1, update, 1_700_000_000_000));
   const base64 = binary.map((delta) => ({ ...delta, data: Buffer.from(delta.data as Uint8Array).toString('base64') }));
-  const suffix = newWriterId('');
-  const cost = async (documentId: string, deltas: StoredDelta[], payloads: number[]): Promise<StoredUpdateCost> => {
-    await storeInBatches(documents, documentId, deltas);
-    if (!table) return { payload: perUpdate(mean(payloads)) };
-    const [sizes] = await table.query<{ data: string; row: string; pages: string }>(
-      `select avg(coalesce(pg_column_size(d.data_bytes), pg_column_size(d.data))) as data,
-              avg(pg_column_size(d.*)) as row, count(distinct (d.ctid::text::point)[0]) as pages
-       from ${table.deltasTable} d where d.document_id = '${documentId}'`,
-    );
-    return {
-      payload: perUpdate(mean(payloads)),
-      dataColumn: perUpdate(Number(sizes!.data)),
-      row: perUpdate(Number(sizes!.row)),
-      heap: perUpdate((Number(sizes!.pages) * 8192) / deltas.length),
-    };
-  };
-  const binaryCost = await cost(
-    `bytes-binary-${suffix}`,
-    binary,
-    updates.map((update) => update.byteLength),
-  );
-  const base64Cost = await cost(
-    `bytes-base64-${suffix}`,
-    base64,
-    base64.map((delta) => JSON.stringify(delta.data).length),
-  );
-  return {
-    updates: { value: count, unit: 'updates' },
-    meanUpdate: perUpdate(mean(updates.map((update) => update.byteLength))),
-    ...(table && { indexes: perUpdate(await indexBytesPerRow(table)) }),
-    binary: binaryCost,
-    base64Json: base64Cost,
-  };
+  const [binaryId, base64Id] = ['binary', 'base64'].map((kind) => `yjs-bytes-${kind}-${writer}`);
+  await storeInBatches(context.documents, binaryId!, binary);
+  await storeInBatches(context.documents, base64Id!, base64);
+  const n = updates.length;
+  const payload = (sizes: number[]) => perUpdate(sizes.reduce((sum, size) => sum + size, 0), n);
+  context.record({
+    id: 'yjs.bytes.payload',
+    scenario: 'Yjs updates',
+    detail: `payload per one-keystroke update (${count(n)}), binary delta`,
+    ours: payload(updates.map((update) => update.byteLength)),
+    floor: payload(base64.map((delta) => JSON.stringify(delta.data).length)),
+    floorLabel: 'the base64 string in JSON',
+  });
+  const postgres = context.postgres;
+  if (!postgres) return;
+  await postgres.analyze();
+  context.record({
+    id: 'yjs.bytes.disk',
+    scenario: 'Yjs updates',
+    detail: 'on disk per update (heap pages + share of the indexes), binary delta',
+    ours: perUpdate(await diskBytes(postgres.query, binaryId!), n),
+    floor: perUpdate(await diskBytes(postgres.query, base64Id!), n),
+    floorLabel: 'the base64 string in JSON',
+  });
 }
 
-async function indexBytesPerRow({ query, deltasTable }: DeltaTableAccess): Promise<number> {
-  const [row] = await query<{ bytes: string }>(
-    `select pg_indexes_size('${deltasTable}')::float8 / greatest(1, (select count(*) from ${deltasTable})) as bytes`,
-  );
-  return Number(row!.bytes);
-}
-
-/** Median and fastest of the measured runs. */
-export interface Timing {
-  median: Figure;
-  min: Figure;
-}
-
-export interface YjsLoadTimes {
-  updates: Figure;
-  deltaBytes: Figure;
-  snapshotBytes: Figure;
-  /** `loadYDoc` of a document that is all deltas. */
-  deltasOnly: Timing;
-  /** Of one whose deltas a snapshot holds and compaction removed. */
-  snapshotOnly: Timing;
-  /** Of one with a snapshot of all but the last 100 updates, and those 100 as deltas. */
-  snapshotAnd100Deltas: Timing;
-}
-
-/** (b) The time `loadYDoc` takes (reading from the store and applying) for a document of `updates` updates. */
-export async function measureYjsLoadTimes(
-  documents: DocumentStore,
-  { updates: count = 10_000, runs = 7 }: { updates?: number; runs?: number } = {},
-): Promise<YjsLoadTimes> {
-  const { updates, doc } = typingUpdates(count);
+/** The time `loadYDoc` takes (reading from the store and applying) with a snapshot, against deltas only. */
+async function loadTimes(context: ScenarioContext, updates: readonly Uint8Array[], doc: Y.Doc): Promise<void> {
   const writer = newWriterId();
   const deltas = updates.map((update, i) => yjsUpdateToDelta(writer, i + 1, update));
-  const suffix = newWriterId('');
-  const [allDeltas, snapshotted, tail] = ['deltas', 'snapshot', 'tail'].map((kind) => `load-${kind}-${suffix}`);
-  await storeInBatches(documents, allDeltas!, deltas);
-  await storeInBatches(documents, snapshotted!, deltas);
-  await snapshotYDoc(documents, snapshotted!, doc, { [writer]: count });
-  const head = count - Math.min(100, count);
-  await storeInBatches(documents, tail!, deltas.slice(0, head));
-  const { doc: headDoc, clock } = await loadYDoc(documents, tail!);
-  await snapshotYDoc(documents, tail!, headDoc, clock);
-  await storeInBatches(documents, tail!, deltas.slice(head));
+  const n = updates.length;
+  const [allDeltas, snapshotted, tail] = ['deltas', 'snapshot', 'tail'].map((kind) => `yjs-load-${kind}-${writer}`);
+  await storeInBatches(context.documents, allDeltas!, deltas);
+  await storeInBatches(context.documents, snapshotted!, deltas);
+  await snapshotYDoc(context.documents, snapshotted!, doc, { [writer]: n });
+  const head = n - 100;
+  await storeInBatches(context.documents, tail!, deltas.slice(0, head));
+  const { doc: headDoc, clock } = await loadYDoc(context.documents, tail!);
+  await snapshotYDoc(context.documents, tail!, headDoc, clock);
+  await storeInBatches(context.documents, tail!, deltas.slice(head));
+  await context.postgres?.analyze();
 
   const text = doc.getText('t').toString();
-  const time = async (documentId: string): Promise<Timing> => {
+  const time = async (documentId: string) => {
     const samples: number[] = [];
-    for (let run = 0; run <= runs; run++) {
+    for (let run = 0; run <= context.sizes.yjsLoads; run++) {
       const started = performance.now();
-      const { doc: loaded } = await loadYDoc(documents, documentId);
+      const { doc: loaded } = await loadYDoc(context.documents, documentId);
       if (run > 0) samples.push(performance.now() - started); // the first run warms up
       if (loaded.getText('t').toString() !== text) throw new Error(`${documentId} loaded other content`);
     }
-    const ms = (value: number): Figure => ({ value: Math.round(value * 10) / 10, unit: 'ms' });
-    return { median: ms(median(samples)), min: ms(Math.min(...samples)) };
+    return latencyOf(samples);
   };
-  return {
-    updates: { value: count, unit: 'updates' },
-    deltaBytes: { value: updates.reduce((sum, update) => sum + update.byteLength, 0), unit: 'bytes' },
-    snapshotBytes: { value: Y.encodeStateAsUpdate(doc).byteLength, unit: 'bytes' },
-    deltasOnly: await time(allDeltas!),
-    snapshotOnly: await time(snapshotted!),
-    snapshotAnd100Deltas: await time(tail!),
-  };
+  const deltasOnly = await time(allDeltas!);
+  const floorLabel = `loadYDoc of the same ${count(n)} updates as deltas`;
+  for (const [id, documentId, what] of [
+    ['yjs.load.snapshot', snapshotted!, 'a snapshot, deltas compacted'],
+    ['yjs.load.snapshotAnd100', tail!, 'a snapshot and the last 100 updates as deltas'],
+  ] as const)
+    context.record({
+      id,
+      scenario: 'Yjs updates',
+      detail: `loadYDoc of ${count(n)} updates from ${what}`,
+      ours: await time(documentId),
+      floor: deltasOnly,
+      floorLabel,
+    });
 }
+
+export const scenario: Scenario = {
+  name: 'Yjs updates',
+  async run(context) {
+    const { updates, doc } = typingUpdates(context.sizes.yjsUpdates);
+    await updateBytes(context, updates);
+    await loadTimes(context, updates, doc);
+  },
+};

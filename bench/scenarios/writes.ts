@@ -1,97 +1,67 @@
-import { pairedThroughput, withCallers } from '../harness/measure.js';
-import { batchWrites, spreadWrites } from '../workload.js';
-import { count, documentsOf, expectEqual, type ScenarioContext } from './scenario-context.js';
+import type { StoredDelta } from '../../src/index.js';
+import { withCallers } from '../harness/measure.js';
+import { chunk, clientIds, DeltaSequence, spreadWrites, type DeltaWrite } from '../workload.js';
+import { count, expectEqual, vsFloor, type Scenario, type ScenarioContext } from './context.js';
 
-/** addDelta one at a time, with concurrent callers, and addDeltas in batches: the same deltas each way. */
-export async function runWriteScenarios(context: ScenarioContext): Promise<void> {
-  const { sizes, floor } = context;
-  const documents = documentsOf(context);
-  const detail = `${count(sizes.writeDeltas)} deltas, ${sizes.writeDocuments} documents, ${sizes.clients} clients`;
+/** addDelta alone, with concurrent callers on many documents and on one, and addDeltas in batches. */
+export const scenario: Scenario = {
+  name: 'writes',
+  async run(context) {
+    const { callers, writeDocuments, writeDeltas, oneDocumentDeltas } = context.sizes;
+    await addDeltaRates(context, 'addDelta.sequential', 1, writeDocuments, writeDeltas);
+    await addDeltaRates(context, 'addDelta.concurrent', callers, writeDocuments, writeDeltas);
+    await addDeltaRates(context, 'addDelta.oneDocument', callers, 1, oneDocumentDeltas);
+    await batchRates(context);
+  },
+};
 
-  const sequential = await pairedThroughput(
-    context.rounds,
-    async (round) => {
-      const writes = spreadWrites(`sequential/${round}`, sizes.writeDeltas, sizes.writeDocuments, sizes.clients);
-      return {
-        ops: writes.length,
-        ours: documents
-          ? async () => {
-              for (const { documentId, delta } of writes)
-                expectEqual(await documents.addDelta(documentId, delta), true, 'addDelta of a new delta');
-            }
-          : null,
-        floor: async () => expectEqual(await floor.addDeltaEach(writes), writes.length, 'floor addDelta'),
-      };
-    },
-    context.warmupRounds,
-  );
-  context.record({
-    id: 'addDelta.sequential',
-    scenario: 'addDelta, sequential',
-    detail,
-    ours: sequential.ours,
-    floor: sequential.floor,
-    floorLabel: floor.label('addDelta'),
+async function addDeltaRates(context: ScenarioContext, id: string, callers: number, documents: number, total: number) {
+  const { documents: store, floor, postgres, sizes } = context;
+  const writer = (writes: DeltaWrite[], write: (item: DeltaWrite) => Promise<unknown>) => () =>
+    withCallers(writes, callers, write);
+  // SyncKit's two-transaction pattern runs beside the workloads on many documents, on postgres.
+  const reference = documents > 1 ? postgres?.floor : undefined;
+  const rates = await context.rates(async (round) => {
+    const writes = spreadWrites(`${id}/${round}`, total, documents, sizes.clients);
+    const others = spreadWrites(`${id}/two-transactions/${round}`, total, documents, sizes.clients);
+    const twoTransactions = reference && {
+      setUp: () => reference.createDocuments([...new Set(others.map((write) => write.documentId))]),
+      run: writer(others, ({ documentId, delta }) => reference.addDeltaInTwoTransactions(documentId, delta)),
+    };
+    const ours = writer(writes, async ({ documentId, delta }) =>
+      expectEqual(await store.addDelta(documentId, delta), true, 'addDelta of a new delta'),
+    );
+    const floorSide = writer(writes, async ({ documentId, delta }) =>
+      expectEqual(await floor.addDeltas(documentId, [delta]), 1, 'floor addDelta'),
+    );
+    return { ops: total, sides: { ours, floor: floorSide, twoTransactions: twoTransactions ?? null } };
   });
+  const scenario = callers === 1 ? 'addDelta, sequential' : `addDelta, ${callers} callers`;
+  const detail = `${count(total)} deltas, ${documents} document(s), ${sizes.clients} clients`;
+  vsFloor(context, { id, scenario, detail, floor: 'addDelta' }, rates);
+  const pattern = rates.get('twoTransactions');
+  if (pattern)
+    context.record({
+      id: `${id}.twoTransactions`,
+      scenario: `${scenario}: SyncKit's two-transaction pattern, pg`,
+      detail: 'the delta, then 1 upsert per clock entry, each autocommitted',
+      ours: pattern,
+    });
+}
 
-  const callers = sizes.concurrentCallers;
-  const concurrent = await pairedThroughput(
-    context.rounds,
-    async (round) => {
-      const writes = spreadWrites(`concurrent/${round}`, sizes.writeDeltas, sizes.writeDocuments, sizes.clients);
-      return {
-        ops: writes.length,
-        ours: documents
-          ? () =>
-              withCallers(writes, callers, async ({ documentId, delta }) =>
-                expectEqual(await documents.addDelta(documentId, delta), true, 'addDelta of a new delta'),
-              )
-          : null,
-        floor: async () =>
-          expectEqual(await floor.addDeltaConcurrently(writes, callers), writes.length, 'floor addDelta'),
-      };
-    },
-    context.warmupRounds,
-  );
-  context.record({
-    id: 'addDelta.concurrent',
-    scenario: `addDelta, ${callers} concurrent callers`,
-    detail,
-    ours: concurrent.ours,
-    floor: concurrent.floor,
-    floorLabel: floor.label('addDelta'),
+/** addDeltas in batches, each to a document of its own. */
+async function batchRates(context: ScenarioContext): Promise<void> {
+  const { sizes, documents, floor } = context;
+  const rates = await context.rates(async (round) => {
+    const batches = chunk(new DeltaSequence(clientIds(sizes.clients)).take(sizes.writeDeltas), sizes.batchSize);
+    const writeAll = (write: (id: string, batch: StoredDelta[]) => Promise<number>) => async () => {
+      for (const [b, batch] of batches.entries())
+        expectEqual(await write(`batch/${round}/${b}`, batch), batch.length, 'addDeltas');
+    };
+    const [ours, floorSide] = [writeAll(documents.addDeltas.bind(documents)), writeAll(floor.addDeltas.bind(floor))];
+    return { ops: sizes.writeDeltas, sides: { ours, floor: floorSide } };
   });
-
-  const batchDocuments = Math.max(1, Math.floor(sizes.writeDeltas / sizes.batchSize / 3));
-  const batched = await pairedThroughput(
-    context.rounds,
-    async (round) => {
-      const batches = batchWrites(
-        `batched/${round}`,
-        sizes.writeDeltas,
-        batchDocuments,
-        sizes.batchSize,
-        sizes.clients,
-      );
-      return {
-        ops: sizes.writeDeltas,
-        ours: documents
-          ? async () => {
-              for (const { documentId, deltas } of batches)
-                expectEqual(await documents.addDeltas(documentId, deltas), deltas.length, 'addDeltas of new deltas');
-            }
-          : null,
-        floor: async () => expectEqual(await floor.addDeltasInBatches(batches), sizes.writeDeltas, 'floor addDeltas'),
-      };
-    },
-    context.warmupRounds,
-  );
-  context.record({
-    id: 'addDeltas.batched',
-    scenario: `addDeltas, batches of ${sizes.batchSize}`,
-    detail: `${count(sizes.writeDeltas)} deltas, ${batchDocuments} documents (rate per delta)`,
-    ours: batched.ours,
-    floor: batched.floor,
-    floorLabel: floor.label('addDeltas'),
-  });
+  const detail = `${count(sizes.writeDeltas)} deltas (rate per delta)`;
+  const scenario = `addDeltas, batches of ${sizes.batchSize}`;
+  vsFloor(context, { id: 'addDeltas.batched', scenario, detail, floor: 'addDeltas' }, rates);
 }

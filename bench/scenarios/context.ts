@@ -1,0 +1,66 @@
+import type { DocumentStore, StoredDelta, StorageProvider } from '../../src/index.js';
+import { FLOOR_LABELS, type Floor, type FloorOperation } from '../floors/floor.js';
+import type { PostgresFloor } from '../floors/postgres-floor.js';
+import type { Latency, Measurement, Round, Throughput, Work } from '../harness/measure.js';
+import type { Driver, NewRow } from '../harness/results.js';
+import type { StorageApp, StoragePackage } from '../setup.js';
+import type { BenchSizes } from '../sizes.js';
+import { chunk } from '../workload.js';
+
+/** What every scenario gets: one driver's provider from `StorageModule`, its floor, and the sizes. */
+export interface ScenarioContext {
+  driver: Driver;
+  pkg: StoragePackage;
+  provider: StorageProvider;
+  documents: DocumentStore;
+  floor: Floor;
+  /** postgres only: the floor's extras, and a second provider on the driver's database. */
+  postgres: {
+    floor: PostgresFloor;
+    startProvider(): Promise<StorageApp>;
+    analyze(): Promise<void>;
+    /** Plain SQL on the driver's database, for figures only it knows (sizes on disk). */
+    query<Row extends Record<string, unknown>>(sql: string): Promise<Row[]>;
+  } | null;
+  sizes: BenchSizes;
+  /** Latencies of calls taking turns, `samples` each (default: this driver's), named by call. */
+  latency(calls: Record<string, Work | null>, samples?: number): Promise<Map<string, Latency>>;
+  /** Rates of the sides of interleaved rounds (default: this driver's number), after warm-up rounds, named by side. */
+  rates(makeRound: (round: number) => Promise<Round>, rounds?: number): Promise<Map<string, Throughput>>;
+  record(row: NewRow): void;
+  progress(message: string): void;
+}
+
+/** A scenario module's export; `drivers` limits it to some drivers. */
+export type Scenario = { name: string; drivers?: Driver[]; run(context: ScenarioContext): Promise<void> };
+
+/** The row a comparison records, with its floor named by operation. */
+export type RowHead = Omit<NewRow, 'ours' | 'floor' | 'floorLabel'> & { floor: FloorOperation };
+
+/** Records ours against the floor from measurements named by side (`ours`, `floor`, ...), and returns them. */
+export function vsFloor<M extends Measurement>(context: ScenarioContext, head: RowHead, measured: Map<string, M>) {
+  const floor = measured.get('floor') ?? null;
+  const floorLabel = floor && FLOOR_LABELS[head.floor][context.driver];
+  context.record({ ...head, ours: measured.get('ours')!, floor, floorLabel });
+  return measured;
+}
+
+/** Set-up, not measured: the store (in `addDeltas` batches) and the floor get the same deltas of a document. */
+export async function loadDocument(context: ScenarioContext, documentId: string, deltas: StoredDelta[]) {
+  const started = performance.now();
+  for (const part of chunk(deltas, context.sizes.loadBatch)) {
+    expectEqual(await context.documents.addDeltas(documentId, part), part.length, `deltas stored in ${documentId}`);
+    await context.floor.addDeltas(documentId, part);
+  }
+  await context.postgres?.analyze();
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  if (deltas.length >= 10_000)
+    context.progress(`loaded ${count(deltas.length)} deltas into ${documentId}: ${seconds} s`);
+}
+
+/** A store answer that differs from what the workload implies is an error, not a slow run. */
+export function expectEqual(actual: unknown, expected: unknown, what: string): void {
+  if (actual !== expected) throw new Error(`${what}: expected ${String(expected)}, got ${String(actual)}`);
+}
+
+export const count = (value: number): string => value.toLocaleString('en-US');

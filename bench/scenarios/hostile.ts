@@ -1,0 +1,131 @@
+import type { JsonValue, StorageProvider, StoredDelta } from '../../src/index.js';
+import { latencyOf } from '../harness/measure.js';
+import { count, type Scenario } from './context.js';
+
+const DOCUMENT = 'hostile';
+const MiB = 1024 * 1024;
+
+/** Large inputs are built once, when first needed, and shared by both drivers. */
+const once = <T>(build: () => T): (() => T) => {
+  let value: T | undefined;
+  return () => (value ??= build());
+};
+const keyed = (keys: number, prefix: string, value = (_: number) => 1): Record<string, number> =>
+  Object.fromEntries(Array.from({ length: keys }, (_, i) => [`${prefix}${i}`, value(i)]));
+const delta = (key: string, n: number, fields: Partial<StoredDelta> = {}): StoredDelta => ({
+  ...{ id: `${key}-${n}`, clientId: key, timestamp: 1_700_000_000_000, data: { op: 'insert' } },
+  ...{ vectorClock: { [key]: n }, ...fields },
+});
+const nested = (levels: number, filler: string): JsonValue => {
+  let node: JsonValue = [filler];
+  for (let level = 1; level < levels; level++) node = [filler, node];
+  return node;
+};
+/** A delta whose whole JSON is `bytes` long (ASCII): its data is a string filling what the rest leaves. */
+const deltaOfSize = (key: string, n: number, bytes: number): StoredDelta => {
+  const empty = delta(key, n, { data: '' });
+  return { ...empty, data: 'x'.repeat(bytes - JSON.stringify(empty).length) };
+};
+const bigClock = once(() => keyed(95_000, 'c'));
+const deepBody = once(() => nested(3_000, 'x'.repeat(4_500)));
+// `"key-12345":12345,` is 18 bytes: 85,000 of them make about 1.5 MB.
+const flatData = once(() => keyed(85_000, 'key-', (i) => i));
+const hugeBatch = once(() => Array.from({ length: 200_000 }, (_, i) => delta('batch', i + 1)));
+const hugeSince = once(() => keyed(1_000_000, 'c'));
+const longId = once(() => 'x'.repeat(MiB));
+
+/**
+ * An input of issue 10, or one just under a limit: `build(n)` makes it before the clock starts (n makes
+ * accepted writes new), and only sending it is timed.
+ */
+const sent =
+  <T>(send: (provider: StorageProvider, input: T) => Promise<unknown>) =>
+  (key: string, input: string, accepted: boolean, build: (n: number) => T) => ({
+    ...{ key, input, accepted },
+    prepare(provider: StorageProvider, n: number) {
+      const built = build(n);
+      return () => send(provider, built);
+    },
+  });
+const addDelta = sent<StoredDelta>((p, input) => p.documents.addDelta(DOCUMENT, input));
+const addDeltas = sent<StoredDelta[]>((p, input) => p.documents.addDeltas(DOCUMENT, input));
+let stateClock = 0;
+const setState = sent<JsonValue>((p, input) => p.awareness.set(DOCUMENT, 'state', input, ++stateClock));
+const catchUp = sent<Record<string, number>>((p, input) => p.documents.getDeltasSince(DOCUMENT, input));
+
+const INPUTS = [
+  addDelta('clock95k', 'a delta with 95,000 clock keys', false, (n) =>
+    delta('clock', n, { vectorClock: { ...bigClock(), clock: n } }),
+  ),
+  addDelta('deep3000', 'a 13.5 MB body nested 3,000 levels deep', false, (n) => delta('deep', n, { data: deepBody() })),
+  addDelta('flat1.5MB', 'a 1.5 MB flat JSON delta (85,000 keys)', false, (n) => delta('flat', n, { data: flatData() })),
+  addDeltas('batch200k', 'a batch of 200,000 deltas', false, hugeBatch),
+  setState('state1MB', 'an awareness state of 1 MB', false, () => ({ blob: 'x'.repeat(1_000_000) })),
+  catchUp('since1M', 'a since clock of 1,000,000 keys', false, hugeSince),
+  addDelta('id1MiB', 'a delta id of 1 MiB', false, (n) => delta('id', n, { id: longId() })),
+  addDelta('clock10k', 'a delta with 10,000 clock keys', true, (n) =>
+    delta('clock10k', n, { vectorClock: { ...keyed(9_999, `c${n}-`), clock10k: n } }),
+  ),
+  addDelta('depth64', 'a delta nested 64 levels deep', true, (n) => delta('depth64', n, { data: nested(64, 'x') })),
+  addDelta('delta1MiB', 'a delta of 1 MiB of JSON', true, (n) => deltaOfSize('delta1MiB', n, MiB)),
+  addDeltas('batch10k', 'a batch of 10,000 deltas', true, (n) =>
+    Array.from({ length: 10_000 }, (_, i) => delta(`batch10k-${n}`, i + 1)),
+  ),
+  // `{"blob":""}` is 11 of the 65,536 bytes.
+  setState('state64KiB', 'an awareness state of 64 KiB', true, () => ({ blob: 'x'.repeat(64 * 1024 - 11) })),
+];
+
+/**
+ * Hostile inputs (issue 10), with the default limits: how long each takes to be refused (or accepted, just under
+ * a limit), and how long a health check started at the same moment waits, against one on an idle provider.
+ */
+export const scenario: Scenario = {
+  name: 'hostile inputs',
+  async run(context) {
+    const { provider, pkg, sizes } = context;
+    const healthCheck = async () => (await provider.checkHealth()).healthy;
+    const idle = (await context.latency({ health: healthCheck }, sizes.hostileSamples * 4)).get('health')!;
+    for (const { key, input, accepted, prepare } of INPUTS) {
+      const samples = [];
+      // In full mode the first one warms up, untimed; quick mode spares the time (a 10,000-delta batch takes long).
+      const warmups = sizes.mode === 'full' ? 1 : 0;
+      for (let n = 1 - warmups; n <= sizes.hostileSamples; n++) {
+        const call = prepare(provider, n + 1);
+        const started = performance.now();
+        const health = healthCheck().then((healthy) => ({ healthy, ms: performance.now() - started }));
+        const outcome = await call().then(
+          () => 'accepted',
+          (error: unknown) => {
+            if (error instanceof pkg.StorageValidationError) return 'rejected';
+            // A storage failure of an input within the limits is a finding to report, not a reason to stop.
+            if (accepted && error instanceof pkg.StorageError) return 'failed';
+            throw error;
+          },
+        );
+        const ms = performance.now() - started;
+        if (outcome !== 'failed' && outcome !== (accepted ? 'accepted' : 'rejected'))
+          throw new Error(`${input}: ${outcome}`);
+        if (n > 0) samples.push({ ms, outcome, health: await health });
+      }
+      // A blocked event loop makes the health check's own timeout fire: such answers are counted.
+      const failed = samples.filter((sample) => sample.outcome === 'failed').length;
+      const unhealthy = samples.filter((sample) => !sample.health.healthy).length;
+      const [scenario, detail] = [`${accepted ? 'accepts' : 'rejects'} ${input}`, `${count(samples.length)} sample(s)`];
+      context.record({
+        id: `hostile.${key}`,
+        scenario,
+        detail: failed ? `${detail}, ${failed} FAILED with a StorageError` : detail,
+        ours: latencyOf(samples.map((sample) => sample.ms)),
+        extra: { rejected: accepted ? 0 : 1, failed },
+      });
+      context.record({
+        id: `hostile.${key}.health`,
+        scenario: `checkHealth started with it (${scenario})`,
+        detail: `${detail}, ${unhealthy} answered unhealthy`,
+        ours: latencyOf(samples.map((sample) => sample.health.ms)),
+        floor: idle,
+        floorLabel: 'checkHealth on an idle provider',
+      });
+    }
+  },
+};

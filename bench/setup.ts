@@ -1,0 +1,73 @@
+import { NestFactory } from '@nestjs/core';
+import pg from 'pg';
+import type * as StorageEntry from '../src/index.js';
+import { startPostgresServer as startTestServer } from '../test/support/postgres-server.js';
+
+/** The package's public exports, typed from the source entry so this compiles before `dist/` exists. */
+export type StoragePackage = typeof StorageEntry;
+
+/** Imports the built package by its own name, as a user does: `exports` resolves it to `dist/esm/index.js`. */
+export async function loadBuiltPackage(): Promise<StoragePackage> {
+  // A variable keeps TypeScript from resolving the name at compile time.
+  const packageName: string = 'nest-sync-storage';
+  return (await import(packageName)) as StoragePackage;
+}
+
+export interface StorageApp {
+  provider: StorageEntry.StorageProvider;
+  close(): Promise<void>;
+}
+
+/** `StorageModule.forRoot(options)` in a Nest application context, and its `STORAGE_PROVIDER`: what an app gets. */
+export async function startStorageApp(
+  pkg: StoragePackage,
+  options: StorageEntry.StorageModuleOptions,
+): Promise<StorageApp> {
+  // abortOnError: false makes a failed start reject here instead of Nest exiting the process.
+  const app = await NestFactory.createApplicationContext(pkg.StorageModule.forRoot(options), {
+    logger: ['warn'],
+    abortOnError: false,
+  });
+  return { provider: app.get(pkg.STORAGE_PROVIDER), close: () => app.close() };
+}
+
+/**
+ * The tests' embedded server (one helper for both, no fsync: a disk flush per commit would hide the work
+ * compared), and the run's databases on it, dropped with it by `stop()`.
+ */
+export async function startPostgresServer() {
+  const server = await startTestServer();
+  const admin = new pg.Client({ connectionString: server.url() });
+  try {
+    await admin.connect();
+    const { rows } = await admin.query<{ version: string }>(`select current_setting('server_version') as version`);
+    return {
+      version: rows[0]!.version,
+      /** Creates an empty database and returns its URL (never printed: it holds a password). */
+      async createDatabase(label: string): Promise<string> {
+        await admin.query(`create database ${admin.escapeIdentifier(`bench_${label}`)}`);
+        return server.url(`bench_${label}`);
+      },
+      stop: () => admin.end().finally(() => server.destroy()),
+    };
+  } catch (error) {
+    await server.destroy();
+    throw error;
+  }
+}
+
+/** A plain pg connection for reading the database's own figures (sizes on disk), opened on first use. */
+export function sqlReader(url: string) {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  return {
+    query: async <Row extends Record<string, unknown>>(sql: string) => (await pool.query<Row>(sql)).rows,
+    close: () => pool.end(),
+  };
+}
+
+/** Fresh planner statistics after a bulk load, so no plan depends on when autovacuum last ran. */
+export async function analyzeDatabase(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query('analyze').finally(() => client.end());
+}

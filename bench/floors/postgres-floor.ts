@@ -31,9 +31,10 @@ export type PostgresFloor = Awaited<ReturnType<typeof openPostgresFloor>>;
 export async function openPostgresFloor(url: string, poolSize: number, pkg: StoragePackage) {
   await (await startStorageApp(pkg, { driver: 'postgres', clientUrl: url })).close();
   const loaded = await Promise.all(
-    // Compiled, this file runs from .tmp/bench/floors/; the build is in dist/.
+    // Compiled, this file runs from .tmp/bench/floors/; the ESM build is in dist/esm/.
     [...SQL_MODULES, 'storage-tables'].map(
-      (name) => import(new URL(`../../../dist/storage/postgres/${name}.js`, import.meta.url).href) as Promise<object>,
+      (name) =>
+        import(new URL(`../../../dist/esm/storage/postgres/${name}.js`, import.meta.url).href) as Promise<object>,
     ),
   );
   const sql = Object.assign({}, ...loaded) as DriverSql;

@@ -16,7 +16,7 @@ import { DEFAULT_SCHEMA, quoteIdentifier } from '../storage-tables.js';
  * Table and function names are written out here: this migration must keep doing what it did when shipped.
  */
 export class Migration20261130000000_clocks_per_author extends Migration {
-  override async up(): Promise<void> {
+  override up(): void {
     const q = qualify(this.schemaName());
     this.addSql(`create table ${q('sync_document_clocks')} (
       "document_id" text collate "C" not null,
@@ -75,7 +75,7 @@ export class Migration20261130000000_clocks_per_author extends Migration {
     this.addSql(setAwarenessFunction(q));
   }
 
-  override async down(): Promise<void> {
+  override down(): void {
     const q = qualify(this.schemaName());
     for (const name of ['sync_set_awareness', 'sync_compact_deltas', 'sync_save_snapshot', 'sync_add_deltas'])
       this.addSql(`drop function if exists ${q(name)}`);

@@ -63,8 +63,13 @@ export interface ServerTls {
   key: string;
 }
 
-/** Creates a cluster in a temp folder (initdb, about a second) and starts it; with `tls`, it offers TLS. */
-export async function startPostgresServer(options: { tls?: ServerTls } = {}): Promise<PostgresServer> {
+/**
+ * Creates a cluster in a temp folder (initdb, about a second) and starts it; with `tls`, it offers TLS; with
+ * `durable`, it flushes every commit to disk as PostgreSQL does by default (fsync on).
+ */
+export async function startPostgresServer(
+  options: { tls?: ServerTls; durable?: boolean } = {},
+): Promise<PostgresServer> {
   const root = mkdtempSync(join(tmpdir(), 'sync-storage-pg-'));
   // As root, PostgreSQL runs as the `postgres` user, which must reach the data folder.
   chmodSync(root, 0o777);
@@ -92,7 +97,8 @@ export async function startPostgresServer(options: { tls?: ServerTls } = {}): Pr
   }).initialise();
   const binary = await postgresBinary();
   const runAs = asRoot ? postgresUser() : {};
-  const settings = options.tls ? [...SERVER_SETTINGS, ...tlsSettings(root, options.tls, runAs)] : SERVER_SETTINGS;
+  const base = options.durable ? serverFlags(DURABLE_SETTINGS) : serverFlags(SERVER_SETTINGS);
+  const settings = options.tls ? [...base, ...tlsSettings(root, options.tls, runAs)] : base;
   let server: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   const isRunning = (): boolean => server !== undefined && server.exitCode === null && server.signalCode === null;
@@ -176,7 +182,10 @@ const SERVER_SETTINGS = [
   ['fsync', 'off'],
   ['full_page_writes', 'off'],
   ['max_connections', '300'],
-].flatMap(([name, value]) => ['-c', `${name}=${value}`]);
+];
+/** PostgreSQL's defaults for durability, for figures that depend on what a commit costs. */
+const DURABLE_SETTINGS = SERVER_SETTINGS.filter(([name]) => name !== 'fsync' && name !== 'full_page_writes');
+const serverFlags = (settings: string[][]): string[] => settings.flatMap(([name, value]) => ['-c', `${name}=${value}`]);
 
 /** Writes the certificate and key where the server user can read them (the key private, as PostgreSQL demands). */
 function tlsSettings(root: string, tls: ServerTls, owner: { uid?: number; gid?: number }): string[] {

@@ -7,9 +7,10 @@ export const STORAGE_TABLES = {
   clocks: 'sync_document_clocks',
 } as const;
 
-/** The functions the second migration creates: the locked write paths, one round trip each. */
+/** The functions the migrations create: the locked write paths, one round trip each. */
 export const STORAGE_FUNCTIONS = {
   addDeltas: 'sync_add_deltas',
+  addDelta: 'sync_add_delta',
   saveSnapshot: 'sync_save_snapshot',
   compactDeltas: 'sync_compact_deltas',
   setAwareness: 'sync_set_awareness',

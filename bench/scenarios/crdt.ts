@@ -28,7 +28,11 @@ async function storeInBatches(documents: DocumentStore, documentId: string, delt
   for (let at = 0; at < deltas.length; at += 1000) await documents.addDeltas(documentId, deltas.slice(at, at + 1000));
 }
 
-const perUpdate = (bytes: number, items: number): StoredBytes => ({ kind: 'stored', bytesPerItem: bytes / items, items });
+const perUpdate = (bytes: number, items: number): StoredBytes => ({
+  kind: 'stored',
+  bytesPerItem: bytes / items,
+  items,
+});
 
 /** postgres: the bytes a document's rows take on disk (heap pages holding them, plus their share of the indexes). */
 async function diskBytes(query: NonNullable<ScenarioContext['postgres']>['query'], documentId: string) {
@@ -49,7 +53,11 @@ async function updateBytes(context: ScenarioContext, updates: readonly Uint8Arra
   await storeInBatches(context.documents, binaryId!, binary);
   await storeInBatches(context.documents, base64Id!, base64);
   const n = updates.length;
-  const payload = (sizes: number[]) => perUpdate(sizes.reduce((sum, size) => sum + size, 0), n);
+  const payload = (sizes: number[]) =>
+    perUpdate(
+      sizes.reduce((sum, size) => sum + size, 0),
+      n,
+    );
   context.record({
     id: 'yjs.bytes.payload',
     scenario: 'Yjs updates',

@@ -311,18 +311,7 @@ export function checkDelta(argument: string, value: unknown, limits: DeltaLimits
   const clockJson = JSON.stringify(vectorClock);
   if (types.isUint8Array(data)) {
     // Bytes data counts its length plus the JSON of the rest of the delta.
-    const json = [
-      '{"id":',
-      idJson,
-      ',"clientId":',
-      clientJson,
-      ',"timestamp":',
-      String(timestamp),
-      BYTES_DATA,
-      ',"vectorClock":',
-      clockJson,
-      '}',
-    ].join('');
+    const json = deltaJson(idJson, clientJson, timestamp, BYTES_DATA, clockJson);
     if (
       (json.length - BYTES_DATA.length) * 3 + data.byteLength > max &&
       Buffer.byteLength(json, 'utf8') - BYTES_DATA.length + data.byteLength > max
@@ -336,26 +325,30 @@ export function checkDelta(argument: string, value: unknown, limits: DeltaLimits
     sizeArgument: argument,
     reportedLimit: max,
   });
-  // join() yields one flat string; a template literal leaves a rope of pieces that the memory driver would keep.
-  const json = [
-    '{"id":',
-    idJson,
-    ',"clientId":',
-    clientJson,
-    ',"timestamp":',
-    String(timestamp),
-    ',"data":',
-    dataJson,
-    ',"vectorClock":',
-    clockJson,
-    '}',
-  ].join('');
+  const json = deltaJson(idJson, clientJson, timestamp, `,"data":${dataJson}`, clockJson);
   if (!fitsIn(json, max)) throw new StorageValidationError(argument, overLimit(max));
   return { id, clientId, timestamp, counter, vectorClock, dataJson, dataBytes: null, json };
 }
 
 /** Where bytes data stands in a delta's JSON. */
 const BYTES_DATA = ',"data":null';
+
+/** A delta's JSON from its parts, `dataPart` being `,"data":...`. */
+function deltaJson(idJson: string, clientJson: string, timestamp: number, dataPart: string, clockJson: string): string {
+  // join() yields one flat string; a template literal leaves a rope of pieces that the memory driver would keep.
+  return [
+    '{"id":',
+    idJson,
+    ',"clientId":',
+    clientJson,
+    ',"timestamp":',
+    String(timestamp),
+    dataPart,
+    ',"vectorClock":',
+    clockJson,
+    '}',
+  ].join('');
+}
 
 /** Snapshot bytes: any `Uint8Array` (a Node `Buffer` is one) up to `maxBytes`. */
 export function checkSnapshotData(argument: string, value: unknown, maxBytes: number): Uint8Array {

@@ -1,19 +1,13 @@
 import { BigIntType, EntitySchema } from '@mikro-orm/core';
-import type { JsonValue } from '../../contract/types.js';
+import type { AwarenessEntry } from '../../contract/types.js';
 import { STORAGE_TABLES } from '../storage-tables.js';
 import { JsonTextType } from './json-text.type.js';
 
-/** A row of `sync_awareness`. No foreign key: presence lives beside documents, not inside them. */
-export interface SyncAwarenessRecord {
-  documentId: string;
-  clientId: string;
-  connectionId: string | null;
-  /** The presence state (kept as JSON text). */
-  state: JsonValue;
-  clock: number;
-  updatedAt: Date;
-  expiresAt: Date;
-}
+/**
+ * A row of `sync_awareness`: the fields of an `AwarenessEntry`, the state kept as JSON text. No foreign key:
+ * presence lives beside documents, not inside them.
+ */
+export type SyncAwarenessRecord = AwarenessEntry;
 
 export const SyncAwarenessEntity = new EntitySchema<SyncAwarenessRecord>({
   name: 'SyncAwarenessRecord',

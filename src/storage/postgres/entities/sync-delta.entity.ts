@@ -2,7 +2,7 @@ import { BigIntType, EntitySchema } from '@mikro-orm/core';
 import type { JsonValue, StoredDelta, VectorClock } from '../../contract/types.js';
 import { STORAGE_TABLES } from '../storage-tables.js';
 import { JsonTextType } from './json-text.type.js';
-import type { SyncDocumentRecord } from './sync-document.entity.js';
+import { DOCUMENT_KEY, type SyncDocumentRecord } from './sync-document.entity.js';
 
 /**
  * A row of `sync_deltas`, keyed by (document, seq). The payload is `data` (JSON, kept as text) or
@@ -27,15 +27,7 @@ export const SyncDeltaEntity = new EntitySchema<SyncDeltaRecord>({
   name: 'SyncDeltaRecord',
   tableName: STORAGE_TABLES.deltas,
   properties: {
-    document: {
-      kind: 'm:1',
-      entity: 'SyncDocumentRecord',
-      primary: true,
-      fieldName: 'document_id',
-      columnType: 'text',
-      deleteRule: 'cascade',
-      updateRule: 'cascade',
-    },
+    document: { kind: 'm:1', ...DOCUMENT_KEY },
     seq: { type: new BigIntType('number'), columnType: 'bigint', primary: true },
     id: { type: 'string', columnType: 'text' },
     clientId: { type: 'string', columnType: 'text', fieldName: 'client_id' },

@@ -1,6 +1,6 @@
 import { BigIntType, EntitySchema } from '@mikro-orm/core';
 import { STORAGE_TABLES } from '../storage-tables.js';
-import type { SyncDocumentRecord } from './sync-document.entity.js';
+import { DOCUMENT_KEY, type SyncDocumentRecord } from './sync-document.entity.js';
 
 /**
  * One entry of a document's clock, a row of `sync_document_clocks`: a write touches only the entries its
@@ -19,15 +19,7 @@ export const SyncDocumentClockEntity = new EntitySchema<SyncDocumentClockRecord>
   name: 'SyncDocumentClockRecord',
   tableName: STORAGE_TABLES.clocks,
   properties: {
-    document: {
-      kind: 'm:1',
-      entity: 'SyncDocumentRecord',
-      primary: true,
-      fieldName: 'document_id',
-      columnType: 'text',
-      deleteRule: 'cascade',
-      updateRule: 'cascade',
-    },
+    document: { kind: 'm:1', ...DOCUMENT_KEY },
     clientId: { type: 'string', columnType: 'text', primary: true, fieldName: 'client_id' },
     counter: { type: new BigIntType('number'), columnType: 'bigint' },
     snapshotCounter: {

@@ -20,3 +20,13 @@ export const SyncDocumentEntity = new EntitySchema<SyncDocumentRecord>({
     updatedAt: { type: 'datetime', columnType: 'timestamptz(3)', fieldName: 'updated_at' },
   },
 });
+
+/** The key of a row that belongs to a document: part of its primary key, deleted and renamed with the document. */
+export const DOCUMENT_KEY = {
+  entity: 'SyncDocumentRecord',
+  primary: true,
+  fieldName: 'document_id',
+  columnType: 'text',
+  deleteRule: 'cascade',
+  updateRule: 'cascade',
+} as const;

@@ -1,6 +1,6 @@
 import { EntitySchema } from '@mikro-orm/core';
 import { STORAGE_TABLES } from '../storage-tables.js';
-import type { SyncDocumentRecord } from './sync-document.entity.js';
+import { DOCUMENT_KEY, type SyncDocumentRecord } from './sync-document.entity.js';
 
 /** A row of `sync_snapshots`: at most one snapshot per document. */
 export interface SyncSnapshotRecord {
@@ -14,16 +14,7 @@ export const SyncSnapshotEntity = new EntitySchema<SyncSnapshotRecord>({
   name: 'SyncSnapshotRecord',
   tableName: STORAGE_TABLES.snapshots,
   properties: {
-    document: {
-      kind: '1:1',
-      entity: 'SyncDocumentRecord',
-      primary: true,
-      owner: true,
-      fieldName: 'document_id',
-      columnType: 'text',
-      deleteRule: 'cascade',
-      updateRule: 'cascade',
-    },
+    document: { kind: '1:1', owner: true, ...DOCUMENT_KEY },
     data: { type: 'blob', columnType: 'bytea' },
     vectorClock: { type: 'json', columnType: 'jsonb', fieldName: 'vector_clock' },
     createdAt: { type: 'datetime', columnType: 'timestamptz(3)', fieldName: 'created_at' },

@@ -3,7 +3,10 @@ import { MS_TO_TIMESTAMP, timestampToMs, type FeedTarget, type SqlStatement } fr
 
 /**
  * Awareness statements. Expiry is judged against the application clock passed in (`now`), as in the memory
- * driver. Every statement that removes entries announces each removed entry on the change feed.
+ * driver. Every statement that removes entries announces each removed entry on the change feed. Plain SQL
+ * through knex rather than MikroORM's EntityManager: a write must compare clocks, count a document's live
+ * entries under a lock and notify in one round trip (`sync_set_awareness`), and MikroORM's `execute` would
+ * format values into the SQL text.
  */
 
 /** An awareness row as pg returns it. */

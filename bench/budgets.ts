@@ -14,6 +14,7 @@ type Budget = [Driver, string, string, Observe];
 const rateVsFloor: Observe = (row) => 1 / row.vsFloor!;
 const timeVsFloor: Observe = (row) => row.vsFloor!;
 const slowest: Observe = (row) => (row.ours.kind === 'latency' ? row.ours.maxMs : NaN);
+const p99: Observe = (row) => (row.ours.kind === 'latency' ? row.ours.p99Ms : NaN);
 const versus =
   (...ids: string[]): Observe =>
   (row, cost) =>
@@ -22,7 +23,6 @@ const versus =
 function budgets(sizes: BenchSizes, hostile: (rejected: boolean) => string[]): Budget[] {
   const [fewest, most] = [Math.min(...sizes.authorCounts), Math.max(...sizes.authorCounts)];
   const [shortest, longest] = [Math.min(...sizes.catchUpHistories), Math.max(...sizes.catchUpHistories)];
-  const p99: Observe = (row) => (row.ours.kind === 'latency' ? row.ours.p99Ms : NaN);
   // Growing with the history means at least half as fast as the history itself.
   const growth = n(longest / shortest / 2);
   // prettier-ignore

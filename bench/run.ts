@@ -13,11 +13,7 @@ import type { Scenario, ScenarioContext } from './scenarios/context.js';
 import * as setup from './setup.js';
 import { parseBenchArguments } from './sizes.js';
 
-/**
- * Every scenario, in the order each driver runs them: the heap first, on a quiet heap, then paging, which
- * needs the store to hold only its own documents. A scenario module exporting `scenario` plugs in here with
- * one line.
- */
+/** The scenarios, in the order each driver runs them: the heap first on a quiet heap, then paging on an empty store. */
 const SCENARIOS: ReadonlyArray<() => Promise<{ scenario: Scenario }>> = [
   () => import('./scenarios/memory-heap.js'),
   () => import('./scenarios/paging.js'),
@@ -64,11 +60,9 @@ async function main(): Promise<void> {
     for (const chart of CHARTS) await renderChart(run, chart);
     return;
   }
-  const [startedAt, machine, pkg] = [
-    new Date().toISOString(),
-    results.describeMachine(),
-    await setup.loadBuiltPackage(),
-  ];
+  const startedAt = new Date().toISOString();
+  const machine = results.describeMachine();
+  const pkg = await setup.loadBuiltPackage();
   const scenarios = await Promise.all(SCENARIOS.map(async (load) => (await load()).scenario));
   const rows: results.ResultRow[] = [];
   log(`nest-sync-storage benchmark, ${sizes.mode} mode, load ${machine.loadAverage.join(' ')} (table on stdout)`);
@@ -105,23 +99,23 @@ async function main(): Promise<void> {
     const options = { driver: 'postgres', clientUrl: driverUrl, pool: { max: POOL_SIZE } } as const;
     const floor = await openPostgresFloor(floorUrl, POOL_SIZE, pkg);
     const app = await setup.startStorageApp(pkg, options);
-    const analyze = async () => void (await Promise.all([driverUrl, floorUrl].map(setup.analyzeDatabase)));
-    const reader = setup.sqlReader(driverUrl);
-    const extras = { floor, analyze, query: reader.query, startProvider: () => setup.startStorageApp(pkg, options) };
+    const [driverSql, floorSql] = [setup.sqlConnection(driverUrl), setup.sqlConnection(floorUrl)];
+    // Fresh planner statistics after a bulk load, so no plan depends on when autovacuum last ran.
+    const analyze = async () => void (await Promise.all([driverSql.query('analyze'), floorSql.query('analyze')]));
+    const extras = { floor, analyze, query: driverSql.query, startProvider: () => setup.startStorageApp(pkg, options) };
     await runDriver('postgres', app.provider, floor, extras).finally(() =>
-      Promise.all([app.close(), floor.close(), reader.close()]),
+      Promise.all([app.close(), floor.close(), driverSql.close(), floorSql.close()]),
     );
   } finally {
     await server.stop();
   }
 
   applyBudgets(rows, sizes);
-  const postgres = { version: server.version, embedded: true, poolSize: POOL_SIZE };
   const run = {
     startedAt,
     mode: sizes.mode,
     machine: { ...machine, loadAtEnd: results.describeMachine().loadAverage },
-    postgres,
+    postgres: { version: server.version, embedded: true, poolSize: POOL_SIZE },
     rows,
   };
   process.stdout.write(`\n${results.markdownTable(rows)}\n\n`);

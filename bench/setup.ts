@@ -56,18 +56,11 @@ export async function startPostgresServer() {
   }
 }
 
-/** A plain pg connection for reading the database's own figures (sizes on disk), opened on first use. */
-export function sqlReader(url: string) {
+/** A plain pg connection, opened on first use, for the bench's own statements (`analyze`, sizes on disk). */
+export function sqlConnection(url: string) {
   const pool = new pg.Pool({ connectionString: url, max: 1 });
   return {
     query: async <Row extends Record<string, unknown>>(sql: string) => (await pool.query<Row>(sql)).rows,
     close: () => pool.end(),
   };
-}
-
-/** Fresh planner statistics after a bulk load, so no plan depends on when autovacuum last ran. */
-export async function analyzeDatabase(url: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  await client.query('analyze').finally(() => client.end());
 }

@@ -1,9 +1,6 @@
 import type { JsonValue, StoredDelta, VectorClock } from '../src/index.js';
 
-export interface DeltaWrite {
-  documentId: string;
-  delta: StoredDelta;
-}
+export type DeltaWrite = { documentId: string; delta: StoredDelta };
 
 const WORDS =
   'sync servers merge every edit from each client in the order their clocks allow and nobody loses a keystroke'.split(
@@ -11,7 +8,7 @@ const WORDS =
   );
 
 /** About 200 bytes of JSON shaped like an editor operation, different for every `n`. */
-export function deltaData(n: number): JsonValue {
+function deltaData(n: number): JsonValue {
   const words = Array.from({ length: 9 }, (_, i) => WORDS[(n + i * 7) % WORDS.length]!);
   return {
     type: 'insert',
@@ -56,7 +53,6 @@ export class DeltaSequence {
     return Array.from({ length: count }, () => this.next());
   }
 
-  /** The document clock after every delta taken so far. */
   clockSoFar(): VectorClock {
     return { ...this.clock };
   }

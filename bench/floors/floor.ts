@@ -40,5 +40,4 @@ export interface Floor {
   compactDeltas?(documentId: string, upTo: VectorClock): Promise<number>;
   createDocuments?(documentIds: readonly string[]): Promise<void>;
   pageDocumentIds?(pageSize: number): Promise<number>;
-  close(): Promise<void>;
 }

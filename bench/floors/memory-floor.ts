@@ -25,6 +25,5 @@ export function memoryFloor(): Floor {
     getSnapshot: async (documentId) => new Uint8Array(snapshots.get(documentId)!).byteLength,
     setAwareness: async (_, __, state) => (await stringifyAll([state])) === 1,
     getAllAwareness: (_, json) => parseAll(json),
-    close: async () => snapshots.clear(),
   };
 }

@@ -30,14 +30,9 @@ export type PostgresFloor = Awaited<ReturnType<typeof openPostgresFloor>>;
  */
 export async function openPostgresFloor(url: string, poolSize: number, pkg: StoragePackage) {
   await (await startStorageApp(pkg, { driver: 'postgres', clientUrl: url })).close();
-  const loaded = await Promise.all(
-    // Compiled, this file runs from .tmp/bench/floors/; the ESM build is in dist/esm/.
-    [...SQL_MODULES, 'storage-tables'].map(
-      (name) =>
-        import(new URL(`../../../dist/esm/storage/postgres/${name}.js`, import.meta.url).href) as Promise<object>,
-    ),
-  );
-  const sql = Object.assign({}, ...loaded) as DriverSql;
+  // Compiled, this file runs from .tmp/bench/floors/; the ESM build is in dist/esm/.
+  const load = (name: string) => import(new URL(`../../../dist/esm/storage/postgres/${name}.js`, import.meta.url).href);
+  const sql = Object.assign({}, ...(await Promise.all([...SQL_MODULES, 'storage-tables'].map(load)))) as DriverSql;
   const t = sql.qualifiedTables('public');
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   // An idle client losing its server must not crash the run; the next query reports it.
@@ -48,12 +43,8 @@ export async function openPostgresFloor(url: string, poolSize: number, pkg: Stor
   /** Runs a driver statement: knex's `?` placeholders become pg's `$n`, the values stay bound parameters. */
   const run = async <Row>(statement: SqlStatement, client: pg.Pool | pg.PoolClient = pool): Promise<Row[]> => {
     let n = 0;
-    return (
-      await client.query(
-        statement.sql.replace(/\?/g, () => `$${++n}`),
-        statement.params as unknown[],
-      )
-    ).rows;
+    const text = statement.sql.replace(/\?/g, () => `$${++n}`);
+    return (await client.query(text, statement.params as unknown[])).rows;
   };
   const parsed = (rows: CatchUp.DeltaRow[]) => rows.map((row) => JSON.parse(row.data!) as JsonValue).length;
 
@@ -89,15 +80,15 @@ export async function openPostgresFloor(url: string, poolSize: number, pkg: Stor
         client.release();
       }
     },
-    getVectorClock: async (documentId) =>
-      Object.keys((await run<{ vector_clock: object }>(sql.vectorClockStatement(t, documentId)))[0]!.vector_clock)
-        .length,
+    async getVectorClock(documentId) {
+      const [row] = await run<{ vector_clock: object }>(sql.vectorClockStatement(t, documentId));
+      return Object.keys(row!.vector_clock).length;
+    },
     compactDeltas: async (documentId, upTo) =>
       Number((await run<{ removed: string }>(sql.compactDeltasStatement(t, documentId, upTo, FEED)))[0]!.removed),
     async saveSnapshot(documentId, data, clock) {
-      const [row] = await run<{ saved: boolean }>(
-        sql.saveSnapshotStatement(t, documentId, data, clock, Date.now(), FEED),
-      );
+      const statement = sql.saveSnapshotStatement(t, documentId, data, clock, Date.now(), FEED);
+      const [row] = await run<{ saved: boolean }>(statement);
       if (!row!.saved) throw new Error('floor: stale snapshot');
     },
     getSnapshot: async (documentId) =>
@@ -125,7 +116,8 @@ export async function openPostgresFloor(url: string, poolSize: number, pkg: Stor
     async createDocuments(documentIds: readonly string[]) {
       for (const part of chunk(documentIds, 10_000))
         await pool.query(
-          `insert into sync_documents (id, next_seq, created_at, updated_at) select unnest($1::text[]), 0, now(), now()`,
+          `insert into sync_documents (id, next_seq, created_at, updated_at)
+           select unnest($1::text[]), 0, now(), now()`,
           [part],
         );
     },

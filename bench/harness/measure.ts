@@ -2,11 +2,9 @@
 export type Throughput = { kind: 'throughput'; opsPerSecond: number; ops: number; roundMs: number[] };
 /** Per-call latency percentiles, in milliseconds. */
 export type Latency = { kind: 'latency'; p50Ms: number; p99Ms: number; maxMs: number; samples: number };
-/** Heap retained per stored item. */
-export type HeapBytes = { kind: 'heap'; bytesPerItem: number; items: number };
-/** Bytes a stored item takes: its payload, or its share of the disk. */
-export type StoredBytes = { kind: 'stored'; bytesPerItem: number; items: number };
-export type Measurement = Throughput | Latency | HeapBytes | StoredBytes;
+/** Bytes per stored item: the heap it retains (`heap`), or its payload or share of the disk (`stored`). */
+export type Bytes = { kind: 'heap' | 'stored'; bytesPerItem: number; items: number };
+export type Measurement = Throughput | Latency | Bytes;
 
 export type Work = () => Promise<unknown>;
 /** One side of a round: `run` is timed; `setUp` and `tearDown` (subscribing, say) are not. */
@@ -37,11 +35,7 @@ export async function elapsedMs(work: Work): Promise<number> {
  * Runs `warmups` unmeasured rounds, then `rounds` measured ones. The sides of a round run one after the
  * other, in an order that rotates every round, so none always inherits another's garbage or cache.
  */
-export async function interleavedRounds(
-  rounds: number,
-  warmups: number,
-  makeRound: (round: number) => Promise<Round>,
-): Promise<Map<string, Throughput>> {
+export async function interleavedRounds(rounds: number, warmups: number, makeRound: (round: number) => Promise<Round>) {
   const times = new Map<string, number[]>();
   let ops = 0;
   for (let round = 0; round < warmups + rounds; round++) {
@@ -57,7 +51,7 @@ export async function interleavedRounds(
       if (round >= warmups) times.set(name, [...(times.get(name) ?? []), Math.round(ms * 1000) / 1000]);
     }
   }
-  return new Map(
+  return new Map<string, Throughput>(
     [...times].map(([name, roundMs]) => [
       name,
       { kind: 'throughput', opsPerSecond: (ops * 1000) / median(roundMs), ops, roundMs },
@@ -65,18 +59,14 @@ export async function interleavedRounds(
   );
 }
 
-/** Times each call `samples` times, after `warmup` untimed calls, taking turns so every call sees the same noise. */
-export async function interleavedLatency(
-  calls: Record<string, Work | null>,
-  samples: number,
-  warmup = 5,
-): Promise<Map<string, Latency>> {
+/** Times each call `samples` times, after 5 untimed calls, taking turns so every call sees the same noise. */
+export async function interleavedLatency(calls: Record<string, Work | null>, samples: number) {
   const named = Object.entries(calls).filter((entry): entry is [string, Work] => entry[1] !== null);
-  for (let i = 0; i < warmup; i++) for (const [, call] of named) await call();
+  for (let i = 0; i < 5; i++) for (const [, call] of named) await call();
   const taken = new Map<string, number[]>(named.map(([name]) => [name, []]));
   for (let i = 0; i < samples; i++)
     for (const [name, call] of i % 2 === 0 ? named : [...named].reverse()) taken.get(name)!.push(await elapsedMs(call));
-  return new Map([...taken].map(([name, values]) => [name, latencyOf(values)]));
+  return new Map<string, Latency>([...taken].map(([name, values]) => [name, latencyOf(values)]));
 }
 
 /** Runs `work` for each item with `callers` concurrent callers, each taking the next item when it is done. */

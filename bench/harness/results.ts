@@ -66,8 +66,7 @@ export function formatNumber(value: number): string {
 
 export function formatMeasurement(measurement: Measurement): string {
   if (measurement.kind === 'throughput') return `${formatNumber(measurement.opsPerSecond)} ops/s`;
-  if (measurement.kind === 'heap' || measurement.kind === 'stored')
-    return `${formatNumber(measurement.bytesPerItem)} B/item`;
+  if ('bytesPerItem' in measurement) return `${formatNumber(measurement.bytesPerItem)} B/item`;
   return `p50 ${formatNumber(measurement.p50Ms)} ms · p99 ${formatNumber(measurement.p99Ms)} ms`;
 }
 

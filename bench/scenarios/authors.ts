@@ -1,7 +1,7 @@
 import type { StoredDelta } from '../../src/index.js';
 import { FLOOR_LABELS } from '../floors/floor.js';
-import { clientIds, DeltaSequence } from '../workload.js';
-import { count, expectEqual, loadDocument, vsFloor, type Scenario, type ScenarioContext } from './context.js';
+import { catchUpCalls, count, expectEqual, loadHistory, vsFloor } from './context.js';
+import type { Scenario, ScenarioContext } from './context.js';
 
 /**
  * Cost against authors (issue 9): documents of one length written by more and more authors, and on each a
@@ -18,21 +18,15 @@ export const scenario: Scenario = {
 async function onDocumentOf(context: ScenarioContext, authors: number): Promise<void> {
   const { sizes, documents, floor } = context;
   const documentId = `authors/${authors}`;
-  const sequence = new DeltaSequence(clientIds(authors));
-  const old = sequence.take(sizes.authorHistory - sizes.catchUpNew);
-  const since = sequence.clockSoFar();
-  const fresh = sequence.take(sizes.catchUpNew);
-  const clock = sequence.clockSoFar();
-  await loadDocument(context, documentId, [...old, ...fresh]);
+  const shape = { documentId, authors, old: sizes.authorHistory - sizes.catchUpNew, fresh: sizes.catchUpNew };
+  const loaded = await loadHistory(context, shape);
   const row = { detail: `${count(sizes.authorHistory)} deltas, ${count(authors)} authors`, extra: { authors } };
-  const json = fresh.map((delta) => JSON.stringify(delta));
-  const entries = Object.keys(since).length;
-
+  const entries = Object.keys(loaded.since).length;
   const latency = (calls: Parameters<typeof context.latency>[0]) => context.latency(calls, sizes.authorSamples);
+
   const catchUp = await latency({
-    ours: async () => expectEqual((await documents.getDeltasSince(documentId, since)).length, fresh.length, 'catch-up'),
-    floor: async () => expectEqual(await floor.getDeltasSince(documentId, since, json), fresh.length, 'floor'),
-    readClock: async () => expectEqual(await floor.readClock(since), entries, 'reading the clock'),
+    ...catchUpCalls(context, loaded),
+    readClock: async () => expectEqual(await floor.readClock(loaded.since), entries, 'reading the clock'),
   });
   const scenario = `catch-up of ${sizes.catchUpNew} new deltas, since of ${count(entries)} entries`;
   vsFloor(context, { ...row, id: `authors.catchUp.${authors}`, scenario, floor: 'catchUp' }, catchUp);
@@ -45,16 +39,13 @@ async function onDocumentOf(context: ScenarioContext, authors: number): Promise<
 
   const clocks = await latency({
     ours: async () => expectEqual(Object.keys(await documents.getVectorClock(documentId)).length, authors, 'clock'),
-    floor: async () => expectEqual(await floor.getVectorClock(documentId, clock), authors, 'floor clock'),
+    floor: async () => expectEqual(await floor.getVectorClock(documentId, loaded.clock), authors, 'floor clock'),
   });
-  vsFloor(
-    context,
-    { ...row, id: `authors.vectorClock.${authors}`, scenario: 'getVectorClock', floor: 'vectorClock' },
-    clocks,
-  );
+  const clockRow = { ...row, id: `authors.vectorClock.${authors}`, scenario: 'getVectorClock' };
+  vsFloor(context, { ...clockRow, floor: 'vectorClock' }, clocks);
 
   // Each side stores its own copy of the next deltas (the floor in its own database), one per call.
-  const next = sequence.take(sizes.authorSamples + 5);
+  const next = loaded.sequence.take(sizes.authorSamples + 5);
   const writer = (write: (delta: StoredDelta) => Promise<unknown>) => {
     let taken = 0;
     return () => write(next[taken++]!);

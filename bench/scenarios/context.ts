@@ -1,11 +1,11 @@
-import type { DocumentStore, StoredDelta, StorageProvider } from '../../src/index.js';
+import type { DocumentStore, StorageProvider } from '../../src/index.js';
 import { FLOOR_LABELS, type Floor, type FloorOperation } from '../floors/floor.js';
 import type { PostgresFloor } from '../floors/postgres-floor.js';
 import type { Latency, Measurement, Round, Throughput, Work } from '../harness/measure.js';
 import type { Driver, NewRow } from '../harness/results.js';
 import type { StorageApp, StoragePackage } from '../setup.js';
 import type { BenchSizes } from '../sizes.js';
-import { chunk } from '../workload.js';
+import { chunk, clientIds, DeltaSequence } from '../workload.js';
 
 /** What every scenario gets: one driver's provider from `StorageModule`, its floor, and the sizes. */
 export interface ScenarioContext {
@@ -37,25 +37,45 @@ export type Scenario = { name: string; drivers?: Driver[]; run(context: Scenario
 /** The row a comparison records, with its floor named by operation. */
 export type RowHead = Omit<NewRow, 'ours' | 'floor' | 'floorLabel'> & { floor: FloorOperation };
 
-/** Records ours against the floor from measurements named by side (`ours`, `floor`, ...), and returns them. */
-export function vsFloor<M extends Measurement>(context: ScenarioContext, head: RowHead, measured: Map<string, M>) {
+/** Records ours against the floor from measurements named by side (`ours`, `floor`, ...). */
+export function vsFloor(context: ScenarioContext, head: RowHead, measured: Map<string, Measurement>): void {
   const floor = measured.get('floor') ?? null;
   const floorLabel = floor && FLOOR_LABELS[head.floor][context.driver];
   context.record({ ...head, ours: measured.get('ours')!, floor, floorLabel });
-  return measured;
 }
 
-/** Set-up, not measured: the store (in `addDeltas` batches) and the floor get the same deltas of a document. */
-export async function loadDocument(context: ScenarioContext, documentId: string, deltas: StoredDelta[]) {
+/** A document's history to load: `old` deltas, then `fresh` ones, by `authors` clients. */
+type HistoryShape = { documentId: string; authors: number; old: number; fresh: number };
+
+/**
+ * Set-up, not measured: the store (in `addDeltas` batches) and the floor get the same history. `since` is the
+ * clock between its old and fresh deltas: a catch-up from it returns exactly the fresh ones.
+ */
+export async function loadHistory(context: ScenarioContext, { documentId, authors, old, fresh }: HistoryShape) {
+  const sequence = new DeltaSequence(clientIds(authors));
+  const oldDeltas = sequence.take(old);
+  const since = sequence.clockSoFar();
+  const freshDeltas = sequence.take(fresh);
   const started = performance.now();
-  for (const part of chunk(deltas, context.sizes.loadBatch)) {
+  for (const part of chunk([...oldDeltas, ...freshDeltas], context.sizes.loadBatch)) {
     expectEqual(await context.documents.addDeltas(documentId, part), part.length, `deltas stored in ${documentId}`);
     await context.floor.addDeltas(documentId, part);
   }
   await context.postgres?.analyze();
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  if (deltas.length >= 10_000)
-    context.progress(`loaded ${count(deltas.length)} deltas into ${documentId}: ${seconds} s`);
+  if (old + fresh >= 10_000) context.progress(`loaded ${count(old + fresh)} deltas into ${documentId}: ${seconds} s`);
+  const json = freshDeltas.map((delta) => JSON.stringify(delta));
+  return { documentId, sequence, since, clock: sequence.clockSoFar(), fresh: freshDeltas, json };
+}
+
+/** The catch-up of a loaded history's fresh deltas, through the store and through the floor. */
+export function catchUpCalls(context: ScenarioContext, loaded: Awaited<ReturnType<typeof loadHistory>>) {
+  const { documentId, since, fresh, json } = loaded;
+  return {
+    ours: async () =>
+      expectEqual((await context.documents.getDeltasSince(documentId, since)).length, fresh.length, 'catch-up'),
+    floor: async () => expectEqual(await context.floor.getDeltasSince(documentId, since, json), fresh.length, 'floor'),
+  };
 }
 
 /** A store answer that differs from what the workload implies is an error, not a slow run. */

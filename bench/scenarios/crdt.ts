@@ -4,11 +4,12 @@ import * as Y from 'yjs';
 import type { DocumentStore, StoredDelta } from '../../src/index.js';
 // The built entry, by its name, as the rest of the bench loads the package.
 import { loadYDoc, newWriterId, snapshotYDoc, yjsUpdateToDelta } from 'nest-sync-storage/yjs';
-import { latencyOf, type StoredBytes } from '../harness/measure.js';
+import { latencyOf, type Bytes } from '../harness/measure.js';
+import { chunk } from '../workload.js';
 import { count, type Scenario, type ScenarioContext } from './context.js';
 
 /** `count` one-keystroke Yjs updates of someone typing: mostly at the cursor, a backspace now and then, a jump. */
-export function typingUpdates(count: number): { updates: Uint8Array[]; doc: Y.Doc } {
+function typingUpdates(count: number): { updates: Uint8Array[]; doc: Y.Doc } {
   const doc = new Y.Doc();
   // Yjs draws client ids at random, and an update's size follows its id's length: fix a typical one.
   doc.clientID = 2_000_000_000;
@@ -25,14 +26,12 @@ export function typingUpdates(count: number): { updates: Uint8Array[]; doc: Y.Do
 }
 
 async function storeInBatches(documents: DocumentStore, documentId: string, deltas: StoredDelta[]): Promise<void> {
-  for (let at = 0; at < deltas.length; at += 1000) await documents.addDeltas(documentId, deltas.slice(at, at + 1000));
+  for (const batch of chunk(deltas, 1000)) await documents.addDeltas(documentId, batch);
 }
 
-const perUpdate = (bytes: number, items: number): StoredBytes => ({
-  kind: 'stored',
-  bytesPerItem: bytes / items,
-  items,
-});
+const perUpdate = (bytes: number, items: number): Bytes => ({ kind: 'stored', bytesPerItem: bytes / items, items });
+const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
+const BASE64_FLOOR = 'the base64 string in JSON';
 
 /** postgres: the bytes a document's rows take on disk (heap pages holding them, plus their share of the indexes). */
 async function diskBytes(query: NonNullable<ScenarioContext['postgres']>['query'], documentId: string) {
@@ -53,18 +52,14 @@ async function updateBytes(context: ScenarioContext, updates: readonly Uint8Arra
   await storeInBatches(context.documents, binaryId!, binary);
   await storeInBatches(context.documents, base64Id!, base64);
   const n = updates.length;
-  const payload = (sizes: number[]) =>
-    perUpdate(
-      sizes.reduce((sum, size) => sum + size, 0),
-      n,
-    );
+  const payload = (sizes: number[]) => perUpdate(sum(sizes), n);
   context.record({
     id: 'yjs.bytes.payload',
     scenario: 'Yjs updates',
     detail: `payload per one-keystroke update (${count(n)}), binary delta`,
     ours: payload(updates.map((update) => update.byteLength)),
     floor: payload(base64.map((delta) => JSON.stringify(delta.data).length)),
-    floorLabel: 'the base64 string in JSON',
+    floorLabel: BASE64_FLOOR,
   });
   const postgres = context.postgres;
   if (!postgres) return;
@@ -75,7 +70,7 @@ async function updateBytes(context: ScenarioContext, updates: readonly Uint8Arra
     detail: 'on disk per update (heap pages + share of the indexes), binary delta',
     ours: perUpdate(await diskBytes(postgres.query, binaryId!), n),
     floor: perUpdate(await diskBytes(postgres.query, base64Id!), n),
-    floorLabel: 'the base64 string in JSON',
+    floorLabel: BASE64_FLOOR,
   });
 }
 

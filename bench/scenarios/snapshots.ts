@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Floor } from '../floors/floor.js';
 import { expectEqual, vsFloor, type Scenario } from './context.js';
 
 /** saveSnapshot and getSnapshot of large snapshots (random bytes: nothing compresses them). */
@@ -13,13 +14,8 @@ export const scenario: Scenario = {
       const data = randomBytes(size);
       const clock = { 'client-00': 1 };
       const detail = size >= 1024 * 1024 ? `${size / (1024 * 1024)} MiB` : `${size / 1024} KiB`;
-      const saves = await context.latency(
-        {
-          ours: () => documents.saveSnapshot(documentId, data, clock),
-          floor: () => floor.saveSnapshot(documentId, data, clock),
-        },
-        samples,
-      );
+      const save = (store: Pick<Floor, 'saveSnapshot'>) => () => store.saveSnapshot(documentId, data, clock);
+      const saves = await context.latency({ ours: save(documents), floor: save(floor) }, samples);
       vsFloor(context, { id: `saveSnapshot.${size}`, scenario: 'saveSnapshot', detail, floor: 'saveSnapshot' }, saves);
       const loads = await context.latency(
         {

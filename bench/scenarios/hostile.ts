@@ -31,7 +31,7 @@ const deepBody = once(() => nested(3_000, 'x'.repeat(4_500)));
 // `"key-12345":12345,` is 18 bytes: 85,000 of them make about 1.5 MB.
 const flatData = once(() => keyed(85_000, 'key-', (i) => i));
 const hugeBatch = once(() => Array.from({ length: 200_000 }, (_, i) => delta('batch', i + 1)));
-const hugeSince = once(() => keyed(1_000_000, 'c'));
+const hugeSince = once(() => keyed(100_000, 'c'));
 const longId = once(() => 'x'.repeat(MiB));
 
 /**
@@ -61,7 +61,7 @@ const INPUTS = [
   addDelta('flat1.5MB', 'a 1.5 MB flat JSON delta (85,000 keys)', false, (n) => delta('flat', n, { data: flatData() })),
   addDeltas('batch200k', 'a batch of 200,000 deltas', false, hugeBatch),
   setState('state1MB', 'an awareness state of 1 MB', false, () => ({ blob: 'x'.repeat(1_000_000) })),
-  catchUp('since1M', 'a since clock of 1,000,000 keys', false, hugeSince),
+  catchUp('since100k', 'a since clock of 100,000 keys', false, hugeSince),
   addDelta('id1MiB', 'a delta id of 1 MiB', false, (n) => delta('id', n, { id: longId() })),
   addDelta('clock10k', 'a delta with 10,000 clock keys', true, (n) =>
     delta('clock10k', n, { vectorClock: { ...keyed(9_999, `c${n}-`), clock10k: n } }),

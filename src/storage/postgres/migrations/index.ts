@@ -1,7 +1,7 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261127000000_create_sync_storage } from './Migration20261127000000_create_sync_storage.js';
 import { Migration20261130000000_clocks_per_author } from './Migration20261130000000_clocks_per_author.js';
-import { Migration20261130120000_single_delta_write } from './Migration20261130120000_single_delta_write.js';
+import { Migration20261130120000_lighter_writes } from './Migration20261130120000_lighter_writes.js';
 
 /**
  * Every migration of the postgres driver, oldest first. Listed statically (no glob discovery) so the
@@ -10,5 +10,5 @@ import { Migration20261130120000_single_delta_write } from './Migration202611301
 export const storageMigrations: MigrationObject[] = [
   { name: 'Migration20261127000000_create_sync_storage', class: Migration20261127000000_create_sync_storage },
   { name: 'Migration20261130000000_clocks_per_author', class: Migration20261130000000_clocks_per_author },
-  { name: 'Migration20261130120000_single_delta_write', class: Migration20261130120000_single_delta_write },
+  { name: 'Migration20261130120000_lighter_writes', class: Migration20261130120000_lighter_writes },
 ];

@@ -106,7 +106,7 @@ export class PostgresDatabase implements SqlExecutor {
   async rows<Row extends object>(statement: SqlStatement): Promise<Row[]> {
     const knex = this.connectedKnex();
     try {
-      return await this.onceConnected((sent) => runOn<Row>(knex, statement, sent));
+      return await this.onceConnected((sent) => runPooled<Row>(knex, statement, sent));
     } catch (error) {
       throw this.wrap(error);
     }
@@ -251,15 +251,50 @@ export class PostgresDatabase implements SqlExecutor {
   }
 }
 
-/** Runs a statement; `sent` (if given) is called when knex hands it to a connection. */
-async function runOn<Row extends object>(
-  knex: Knex | Knex.Transaction,
-  statement: SqlStatement,
-  sent?: () => void,
-): Promise<Row[]> {
-  const raw = knex.raw(statement.sql, statement.params as Knex.RawBinding[]);
-  if (sent) raw.on('query', sent);
-  const result = (await raw) as { rows: Row[] };
+/** The knex client's pool, as knex's own query runner uses it. */
+interface PooledClient {
+  acquireConnection(): Promise<PgConnection>;
+  releaseConnection(connection: PgConnection): Promise<unknown>;
+}
+interface PgConnection {
+  query(config: { text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+}
+
+/** `?` placeholders as pg's `$n`, computed once per distinct SQL text. */
+const positional = new Map<string, string>();
+function positionalSql(sql: string): string {
+  let text = positional.get(sql);
+  if (text === undefined) {
+    let n = 0;
+    text = sql.replace(/\?/g, () => `$${++n}`);
+    if (positional.size < 1000) positional.set(sql, text);
+  }
+  return text;
+}
+
+/**
+ * Runs one statement on a connection of the pool (the app's or the driver's), the way knex's runner does but
+ * without building knex's query object per call: measured on one-delta writes, knex.raw cost about 80 µs of
+ * the 120 µs the driver added per call over plain pg. `sent` is called once a connection is held.
+ */
+async function runPooled<Row extends object>(knex: Knex, statement: SqlStatement, sent: () => void): Promise<Row[]> {
+  const client = knex.client as unknown as PooledClient;
+  const connection = await client.acquireConnection();
+  sent();
+  try {
+    const result = await connection.query({
+      text: positionalSql(statement.sql),
+      values: statement.params as unknown[],
+    });
+    return result.rows as Row[];
+  } finally {
+    await client.releaseConnection(connection);
+  }
+}
+
+/** Runs a statement inside a knex transaction. */
+async function runOn<Row extends object>(trx: Knex.Transaction, statement: SqlStatement): Promise<Row[]> {
+  const result = (await trx.raw(statement.sql, statement.params as Knex.RawBinding[])) as { rows: Row[] };
   return result.rows;
 }
 

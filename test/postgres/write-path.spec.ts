@@ -69,6 +69,38 @@ describe('the write path of one process', () => {
     expect(stored.map((delta) => delta.id)).toEqual(Array.from({ length: 8 }, (_, i) => `d${i}`));
   });
 
+  it('keeps bytes, JSON, resends and a clash of the calls committed together apart, each with its own answer', async () => {
+    await provider.documents.addDelta('mixed', makeDelta('seed', 'a', 1));
+    const lock = await holdDocumentLock(schema, 'mixed');
+    const calls = [
+      provider.documents.addDelta('mixed', makeDelta('bytes', 'b', 1, { data: new Uint8Array([0, 255, 7]) })),
+      provider.documents.addDelta('mixed', makeDelta('json', 'c', 1, { data: { text: 'é\u0000✓' } })),
+      provider.documents.addDelta('mixed', makeDelta('seed', 'a', 1)),
+      provider.documents.addDelta('mixed', makeDelta('clash', 'a', 1)),
+      provider.documents.addDelta('mixed', makeDelta('empty', 'd', 1, { data: new Uint8Array([]) })),
+    ];
+    try {
+      await eventually(async () => (await lockWaiters()) > 0, 'the first call waits for the lock');
+    } finally {
+      await lock.release();
+    }
+    const outcomes = await Promise.allSettled(calls);
+    expect(outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : outcome.reason.name))).toEqual([
+      true,
+      true,
+      false,
+      'DeltaConflictError',
+      true,
+    ]);
+    const stored = await provider.documents.getDeltasSince('mixed');
+    expect(stored.map((delta) => [delta.id, delta.data])).toEqual([
+      ['seed', makeDelta('seed', 'a', 1).data],
+      ['bytes', new Uint8Array([0, 255, 7])],
+      ['json', { text: 'é\u0000✓' }],
+      ['empty', new Uint8Array([])],
+    ]);
+  });
+
   it('sends every value as a bound parameter: a running write shows placeholders, never its data', async () => {
     await provider.documents.addDelta('doc', makeDelta('seed', 'a', 1));
     const lock = await holdDocumentLock(schema, 'doc');

@@ -18,10 +18,41 @@ export interface AddDeltasRow {
   out_existing_id: string | null;
 }
 
+/** The deltas of a statement as parallel arrays; every payload in ONE binary parameter, cut by lengths in SQL. */
+interface PackedDeltas {
+  ids: string[];
+  clients: string[];
+  counters: number[];
+  timestamps: number[];
+  /** The clocks as one JSON array. */
+  clocks: string;
+  /** JSON data as UTF-8 and bytes as they are, one after the other. */
+  payload: Buffer;
+  lengths: number[];
+  binary: boolean[];
+}
+
+function packDeltas(deltas: readonly PreparedDelta[]): PackedDeltas {
+  const payloads = deltas.map((delta) =>
+    delta.dataBytes ? toBuffer(delta.dataBytes) : Buffer.from(delta.dataJson!, 'utf8'),
+  );
+  return {
+    ids: deltas.map((delta) => delta.id),
+    clients: deltas.map((delta) => delta.clientId),
+    counters: deltas.map((delta) => delta.counter),
+    timestamps: deltas.map((delta) => delta.timestamp),
+    clocks: `[${deltas.map((delta) => JSON.stringify(delta.vectorClock)).join(',')}]`,
+    payload: payloads.length === 1 ? payloads[0]! : Buffer.concat(payloads),
+    lengths: payloads.map((payload) => payload.byteLength),
+    binary: deltas.map((delta) => delta.dataBytes !== null),
+  };
+}
+
 /**
- * Stores a group of independent calls (no shared delta id or event across them) in one transaction. Every
- * payload travels in ONE binary parameter (JSON as UTF-8, bytes as they are) cut by lengths in SQL, and the
- * clocks in one JSON array: no value is escaped into an array literal.
+ * Stores a group of independent calls (no shared delta id or event across them) in one transaction, with
+ * their values packed so that none is escaped into an array literal. A call alone of one delta takes the
+ * lean `sync_add_delta`; calls of one delta each take it once per call in one statement (each call's result
+ * and notification its own); a group with a batch in it takes `sync_add_deltas`.
  */
 export function addDeltasStatement(
   t: QualifiedTables,
@@ -30,30 +61,14 @@ export function addDeltasStatement(
   now: number,
   feed: FeedTarget,
 ): SqlStatement {
-  if (calls.length === 1 && calls[0]!.length === 1) return addDeltaStatement(t, documentId, calls[0]![0]!, now, feed);
-  const callOf: number[] = [];
-  const ids: string[] = [];
-  const clients: string[] = [];
-  const counters: number[] = [];
-  const timestamps: number[] = [];
-  const clocks: string[] = [];
-  const payloads: Buffer[] = [];
-  const lengths: number[] = [];
-  const binary: boolean[] = [];
-  calls.forEach((deltas, call) => {
-    for (const delta of deltas) {
-      callOf.push(call);
-      ids.push(delta.id);
-      clients.push(delta.clientId);
-      counters.push(delta.counter);
-      timestamps.push(delta.timestamp);
-      clocks.push(JSON.stringify(delta.vectorClock));
-      const payload = delta.dataBytes ? toBuffer(delta.dataBytes) : Buffer.from(delta.dataJson!, 'utf8');
-      payloads.push(payload);
-      lengths.push(payload.byteLength);
-      binary.push(delta.dataBytes !== null);
-    }
-  });
+  if (calls.every((deltas) => deltas.length === 1)) {
+    const deltas = calls.map((call) => call[0]!);
+    return deltas.length === 1
+      ? addDeltaStatement(t, documentId, deltas[0]!, now, feed)
+      : addDeltaEachStatement(t, documentId, deltas, now, feed);
+  }
+  const packed = packDeltas(calls.flat());
+  const callOf = calls.flatMap((deltas, call) => deltas.map(() => call));
   return {
     name: 'addDeltas',
     sql: `select * from ${t.addDeltas}(?, ?, ?::integer[], ?::text[], ?::text[], ?::bigint[], ?::bigint[],
@@ -62,16 +77,61 @@ export function addDeltasStatement(
       documentId,
       now,
       callOf,
-      ids,
-      clients,
-      counters,
-      timestamps,
-      `[${clocks.join(',')}]`,
-      payloads.length === 1 ? payloads[0]! : Buffer.concat(payloads),
-      lengths,
-      binary,
+      packed.ids,
+      packed.clients,
+      packed.counters,
+      packed.timestamps,
+      packed.clocks,
+      packed.payload,
+      packed.lengths,
+      packed.binary,
       feed.channel,
       feed.origin,
+    ],
+  };
+}
+
+/**
+ * `sync_add_delta` once per call, in call order, in one statement: the calls of one delta that waited
+ * behind a running write. Measured at 130 us a delta for 8 calls, against 150-310 for `sync_add_deltas`.
+ */
+function addDeltaEachStatement(
+  t: QualifiedTables,
+  documentId: string,
+  deltas: readonly PreparedDelta[],
+  now: number,
+  feed: FeedTarget,
+): SqlStatement {
+  const packed = packDeltas(deltas);
+  return {
+    name: 'addDeltaEach',
+    sql: `select d.ord::integer - 1 as out_call, r.out_added, r.out_conflict_id, r.out_existing_id
+      from (select ?::text as document, ?::bigint as now_ms, ?::jsonb as clocks, ?::bytea as payload,
+                   ?::text as channel, ?::text as origin) as p
+      cross join lateral (
+        select i.*, (sum(i.length) over (order by i.ord) - i.length + 1)::integer as start
+        from unnest(?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::integer[], ?::boolean[])
+             with ordinality as i(id, client_id, counter, ts, length, is_bytes, ord)
+      ) as d
+      cross join lateral ${t.addDelta}(p.document, p.now_ms, d.id, d.client_id, d.counter, d.ts,
+        p.clocks -> (d.ord::integer - 1),
+        case when not d.is_bytes then convert_from(substring(p.payload from d.start for d.length), 'UTF8') end,
+        case when d.is_bytes then substring(p.payload from d.start for d.length) end,
+        p.channel, p.origin) as r
+      order by d.ord`,
+    params: [
+      documentId,
+      now,
+      packed.clocks,
+      packed.payload,
+      feed.channel,
+      feed.origin,
+      packed.ids,
+      packed.clients,
+      packed.counters,
+      packed.timestamps,
+      packed.lengths,
+      packed.binary,
     ],
   };
 }

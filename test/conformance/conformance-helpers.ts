@@ -1,11 +1,17 @@
-import type { AwarenessEntry, JsonValue, StorageProvider, StoredDelta, SyncDocument } from '../../src/index.js';
+import type {
+  AwarenessEntry,
+  DeltaData,
+  StorageProvider,
+  StoredDelta,
+  SyncDocument,
+} from '../../src/index.js';
 
 /** Builds a valid delta whose own counter is `counter`; `clock` adds the other clients it has seen. */
 export function makeDelta(
   id: string,
   clientId: string,
   counter: number,
-  extra: { clock?: Record<string, number>; data?: JsonValue; timestamp?: number } = {},
+  extra: { clock?: Record<string, number>; data?: DeltaData; timestamp?: number } = {},
 ): StoredDelta {
   return {
     id,

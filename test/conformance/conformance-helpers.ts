@@ -1,10 +1,4 @@
-import type {
-  AwarenessEntry,
-  DeltaData,
-  StorageProvider,
-  StoredDelta,
-  SyncDocument,
-} from '../../src/index.js';
+import type { AwarenessEntry, DeltaData, StorageProvider, StoredDelta, SyncDocument } from '../../src/index.js';
 
 /** Builds a valid delta whose own counter is `counter`; `clock` adds the other clients it has seen. */
 export function makeDelta(

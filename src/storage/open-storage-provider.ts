@@ -1,6 +1,7 @@
 import { resolveStorageOptions, type ResolvedStorageOptions, type StorageModuleOptions } from './contract/options.js';
 import type { StorageProvider } from './contract/types.js';
-import { createStorageProvider } from './create-storage-provider.js';
+import { loadPostgresDriver } from './load-postgres-driver.js';
+import { MemoryStorageProvider } from './memory/memory-storage.provider.js';
 
 /**
  * A ready provider without Nest (scripts, workers, a Hocuspocus server of its own): checks the options as
@@ -20,4 +21,11 @@ export async function startStorageProvider(options: ResolvedStorageOptions): Pro
     throw error;
   }
   return provider;
+}
+
+/** Builds the provider of the configured driver; the postgres driver (and MikroORM) loads only when chosen. */
+async function createStorageProvider(options: ResolvedStorageOptions): Promise<StorageProvider> {
+  if (options.driver === 'memory') return new MemoryStorageProvider(options);
+  const { PostgresStorageProvider } = await loadPostgresDriver(() => import('./postgres/postgres-storage.provider.js'));
+  return new PostgresStorageProvider(options);
 }

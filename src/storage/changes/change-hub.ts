@@ -6,11 +6,8 @@ import type { StorageChange } from '../contract/types.js';
 /** A change as a driver announces it; the hub adds where it came from. */
 export type ChangeEvent = Omit<StorageChange, 'source'>;
 
-/** How a driver announces a committed change; it builds one only while someone listens. */
-export interface ChangePublisher {
-  readonly active: boolean;
-  publish(change: ChangeEvent): void;
-}
+/** How a driver announces a committed change to its provider's feed. */
+export type ChangePublisher = (change: ChangeEvent) => void;
 
 /** Called when the first subscriber arrives and when the last one leaves (the postgres listener opens and closes). */
 export interface ChangeHubHooks {

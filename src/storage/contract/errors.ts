@@ -53,3 +53,11 @@ export class StorageLimitError extends StorageError {
     super(message);
   }
 }
+
+/** The awareness limit both drivers enforce: a new client in a document that already has `max` live entries. */
+export function awarenessEntriesLimitError(documentId: string, max: number): StorageLimitError {
+  return new StorageLimitError(
+    'maxAwarenessEntriesPerDocument',
+    `document ${JSON.stringify(documentId)} already has ${max} live awareness entries`,
+  );
+}

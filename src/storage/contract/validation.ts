@@ -312,10 +312,7 @@ export function checkDelta(argument: string, value: unknown, limits: DeltaLimits
   if (types.isUint8Array(data)) {
     // Bytes data counts its length plus the JSON of the rest of the delta.
     const json = deltaJson(idJson, clientJson, timestamp, BYTES_DATA, clockJson);
-    if (
-      (json.length - BYTES_DATA.length) * 3 + data.byteLength > max &&
-      Buffer.byteLength(json, 'utf8') - BYTES_DATA.length + data.byteLength > max
-    )
+    if (!fitsIn(json, max - data.byteLength + BYTES_DATA.length))
       throw new StorageValidationError(argument, overLimit(max));
     return { id, clientId, timestamp, counter, vectorClock, dataJson: null, dataBytes: new Uint8Array(data), json };
   }
@@ -386,7 +383,7 @@ export function checkCursor(argument: string, value: unknown): string | null {
 
 /** The kind of a bad counter, without its value. */
 function kind(value: unknown): string {
-  if (typeof value !== 'number') return `${describe(value)}`;
+  if (typeof value !== 'number') return describe(value);
   if (!Number.isFinite(value)) return 'not finite';
   if (!Number.isInteger(value)) return 'a fraction';
   return value < 0 ? 'a negative number' : 'past 2^53';

@@ -1,7 +1,7 @@
 import type { ChangePublisher } from '../changes/change-hub.js';
 import type { AwarenessBackend } from '../contract/backend.js';
 import { compareCodePoints } from '../contract/code-point-order.js';
-import { StorageLimitError } from '../contract/errors.js';
+import { awarenessEntriesLimitError } from '../contract/errors.js';
 import type { AwarenessEntry, JsonValue } from '../contract/types.js';
 
 interface StoredEntry {
@@ -23,7 +23,7 @@ export class MemoryAwarenessBackend implements AwarenessBackend {
     private readonly timeoutMs: number,
     private readonly maxEntriesPerDocument: number,
     private readonly assertOpen: () => void,
-    private readonly feed: ChangePublisher,
+    private readonly publish: ChangePublisher,
   ) {}
 
   async get(documentId: string, clientId: string): Promise<AwarenessEntry | null> {
@@ -53,10 +53,7 @@ export class MemoryAwarenessBackend implements AwarenessBackend {
     const live = existing !== undefined && existing.expiresAt > now;
     if (live && existing.clock >= clock) return false;
     if (!live && clients && this.liveCount(clients, now) >= this.maxEntriesPerDocument)
-      throw new StorageLimitError(
-        'maxAwarenessEntriesPerDocument',
-        `document ${JSON.stringify(documentId)} already has ${this.maxEntriesPerDocument} live awareness entries`,
-      );
+      throw awarenessEntriesLimitError(documentId, this.maxEntriesPerDocument);
     if (existing) this.unlinkConnection(existing);
     if (!clients) {
       clients = new Map();
@@ -77,7 +74,7 @@ export class MemoryAwarenessBackend implements AwarenessBackend {
       if (!entries) this.byConnection.set(connectionId, (entries = new Set()));
       entries.add(entry);
     }
-    if (this.feed.active) this.feed.publish({ documentId, kind: 'awareness', clientId });
+    this.publish({ documentId, kind: 'awareness', clientId });
     return true;
   }
 
@@ -86,7 +83,7 @@ export class MemoryAwarenessBackend implements AwarenessBackend {
     const entry = this.byDocument.get(documentId)?.get(clientId);
     if (!entry) return false;
     this.delete(entry);
-    if (this.feed.active) this.feed.publish({ documentId, kind: 'awareness', clientId });
+    this.publish({ documentId, kind: 'awareness', clientId });
     return entry.expiresAt > Date.now();
   }
 
@@ -96,8 +93,7 @@ export class MemoryAwarenessBackend implements AwarenessBackend {
     let live = 0;
     for (const entry of [...(this.byConnection.get(connectionId) ?? [])]) {
       this.delete(entry);
-      if (this.feed.active)
-        this.feed.publish({ documentId: entry.documentId, kind: 'awareness', clientId: entry.clientId });
+      this.publish({ documentId: entry.documentId, kind: 'awareness', clientId: entry.clientId });
       if (entry.expiresAt > now) live++;
     }
     return live;
@@ -113,8 +109,7 @@ export class MemoryAwarenessBackend implements AwarenessBackend {
     const expired = this.expired(Date.now());
     for (const entry of expired) {
       this.delete(entry);
-      if (this.feed.active)
-        this.feed.publish({ documentId: entry.documentId, kind: 'awareness', clientId: entry.clientId });
+      this.publish({ documentId: entry.documentId, kind: 'awareness', clientId: entry.clientId });
     }
     return expired.length;
   }

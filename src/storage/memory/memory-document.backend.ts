@@ -51,7 +51,7 @@ export class MemoryDocumentBackend implements DocumentBackend {
   constructor(
     private readonly awareness: MemoryAwarenessBackend,
     private readonly assertOpen: () => void,
-    private readonly feed: ChangePublisher,
+    private readonly publish: ChangePublisher,
   ) {}
 
   async getOrCreate(documentId: string): Promise<SyncDocument> {
@@ -75,7 +75,7 @@ export class MemoryDocumentBackend implements DocumentBackend {
     this.awareness.removeDocument(documentId);
     if (!this.documents.delete(documentId)) return false;
     this.ids.remove(documentId);
-    if (this.feed.active) this.feed.publish({ documentId, kind: 'deleted' });
+    this.publish({ documentId, kind: 'deleted' });
     return true;
   }
 
@@ -87,7 +87,7 @@ export class MemoryDocumentBackend implements DocumentBackend {
   async addDeltas(documentId: string, deltas: readonly PreparedDelta[]): Promise<number> {
     this.assertOpen();
     const existing = this.documents.get(documentId);
-    const fresh = existing ? admit(existing, deltas) : firstOfEachEvent(documentId, deltas);
+    const fresh = admit(documentId, existing, deltas);
     if (fresh.length === 0) return 0;
     const doc = existing ?? this.documentFor(documentId);
     for (const delta of fresh) {
@@ -105,7 +105,7 @@ export class MemoryDocumentBackend implements DocumentBackend {
       mergeInto(doc.clock, delta.vectorClock);
     }
     touch(doc);
-    if (this.feed.active) this.feed.publish({ documentId, kind: 'deltas', deltaIds: fresh.map((delta) => delta.id) });
+    this.publish({ documentId, kind: 'deltas', deltaIds: fresh.map((delta) => delta.id) });
     return fresh.length;
   }
 
@@ -159,7 +159,7 @@ export class MemoryDocumentBackend implements DocumentBackend {
     doc.snapshot = { data: new Uint8Array(data), clock: copyClock(vectorClock), createdAt: Date.now() };
     mergeInto(doc.clock, vectorClock);
     touch(doc);
-    if (this.feed.active) this.feed.publish({ documentId, kind: 'snapshot' });
+    this.publish({ documentId, kind: 'snapshot' });
   }
 
   async getSnapshot(documentId: string): Promise<DocumentSnapshot | null> {
@@ -187,7 +187,7 @@ export class MemoryDocumentBackend implements DocumentBackend {
     }
     if (removed === 0) return 0;
     doc.log = doc.log.filter((record) => doc.byId.get(record.id) === record);
-    if (this.feed.active) this.feed.publish({ documentId, kind: 'compacted' });
+    this.publish({ documentId, kind: 'compacted' });
     return removed;
   }
 
@@ -222,30 +222,18 @@ export class MemoryDocumentBackend implements DocumentBackend {
  * a no-op; an event `(clientId, counter)` stored under another id, or used by an earlier delta of the call
  * under another id, rejects the whole call. Returns the deltas to store.
  */
-function admit(doc: MemoryDocument, deltas: readonly PreparedDelta[]): PreparedDelta[] {
+function admit(documentId: string, doc: MemoryDocument | undefined, deltas: readonly PreparedDelta[]): PreparedDelta[] {
   const fresh: PreparedDelta[] = [];
   const earlier = deltas.length > 1 ? new EventIndex() : undefined;
   for (const delta of deltas) {
     const holder = earlier?.claim(delta);
-    if (doc.byId.has(delta.id) || (doc.snapshot && counterOf(doc.snapshot.clock, delta.clientId) >= delta.counter))
+    if (doc?.byId.has(delta.id) || (doc?.snapshot && counterOf(doc.snapshot.clock, delta.clientId) >= delta.counter))
       continue;
-    const stored = findEvent(doc.byClient.get(delta.clientId), delta.counter);
-    const existing = stored?.id ?? holder;
-    if (existing !== undefined) throw new DeltaConflictError(doc.id, delta.id, existing);
+    const existing = findEvent(doc?.byClient.get(delta.clientId), delta.counter)?.id ?? holder;
+    if (existing !== undefined) throw new DeltaConflictError(documentId, delta.id, existing);
     fresh.push(delta);
   }
   return fresh;
-}
-
-/** The identity rule for a document with nothing stored: only the call's own deltas can clash. */
-function firstOfEachEvent(documentId: string, deltas: readonly PreparedDelta[]): readonly PreparedDelta[] {
-  if (deltas.length < 2) return deltas;
-  const earlier = new EventIndex();
-  for (const delta of deltas) {
-    const holder = earlier.claim(delta);
-    if (holder !== undefined) throw new DeltaConflictError(documentId, delta.id, holder);
-  }
-  return deltas;
 }
 
 /** The events `(clientId, counter)` of a call's earlier deltas, with the id that used each first. */
@@ -278,32 +266,24 @@ function unseenRecords(doc: MemoryDocument, since: VectorClock | null): DeltaRec
 /** Up to `limit + 1` deltas `since` does not cover, stored after `after`, walking storage order. */
 function walk(doc: MemoryDocument, since: VectorClock | null, limit: number, after: number | null): DeltaRecord[] {
   const found: DeltaRecord[] = [];
-  for (let i = after === null ? 0 : firstSeqAbove(doc.log, after); i < doc.log.length && found.length <= limit; i++) {
+  for (
+    let i = after === null ? 0 : firstAbove(doc.log, after, 'seq');
+    i < doc.log.length && found.length <= limit;
+    i++
+  ) {
     const record = doc.log[i]!;
     if (since === null || counterOf(since, record.clientId) < record.counter) found.push(record);
   }
   return found;
 }
 
-/** Index of the first record whose counter exceeds `counter` (records sorted by counter). */
-function firstAbove(records: readonly DeltaRecord[], counter: number): number {
+/** Index of the first record whose `key` exceeds `value`, in records sorted by that key. */
+function firstAbove(records: readonly DeltaRecord[], value: number, key: 'counter' | 'seq' = 'counter'): number {
   let low = 0;
   let high = records.length;
   while (low < high) {
     const mid = (low + high) >>> 1;
-    if (records[mid]!.counter <= counter) low = mid + 1;
-    else high = mid;
-  }
-  return low;
-}
-
-/** Index of the first record whose seq exceeds `seq` (the log is sorted by seq). */
-function firstSeqAbove(log: readonly DeltaRecord[], seq: number): number {
-  let low = 0;
-  let high = log.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (log[mid]!.seq <= seq) low = mid + 1;
+    if (records[mid]![key] <= value) low = mid + 1;
     else high = mid;
   }
   return low;

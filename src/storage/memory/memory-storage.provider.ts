@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import { ChangeHub, type ChangeEvent, type ChangePublisher } from '../changes/change-hub.js';
+import { ChangeHub, type ChangePublisher } from '../changes/change-hub.js';
 import { StorageUnavailableError } from '../contract/errors.js';
 import type { ResolvedStorageOptions } from '../contract/options.js';
 import type {
@@ -29,12 +29,9 @@ export class MemoryStorageProvider implements StorageProvider {
       if (this.closed) throw new StorageUnavailableError('the memory storage provider is closed');
     };
     // Writes here are synchronous: a change reaches subscribers as soon as it is stored.
-    const hub = this.hub;
-    const publish: ChangePublisher = {
-      get active() {
-        return hub.active;
-      },
-      publish: (change: ChangeEvent) => hub.publish({ ...change, source: 'local' }),
+    const publish: ChangePublisher = (change) => {
+      // Nothing is built for a feed nobody listens to.
+      if (this.hub.active) this.hub.publish({ ...change, source: 'local' });
     };
     this.awarenessBackend = new MemoryAwarenessBackend(
       options.awarenessTimeoutMs,

@@ -4,6 +4,7 @@ import { PostgreSqlDriver, type MikroORM } from '@mikro-orm/postgresql';
 import { StorageValidationError } from '../contract/errors.js';
 import type { StorageHostOrm } from '../contract/options.js';
 import { checkSchemaName } from '../contract/postgres-options.js';
+import { describeTarget } from './postgres-errors.js';
 import { runStorageMigrations } from './run-storage-migrations.js';
 import type { ConnectionPlan } from './storage-connection.js';
 import { createStorageOrm, storageMigrationOptions } from './storage-orm.js';
@@ -36,7 +37,7 @@ export function hostOrmPlan(orm: StorageHostOrm, schemaOption: string | undefine
   const config = knex.client.config as { acquireConnectionTimeout?: number; pool?: { acquireTimeoutMillis?: number } };
   return {
     schema,
-    target: `${settings?.host ?? 'localhost'}:${settings?.port ?? 5432}/${settings?.database ?? '(default database)'}`,
+    target: describeTarget(settings?.host, settings?.port, settings?.database),
     // As knex decides it: the smaller of the two settings, 60 s when neither is set.
     acquireTimeoutMs: Math.min(
       config.acquireConnectionTimeout ?? Infinity,
@@ -76,9 +77,14 @@ function hostOrmSchema(orm: StorageHostOrm, schema: string | undefined): string 
  * A MikroORM that only migrates, on the app ORM's knex and so on its pool (MikroORM 6 reuses a knex instance
  * given as `driverOptions`). It owns no connection: closing it would destroy the app's pool, so nothing does.
  */
-function createMigrationOrm(orm: StorageHostOrm, knex: Knex, schema: string): MikroORM {
+function createMigrationOrm(
+  orm: StorageHostOrm,
+  schemaOption: string | undefined,
+): { migrationOrm: MikroORM; schema: string } {
+  const knex = hostOrmKnex(orm);
+  const schema = checkedSchema(orm, schemaOption);
   const dbName = (orm.config as { get(key: string): unknown }).get('dbName');
-  return createStorageOrm({
+  const migrationOrm = createStorageOrm({
     driver: PostgreSqlDriver,
     dbName: typeof dbName === 'string' && dbName !== '' ? dbName : knex.client.database(),
     schema,
@@ -94,6 +100,7 @@ function createMigrationOrm(orm: StorageHostOrm, knex: Knex, schema: string): Mi
     // MikroORM would log the reuse of the knex instance; the app's ORM keeps its own logging.
     logger: () => undefined,
   });
+  return { migrationOrm, schema };
 }
 
 /**
@@ -102,9 +109,8 @@ function createMigrationOrm(orm: StorageHostOrm, knex: Knex, schema: string): Mi
  * advisory lock. The ORM stays open. Answers the names applied (`[]` when there was nothing to do).
  */
 export async function migrateStorage(orm: StorageHostOrm, options: StorageMigrationOptions = {}): Promise<string[]> {
-  const knex = hostOrmKnex(orm);
-  const schema = checkedSchema(orm, options.schema);
-  return runStorageMigrations(createMigrationOrm(orm, knex, schema), schema);
+  const { migrationOrm, schema } = createMigrationOrm(orm, options.schema);
+  return runStorageMigrations(migrationOrm, schema);
 }
 
 /** The storage's executed and pending migrations on an app's MikroORM (this creates the migrations table if missing). */
@@ -112,8 +118,7 @@ export async function storageMigrationStatus(
   orm: StorageHostOrm,
   options: StorageMigrationOptions = {},
 ): Promise<StorageMigrationStatus> {
-  const knex = hostOrmKnex(orm);
-  const { migrator } = createMigrationOrm(orm, knex, checkedSchema(orm, options.schema));
+  const { migrator } = createMigrationOrm(orm, options.schema).migrationOrm;
   const executed = (await migrator.getExecutedMigrations()).map((row) => row.name);
   const pending = (await migrator.getPendingMigrations()).map((row) => row.name);
   return { executed, pending };

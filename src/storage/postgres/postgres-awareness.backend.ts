@@ -1,5 +1,5 @@
 import type { AwarenessBackend } from '../contract/backend.js';
-import { StorageLimitError } from '../contract/errors.js';
+import { awarenessEntriesLimitError } from '../contract/errors.js';
 import type { AwarenessEntry, JsonValue } from '../contract/types.js';
 import type { PostgresDatabase } from './postgres-database.js';
 import {
@@ -54,11 +54,7 @@ export class PostgresAwarenessBackend implements AwarenessBackend {
       this.db.feed,
     );
     const [row] = await this.db.writeRows<{ outcome: 'stored' | 'stale' | 'limit' }>(statement);
-    if (row!.outcome === 'limit')
-      throw new StorageLimitError(
-        'maxAwarenessEntriesPerDocument',
-        `document ${JSON.stringify(documentId)} already has ${this.maxEntriesPerDocument} live awareness entries`,
-      );
+    if (row!.outcome === 'limit') throw awarenessEntriesLimitError(documentId, this.maxEntriesPerDocument);
     return row!.outcome === 'stored';
   }
 

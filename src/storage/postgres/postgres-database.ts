@@ -47,8 +47,6 @@ export class PostgresDatabase implements SqlExecutor {
   statementObserver: StatementObserver | undefined;
   /** Awaited before each write is sent (the change feed holds writes while its connection opens). */
   beforeWrite: (() => Promise<void>) | undefined;
-  private readonly schema: string;
-  private readonly target: string;
   private readonly plan: ConnectionPlan;
   private connection: StorageConnection | undefined;
   private ready = false;
@@ -62,10 +60,8 @@ export class PostgresDatabase implements SqlExecutor {
   constructor(private readonly options: ResolvedStorageOptions) {
     this.plan = planConnection(options);
     this.acquireTimeoutMs = this.plan.acquireTimeoutMs;
-    this.schema = this.plan.schema;
-    this.tables = qualifiedTables(this.schema);
-    this.target = this.plan.target;
-    this.feed = { channel: changeChannel(this.schema), origin: randomUUID() };
+    this.tables = qualifiedTables(this.plan.schema);
+    this.feed = { channel: changeChannel(this.plan.schema), origin: randomUUID() };
   }
 
   /** The pg connection settings of the pool, TLS and timeouts included (for the change feed's own connection). */
@@ -82,10 +78,6 @@ export class PostgresDatabase implements SqlExecutor {
       throw this.wrap(error);
     });
     return this.opening;
-  }
-
-  get isClosed(): boolean {
-    return this.closed;
   }
 
   close(): Promise<void> {
@@ -229,7 +221,7 @@ export class PostgresDatabase implements SqlExecutor {
     ])) as { rows: { found: string | null }[] };
     if (!rows[0]?.found)
       throw new StorageError(
-        `the storage tables are missing or out of date in schema "${this.schema}": run the migrations (option migrate: true, npx nest-sync-storage-migrations up, or the app's migrator with storageMigrations)`,
+        `the storage tables are missing or out of date in schema "${this.plan.schema}": run the migrations (option migrate: true, npx nest-sync-storage-migrations up, or the app's migrator with storageMigrations)`,
       );
   }
 
@@ -247,7 +239,7 @@ export class PostgresDatabase implements SqlExecutor {
   /** After close, whatever a call was doing failed because the pool went away. */
   wrap(error: unknown): StorageError {
     if (this.closed && !(error instanceof StorageError)) return this.closedError();
-    return toStorageError(error, this.target);
+    return toStorageError(error, this.plan.target);
   }
 }
 

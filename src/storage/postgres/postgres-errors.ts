@@ -72,6 +72,15 @@ export function unavailabilityReason(error: unknown, depth = 0): string | undefi
   return unavailabilityReason(cause, depth + 1);
 }
 
+/** `host:port/db` of a server, for messages: never the user, password or URL. */
+export function describeTarget(
+  host: string | undefined,
+  port: number | undefined,
+  database: string | undefined,
+): string {
+  return `${host ?? 'localhost'}:${port ?? 5432}/${database ?? '(default database)'}`;
+}
+
 /**
  * Wraps a driver error: availability problems become `StorageUnavailableError`, anything else a
  * `StorageError` naming the SQLSTATE. Messages name only `host:port/db` and fixed texts: a driver's own

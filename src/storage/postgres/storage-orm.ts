@@ -3,6 +3,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM, PostgreSqlDriver, SqlSchemaGenerator, type Options } from '@mikro-orm/postgresql';
 import type { ResolvedStorageOptions } from '../contract/options.js';
 import { connectionSettings, settleTls, type ConnectionSettings } from './connection-settings.js';
+import { describeTarget } from './postgres-errors.js';
 import { storageEntities } from './entities/index.js';
 import { storageMigrations } from './migrations/index.js';
 import { runStorageMigrations } from './run-storage-migrations.js';
@@ -126,5 +127,5 @@ export function createStorageOrm(options: Options): MikroORM {
 /** `host:port/db` of the configured server, for messages: never the user, password or full URL. */
 export function describeDatabase(options: ResolvedStorageOptions): string {
   const { host, port, dbName } = connectionSettings(options);
-  return `${host ?? 'localhost'}:${port ?? 5432}/${dbName ?? '(default database)'}`;
+  return describeTarget(host, port, dbName);
 }

@@ -23,16 +23,32 @@ export interface AwarenessRow {
 const COLUMNS = `document_id, client_id, connection_id, state, clock,
   ${timestampToMs('updated_at')} as updated_ms, ${timestampToMs('expires_at')} as expires_ms`;
 
-/** The removed rows' notifications and how many of them were live; `removed` is a CTE of deleted rows. */
-const announceRemoved = (feed: FeedTarget): { sql: string; params: unknown[] } => ({
-  sql: `notified as (
-      select pg_notify(?, jsonb_build_object('d', document_id, 'k', 'awareness', 'c', client_id, 'o', ?::text)::text)
-      from removed
-    )
-    select count(*) filter (where expires_at > ${MS_TO_TIMESTAMP}) as live, (select count(*) from notified) as notified
-    from removed`,
-  params: [feed.channel, feed.origin],
-});
+/**
+ * Deletes the entries `where` selects (its `?` values in `whereParams`), announces each on the change feed, and
+ * answers `{ live, notified }`: how many of them had not expired, and how many were deleted.
+ */
+function removeWhere(
+  name: string,
+  t: QualifiedTables,
+  where: string,
+  whereParams: unknown[],
+  now: number,
+  feed: FeedTarget,
+): SqlStatement {
+  return {
+    name,
+    sql: `with removed as (
+            delete from ${t.awareness} where ${where} returning document_id, client_id, expires_at
+          ),
+          notified as (
+            select pg_notify(?, jsonb_build_object('d', document_id, 'k', 'awareness', 'c', client_id, 'o', ?::text)::text)
+            from removed
+          )
+          select count(*) filter (where expires_at > ${MS_TO_TIMESTAMP}) as live, (select count(*) from notified) as notified
+          from removed`,
+    params: [...whereParams, feed.channel, feed.origin, now],
+  };
+}
 
 export function getAwarenessStatement(
   t: QualifiedTables,
@@ -100,14 +116,7 @@ export function removeAwarenessStatement(
   now: number,
   feed: FeedTarget,
 ): SqlStatement {
-  const announce = announceRemoved(feed);
-  return {
-    name: 'removeAwareness',
-    sql: `with removed as (
-            delete from ${t.awareness} where document_id = ? and client_id = ? returning document_id, client_id, expires_at
-          ), ${announce.sql}`,
-    params: [documentId, clientId, ...announce.params, now],
-  };
+  return removeWhere('removeAwareness', t, 'document_id = ? and client_id = ?', [documentId, clientId], now, feed);
 }
 
 /** Removes what one connection wrote, in every document; returns `{ live, notified }`. */
@@ -117,24 +126,10 @@ export function removeConnectionAwarenessStatement(
   now: number,
   feed: FeedTarget,
 ): SqlStatement {
-  const announce = announceRemoved(feed);
-  return {
-    name: 'removeConnectionAwareness',
-    sql: `with removed as (
-            delete from ${t.awareness} where connection_id = ? returning document_id, client_id, expires_at
-          ), ${announce.sql}`,
-    params: [connectionId, ...announce.params, now],
-  };
+  return removeWhere('removeConnectionAwareness', t, 'connection_id = ?', [connectionId], now, feed);
 }
 
 /** Deletes every expired entry; returns `{ notified }`, the number deleted. */
 export function pruneAwarenessStatement(t: QualifiedTables, now: number, feed: FeedTarget): SqlStatement {
-  const announce = announceRemoved(feed);
-  return {
-    name: 'pruneAwareness',
-    sql: `with removed as (
-            delete from ${t.awareness} where expires_at <= ${MS_TO_TIMESTAMP} returning document_id, client_id, expires_at
-          ), ${announce.sql}`,
-    params: [now, ...announce.params, now],
-  };
+  return removeWhere('pruneAwareness', t, `expires_at <= ${MS_TO_TIMESTAMP}`, [now], now, feed);
 }

@@ -1,7 +1,14 @@
 import type { VectorClock } from '../../contract/types.js';
 import type { PreparedDelta } from '../../contract/validation.js';
 import type { QualifiedTables } from '../storage-tables.js';
-import { MS_TO_TIMESTAMP, timestampToMs, toBuffer, type FeedTarget, type SqlStatement } from './sql-fragments.js';
+import {
+  documentClockSql,
+  MS_TO_TIMESTAMP,
+  timestampToMs,
+  toBuffer,
+  type FeedTarget,
+  type SqlStatement,
+} from './sql-fragments.js';
 
 /**
  * The driver's writes. The locked ones (deltas, snapshots, compaction) call the functions of the second
@@ -196,8 +203,7 @@ export function compactDeltasStatement(
 /** The columns a `SyncDocument` is read from, clock included. */
 export function documentColumns(t: QualifiedTables): string {
   return `doc.id, ${timestampToMs('doc.created_at')} as created_ms, ${timestampToMs('doc.updated_at')} as updated_ms,
-    (select coalesce(jsonb_object_agg(c.client_id, c.counter), '{}'::jsonb)
-     from ${t.clocks} as c where c.document_id = doc.id) as vector_clock`;
+    ${documentClockSql(t.clocks, 'doc.id')} as vector_clock`;
 }
 
 /** Inserts the document with an empty clock unless it exists; returns the row only when it inserted it. */

@@ -17,7 +17,7 @@ type Todo = {
 };
 
 const storage = await openStorage();
-const { documents } = storage.provider;
+const { documents } = storage;
 const id = `todo-${Date.now()}`;
 
 let alice = A.from<Todo>({ title: 'Todo', items: [] });

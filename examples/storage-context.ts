@@ -7,8 +7,5 @@ export const storageOptions: StorageModuleOptions = process.env.DATABASE_URL
   ? { driver: 'postgres', clientUrl: process.env.DATABASE_URL, schema: process.env.DATABASE_SCHEMA }
   : { driver: 'memory' };
 
-/** A provider and the way to close it (which closes its connections). */
-export async function openStorage(): Promise<{ provider: StorageProvider; close(): Promise<void> }> {
-  const provider = await openStorageProvider(storageOptions);
-  return { provider, close: () => provider.close() };
-}
+/** A ready provider; `close()` closes its connections. */
+export const openStorage = (): Promise<StorageProvider> => openStorageProvider(storageOptions);

@@ -14,7 +14,7 @@ const first = await openStorage();
 const second = storageOptions.driver === 'postgres' ? await openStorage() : first;
 
 async function startServer(name: string, storage: typeof first): Promise<Server> {
-  const extension = new YjsStorageExtension({ storage: storage.provider, snapshotEveryDeltas: 20 });
+  const extension = new YjsStorageExtension({ storage, snapshotEveryDeltas: 20 });
   // stopOnSignals: false leaves SIGTERM to the host (a Nest app closes itself on it).
   const server = new Server({ name, port: 0, quiet: true, stopOnSignals: false, extensions: [extension] });
   await server.listen();
@@ -54,7 +54,7 @@ console.log(`bob   (on B) sees: ${JSON.stringify(text(bob))}`, bob.doc.getMap('m
 alice.leave();
 bob.leave();
 await Promise.all([a.destroy(), b.destroy()]); // unloading stores a snapshot of each document
-const stored = await loadYDoc(first.provider.documents, 'notes');
+const stored = await loadYDoc(first.documents, 'notes');
 console.log(`the store holds: ${JSON.stringify(stored.doc.getText('t').toString())}`);
 console.log(`(loaded from a snapshot: ${stored.snapshot}, then ${stored.deltas} deltas)`);
 await first.close();

@@ -6,19 +6,30 @@ import type * as Reads from '../../src/storage/postgres/sql/document-reads.sql.j
 import type * as Writes from '../../src/storage/postgres/sql/document-writes.sql.js';
 import type { SqlStatement } from '../../src/storage/postgres/sql/sql-fragments.js';
 import type * as Tables from '../../src/storage/postgres/storage-tables.js';
+import type * as Database from '../../src/storage/postgres/postgres-database.js';
+import type * as Options from '../../src/storage/contract/options.js';
 import { withCallers } from '../harness/measure.js';
-import { startStorageApp, type StoragePackage } from '../setup.js';
+import type { StoragePackage } from '../setup.js';
 import { chunk } from '../workload.js';
 import type { Floor } from './floor.js';
 
-/** The driver's statement builders, from the build: the floor sends exactly the driver's SQL. */
-type DriverSql = typeof Awareness & typeof CatchUp & typeof Reads & typeof Writes & typeof Tables;
-const SQL_MODULES = ['sql/awareness.sql', 'sql/catch-up.sql', 'sql/document-reads.sql', 'sql/document-writes.sql'];
-
-/** What the driver's functions are told about the change feed: the same channel, an origin of the floor's. */
-const FEED = { channel: 'sync_storage:public', origin: 'bench-floor' };
-/** The driver's defaults for awareness: entries live 30 s, at most 1000 per document. */
-const AWARENESS = { timeoutMs: 30_000, maxEntries: 1_000 };
+/** The driver's statement builders, channel and defaults, from the build: the floor sends exactly the driver's SQL. */
+type DriverSql = typeof Awareness &
+  typeof CatchUp &
+  typeof Reads &
+  typeof Writes &
+  typeof Tables &
+  typeof Database &
+  typeof Options;
+const DRIVER_MODULES = [
+  'sql/awareness.sql',
+  'sql/catch-up.sql',
+  'sql/document-reads.sql',
+  'sql/document-writes.sql',
+  'storage-tables',
+  'postgres-database',
+  '../contract/options',
+];
 
 export type PostgresFloor = Awaited<ReturnType<typeof openPostgresFloor>>;
 
@@ -29,11 +40,18 @@ export type PostgresFloor = Awaited<ReturnType<typeof openPostgresFloor>>;
  * Node (validation, the write queue, knex and MikroORM's connection handling, mapping rows).
  */
 export async function openPostgresFloor(url: string, poolSize: number, pkg: StoragePackage) {
-  await (await startStorageApp(pkg, { driver: 'postgres', clientUrl: url })).close();
+  // The package migrates the floor's database, so both have the same tables and functions.
+  await (await pkg.openStorageProvider({ driver: 'postgres', clientUrl: url })).close();
   // Compiled, this file runs from .tmp/bench/floors/; the ESM build is in dist/esm/.
   const load = (name: string) => import(new URL(`../../../dist/esm/storage/postgres/${name}.js`, import.meta.url).href);
-  const sql = Object.assign({}, ...(await Promise.all([...SQL_MODULES, 'storage-tables'].map(load)))) as DriverSql;
+  const sql = Object.assign({}, ...(await Promise.all(DRIVER_MODULES.map(load)))) as DriverSql;
   const t = sql.qualifiedTables('public');
+  // What the driver's functions are told about the change feed: the driver's channel, an origin of the floor's.
+  const FEED = { channel: sql.changeChannel('public'), origin: 'bench-floor' };
+  const AWARENESS = {
+    timeoutMs: sql.STORAGE_OPTION_DEFAULTS.awarenessTimeoutMs,
+    maxEntries: sql.STORAGE_OPTION_DEFAULTS.maxAwarenessEntriesPerDocument,
+  };
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   // An idle client losing its server must not crash the run; the next query reports it.
   pool.on('error', () => undefined);
@@ -160,6 +178,8 @@ export async function openPostgresFloor(url: string, poolSize: number, pkg: Stor
       }
       return [...answered].map(([n, at]) => heard.get(n)! - at);
     },
+    /** `vacuum analyze` of the floor's database, on its own pool. */
+    analyze: async () => void (await pool.query('vacuum analyze')),
     close: () => pool.end(),
   } satisfies Floor & Record<string, unknown>;
 }

@@ -21,13 +21,16 @@ async function addDeltaRates(context: ScenarioContext, id: string, callers: numb
     withCallers(writes, callers, write);
   // SyncKit's two-transaction pattern runs beside the workloads on many documents, on postgres.
   const reference = documents > 1 ? postgres?.floor : undefined;
+  const twoTransactionSide = (pattern: NonNullable<typeof reference>, others: DeltaWrite[]) => ({
+    setUp: () => pattern.createDocuments([...new Set(others.map((write) => write.documentId))]),
+    run: writer(others, ({ documentId, delta }) => pattern.addDeltaInTwoTransactions(documentId, delta)),
+  });
   const rates = await context.rates(async (round) => {
     const writes = spreadWrites(`${id}/${round}`, total, documents, sizes.clients);
-    const others = spreadWrites(`${id}/two-transactions/${round}`, total, documents, sizes.clients);
-    const twoTransactions = reference && {
-      setUp: () => reference.createDocuments([...new Set(others.map((write) => write.documentId))]),
-      run: writer(others, ({ documentId, delta }) => reference.addDeltaInTwoTransactions(documentId, delta)),
-    };
+    // Built only where the pattern runs (postgres, many documents).
+    const twoTransactions =
+      reference &&
+      twoTransactionSide(reference, spreadWrites(`${id}/two-transactions/${round}`, total, documents, sizes.clients));
     const ours = writer(writes, async ({ documentId, delta }) =>
       expectEqual(await store.addDelta(documentId, delta), true, 'addDelta of a new delta'),
     );

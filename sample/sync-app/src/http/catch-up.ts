@@ -1,5 +1,5 @@
 import type { ChangesSince, DocumentStore, VectorClock } from 'nest-sync-storage';
-import { deltaToWire } from './wire-delta.js';
+import { base64Of, deltaToWire } from './wire-delta.js';
 
 /** How much catch-up one response may carry. */
 export interface CatchUpBudget {
@@ -48,20 +48,26 @@ export async function readDeltasPage(
   return { deltas, next };
 }
 
+/** A page as JSON, delta by delta: no single string holds the whole page. */
 export function* pageJson({ deltas, next }: DeltasPageJson): Generator<string> {
   yield '{"deltas":[';
-  yield deltas.join(',');
+  yield* jsonItems(deltas, (json) => json);
   yield `],"next":${JSON.stringify(next)}}`;
 }
 
 /** `getChangesSince`'s answer as JSON, delta by delta: it is not paged, so it may be larger than one string. */
 export function* changesJson({ snapshot, deltas, vectorClock }: ChangesSince): Generator<string> {
   const wireSnapshot = snapshot && {
-    data: Buffer.from(snapshot.data.buffer, snapshot.data.byteOffset, snapshot.data.byteLength).toString('base64'),
+    data: base64Of(snapshot.data),
     vectorClock: snapshot.vectorClock,
     createdAt: snapshot.createdAt,
   };
   yield `{"snapshot":${JSON.stringify(wireSnapshot)},"deltas":[`;
-  for (let i = 0; i < deltas.length; i++) yield (i === 0 ? '' : ',') + JSON.stringify(deltaToWire(deltas[i]!));
+  yield* jsonItems(deltas, (delta) => JSON.stringify(deltaToWire(delta)));
   yield `],"vectorClock":${JSON.stringify(vectorClock)}}`;
+}
+
+/** The items of a JSON array, each serialised when its turn comes, with the comma before it. */
+function* jsonItems<T>(items: readonly T[], toJson: (item: T) => string): Generator<string> {
+  for (let i = 0; i < items.length; i++) yield (i === 0 ? '' : ',') + toJson(items[i]!);
 }

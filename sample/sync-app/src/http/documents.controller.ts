@@ -13,7 +13,7 @@ import {
 } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { InjectDocumentStore, type DocumentStore } from 'nest-sync-storage';
-import { ApiException, badArgument, documentNotFound } from './api-exception.js';
+import { ApiException, badArgument, documentNotFound, requireDocument } from './api-exception.js';
 import { ApiErrors } from './api-docs.js';
 import { BodyType } from './body-type.guard.js';
 import type { HttpResponse } from './http-types.js';
@@ -101,12 +101,4 @@ export class DocumentsController {
     response.setHeader(CLOCK_HEADER, JSON.stringify(snapshot.vectorClock));
     return new StreamableFile(snapshot.data, { type: 'application/octet-stream' });
   }
-}
-
-/**
- * 404 unless the document exists. Reads call it only when their answer is empty, after the store has
- * checked their arguments: bad input is a 400 whether or not the document exists.
- */
-export async function requireDocument(documents: DocumentStore, documentId: string): Promise<void> {
-  if (!(await documents.exists(documentId))) throw documentNotFound();
 }

@@ -7,7 +7,7 @@ import { badArgument } from './api-exception.js';
  */
 @Injectable()
 export class ParseClockPipe implements PipeTransform<unknown, Record<string, number> | null> {
-  constructor(private readonly name = 'since') {}
+  constructor(private readonly name: string) {}
 
   transform(value: unknown): Record<string, number> | null {
     if (value === undefined || value === null || value === '') return null;

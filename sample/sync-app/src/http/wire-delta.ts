@@ -22,7 +22,12 @@ export function deltaFromWire(value: unknown, argument: string): unknown {
 export function deltaToWire(delta: StoredDelta): WireDelta {
   if (!(delta.data instanceof Uint8Array)) return delta as WireDelta;
   const { data, ...rest } = delta;
-  return { ...rest, dataBase64: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64') };
+  return { ...rest, dataBase64: base64Of(data) };
+}
+
+/** Bytes as standard base64, without copying them first. */
+export function base64Of(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
 
 /** Standard base64 with padding (RFC 4648, section 4); Node's decoder would skip what is not, silently. */

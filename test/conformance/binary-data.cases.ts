@@ -4,12 +4,6 @@ import { expectRejectedEverywhere } from './bad-input.js';
 import type { ConformanceContextGetter } from './conformance-context.js';
 import { bytesOf, collect, makeDelta } from './conformance-helpers.js';
 
-/** A delta whose data is `bytes`. */
-const binaryDelta = (id: string, clientId: string, counter: number, bytes: Uint8Array): StoredDelta => ({
-  ...makeDelta(id, clientId, counter),
-  data: bytes,
-});
-
 /** Every way a delta can be read back, for one document with no snapshot. */
 async function everyRead(context: ConformanceContextGetter, documentId: string): Promise<StoredDelta[][]> {
   const { documents } = context();
@@ -32,7 +26,7 @@ export function binaryDataCases(context: ConformanceContextGetter): void {
     it('a Uint8Array is stored as bytes and read back as a Uint8Array with the same bytes, by every read', async () => {
       const { documents } = context();
       const all = Array.from({ length: 256 }, (_, i) => i);
-      await documents.addDelta('doc', binaryDelta('b1', 'a', 1, new Uint8Array(all)));
+      await documents.addDelta('doc', makeDelta('b1', 'a', 1, { data: new Uint8Array(all) }));
       for (const read of await everyRead(context, 'doc')) {
         expect(read).toHaveLength(1);
         expect({ ...read[0], data: null }).toEqual({ ...makeDelta('b1', 'a', 1), data: null });
@@ -44,9 +38,9 @@ export function binaryDataCases(context: ConformanceContextGetter): void {
       const { documents } = context();
       const backing = new Uint8Array([9, 9, 1, 2, 3, 9]);
       await documents.addDeltas('doc', [
-        binaryDelta('buffer', 'a', 1, Buffer.from([0, 255, 0])),
-        binaryDelta('empty', 'a', 2, new Uint8Array(0)),
-        binaryDelta('view', 'a', 3, backing.subarray(2, 5)),
+        makeDelta('buffer', 'a', 1, { data: Buffer.from([0, 255, 0]) }),
+        makeDelta('empty', 'a', 2, { data: new Uint8Array(0) }),
+        makeDelta('view', 'a', 3, { data: backing.subarray(2, 5) }),
       ]);
       const read = await documents.getDeltasSince('doc');
       expectBytes(read[0]!.data, [0, 255, 0]);
@@ -58,7 +52,7 @@ export function binaryDataCases(context: ConformanceContextGetter): void {
       const { documents } = context();
       const lookalike = { type: 'Buffer', data: [1, 2] };
       await documents.addDeltas('doc', [
-        binaryDelta('bytes', 'a', 1, new Uint8Array([1, 2])),
+        makeDelta('bytes', 'a', 1, { data: new Uint8Array([1, 2]) }),
         makeDelta('json', 'a', 2, { data: lookalike }),
         makeDelta('array', 'a', 3, { data: [1, 2] }),
       ]);
@@ -73,7 +67,10 @@ export function binaryDataCases(context: ConformanceContextGetter): void {
       const { documents } = context();
       const input = new Uint8Array([1, 2, 3]);
       const buffer = Buffer.from([4, 5, 6]);
-      await documents.addDeltas('doc', [binaryDelta('b1', 'a', 1, input), binaryDelta('b2', 'a', 2, buffer)]);
+      await documents.addDeltas('doc', [
+        makeDelta('b1', 'a', 1, { data: input }),
+        makeDelta('b2', 'a', 2, { data: buffer }),
+      ]);
       input[0] = 99;
       buffer[0] = 99;
       const [first] = await documents.getDeltasSince('doc');
@@ -91,15 +88,17 @@ export function binaryDataCases(context: ConformanceContextGetter): void {
         await expectRejectedEverywhere(
           provider,
           [{ name: 'documents.addDelta', argument: 'delta', call: (p, v) => p.documents.addDelta('new', v) }],
-          [['bytes one over the limit', binaryDelta('b', 'a', 1, new Uint8Array(atLimit + 1))]],
+          [['bytes one over the limit', makeDelta('b', 'a', 1, { data: new Uint8Array(atLimit + 1) })]],
         );
-        expect(await provider.documents.addDelta('new', binaryDelta('b', 'a', 1, new Uint8Array(atLimit)))).toBe(true);
+        expect(
+          await provider.documents.addDelta('new', makeDelta('b', 'a', 1, { data: new Uint8Array(atLimit) })),
+        ).toBe(true);
       });
     });
 
     it('a resend of a bytes delta is a no-op, and a snapshot covers bytes deltas like any other', async () => {
       const { documents } = context();
-      const delta = binaryDelta('b1', 'a', 1, new Uint8Array([7]));
+      const delta = makeDelta('b1', 'a', 1, { data: new Uint8Array([7]) });
       expect(await documents.addDelta('doc', delta)).toBe(true);
       expect(await documents.addDelta('doc', delta)).toBe(false);
       await documents.saveSnapshot('doc', new Uint8Array([0]), { a: 1 });

@@ -1,7 +1,7 @@
 import type { StorageChange } from '../../src/index.js';
 import { recordChanges } from './change-recorder.js';
 import type { ConformanceContextGetter } from './conformance-context.js';
-import { idsOf, makeDelta } from './conformance-helpers.js';
+import { idsOf, makeDelta, sleep } from './conformance-helpers.js';
 
 const local = (change: Omit<StorageChange, 'source'>): StorageChange => ({ ...change, source: 'local' });
 
@@ -46,7 +46,7 @@ export function changeFeedCases(context: ConformanceContextGetter): void {
     it('pruning expired presence publishes each removed entry', async () => {
       await context().withProvider({ awarenessTimeoutMs: 50 }, async (provider) => {
         await provider.awareness.set('doc', 'alice', 1, 1);
-        await new Promise((resolve) => setTimeout(resolve, 80));
+        await sleep(80);
         const feed = recordChanges(provider, 'doc');
         expect(await provider.awareness.pruneExpired()).toBe(1);
         expect(await feed.received(1)).toEqual([local({ documentId: 'doc', kind: 'awareness', clientId: 'alice' })]);

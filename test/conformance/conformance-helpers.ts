@@ -28,7 +28,7 @@ export async function collect<T>(iterable: AsyncIterable<T>, max = 20_000): Prom
   return items;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep } from '../fixtures/eventually.js';
 
 export const bytesOf = (data: Uint8Array): number[] => Array.from(data);
 

@@ -1,7 +1,7 @@
 import { StorageError, StorageLimitError, type JsonValue, type StorageProvider } from '../../src/index.js';
 import { expectRejectedEverywhere, type BadInputSite } from './bad-input.js';
 import type { ConformanceContextGetter } from './conformance-context.js';
-import { makeDelta, readStorage } from './conformance-helpers.js';
+import { makeDelta, readStorage, sleep } from './conformance-helpers.js';
 
 /** A clock with `size` keys. */
 const clockOf = (size: number, counter = 1): Record<string, number> =>
@@ -152,7 +152,7 @@ export function limitCases(context: ConformanceContextGetter): void {
         await fillPresence(provider, 'doc', 2);
         await provider.awareness.remove('doc', 'c0');
         expect(await provider.awareness.set('doc', 'new', 1, 1)).toBe(true);
-        await new Promise((resolve) => setTimeout(resolve, 400));
+        await sleep(400);
         expect(await provider.awareness.set('doc', 'after-expiry', 1, 1)).toBe(true);
         expect(await provider.awareness.set('doc', 'c1', 1, 1)).toBe(true);
         await expect(provider.awareness.set('doc', 'one-more', 1, 1)).rejects.toBeInstanceOf(StorageLimitError);

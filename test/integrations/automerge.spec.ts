@@ -21,7 +21,7 @@ import {
   type Actor,
   type Shape,
 } from './support/automerge-actors.js';
-import { seededRandom, withSeed } from './support/seeded-random.js';
+import { seededRandom, withSeed } from '../fixtures/seeded-random.js';
 
 const targets = lazyTargets();
 afterAll(() => targets.dispose());

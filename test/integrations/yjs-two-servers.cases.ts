@@ -1,6 +1,6 @@
 import * as Y from 'yjs';
 import { loadYDoc, snapshotYDoc } from '../../src/yjs/index.js';
-import { withSeed } from './support/seeded-random.js';
+import { withSeed } from '../fixtures/seeded-random.js';
 import type { SharedStorage } from './support/shared-storage.js';
 import { TwoServerRun } from './support/two-server-run.js';
 import { content } from './support/yjs-content.js';

@@ -4,6 +4,7 @@ import { recordChanges, type ChangeRecorder } from '../conformance/change-record
 import { idsOf, makeDelta } from '../conformance/conformance-helpers.js';
 import { eventually } from '../fixtures/eventually.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
+import { listeningSessions } from '../support/sql.js';
 
 let database: TestDatabase;
 let schema: string;
@@ -41,14 +42,6 @@ async function listeningRecorder(
 }
 
 const announced = (changes: readonly StorageChange[]): string[] => changes.flatMap((change) => change.deltaIds ?? []);
-
-/** Backends of this database that LISTEN. */
-async function listeningConnections(): Promise<number> {
-  const [row] = await database.query<{ count: string }>(
-    `select count(*) from pg_stat_activity where datname = current_database() and query ilike 'listen %'`,
-  );
-  return Number(row!.count);
-}
 
 describe('the change feed across instances on one database', () => {
   it("delivers another instance's write with its ids, as remote, and the writer's own as local", async () => {
@@ -109,14 +102,14 @@ describe('the change feed across instances on one database', () => {
 
   it('opens one listening connection on the first subscription and releases it with the last', async () => {
     const own = await database.createProvider({ schema, migrate: false });
-    const before = await listeningConnections();
+    const before = await listeningSessions(database.url);
     const one = await listeningRecorder(own, 'a');
     const two = recordChanges(own);
-    expect(await listeningConnections()).toBe(before + 1);
+    expect(await listeningSessions(database.url)).toBe(before + 1);
     one.stop();
-    expect(await listeningConnections()).toBe(before + 1);
+    expect(await listeningSessions(database.url)).toBe(before + 1);
     two.stop();
-    await eventually(async () => (await listeningConnections()) === before, 'the listening connection closes');
+    await eventually(async () => (await listeningSessions(database.url)) === before, 'the listening connection closes');
     await own.close();
   });
 

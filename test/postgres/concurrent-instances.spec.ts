@@ -2,6 +2,7 @@ import pg from 'pg';
 import { StaleSnapshotError, mergeClocks, type StorageProvider, type StoredDelta } from '../../src/index.js';
 import { collect, makeDelta } from '../conformance/conformance-helpers.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
+import { lockWaiters } from '../support/sql.js';
 
 // Two providers with MikroORM instances and pools of their own share one schema: two app instances.
 let database: TestDatabase;
@@ -31,14 +32,6 @@ function history(prefix: string, clients: number, perClient: number): StoredDelt
     }
   }
   return deltas;
-}
-
-/** Sessions of this test's database waiting for a lock. */
-async function lockWaiters(): Promise<number> {
-  const [row] = await database.query<{ waiting: string }>(
-    `select count(*) as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
-  );
-  return Number(row!.waiting);
 }
 
 async function waitUntil(condition: () => Promise<boolean>): Promise<void> {
@@ -175,7 +168,7 @@ describe('two app instances on one database', () => {
       ]);
       await other.query(`select "${schema}".sync_compact_deltas($1, '{"a":5}', null, null)`, ['doc-revive']);
       const resend = first.documents.addDeltas('doc-revive', deltas);
-      await waitUntil(async () => (await lockWaiters()) > 0);
+      await waitUntil(async () => (await lockWaiters(database.url)) > 0);
       await other.query('commit');
 
       expect(await resend).toBe(0);

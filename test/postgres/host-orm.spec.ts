@@ -27,6 +27,7 @@ import { makeDelta } from '../conformance/conformance-helpers.js';
 import { closeAfterEach, startNestApp } from '../support/nest-app.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
 import { storageSessions } from '../support/sql.js';
+import { tablesIn } from '../support/sql.js';
 
 let database: TestDatabase;
 const orms: MikroORM[] = [];
@@ -48,14 +49,6 @@ async function appOrm(schema: string, extra: Partial<Options> = {}): Promise<Mik
 
 const storageOn = (options: Omit<StorageModuleOptions, 'driver'>) =>
   StorageModule.forRoot({ driver: 'postgres', ...options });
-
-async function tablesIn(schema: string): Promise<string[]> {
-  const rows = await database.query<{ table_name: string }>(
-    'select table_name from information_schema.tables where table_schema = $1 order by 1',
-    [schema],
-  );
-  return rows.map((row) => row.table_name);
-}
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -84,10 +77,10 @@ describe("the postgres driver on an app's own MikroORM (option orm)", () => {
     const schema = uniqueName('app');
     const orm = await appOrm(schema);
     closed(await startNestApp(storageOn({ orm })));
-    expect(await tablesIn(schema)).toEqual(
+    expect(await tablesIn(database.url, schema)).toEqual(
       expect.arrayContaining(['sync_deltas', 'sync_documents', 'sync_storage_migrations']),
     );
-    expect(await tablesIn(schema)).not.toContain('mikro_orm_migrations');
+    expect(await tablesIn(database.url, schema)).not.toContain('mikro_orm_migrations');
     const applied = await database.query<{ name: string }>(`select name from "${schema}".sync_storage_migrations`);
     expect(applied.map((row) => row.name)).toEqual(storageMigrations.map((migration) => migration.name));
   });
@@ -119,7 +112,7 @@ describe("the postgres driver on an app's own MikroORM (option orm)", () => {
     await app.get<DocumentStore>(DOCUMENT_STORE).addDelta('doc', makeDelta('d1', 'a', 1));
     const recorded = await database.query<{ name: string }>(`select name from "${schema}".mikro_orm_migrations`);
     expect(recorded.map((row) => row.name)).toEqual(storageMigrations.map((migration) => migration.name));
-    expect(await tablesIn(schema)).not.toContain('sync_storage_migrations');
+    expect(await tablesIn(database.url, schema)).not.toContain('sync_storage_migrations');
   });
 
   it("reads what the stores return through the app's EntityManager", async () => {

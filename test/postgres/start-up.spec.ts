@@ -9,6 +9,7 @@ import { createStorageOrm, storageOrmOptions } from '../../src/storage/postgres/
 import { PostgresStorageProvider } from '../../src/storage/postgres/postgres-storage.provider.js';
 import { makeDelta } from '../conformance/conformance-helpers.js';
 import { createTestDatabase, uniqueName, withDatabase, type TestDatabase } from '../support/postgres.js';
+import { tablesIn } from '../support/sql.js';
 
 let database: TestDatabase;
 
@@ -19,14 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await database.drop();
 });
-
-const tablesIn = async (schema: string): Promise<string[]> =>
-  (
-    await database.query<{ table_name: string }>(
-      `select table_name from information_schema.tables where table_schema = $1 order by table_name`,
-      [schema],
-    )
-  ).map((row) => row.table_name);
 
 describe('migrations', () => {
   it('instances starting together on an empty schema all start, and the migration runs once', async () => {
@@ -49,7 +42,7 @@ describe('migrations', () => {
   it('put every table in the configured schema, with ids in code-point (C) collation', async () => {
     const schema = uniqueName('placed');
     await database.createProvider({ schema });
-    expect(await tablesIn(schema)).toEqual([
+    expect(await tablesIn(database.url, schema)).toEqual([
       'sync_awareness',
       'sync_deltas',
       'sync_document_clocks',
@@ -57,7 +50,7 @@ describe('migrations', () => {
       'sync_snapshots',
       'sync_storage_migrations',
     ]);
-    expect(await tablesIn('public')).toEqual([]);
+    expect(await tablesIn(database.url, 'public')).toEqual([]);
     const collations = await database.query<{ column_name: string; collation_name: string | null }>(
       `select column_name, collation_name from information_schema.columns
        where table_schema = $1 and table_name = 'sync_deltas' and column_name in ('document_id', 'id', 'client_id')`,
@@ -168,8 +161,8 @@ describe('start-up', () => {
       const schema = uniqueName('env');
       const provider = await database.createProvider({ schema });
       expect(await provider.documents.addDelta('doc', makeDelta('d1', 'a', 1))).toBe(true);
-      expect(await tablesIn(schema)).toContain('sync_deltas');
-      expect(await tablesIn('hijacked')).toEqual([]);
+      expect(await tablesIn(database.url, schema)).toContain('sync_deltas');
+      expect(await tablesIn(database.url, 'hijacked')).toEqual([]);
     } finally {
       process.env = saved;
     }
@@ -194,7 +187,7 @@ describe('start-up', () => {
     const provider = await openStorageProvider({ driver: 'postgres', clientUrl: database.url, schema });
     try {
       expect(await provider.documents.addDelta('doc', makeDelta('d1', 'a', 1))).toBe(true);
-      expect(await tablesIn(schema)).toContain('sync_document_clocks');
+      expect(await tablesIn(database.url, schema)).toContain('sync_document_clocks');
     } finally {
       await provider.close();
     }

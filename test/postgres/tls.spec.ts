@@ -8,7 +8,7 @@ import { PostgresStorageProvider } from '../../src/storage/postgres/postgres-sto
 import { recordChanges } from '../conformance/change-recorder.js';
 import { makeDelta } from '../conformance/conformance-helpers.js';
 import { startPostgresServer, uniqueName, type PostgresServer } from '../support/postgres-server.js';
-import { runSql } from '../support/sql.js';
+import { runSql, STORAGE_APPLICATION } from '../support/sql.js';
 
 /** The host name in the test certificate: the server is reached as 127.0.0.1, so verify-full must refuse it. */
 const CERTIFICATE_HOST = 'db.example';
@@ -81,7 +81,8 @@ async function connect(
 async function driverConnectionsUseTls(server: PostgresServer): Promise<boolean[]> {
   const rows = await runSql<{ ssl: boolean }>(
     server.url(),
-    `select s.ssl from pg_stat_ssl as s join pg_stat_activity as a using (pid) where a.application_name = 'nest-sync-storage'`,
+    `select s.ssl from pg_stat_ssl as s join pg_stat_activity as a using (pid) where a.application_name = $1`,
+    [STORAGE_APPLICATION],
   );
   return rows.map((row) => row.ssl);
 }

@@ -1,9 +1,8 @@
-import pg from 'pg';
 import { StorageUnavailableError, type StorageProvider } from '../../src/index.js';
 import { makeDelta } from '../conformance/conformance-helpers.js';
 import { eventually } from '../fixtures/eventually.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
-import { occupyOnlyConnection } from '../support/sql.js';
+import { holdLock, lockWaiters, occupyOnlyConnection, STORAGE_APPLICATION } from '../support/sql.js';
 
 let database: TestDatabase;
 
@@ -15,33 +14,16 @@ afterAll(async () => {
   await database.drop();
 });
 
-/** A plain connection that holds a document's row lock, as another instance mid-write would. */
-async function holdDocumentLock(schema: string, documentId: string): Promise<{ release(): Promise<void> }> {
-  const other = new pg.Client({ connectionString: database.url });
-  await other.connect();
-  await other.query('begin');
-  await other.query(`select 1 from "${schema}".sync_documents where id = $1 for update`, [documentId]);
-  return {
-    async release() {
-      await other.query('rollback');
-      await other.end();
-    },
-  };
-}
-
-/** Backends of this database waiting on a lock. */
-async function lockWaiters(): Promise<number> {
-  const [row] = await database.query<{ waiting: string }>(
-    `select count(*) as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
-  );
-  return Number(row!.waiting);
-}
+/** Holds a document's row lock in an open transaction, as another instance mid-write would. */
+const holdDocumentLock = (schema: string, documentId: string) =>
+  holdLock(database.url, `select 1 from "${schema}".sync_documents where id = $1 for update`, [documentId]);
 
 /** What pg_stat_activity shows of the statements our provider runs right now. */
 async function activeDriverStatements(): Promise<string[]> {
   const rows = await database.query<{ query: string }>(
-    `select query from pg_stat_activity where datname = current_database() and application_name = 'nest-sync-storage'
+    `select query from pg_stat_activity where datname = current_database() and application_name = $1
        and state = 'active'`,
+    [STORAGE_APPLICATION],
   );
   return rows.map((row) => row.query);
 }
@@ -80,7 +62,7 @@ describe('the write path of one process', () => {
       provider.documents.addDelta('mixed', makeDelta('empty', 'd', 1, { data: new Uint8Array([]) })),
     ];
     try {
-      await eventually(async () => (await lockWaiters()) > 0, 'the first call waits for the lock');
+      await eventually(async () => (await lockWaiters(database.url)) > 0, 'the first call waits for the lock');
     } finally {
       await lock.release();
     }
@@ -107,7 +89,7 @@ describe('the write path of one process', () => {
     const secretData = { secret: 'value-that-must-not-be-in-sql-text' };
     const write = provider.documents.addDelta('doc', makeDelta('d2', 'a', 2, { data: secretData }));
     try {
-      await eventually(async () => (await lockWaiters()) > 0, 'the write waits for the lock');
+      await eventually(async () => (await lockWaiters(database.url)) > 0, 'the write waits for the lock');
       const statements = await activeDriverStatements();
       expect(statements).toEqual([expect.stringContaining('$1')]);
       expect(statements.join('\n')).not.toContain('value-that-must-not-be-in-sql-text');
@@ -131,7 +113,7 @@ describe('the write path of one process', () => {
       expect(error).toBeInstanceOf(StorageUnavailableError);
       expect((error as Error).message).toMatch(/waiting for earlier writes/);
       // Only the first call's transaction ever reached the database.
-      expect(await lockWaiters()).toBe(1);
+      expect(await lockWaiters(database.url)).toBe(1);
       await lock.release();
       expect(await first).toBe(true);
     } finally {
@@ -146,7 +128,7 @@ describe('the write path of one process', () => {
     const lock = await holdDocumentLock(schema, 'doc');
     const running = closing.documents.addDelta('doc', makeDelta('running', 'a', 2));
     const waiting = [3, 4, 5].map((n) => closing.documents.addDelta('doc', makeDelta(`waiting-${n}`, 'a', n)));
-    await eventually(async () => (await lockWaiters()) > 0, 'the first write waits for the lock');
+    await eventually(async () => (await lockWaiters(database.url)) > 0, 'the first write waits for the lock');
     const closed = closing.close();
     for (const outcome of await Promise.allSettled(waiting))
       expect(outcome).toMatchObject({ status: 'rejected', reason: expect.any(StorageUnavailableError) });

@@ -8,6 +8,7 @@ import { reliabilitySettings } from '../reliability/support/reliability-settings
 import { fixtureScript } from '../support/built-package.js';
 import { exitOf, killRunning, runNode, type NodeProcess } from '../support/node-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { seededRandom } from '../fixtures/seeded-random.js';
 
 /** One addDelta a writer process makes: its own delta, or another writer's sent again. */
 interface PlannedSend {
@@ -31,18 +32,6 @@ const RESEND_SHARE = 0.2;
 /** Bound for the processes to finish on a busy machine; only a stuck process reaches it. */
 const PROCESS_BOUND_MS = 120_000;
 
-/** A small seeded generator, so the plan (who resends what) is the same on every run of a seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Each writer is one client with its own counter, writing round-robin to the documents. A delta's clock
  * also carries the other writers' counters from three positions back in that document (the author has
@@ -51,7 +40,8 @@ function random(seed: number): () => number {
  * document: the resend races the author's own send of the same id.
  */
 function makePlan(seed: number, compaction: boolean): RacePlan {
-  const next = random(seed);
+  // Seeded, so the plan (who resends what) is the same on every run of a seed.
+  const { next } = seededRandom(seed);
   const counterOf = (position: number, documentIndex: number): number =>
     position * DOCUMENTS.length + documentIndex + 1;
   const writers = Array.from({ length: WRITERS }, () => ({ own: [] as PlannedSend[], resends: [] as PlannedSend[] }));

@@ -1,7 +1,8 @@
+import { sleep } from '../fixtures/eventually.js';
 import { DRIVERS } from '../support/storage-targets.js';
 import { httpApps } from './http-apps.js';
 import { expectJsonError, startHttpApp } from './http-client.js';
-import { openEventStream, type EventStream, type SseEvent } from './sse-client.js';
+import { isChange, openEventStream, type EventStream } from './sse-client.js';
 
 const delta = (id: string, counter: number) => ({
   id,
@@ -10,9 +11,6 @@ const delta = (id: string, counter: number) => ({
   data: { id },
   vectorClock: { ann: counter },
 });
-
-const isChange = (kind: string) => (event: SseEvent) =>
-  event.type === 'change' && (JSON.parse(event.data) as { kind: string }).kind === kind;
 
 const apps = httpApps();
 
@@ -85,7 +83,7 @@ describe('event streams of the sync app over time', () => {
     const http = await startHttpApp({ EVENTS_HEARTBEAT_MS: '50' });
     const stream = await openEventStream(`${http.baseUrl}/documents/quiet/events`);
     try {
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      await sleep(400);
       expect(stream.events).toEqual([]);
       expect(stream.comments.length).toBeGreaterThanOrEqual(3);
       expect(new Set(stream.comments)).toEqual(new Set(['heartbeat']));

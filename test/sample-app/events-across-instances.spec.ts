@@ -2,7 +2,8 @@ import { eventually } from '../fixtures/eventually.js';
 import { startSampleApp, type RunningSampleApp } from '../support/built-package.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
 import { request } from './http-client.js';
-import { openEventStream, type SseEvent } from './sse-client.js';
+import { isChange, openEventStream } from './sse-client.js';
+import { listeningSessions } from '../support/sql.js';
 
 let database: TestDatabase;
 let instanceA: RunningSampleApp;
@@ -20,18 +21,6 @@ afterAll(async () => {
   await database?.drop();
 });
 
-/** Backends of the test database that have run LISTEN and wait for notifications: the instances' feeds. */
-async function listeningConnections(): Promise<number> {
-  const [row] = await database.query<{ count: string }>(
-    `select count(*) from pg_stat_activity
-     where datname = current_database() and state = 'idle' and query ilike 'listen %'`,
-  );
-  return Number(row!.count);
-}
-
-const deltasChange = (event: SseEvent): boolean =>
-  event.type === 'change' && (JSON.parse(event.data) as { kind: string }).kind === 'deltas';
-
 const postDelta = (baseUrl: string, documentId: string, id: string, counter: number) =>
   request(baseUrl, 'POST', `/documents/${documentId}/deltas`, {
     json: { id, clientId: 'ann', timestamp: counter, data: { id }, vectorClock: { ann: counter } },
@@ -43,7 +32,7 @@ describe('event streams across two instances of the sync app on one database', (
     const stream = await openEventStream(`${instanceB.baseUrl}/documents/notes/events`);
     try {
       // B opens its listening connection on the first subscription; a write before it listens is not heard.
-      await eventually(async () => (await listeningConnections()) === 1, 'instance B listens');
+      await eventually(async () => (await listeningSessions(database.url, { idle: true })) === 1, 'instance B listens');
       const batch = await request(instanceA.baseUrl, 'POST', '/documents/notes/deltas/batch', {
         json: {
           deltas: ['n1', 'n2'].map((id, i) => ({
@@ -56,7 +45,7 @@ describe('event streams across two instances of the sync app on one database', (
         },
       });
       expect(batch.body).toEqual({ added: 2 });
-      const event = await stream.next(deltasChange, 'the change on instance B');
+      const event = await stream.next(isChange('deltas'), 'the change on instance B');
       expect(JSON.parse(event.data)).toEqual({
         documentId: 'notes',
         kind: 'deltas',
@@ -69,20 +58,26 @@ describe('event streams across two instances of the sync app on one database', (
   });
 
   it('keeps one listening connection for all the streams of an instance, and releases it with the last', async () => {
-    await eventually(async () => (await listeningConnections()) === 0, 'no instance listens before the test');
+    await eventually(
+      async () => (await listeningSessions(database.url, { idle: true })) === 0,
+      'no instance listens before the test',
+    );
     const first = await openEventStream(`${instanceB.baseUrl}/documents/first/events`);
     const second = await openEventStream(`${instanceB.baseUrl}/documents/second/events`);
     try {
-      await eventually(async () => (await listeningConnections()) === 1, 'instance B listens');
+      await eventually(async () => (await listeningSessions(database.url, { idle: true })) === 1, 'instance B listens');
       await first.close();
       // The other stream still hears instance A, through the same connection.
       expect((await postDelta(instanceA.baseUrl, 'second', 's1', 1)).status).toBe(200);
-      await second.next(deltasChange, 'the change of the remaining stream');
-      expect(await listeningConnections()).toBe(1);
+      await second.next(isChange('deltas'), 'the change of the remaining stream');
+      expect(await listeningSessions(database.url, { idle: true })).toBe(1);
     } finally {
       await first.close();
       await second.close();
     }
-    await eventually(async () => (await listeningConnections()) === 0, 'the listening connection is released');
+    await eventually(
+      async () => (await listeningSessions(database.url, { idle: true })) === 0,
+      'the listening connection is released',
+    );
   });
 });

@@ -81,3 +81,9 @@ function parseBlock(block: string, events: SseEvent[], comments: string[]): void
   }
   if (hasData) events.push(event);
 }
+
+/** Whether an event is a change of `kind` (its data is the `StorageChange`). */
+export const isChange =
+  (kind: string) =>
+  (event: SseEvent): boolean =>
+    event.type === 'change' && (JSON.parse(event.data) as { kind: string }).kind === kind;

@@ -63,13 +63,8 @@ export interface ServerTls {
   key: string;
 }
 
-/**
- * Creates a cluster in a temp folder (initdb, about a second) and starts it; with `tls`, it offers TLS; with
- * `durable`, it flushes every commit to disk as PostgreSQL does by default (fsync on).
- */
-export async function startPostgresServer(
-  options: { tls?: ServerTls; durable?: boolean } = {},
-): Promise<PostgresServer> {
+/** Creates a cluster in a temp folder (initdb, about a second) and starts it; with `tls`, it offers TLS. */
+export async function startPostgresServer(options: { tls?: ServerTls } = {}): Promise<PostgresServer> {
   const root = mkdtempSync(join(tmpdir(), 'sync-storage-pg-'));
   // As root, PostgreSQL runs as the `postgres` user, which must reach the data folder.
   chmodSync(root, 0o777);
@@ -97,8 +92,7 @@ export async function startPostgresServer(
   }).initialise();
   const binary = await postgresBinary();
   const runAs = asRoot ? postgresUser() : {};
-  const base = options.durable ? serverFlags(DURABLE_SETTINGS) : serverFlags(SERVER_SETTINGS);
-  const settings = options.tls ? [...base, ...tlsSettings(root, options.tls, runAs)] : base;
+  const settings = options.tls ? [...SERVER_SETTINGS, ...tlsSettings(root, options.tls, runAs)] : SERVER_SETTINGS;
   let server: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   const isRunning = (): boolean => server !== undefined && server.exitCode === null && server.signalCode === null;
@@ -182,10 +176,7 @@ const SERVER_SETTINGS = [
   ['fsync', 'off'],
   ['full_page_writes', 'off'],
   ['max_connections', '300'],
-];
-/** PostgreSQL's defaults for durability, for figures that depend on what a commit costs. */
-const DURABLE_SETTINGS = SERVER_SETTINGS.filter(([name]) => name !== 'fsync' && name !== 'full_page_writes');
-const serverFlags = (settings: string[][]): string[] => settings.flatMap(([name, value]) => ['-c', `${name}=${value}`]);
+].flatMap(([name, value]) => ['-c', `${name}=${value}`]);
 
 /** Writes the certificate and key where the server user can read them (the key private, as PostgreSQL demands). */
 function tlsSettings(root: string, tls: ServerTls, owner: { uid?: number; gid?: number }): string[] {

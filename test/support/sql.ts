@@ -3,7 +3,7 @@ import type { DocumentStore } from '../../src/index.js';
 import { eventually } from '../fixtures/eventually.js';
 
 /** The `application_name` the postgres driver connects with, which tells its sessions apart. */
-const STORAGE_APPLICATION = 'nest-sync-storage';
+export const STORAGE_APPLICATION = 'nest-sync-storage';
 
 /** Runs one statement on a connection of its own: set-up, inspection, a superuser's work. */
 export async function runSql<Row extends pg.QueryResultRow = pg.QueryResultRow>(
@@ -22,12 +22,21 @@ export async function runSql<Row extends pg.QueryResultRow = pg.QueryResultRow>(
 }
 
 /** Holds `lock table <table> in exclusive mode` in an open transaction until released: every write to it waits. */
-export async function lockTable(url: string, table: string): Promise<{ release(): Promise<void> }> {
+export function lockTable(url: string, table: string): Promise<{ release(): Promise<void> }> {
+  return holdLock(url, `lock table ${table} in exclusive mode`);
+}
+
+/** Runs `sql` (which takes a lock) in a transaction left open until released, as another instance mid-write. */
+export async function holdLock(
+  url: string,
+  sql: string,
+  values: unknown[] = [],
+): Promise<{ release(): Promise<void> }> {
   const client = new pg.Client({ connectionString: url });
   client.on('error', () => undefined);
   await client.connect();
   await client.query('begin');
-  await client.query(`lock table ${table} in exclusive mode`);
+  await client.query(sql, values);
   let released = false;
   return {
     async release() {
@@ -48,6 +57,36 @@ export async function storageSessions(url: string, { waitingOnLock = false } = {
     [STORAGE_APPLICATION, waitingOnLock],
   );
   return Number(row!.sessions);
+}
+
+/** Sessions of the database of `url` waiting for a lock, whoever they belong to. */
+export async function lockWaiters(url: string): Promise<number> {
+  const [row] = await runSql<{ waiting: string }>(
+    url,
+    `select count(*) as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+  );
+  return Number(row!.waiting);
+}
+
+/** Sessions of the database of `url` that have run LISTEN (the change feeds' connections); `idle`: waiting for notifications. */
+export async function listeningSessions(url: string, { idle = false } = {}): Promise<number> {
+  const [row] = await runSql<{ count: string }>(
+    url,
+    `select count(*) from pg_stat_activity
+     where datname = current_database() and ($1::boolean is false or state = 'idle') and query ilike 'listen %'`,
+    [idle],
+  );
+  return Number(row!.count);
+}
+
+/** The tables of `schema`, by name. */
+export async function tablesIn(url: string, schema: string): Promise<string[]> {
+  const rows = await runSql<{ table_name: string }>(
+    url,
+    'select table_name from information_schema.tables where table_schema = $1 order by table_name',
+    [schema],
+  );
+  return rows.map((row) => row.table_name);
 }
 
 /**

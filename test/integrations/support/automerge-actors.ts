@@ -1,5 +1,5 @@
 import * as A from '@automerge/automerge';
-import type { SeededRandom } from './seeded-random.js';
+import type { SeededRandom } from '../../fixtures/seeded-random.js';
 
 export type Shape = {
   text: string;

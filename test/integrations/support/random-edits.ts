@@ -1,6 +1,6 @@
 import * as Y from 'yjs';
 import type { TestClient } from './hocuspocus.js';
-import type { SeededRandom } from './seeded-random.js';
+import type { SeededRandom } from '../../fixtures/seeded-random.js';
 import { LIST, MAP, TEXT } from './yjs-content.js';
 
 const WORDS = ['alpha ', 'beta ', 'γάμμα ', '🙂 ', 'delta ', 'x', '\n'];

@@ -2,7 +2,7 @@ import { eventually } from '../../fixtures/eventually.js';
 import { waitForConvergence } from './convergence.js';
 import { clientSettled, connectClient, startServer, type TestClient, type TestServer } from './hocuspocus.js';
 import { editRandomly } from './random-edits.js';
-import { seededRandom, type SeededRandom } from './seeded-random.js';
+import { seededRandom, type SeededRandom } from '../../fixtures/seeded-random.js';
 import type { ServerStorage, SharedStorage } from './shared-storage.js';
 import { sameState } from './yjs-content.js';
 

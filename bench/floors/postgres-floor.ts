@@ -46,8 +46,6 @@ export async function openPostgresFloor(url: string, poolSize: number, pkg: Stor
   const load = (name: string) => import(new URL(`../../../dist/esm/storage/postgres/${name}.js`, import.meta.url).href);
   const sql = Object.assign({}, ...(await Promise.all(DRIVER_MODULES.map(load)))) as DriverSql;
   const t = sql.qualifiedTables('public');
-  // What the driver's functions are told about the change feed: the driver's channel, an origin of the floor's.
-  const FEED = { channel: sql.changeChannel('public'), origin: 'bench-floor' };
   const AWARENESS = {
     timeoutMs: sql.STORAGE_OPTION_DEFAULTS.awarenessTimeoutMs,
     maxEntries: sql.STORAGE_OPTION_DEFAULTS.maxAwarenessEntriesPerDocument,
@@ -76,7 +74,7 @@ export async function openPostgresFloor(url: string, poolSize: number, pkg: Stor
         dataBytes: null,
         json: '',
       }));
-      const statement = sql.addDeltasStatement(t, documentId, [prepared], Date.now(), FEED);
+      const statement = sql.addDeltasStatement(t, documentId, [prepared], Date.now());
       return (await run<Writes.AddDeltasRow>(statement))[0]?.out_added ?? 0;
     },
     getDeltasSince: async (documentId, since) => parsed(await run(sql.catchUpStatement(t, documentId, since))),
@@ -103,18 +101,18 @@ export async function openPostgresFloor(url: string, poolSize: number, pkg: Stor
       return Object.keys(row!.vector_clock).length;
     },
     compactDeltas: async (documentId, upTo) =>
-      Number((await run<{ removed: string }>(sql.compactDeltasStatement(t, documentId, upTo, FEED)))[0]!.removed),
+      Number((await run<{ out_removed: string }>(sql.compactDeltasStatement(t, documentId, upTo)))[0]!.out_removed),
     async saveSnapshot(documentId, data, clock) {
-      const statement = sql.saveSnapshotStatement(t, documentId, data, clock, Date.now(), FEED);
-      const [row] = await run<{ saved: boolean }>(statement);
-      if (!row!.saved) throw new Error('floor: stale snapshot');
+      const statement = sql.saveSnapshotStatement(t, documentId, data, clock, Date.now());
+      const [row] = await run<{ out_saved: boolean }>(statement);
+      if (!row!.out_saved) throw new Error('floor: stale snapshot');
     },
     getSnapshot: async (documentId) =>
       (await run<{ data: Buffer }>(sql.getSnapshotStatement(t, documentId)))[0]!.data.byteLength,
     async setAwareness(documentId, clientId, state, clock) {
       const entry = { documentId, clientId, connectionId: null, stateJson: JSON.stringify(state), clock };
       const { timeoutMs, maxEntries } = AWARENESS;
-      const statement = sql.setAwarenessStatement(t, entry, Date.now(), timeoutMs, maxEntries, FEED);
+      const statement = sql.setAwarenessStatement(t, entry, Date.now(), timeoutMs, maxEntries);
       return (await run<{ outcome: string }>(statement))[0]!.outcome === 'stored';
     },
     async getAllAwareness(documentId) {

@@ -13,8 +13,8 @@ export function changeFeedCases(context: ConformanceContextGetter): void {
       await documents.addDelta('doc', makeDelta('a1', 'a', 1));
       await documents.addDeltas('doc', [makeDelta('a1', 'a', 1), makeDelta('b1', 'b', 1), makeDelta('a2', 'a', 2)]);
       expect(await feed.received(2)).toEqual([
-        local({ documentId: 'doc', kind: 'deltas', deltaIds: ['a1'] }),
-        local({ documentId: 'doc', kind: 'deltas', deltaIds: ['b1', 'a2'] }),
+        local({ documentId: 'doc', kind: 'deltas', deltaIds: ['a1'], version: 1 }),
+        local({ documentId: 'doc', kind: 'deltas', deltaIds: ['b1', 'a2'], version: 2 }),
       ]);
       feed.stop();
     });
@@ -31,14 +31,14 @@ export function changeFeedCases(context: ConformanceContextGetter): void {
       await awareness.removeAllForConnection('socket');
       await documents.delete('doc');
       expect(await feed.received(8)).toEqual([
-        local({ documentId: 'doc', kind: 'deltas', deltaIds: ['a1'] }),
-        local({ documentId: 'doc', kind: 'snapshot' }),
-        local({ documentId: 'doc', kind: 'compacted' }),
+        local({ documentId: 'doc', kind: 'deltas', deltaIds: ['a1'], version: 1 }),
+        local({ documentId: 'doc', kind: 'snapshot', version: 2 }),
+        local({ documentId: 'doc', kind: 'compacted', version: 3 }),
         local({ documentId: 'doc', kind: 'awareness', clientId: 'alice' }),
         local({ documentId: 'doc', kind: 'awareness', clientId: 'alice' }),
         local({ documentId: 'room', kind: 'awareness', clientId: 'bob' }),
         local({ documentId: 'room', kind: 'awareness', clientId: 'bob' }),
-        local({ documentId: 'doc', kind: 'deleted' }),
+        local({ documentId: 'doc', kind: 'deleted', version: 4 }),
       ]);
       feed.stop();
     });
@@ -76,7 +76,10 @@ export function changeFeedCases(context: ConformanceContextGetter): void {
       await Promise.allSettled(failures);
       await documents.addDelta('doc', makeDelta('marker', 'm', 1));
       // Changes of one document arrive in order: the marker's is the first, so none came before it.
-      expect(await feed.received(1)).toEqual([local({ documentId: 'doc', kind: 'deltas', deltaIds: ['marker'] })]);
+      // Three versions came before it (the delta, the snapshot, the compaction); the failures took none.
+      expect(await feed.received(1)).toEqual([
+        local({ documentId: 'doc', kind: 'deltas', deltaIds: ['marker'], version: 4 }),
+      ]);
       feed.stop();
     });
 
@@ -87,10 +90,12 @@ export function changeFeedCases(context: ConformanceContextGetter): void {
       await documents.addDelta('two', makeDelta('t1', 't', 1));
       await documents.addDelta('one', makeDelta('o1', 'o', 1));
       expect(await all.received(2)).toEqual([
-        local({ documentId: 'two', kind: 'deltas', deltaIds: ['t1'] }),
-        local({ documentId: 'one', kind: 'deltas', deltaIds: ['o1'] }),
+        local({ documentId: 'two', kind: 'deltas', deltaIds: ['t1'], version: 1 }),
+        local({ documentId: 'one', kind: 'deltas', deltaIds: ['o1'], version: 1 }),
       ]);
-      expect(await one.received(1)).toEqual([local({ documentId: 'one', kind: 'deltas', deltaIds: ['o1'] })]);
+      expect(await one.received(1)).toEqual([
+        local({ documentId: 'one', kind: 'deltas', deltaIds: ['o1'], version: 1 }),
+      ]);
       expect(one.changes).toHaveLength(1);
       one.stop();
       all.stop();

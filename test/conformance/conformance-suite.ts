@@ -20,6 +20,7 @@ import { badClockCases } from './validation-clocks.cases.js';
 import { badIdCases } from './validation-ids.cases.js';
 import { badPagingCases } from './validation-paging.cases.js';
 import { badPayloadCases } from './validation-payloads.cases.js';
+import { versionCases } from './versions.cases.js';
 
 /** A driver under test. */
 export interface ConformanceTarget {
@@ -79,6 +80,7 @@ export function describeStorageConformance(target: ConformanceTarget): void {
     identityCases(context);
     binaryDataCases(context);
     snapshotCases(context);
+    versionCases(context);
     clockCases(context);
     awarenessCases(context);
     awarenessExpiryCases(context);

@@ -6,7 +6,13 @@ export function documentCases(context: ConformanceContextGetter): void {
     it('getOrCreate creates a missing document with the clock {}', async () => {
       const { documents } = context();
       const doc = await documents.getOrCreate('doc');
-      expect(doc).toEqual({ id: 'doc', vectorClock: {}, createdAt: expect.any(Date), updatedAt: expect.any(Date) });
+      expect(doc).toEqual({
+        id: 'doc',
+        vectorClock: {},
+        createdAt: expect.any(Date),
+        updatedAt: expect.any(Date),
+        version: 0,
+      });
       expect(await documents.exists('doc')).toBe(true);
       expect(await documents.get('doc')).toEqual(doc);
       expect(await documents.getDocumentIds()).toEqual(['doc']);

@@ -9,15 +9,22 @@ export type ChangeEvent = Omit<StorageChange, 'source'>;
 /** How a driver announces a committed change to its provider's feed. */
 export type ChangePublisher = (change: ChangeEvent) => void;
 
-/** Called when the first subscriber arrives and when the last one leaves (the postgres listener opens and closes). */
+/** Told when the feed gains its first subscriber, loses its last one, or a document gains or loses interest. */
 export interface ChangeHubHooks {
   firstSubscribed?(): void;
   lastUnsubscribed?(): void;
+  /** A document's first own subscriber arrived. */
+  documentSubscribed?(documentId: string): void;
+  /** The first all-documents subscriber arrived. */
+  everythingSubscribed?(): void;
+  /** The last all-documents subscriber left. */
+  everythingUnsubscribed?(): void;
 }
 
 /**
  * The change feed of one provider: hands each published change to the subscribers of its document and to
- * the all-documents subscribers, in publishing order. `close()` completes every subscription.
+ * the all-documents subscribers, in publishing order. `close()` completes every subscription. The driver
+ * decides what is published and when (versions, order, catch-up); the hub only fans out.
  */
 export class ChangeHub {
   private readonly byDocument = new Map<string, Set<Subscriber<StorageChange>>>();
@@ -30,6 +37,21 @@ export class ChangeHub {
   /** Whether anyone listens: a driver may skip building changes nobody receives. */
   get active(): boolean {
     return this.subscribers > 0;
+  }
+
+  /** Whether a subscriber would receive a change of `documentId`. */
+  follows(documentId: string): boolean {
+    return this.everything.size > 0 || this.byDocument.has(documentId);
+  }
+
+  /** Whether some subscription follows every document. */
+  get followsEverything(): boolean {
+    return this.everything.size > 0;
+  }
+
+  /** The documents with a subscription of their own. */
+  subscribedDocuments(): IterableIterator<string> {
+    return this.byDocument.keys();
   }
 
   /** Errors with `StorageValidationError` for a bad document id, as every call does for bad input. */
@@ -50,9 +72,14 @@ export class ChangeHub {
       const group = documentId === undefined ? this.everything : this.groupOf(documentId);
       group.add(subscriber);
       if (this.subscribers++ === 0) this.hooks.firstSubscribed?.();
+      if (group.size === 1) {
+        if (documentId === undefined) this.hooks.everythingSubscribed?.();
+        else this.hooks.documentSubscribed?.(documentId);
+      }
       return () => {
         if (!group.delete(subscriber)) return;
         if (documentId !== undefined && group.size === 0) this.byDocument.delete(documentId);
+        if (documentId === undefined && group.size === 0) this.hooks.everythingUnsubscribed?.();
         if (--this.subscribers === 0) this.hooks.lastUnsubscribed?.();
       };
     });
@@ -63,13 +90,6 @@ export class ChangeHub {
     if (change.documentId !== null)
       for (const subscriber of this.byDocument.get(change.documentId) ?? []) subscriber.next(change);
     for (const subscriber of this.everything) subscriber.next(change);
-  }
-
-  /** Changes may have been missed: every subscriber is told to catch up. */
-  publishResync(source: StorageChange['source']): void {
-    for (const [documentId, group] of this.byDocument)
-      for (const subscriber of group) subscriber.next({ documentId, kind: 'resync', source });
-    for (const subscriber of this.everything) subscriber.next({ documentId: null, kind: 'resync', source });
   }
 
   /** Completes every subscription; later subscriptions error with `StorageUnavailableError`. */

@@ -1,15 +1,27 @@
+import { Logger } from '@nestjs/common';
 import type { ClientConfig } from 'pg';
 import pgListen, { type Options as ListenOptions, type Subscriber } from 'pg-listen';
-import type { StorageChange } from '../contract/types.js';
-import type { ChangeHub } from './change-hub.js';
+import { isId } from '../contract/validation.js';
 
-/** A notification as the write functions send it: compact keys keep payloads far below PostgreSQL's 8000 bytes. */
-interface ChangePayload {
-  d: string;
-  k: StorageChange['kind'];
-  o: string;
-  i?: string[];
-  c?: string;
+/**
+ * A hint as another instance (or this one) sends it after its writes commit: which documents changed and
+ * which awareness entries. Only a hint: the feed reads what changed from storage, so a lost, repeated or
+ * forged hint can delay a change or cost a read, never invent, skip or repeat one.
+ */
+export interface ChangeHint {
+  /** The sending provider. */
+  origin: string;
+  /** Documents with new versions. */
+  documents: string[];
+  /** Awareness entries written or removed: `[documentId, clientId]`. */
+  awareness: [string, string][];
+}
+
+/** What the listener reports to the feed. */
+export interface ChangeListenerEvents {
+  hinted(hint: ChangeHint): void;
+  /** The connection listens (again): hints sent meanwhile are lost, storage must be read. */
+  listening(): void;
 }
 
 /**
@@ -24,66 +36,60 @@ const createSubscriber = ((pgListen as unknown as { default?: unknown }).default
 /** Reconnection waits: 100 ms doubling up to 5 s, forever (a database down for an hour must still come back). */
 const backoff = (attempt: number): number => Math.min(100 * 2 ** attempt, 5_000);
 
+/** How often at most a bad notification is logged (any role that may connect can send one). */
+const REPORT_EVERY_MS = 60_000;
+
 /**
- * The postgres change feed: ONE dedicated connection per provider (outside the pool, through pg-listen, which
- * reconnects it), listening on the schema's channel. Every change, this provider's own included, arrives
- * through it, so subscribers see each document's changes in commit order. Once it listens, and again after
- * it was lost and came back, it publishes one `resync`: notifications sent while it did not listen are
- * gone, subscribers must catch up.
+ * The postgres change feed's ONE dedicated connection per provider (outside the pool, through pg-listen, which
+ * reconnects it), listening on the schema's channel. It only validates hints and hands them on; writes never
+ * wait for it, and losing it loses nothing but latency (the feed polls the change log).
  */
 export class PostgresChangeListener {
   private subscriber: Subscriber | undefined;
-  private connecting: Promise<void> | undefined;
   /** Bumped by every start and stop, so a late connect of an earlier start gives up. */
   private generation = 0;
+  private running = false;
+  private readonly logger = new Logger('StorageChangeFeed');
+  private badSinceReport = 0;
+  private lastReport = 0;
 
   constructor(
+    /** Builds the settings of the listening connection: the one place that decides where it connects. */
     private readonly settings: () => Promise<ClientConfig>,
     private readonly channel: string,
-    private readonly origin: string,
-    private readonly hub: ChangeHub,
+    private readonly events: ChangeListenerEvents,
   ) {}
 
-  /** Opens the connection (in the background; retried until it works or `stop()` is called). */
+  /** Opens the connection unless it is open or opening (in the background; retried until `stop()`). */
   start(): void {
+    if (this.running) return;
+    this.running = true;
     const generation = ++this.generation;
-    this.connecting = this.connect(generation, 0).finally(() => {
-      if (this.generation === generation) this.connecting = undefined;
-    });
-  }
-
-  /**
-   * Resolves once the connection listens, or after `boundMs`: a write of this provider that waits here is
-   * announced to subscribers that came just before it.
-   */
-  async listening(boundMs: number): Promise<void> {
-    if (!this.connecting) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.connecting, new Promise<void>((done) => (timer = setTimeout(done, boundMs)))]);
-    clearTimeout(timer);
+    void this.connect(generation, 0);
   }
 
   /** Closes the connection; safe to call when it never opened. */
   async stop(): Promise<void> {
+    this.running = false;
     this.generation++;
-    this.connecting = undefined;
     const subscriber = this.subscriber;
     this.subscriber = undefined;
     await subscriber?.close().catch(() => undefined);
   }
 
   private async connect(generation: number, attempt: number): Promise<void> {
-    const subscriber = createSubscriber(await this.settings(), {
+    const subscriber = createSubscriber(await this.settings().catch(() => ({})), {
       retryInterval: backoff,
       retryLimit: Infinity,
       retryTimeout: 0,
+      // The payload is validated here, as text: pg-listen would parse it and throw on bad JSON.
+      parse: (text: string) => text,
     });
-    subscriber.notifications.on(this.channel, (payload: ChangePayload) => this.deliver(payload));
-    // pg-listen has reconnected and listens again: what was sent meanwhile is lost.
+    subscriber.notifications.on(this.channel, (payload: unknown) => this.receive(payload));
     subscriber.events.on('connected', () => {
-      if (this.subscriber === subscriber) this.hub.publishResync('local');
+      if (this.subscriber === subscriber) this.events.listening();
     });
-    // Reconnection errors are retried by pg-listen; nothing to report to subscribers until it is back.
+    // Reconnection errors are retried by pg-listen; the feed's polling covers the time it takes.
     subscriber.events.on('error', () => undefined);
     try {
       await subscriber.connect();
@@ -100,20 +106,48 @@ export class PostgresChangeListener {
       return;
     }
     this.subscriber = subscriber;
-    // Another instance may have committed while this connection was opening, after its subscribers
-    // subscribed: they catch up once now, as after a reconnect. (This provider's own writes waited.)
-    this.hub.publishResync('local');
+    this.events.listening();
   }
 
-  private deliver(payload: ChangePayload): void {
-    if (typeof payload?.d !== 'string' || typeof payload.k !== 'string') return;
-    const change: StorageChange = {
-      documentId: payload.d,
-      kind: payload.k,
-      source: payload.o === this.origin ? 'local' : 'remote',
-    };
-    if (payload.i) change.deltaIds = payload.i;
-    if (payload.c !== undefined) change.clientId = payload.c;
-    this.hub.publish(change);
+  /** The one place a notification's payload is checked: a bad one is reported (never echoed) and ignored. */
+  private receive(payload: unknown): void {
+    const hint = parseHint(payload);
+    if (hint) this.events.hinted(hint);
+    else this.reportBadPayload();
   }
+
+  private reportBadPayload(): void {
+    this.badSinceReport++;
+    const now = Date.now();
+    if (now - this.lastReport < REPORT_EVERY_MS) return;
+    this.lastReport = now;
+    this.logger.warn(
+      `ignored ${this.badSinceReport} malformed notification(s) on the storage channel: another role may be sending them`,
+    );
+    this.badSinceReport = 0;
+  }
+}
+
+/** The compact wire form of a hint: `{ o, d?, a? }`; keys kept short to stay far below PostgreSQL's 8000 bytes. */
+export interface HintPayload {
+  o: string;
+  d?: string[];
+  a?: [string, string][];
+}
+
+/** A hint from a payload's text, or null when it is not one (any other shape, type or size). */
+export function parseHint(payload: unknown): ChangeHint | null {
+  if (typeof payload !== 'string' || payload.length > 8000) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(payload);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const { o, d = [], a = [] } = value as Record<string, unknown>;
+  if (!isId(o) || !Array.isArray(d) || !Array.isArray(a)) return null;
+  if (!d.every(isId)) return null;
+  if (!a.every((pair) => Array.isArray(pair) && pair.length === 2 && isId(pair[0]) && isId(pair[1]))) return null;
+  return { origin: o, documents: d as string[], awareness: a as [string, string][] };
 }

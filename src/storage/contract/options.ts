@@ -28,6 +28,11 @@ export interface StorageModuleOptions {
   awarenessPruneIntervalMs?: number;
   /** How long `checkHealth` may take before it reports unhealthy (ms). Default 1000. */
   healthCheckTimeoutMs?: number;
+  /**
+   * Longest wait (ms) before a committed change reaches every live subscriber, even when its notification
+   * never arrives (postgres: how often the feed reads the change log). Default 1000.
+   */
+  changeFeedMaxDelayMs?: number;
   /** Largest delta, as UTF-8 bytes of its JSON (bytes data: their length plus the JSON of the rest). Default 1 MiB. */
   maxDeltaBytes?: number;
   /** Largest snapshot in bytes. Default 64 MiB. */
@@ -83,6 +88,7 @@ export interface ResolvedStorageOptions extends Omit<StorageModuleOptions, keyof
   awarenessTimeoutMs: number;
   awarenessPruneIntervalMs: number;
   healthCheckTimeoutMs: number;
+  changeFeedMaxDelayMs: number;
   migrate: boolean;
 }
 
@@ -90,6 +96,7 @@ export const STORAGE_OPTION_DEFAULTS = {
   awarenessTimeoutMs: 30_000,
   awarenessPruneIntervalMs: 10_000,
   healthCheckTimeoutMs: 1_000,
+  changeFeedMaxDelayMs: 1_000,
   maxDeltaBytes: 1024 * 1024,
   maxSnapshotBytes: 64 * 1024 * 1024,
   maxClockEntries: 10_000,
@@ -106,6 +113,7 @@ const KNOWN_OPTIONS = new Set([
   'awarenessTimeoutMs',
   'awarenessPruneIntervalMs',
   'healthCheckTimeoutMs',
+  'changeFeedMaxDelayMs',
   'maxDeltaBytes',
   'maxSnapshotBytes',
   'maxClockEntries',
@@ -143,6 +151,7 @@ export function resolveStorageOptions(input: unknown): ResolvedStorageOptions {
     awarenessTimeoutMs: integerOption(options, 'awarenessTimeoutMs', 1, MAX_TIMER_MS),
     awarenessPruneIntervalMs: integerOption(options, 'awarenessPruneIntervalMs', 0, MAX_TIMER_MS),
     healthCheckTimeoutMs: integerOption(options, 'healthCheckTimeoutMs', 1, MAX_TIMER_MS),
+    changeFeedMaxDelayMs: integerOption(options, 'changeFeedMaxDelayMs', 10, MAX_TIMER_MS),
     maxDeltaBytes: integerOption(options, 'maxDeltaBytes', 1, Number.MAX_SAFE_INTEGER),
     maxSnapshotBytes: integerOption(options, 'maxSnapshotBytes', 1, Number.MAX_SAFE_INTEGER),
     maxClockEntries: integerOption(options, 'maxClockEntries', 1, Number.MAX_SAFE_INTEGER),

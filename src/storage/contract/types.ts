@@ -29,6 +29,8 @@ export interface SyncDocument {
   vectorClock: VectorClock;
   createdAt: Date;
   updatedAt: Date;
+  /** How many content writes the document has taken (0 before the first); see "Document versions". */
+  version: number;
 }
 
 export interface DocumentSnapshot {
@@ -123,10 +125,12 @@ export interface StorageChange {
   /** null only for a `resync` of an all-documents subscription. */
   documentId: string | null;
   kind: 'deltas' | 'snapshot' | 'compacted' | 'deleted' | 'awareness' | 'resync';
-  /** `deltas`: the ids that were new, in storage order; absent when too many to announce. */
+  /** `deltas`: the ids that were new, in storage order (always present). */
   deltaIds?: string[];
   /** `awareness`: whose entry changed or was removed. */
   clientId?: string;
+  /** `deltas`, `snapshot`, `compacted`, `deleted`: the document version that write took. */
+  version?: number;
   /** Written by this provider, or by another instance on the same database. */
   source: 'local' | 'remote';
 }

@@ -60,7 +60,8 @@ function idProblem(value: string): string | undefined {
   return undefined;
 }
 
-const isId = (value: unknown): value is string => typeof value === 'string' && idProblem(value) === undefined;
+/** Whether `value` is a valid id (the test of `checkId`, without an error). */
+export const isId = (value: unknown): value is string => typeof value === 'string' && idProblem(value) === undefined;
 
 /** An id (`documentId`, `clientId`, delta id, `connectionId`) or clock key: a non-empty string of at most 255 characters without U+0000. */
 export function checkId(argument: string, value: unknown): string {

@@ -28,6 +28,8 @@ interface MemoryDocument {
   readonly id: string;
   readonly createdAt: number;
   updatedAt: number;
+  /** The version of the last content write (see "Document versions"). */
+  version: number;
   /** The document clock; a write merges only the entries its deltas carry. */
   clock: Record<string, number>;
   nextSeq: number;
@@ -73,9 +75,11 @@ export class MemoryDocumentBackend implements DocumentBackend {
   async delete(documentId: string): Promise<boolean> {
     this.assertOpen();
     this.awareness.removeDocument(documentId);
-    if (!this.documents.delete(documentId)) return false;
+    const doc = this.documents.get(documentId);
+    if (!doc) return false;
+    this.documents.delete(documentId);
     this.ids.remove(documentId);
-    this.publish({ documentId, kind: 'deleted' });
+    this.publish({ documentId, kind: 'deleted', version: doc.version + 1 });
     return true;
   }
 
@@ -104,8 +108,8 @@ export class MemoryDocumentBackend implements DocumentBackend {
       insertByCounter(doc.byClient, record);
       mergeInto(doc.clock, delta.vectorClock);
     }
-    touch(doc);
-    this.publish({ documentId, kind: 'deltas', deltaIds: fresh.map((delta) => delta.id) });
+    const version = touch(doc);
+    this.publish({ documentId, kind: 'deltas', deltaIds: fresh.map((delta) => delta.id), version });
     return fresh.length;
   }
 
@@ -158,8 +162,7 @@ export class MemoryDocumentBackend implements DocumentBackend {
     const doc = this.documentFor(documentId);
     doc.snapshot = { data: new Uint8Array(data), clock: copyClock(vectorClock), createdAt: Date.now() };
     mergeInto(doc.clock, vectorClock);
-    touch(doc);
-    this.publish({ documentId, kind: 'snapshot' });
+    this.publish({ documentId, kind: 'snapshot', version: touch(doc) });
   }
 
   async getSnapshot(documentId: string): Promise<DocumentSnapshot | null> {
@@ -187,7 +190,7 @@ export class MemoryDocumentBackend implements DocumentBackend {
     }
     if (removed === 0) return 0;
     doc.log = doc.log.filter((record) => doc.byId.get(record.id) === record);
-    this.publish({ documentId, kind: 'compacted' });
+    this.publish({ documentId, kind: 'compacted', version: ++doc.version });
     return removed;
   }
 
@@ -203,6 +206,7 @@ export class MemoryDocumentBackend implements DocumentBackend {
         id: documentId,
         createdAt: now,
         updatedAt: now,
+        version: 0,
         clock: {},
         nextSeq: 0,
         log: [],
@@ -307,9 +311,13 @@ function insertByCounter(byClient: Map<string, DeltaRecord[]>, record: DeltaReco
   }
 }
 
-/** `updatedAt` strictly moves on every change, even twice in one millisecond. */
-function touch(doc: MemoryDocument): void {
+/**
+ * A content write: `updatedAt` strictly moves, even twice in one millisecond, and the document takes its next
+ * version, which is returned.
+ */
+function touch(doc: MemoryDocument): number {
   doc.updatedAt = Math.max(Date.now(), doc.updatedAt + 1);
+  return ++doc.version;
 }
 
 function toStoredDelta(record: DeltaRecord): StoredDelta {
@@ -324,6 +332,7 @@ function toDocument(doc: MemoryDocument): SyncDocument {
     vectorClock: copyClock(doc.clock),
     createdAt: new Date(doc.createdAt),
     updatedAt: new Date(doc.updatedAt),
+    version: doc.version,
   };
 }
 

@@ -11,6 +11,7 @@ import {
   removeConnectionAwarenessStatement,
   setAwarenessStatement,
   type AwarenessRow,
+  type RemovedAwarenessRow,
 } from './sql/awareness.sql.js';
 import type { QualifiedTables } from './storage-tables.js';
 
@@ -25,6 +26,8 @@ export class PostgresAwarenessBackend implements AwarenessBackend {
     private readonly db: PostgresDatabase,
     private readonly timeoutMs: number,
     private readonly maxEntriesPerDocument: number,
+    /** Told of each entry written or removed, after commit. */
+    private readonly announce: (documentId: string, clientId: string) => void,
   ) {
     this.t = db.tables;
   }
@@ -51,24 +54,21 @@ export class PostgresAwarenessBackend implements AwarenessBackend {
       Date.now(),
       this.timeoutMs,
       this.maxEntriesPerDocument,
-      this.db.feed,
     );
-    const [row] = await this.db.writeRows<{ outcome: 'stored' | 'stale' | 'limit' }>(statement);
+    const [row] = await this.db.rows<{ outcome: 'stored' | 'stale' | 'limit' }>(statement);
     if (row!.outcome === 'limit') throw awarenessEntriesLimitError(documentId, this.maxEntriesPerDocument);
-    return row!.outcome === 'stored';
+    if (row!.outcome !== 'stored') return false;
+    this.announce(documentId, clientId);
+    return true;
   }
 
   async remove(documentId: string, clientId: string): Promise<boolean> {
-    const statement = removeAwarenessStatement(this.t, documentId, clientId, Date.now(), this.db.feed);
-    const [row] = await this.db.writeRows<{ live: string }>(statement);
-    return Number(row!.live) > 0;
+    return (await this.removed(removeAwarenessStatement(this.t, documentId, clientId, Date.now()))) > 0;
   }
 
   async removeAllForConnection(connectionId: string): Promise<number> {
     // Expired entries are removed too, but only live ones count, as in the memory driver.
-    const statement = removeConnectionAwarenessStatement(this.t, connectionId, Date.now(), this.db.feed);
-    const [row] = await this.db.writeRows<{ live: string }>(statement);
-    return Number(row!.live);
+    return this.removed(removeConnectionAwarenessStatement(this.t, connectionId, Date.now()));
   }
 
   async getExpired(): Promise<AwarenessEntry[]> {
@@ -76,10 +76,16 @@ export class PostgresAwarenessBackend implements AwarenessBackend {
   }
 
   async pruneExpired(): Promise<number> {
-    const [row] = await this.db.writeRows<{ notified: string }>(
-      pruneAwarenessStatement(this.t, Date.now(), this.db.feed),
-    );
-    return Number(row!.notified);
+    const rows = await this.db.rows<RemovedAwarenessRow>(pruneAwarenessStatement(this.t, Date.now()));
+    for (const row of rows) this.announce(row.document_id, row.client_id);
+    return rows.length;
+  }
+
+  /** Runs a removal, announces every entry it removed, and answers how many of them had not expired. */
+  private async removed(statement: Parameters<PostgresDatabase['rows']>[0]): Promise<number> {
+    const rows = await this.db.rows<RemovedAwarenessRow>(statement);
+    for (const row of rows) this.announce(row.document_id, row.client_id);
+    return rows.filter((row) => row.live).length;
   }
 }
 

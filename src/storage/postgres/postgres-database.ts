@@ -39,14 +39,12 @@ const MAX_CHANNEL_LENGTH = 63;
  */
 export class PostgresDatabase implements SqlExecutor {
   readonly tables: QualifiedTables;
-  /** Where this provider's writes announce themselves; `origin` tells its own changes from other instances'. */
+  /** Where this provider sends its hints; `origin` tells its own hints from other instances'. */
   readonly feed: FeedTarget;
   /** How long a call may wait for a connection (the pool's acquire timeout, `mikroOrm` overrides included). */
   readonly acquireTimeoutMs: number;
   /** Test seam: see `StatementObserver`. */
   statementObserver: StatementObserver | undefined;
-  /** Awaited before each write is sent (the change feed holds writes while its connection opens). */
-  beforeWrite: (() => Promise<void>) | undefined;
   private readonly plan: ConnectionPlan;
   private connection: StorageConnection | undefined;
   private ready = false;
@@ -102,12 +100,6 @@ export class PostgresDatabase implements SqlExecutor {
     } catch (error) {
       throw this.wrap(error);
     }
-  }
-
-  /** `rows` for a statement that writes: it waits for `beforeWrite` first. */
-  async writeRows<Row extends object>(statement: SqlStatement): Promise<Row[]> {
-    await this.beforeWrite?.();
-    return this.rows<Row>(statement);
   }
 
   /** Runs `work` in one transaction (READ COMMITTED unless asked otherwise); a `StorageError` it throws passes through. */
@@ -217,7 +209,7 @@ export class PostgresDatabase implements SqlExecutor {
   private async assertTablesExist(knex: Knex): Promise<void> {
     // The function of the newest migration: present only when every migration ran.
     const { rows } = (await knex.raw('select to_regprocedure(?) as found', [
-      `${this.tables.addDelta}(text,bigint,text,text,bigint,bigint,jsonb,text,bytea,text,text)`,
+      `${this.tables.addDelta}(text,bigint,text,text,bigint,bigint,jsonb,text,bytea)`,
     ])) as { rows: { found: string | null }[] };
     if (!rows[0]?.found)
       throw new StorageError(

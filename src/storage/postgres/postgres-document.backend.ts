@@ -3,6 +3,7 @@ import { clockAfterSnapshot } from '../contract/clocks.js';
 import { DeltaConflictError, StaleSnapshotError } from '../contract/errors.js';
 import type { ChangesSince, DocumentSnapshot, StoredDelta, SyncDocument, VectorClock } from '../contract/types.js';
 import type { PreparedDelta } from '../contract/validation.js';
+import type { LoggedChange } from '../changes/postgres-change-feed.js';
 import { DocumentWriteQueue, type CallOutcome } from './document-write-queue.js';
 import type { PostgresDatabase, SqlExecutor } from './postgres-database.js';
 import { catchUpStatement, toStoredDelta, walkStatement, type DeltaRow } from './sql/catch-up.sql.js';
@@ -21,11 +22,13 @@ import {
   deleteDocumentStatement,
   saveSnapshotStatement,
   type AddDeltasRow,
+  type VersionedRow,
 } from './sql/document-writes.sql.js';
 import type { QualifiedTables } from './storage-tables.js';
 
 interface DocumentRow {
   id: string;
+  version: string;
   vector_clock: Record<string, number>;
   created_ms: string;
   updated_ms: string;
@@ -36,6 +39,9 @@ interface SnapshotRow {
   vector_clock: Record<string, number>;
   created_ms: string;
 }
+
+/** Told of each committed content write (`issuedAt`: performance.now() before it was sent). */
+export type AnnounceChange = (change: LoggedChange, issuedAt: number) => void;
 
 /**
  * The postgres driver's documents. Every write to a document first locks its row, so writers of one document
@@ -50,6 +56,7 @@ export class PostgresDocumentBackend implements DocumentBackend {
   constructor(
     private readonly db: PostgresDatabase,
     maxGroupDeltas: number,
+    private readonly announce: AnnounceChange,
   ) {
     this.t = db.tables;
     this.writes = new DocumentWriteQueue(db.acquireTimeoutMs, maxGroupDeltas, (documentId, calls) =>
@@ -80,10 +87,13 @@ export class PostgresDocumentBackend implements DocumentBackend {
   }
 
   delete(documentId: string): Promise<boolean> {
-    return this.writes.run(
-      documentId,
-      async () => (await this.db.writeRows(deleteDocumentStatement(this.t, documentId, this.db.feed))).length > 0,
-    );
+    return this.writes.run(documentId, async () => {
+      const issuedAt = performance.now();
+      const [row] = await this.db.rows<VersionedRow>(deleteDocumentStatement(this.t, documentId));
+      if (!row) return false;
+      this.announceRow(documentId, 'deleted', row, issuedAt);
+      return true;
+    });
   }
 
   async getDocumentIds(limit: number, cursor: string | null): Promise<string[]> {
@@ -148,9 +158,11 @@ export class PostgresDocumentBackend implements DocumentBackend {
 
   saveSnapshot(documentId: string, data: Uint8Array, vectorClock: VectorClock): Promise<void> {
     return this.writes.run(documentId, async () => {
-      const statement = saveSnapshotStatement(this.t, documentId, data, vectorClock, Date.now(), this.db.feed);
-      const [row] = await this.db.writeRows<{ saved: boolean }>(statement);
-      if (!row!.saved) throw new StaleSnapshotError(documentId);
+      const issuedAt = performance.now();
+      const statement = saveSnapshotStatement(this.t, documentId, data, vectorClock, Date.now());
+      const [row] = await this.db.rows<VersionedRow & { out_saved: boolean }>(statement);
+      if (!row!.out_saved) throw new StaleSnapshotError(documentId);
+      this.announceRow(documentId, 'snapshot', row!, issuedAt);
     });
   }
 
@@ -160,10 +172,13 @@ export class PostgresDocumentBackend implements DocumentBackend {
 
   compactDeltas(documentId: string, upToClock: VectorClock): Promise<number> {
     return this.writes.run(documentId, async () => {
-      const [row] = await this.db.writeRows<{ removed: string }>(
-        compactDeltasStatement(this.t, documentId, upToClock, this.db.feed),
+      const issuedAt = performance.now();
+      const [row] = await this.db.rows<VersionedRow & { out_removed: string }>(
+        compactDeltasStatement(this.t, documentId, upToClock),
       );
-      return Number(row!.removed);
+      const removed = Number(row!.out_removed);
+      if (removed > 0) this.announceRow(documentId, 'compacted', row!, issuedAt);
+      return removed;
     });
   }
 
@@ -173,13 +188,38 @@ export class PostgresDocumentBackend implements DocumentBackend {
   }
 
   private async storeGroup(documentId: string, calls: readonly (readonly PreparedDelta[])[]): Promise<CallOutcome[]> {
-    const rows = await this.db.writeRows<AddDeltasRow>(
-      addDeltasStatement(this.t, documentId, calls, Date.now(), this.db.feed),
-    );
+    const issuedAt = performance.now();
+    const rows = await this.db.rows<AddDeltasRow>(addDeltasStatement(this.t, documentId, calls, Date.now()));
+    this.announceDeltas(documentId, rows, issuedAt);
     return rows.map((row) =>
       row.out_conflict_id === null
         ? { added: row.out_added }
         : { error: new DeltaConflictError(documentId, row.out_conflict_id, row.out_existing_id!) },
+    );
+  }
+
+  /** One change per version the group took (calls committed in one transaction share one), ids in storage order. */
+  private announceDeltas(documentId: string, rows: readonly AddDeltasRow[], issuedAt: number): void {
+    let change: LoggedChange | undefined;
+    for (const row of rows) {
+      if (row.out_position === null || row.out_added === 0) continue;
+      const position = Number(row.out_position);
+      if (change?.position !== position) {
+        if (change) this.announce(change, issuedAt);
+        change = { position, documentId, version: Number(row.out_version), kind: 'deltas', deltaCount: 0, ids: [] };
+      }
+      change.ids!.push(...(row.out_ids ?? []));
+      change.deltaCount = change.ids!.length;
+    }
+    if (change) this.announce(change, issuedAt);
+  }
+
+  private announceRow(documentId: string, kind: LoggedChange['kind'], row: VersionedRow, issuedAt: number): void {
+    if (row.out_position === null) return;
+    const position = Number(row.out_position);
+    this.announce(
+      { position, documentId, version: Number(row.out_version), kind, deltaCount: null, ids: null },
+      issuedAt,
     );
   }
 
@@ -209,5 +249,6 @@ function toDocument(row: DocumentRow): SyncDocument {
     vectorClock: row.vector_clock,
     createdAt: new Date(Number(row.created_ms)),
     updatedAt: new Date(Number(row.updated_ms)),
+    version: Number(row.version),
   };
 }

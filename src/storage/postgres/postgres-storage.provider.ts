@@ -1,5 +1,7 @@
 import type { Observable } from 'rxjs';
+import { ChangeHintSender } from '../changes/change-hints.js';
 import { ChangeHub } from '../changes/change-hub.js';
+import { FEED_GRACE_MS, PostgresChangeFeed, type LoggedChange } from '../changes/postgres-change-feed.js';
 import { PostgresChangeListener } from '../changes/postgres-change-listener.js';
 import type { ResolvedStorageOptions } from '../contract/options.js';
 import type {
@@ -14,11 +16,14 @@ import { ValidatedDocumentStore } from '../contract/validated-document-store.js'
 import { PostgresAwarenessBackend } from './postgres-awareness.backend.js';
 import { PostgresDatabase } from './postgres-database.js';
 import { PostgresDocumentBackend } from './postgres-document.backend.js';
+import { changeLogSource } from './postgres-change-log.js';
+import { sendHintsStatement } from './sql/change-log.sql.js';
 
 /**
  * The PostgreSQL driver on MikroORM 6. `initialize()` connects and (unless `migrate: false`) applies pending
  * migrations under an advisory lock; every call then goes through the shared validation to a backend that
- * speaks SQL to the pool. Changes reach subscribers through LISTEN/NOTIFY, from every instance on the schema.
+ * speaks SQL to the pool. Every content write appends to the change log in its own transaction; after commit
+ * this provider publishes it and hints other instances (NOTIFY, outside the write), whose feeds read the log.
  */
 export class PostgresStorageProvider implements StorageProvider {
   readonly driver = 'postgres' as const;
@@ -27,25 +32,40 @@ export class PostgresStorageProvider implements StorageProvider {
   private readonly database: PostgresDatabase;
   private readonly documentBackend: PostgresDocumentBackend;
   private readonly hub: ChangeHub;
+  private readonly feed: PostgresChangeFeed;
   private readonly listener: PostgresChangeListener;
+  private readonly hints: ChangeHintSender;
+  private stopTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ResolvedStorageOptions) {
     this.database = new PostgresDatabase(options);
-    this.documentBackend = new PostgresDocumentBackend(this.database, options.maxBatchDeltas);
+    const { channel, origin } = this.database.feed;
+    this.hints = new ChangeHintSender(origin, (payloads) => this.database.rows(sendHintsStatement(channel, payloads)));
+    this.documentBackend = new PostgresDocumentBackend(this.database, options.maxBatchDeltas, (change, issuedAt) =>
+      this.committed(change, issuedAt),
+    );
     this.documents = new ValidatedDocumentStore(this.documentBackend, options);
     this.awareness = new ValidatedAwarenessStore(
-      new PostgresAwarenessBackend(this.database, options.awarenessTimeoutMs, options.maxAwarenessEntriesPerDocument),
+      new PostgresAwarenessBackend(
+        this.database,
+        options.awarenessTimeoutMs,
+        options.maxAwarenessEntriesPerDocument,
+        (documentId, clientId) => this.awarenessChanged(documentId, clientId),
+      ),
       options,
     );
-    const { channel, origin } = this.database.feed;
     this.hub = new ChangeHub({
-      firstSubscribed: () => this.listener.start(),
-      lastUnsubscribed: () => void this.listener.stop(),
+      firstSubscribed: () => this.following(),
+      lastUnsubscribed: () => this.scheduleStop(),
+      documentSubscribed: (documentId) => this.feed.documentSubscribed(documentId),
+      everythingSubscribed: () => this.feed.everythingSubscribed(),
+      everythingUnsubscribed: () => this.feed.everythingUnsubscribed(),
     });
-    this.listener = new PostgresChangeListener(() => this.database.connectionSettings(), channel, origin, this.hub);
-    // A write issued right after a subscription waits (briefly) for the listening connection, so its
-    // subscriber hears of it.
-    this.database.beforeWrite = () => this.listener.listening(this.database.acquireTimeoutMs);
+    this.feed = new PostgresChangeFeed(this.hub, changeLogSource(this.database), origin, options.changeFeedMaxDelayMs);
+    this.listener = new PostgresChangeListener(() => this.database.connectionSettings(), channel, {
+      hinted: (hint) => this.feed.hinted(hint),
+      listening: () => this.feed.listening(),
+    });
   }
 
   initialize(): Promise<void> {
@@ -61,8 +81,40 @@ export class PostgresStorageProvider implements StorageProvider {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.stopTimer);
     this.documentBackend.close();
+    this.hints.close();
+    this.feed.close();
     this.hub.close();
     await Promise.all([this.listener.stop(), this.database.close()]);
+  }
+
+  private committed(change: LoggedChange, issuedAt: number): void {
+    this.hints.documentChanged(change.documentId);
+    this.feed.committed(change, issuedAt);
+  }
+
+  private awarenessChanged(documentId: string, clientId: string): void {
+    this.hints.awarenessChanged(documentId, clientId);
+    if (this.hub.follows(documentId)) this.hub.publish({ documentId, kind: 'awareness', clientId, source: 'local' });
+  }
+
+  /** A first subscriber: the listening connection opens (or stays, within the grace period). */
+  private following(): void {
+    clearTimeout(this.stopTimer);
+    this.stopTimer = undefined;
+    this.listener.start();
+    this.feed.start();
+  }
+
+  /** The last subscriber left: the connection stays a while, so subscriptions that come and go cost nothing. */
+  private scheduleStop(): void {
+    clearTimeout(this.stopTimer);
+    this.stopTimer = setTimeout(() => {
+      this.stopTimer = undefined;
+      this.feed.stop();
+      void this.listener.stop();
+    }, FEED_GRACE_MS);
+    this.stopTimer.unref();
   }
 }

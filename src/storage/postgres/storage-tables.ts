@@ -5,6 +5,7 @@ export const STORAGE_TABLES = {
   snapshots: 'sync_snapshots',
   awareness: 'sync_awareness',
   clocks: 'sync_document_clocks',
+  changes: 'sync_changes',
 } as const;
 
 /** The functions the migrations create: the locked write paths, one round trip each. */

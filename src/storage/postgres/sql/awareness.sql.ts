@@ -1,12 +1,12 @@
 import type { QualifiedTables } from '../storage-tables.js';
-import { MS_TO_TIMESTAMP, timestampToMs, type FeedTarget, type SqlStatement } from './sql-fragments.js';
+import { MS_TO_TIMESTAMP, timestampToMs, type SqlStatement } from './sql-fragments.js';
 
 /**
  * Awareness statements. Expiry is judged against the application clock passed in (`now`), as in the memory
- * driver. Every statement that removes entries announces each removed entry on the change feed. Plain SQL
- * through knex rather than MikroORM's EntityManager: a write must compare clocks, count a document's live
- * entries under a lock and notify in one round trip (`sync_set_awareness`), and MikroORM's `execute` would
- * format values into the SQL text.
+ * driver. Every statement that removes entries answers which, so the provider announces each after commit
+ * (nothing is notified inside a write). Plain SQL through knex rather than MikroORM's EntityManager: a write
+ * must compare clocks and count a document's live entries under a lock in one round trip
+ * (`sync_set_awareness`), and MikroORM's `execute` would format values into the SQL text.
  */
 
 /** An awareness row as pg returns it. */
@@ -23,30 +23,26 @@ export interface AwarenessRow {
 const COLUMNS = `document_id, client_id, connection_id, state, clock,
   ${timestampToMs('updated_at')} as updated_ms, ${timestampToMs('expires_at')} as expires_ms`;
 
-/**
- * Deletes the entries `where` selects (its `?` values in `whereParams`), announces each on the change feed, and
- * answers `{ live, notified }`: how many of them had not expired, and how many were deleted.
- */
+/** A removed entry: its document, its client, and whether it had not expired. */
+export interface RemovedAwarenessRow {
+  document_id: string;
+  client_id: string;
+  live: boolean;
+}
+
+/** Deletes the entries `where` selects (its `?` values in `whereParams`) and answers one row per entry removed. */
 function removeWhere(
   name: string,
   t: QualifiedTables,
   where: string,
   whereParams: unknown[],
   now: number,
-  feed: FeedTarget,
 ): SqlStatement {
   return {
     name,
-    sql: `with removed as (
-            delete from ${t.awareness} where ${where} returning document_id, client_id, expires_at
-          ),
-          notified as (
-            select pg_notify(?, jsonb_build_object('d', document_id, 'k', 'awareness', 'c', client_id, 'o', ?::text)::text)
-            from removed
-          )
-          select count(*) filter (where expires_at > ${MS_TO_TIMESTAMP}) as live, (select count(*) from notified) as notified
-          from removed`,
-    params: [...whereParams, feed.channel, feed.origin, now],
+    sql: `delete from ${t.awareness} where ${where}
+          returning document_id, client_id, expires_at > ${MS_TO_TIMESTAMP} as live`,
+    params: [...whereParams, now],
   };
 }
 
@@ -86,7 +82,6 @@ export function setAwarenessStatement(
   now: number,
   timeoutMs: number,
   maxEntries: number,
-  feed: FeedTarget,
 ): SqlStatement {
   return {
     name: 'setAwareness',
@@ -102,34 +97,33 @@ export function setAwarenessStatement(
       maxEntries,
       // One lock per schema and document: new clients of a document are counted one at a time.
       `nest-sync-storage:awareness:${t.schema}:${entry.documentId}`,
-      feed.channel,
-      feed.origin,
+      // No channel: the function notifies nothing; the provider announces the entry after commit.
+      null,
+      null,
     ],
   };
 }
 
-/** Removes one entry; returns `{ live, notified }` (live: 1 when it had not expired). */
+/** Removes one entry. */
 export function removeAwarenessStatement(
   t: QualifiedTables,
   documentId: string,
   clientId: string,
   now: number,
-  feed: FeedTarget,
 ): SqlStatement {
-  return removeWhere('removeAwareness', t, 'document_id = ? and client_id = ?', [documentId, clientId], now, feed);
+  return removeWhere('removeAwareness', t, 'document_id = ? and client_id = ?', [documentId, clientId], now);
 }
 
-/** Removes what one connection wrote, in every document; returns `{ live, notified }`. */
+/** Removes what one connection wrote, in every document. */
 export function removeConnectionAwarenessStatement(
   t: QualifiedTables,
   connectionId: string,
   now: number,
-  feed: FeedTarget,
 ): SqlStatement {
-  return removeWhere('removeConnectionAwareness', t, 'connection_id = ?', [connectionId], now, feed);
+  return removeWhere('removeConnectionAwareness', t, 'connection_id = ?', [connectionId], now);
 }
 
-/** Deletes every expired entry; returns `{ notified }`, the number deleted. */
-export function pruneAwarenessStatement(t: QualifiedTables, now: number, feed: FeedTarget): SqlStatement {
-  return removeWhere('pruneAwareness', t, `expires_at <= ${MS_TO_TIMESTAMP}`, [now], now, feed);
+/** Deletes every expired entry. */
+export function pruneAwarenessStatement(t: QualifiedTables, now: number): SqlStatement {
+  return removeWhere('pruneAwareness', t, `expires_at <= ${MS_TO_TIMESTAMP}`, [now], now);
 }

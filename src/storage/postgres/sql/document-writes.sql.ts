@@ -1,28 +1,34 @@
 import type { VectorClock } from '../../contract/types.js';
 import type { PreparedDelta } from '../../contract/validation.js';
 import type { QualifiedTables } from '../storage-tables.js';
-import {
-  documentClockSql,
-  MS_TO_TIMESTAMP,
-  timestampToMs,
-  toBuffer,
-  type FeedTarget,
-  type SqlStatement,
-} from './sql-fragments.js';
+import { documentClockSql, MS_TO_TIMESTAMP, timestampToMs, toBuffer, type SqlStatement } from './sql-fragments.js';
 
 /**
- * The driver's writes. The locked ones (deltas, snapshots, compaction) call the functions of the second
- * migration: one round trip each, in which the document lock is taken first and every later statement sees
- * the commits made before it was granted. Hand-written SQL rather than MikroORM's QueryBuilder: these are
+ * The driver's writes. The locked ones (deltas, snapshots, compaction) call the write functions: one round
+ * trip each, in which the document lock is taken first and every later statement sees the commits made
+ * before it was granted. Each content write takes the document's next version and appends it to the change
+ * log in the same transaction, and answers the version and log position; nothing is notified inside it. Hand-written SQL rather than MikroORM's QueryBuilder: these are
  * multi-table statements under a lock, and MikroORM's `execute` would format the values into the SQL text.
  */
 
-/** A row of `sync_add_deltas` (or `sync_add_delta`): how many deltas of one call were new, or the event that failed it. */
+/**
+ * A row of `sync_add_deltas` (or `sync_add_delta`): how many deltas of one call were new, or the event that
+ * failed it; for a call that stored deltas, the version and log position its transaction took and its new ids.
+ */
 export interface AddDeltasRow {
   out_call: number;
   out_added: number;
   out_conflict_id: string | null;
   out_existing_id: string | null;
+  out_version: string | null;
+  out_position: string | null;
+  out_ids: string[] | null;
+}
+
+/** What a snapshot, compaction or delete answers: its version and log position when it changed the document. */
+export interface VersionedRow {
+  out_version: string | null;
+  out_position: string | null;
 }
 
 /** The deltas of a statement as parallel arrays; every payload in ONE binary parameter, cut by lengths in SQL. */
@@ -66,20 +72,19 @@ export function addDeltasStatement(
   documentId: string,
   calls: readonly (readonly PreparedDelta[])[],
   now: number,
-  feed: FeedTarget,
 ): SqlStatement {
   if (calls.every((deltas) => deltas.length === 1)) {
     const deltas = calls.map((call) => call[0]!);
     return deltas.length === 1
-      ? addDeltaStatement(t, documentId, deltas[0]!, now, feed)
-      : addDeltaEachStatement(t, documentId, deltas, now, feed);
+      ? addDeltaStatement(t, documentId, deltas[0]!, now)
+      : addDeltaEachStatement(t, documentId, deltas, now);
   }
   const packed = packDeltas(calls.flat());
   const callOf = calls.flatMap((deltas, call) => deltas.map(() => call));
   return {
     name: 'addDeltas',
     sql: `select * from ${t.addDeltas}(?, ?, ?::integer[], ?::text[], ?::text[], ?::bigint[], ?::bigint[],
-            ?::jsonb, ?::bytea, ?::integer[], ?::boolean[], ?, ?)`,
+            ?::jsonb, ?::bytea, ?::integer[], ?::boolean[])`,
     params: [
       documentId,
       now,
@@ -92,8 +97,6 @@ export function addDeltasStatement(
       packed.payload,
       packed.lengths,
       packed.binary,
-      feed.channel,
-      feed.origin,
     ],
   };
 }
@@ -107,14 +110,13 @@ function addDeltaEachStatement(
   documentId: string,
   deltas: readonly PreparedDelta[],
   now: number,
-  feed: FeedTarget,
 ): SqlStatement {
   const packed = packDeltas(deltas);
   return {
     name: 'addDeltaEach',
-    sql: `select d.ord::integer - 1 as out_call, r.out_added, r.out_conflict_id, r.out_existing_id
-      from (select ?::text as document, ?::bigint as now_ms, ?::jsonb as clocks, ?::bytea as payload,
-                   ?::text as channel, ?::text as origin) as p
+    sql: `select d.ord::integer - 1 as out_call, r.out_added, r.out_conflict_id, r.out_existing_id,
+        r.out_version, r.out_position, r.out_ids
+      from (select ?::text as document, ?::bigint as now_ms, ?::jsonb as clocks, ?::bytea as payload) as p
       cross join lateral (
         select i.*, (sum(i.length) over (order by i.ord) - i.length + 1)::integer as start
         from unnest(?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::integer[], ?::boolean[])
@@ -123,16 +125,13 @@ function addDeltaEachStatement(
       cross join lateral ${t.addDelta}(p.document, p.now_ms, d.id, d.client_id, d.counter, d.ts,
         p.clocks -> (d.ord::integer - 1),
         case when not d.is_bytes then convert_from(substring(p.payload from d.start for d.length), 'UTF8') end,
-        case when d.is_bytes then substring(p.payload from d.start for d.length) end,
-        p.channel, p.origin) as r
+        case when d.is_bytes then substring(p.payload from d.start for d.length) end) as r
       order by d.ord`,
     params: [
       documentId,
       now,
       packed.clocks,
       packed.payload,
-      feed.channel,
-      feed.origin,
       packed.ids,
       packed.clients,
       packed.counters,
@@ -144,16 +143,10 @@ function addDeltaEachStatement(
 }
 
 /** One call of one delta, the usual write: `sync_add_delta`, the same rules and answer row in less work. */
-function addDeltaStatement(
-  t: QualifiedTables,
-  documentId: string,
-  delta: PreparedDelta,
-  now: number,
-  feed: FeedTarget,
-): SqlStatement {
+function addDeltaStatement(t: QualifiedTables, documentId: string, delta: PreparedDelta, now: number): SqlStatement {
   return {
     name: 'addDelta',
-    sql: `select * from ${t.addDelta}(?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::bytea, ?, ?)`,
+    sql: `select * from ${t.addDelta}(?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::bytea)`,
     params: [
       documentId,
       now,
@@ -164,45 +157,37 @@ function addDeltaStatement(
       JSON.stringify(delta.vectorClock),
       delta.dataBytes ? null : delta.dataJson,
       delta.dataBytes ? toBuffer(delta.dataBytes) : null,
-      feed.channel,
-      feed.origin,
     ],
   };
 }
 
-/** Replaces the snapshot unless it would step back from the stored one; returns `{ saved }`. */
+/** Replaces the snapshot unless it would step back from the stored one; answers `out_saved` and its version. */
 export function saveSnapshotStatement(
   t: QualifiedTables,
   documentId: string,
   data: Uint8Array,
   vectorClock: VectorClock,
   now: number,
-  feed: FeedTarget,
 ): SqlStatement {
   return {
     name: 'saveSnapshot',
-    sql: `select ${t.saveSnapshot}(?, ?, ?, ?::jsonb, ?, ?) as saved`,
-    params: [documentId, now, toBuffer(data), JSON.stringify(vectorClock), feed.channel, feed.origin],
+    sql: `select * from ${t.saveSnapshot}(?, ?, ?, ?::jsonb)`,
+    params: [documentId, now, toBuffer(data), JSON.stringify(vectorClock)],
   };
 }
 
-/** Deletes the deltas covered by both `upToClock` and the snapshot clock; returns `{ removed }`. */
-export function compactDeltasStatement(
-  t: QualifiedTables,
-  documentId: string,
-  upToClock: VectorClock,
-  feed: FeedTarget,
-): SqlStatement {
+/** Deletes the deltas covered by both `upToClock` and the snapshot clock; answers `out_removed` and its version. */
+export function compactDeltasStatement(t: QualifiedTables, documentId: string, upToClock: VectorClock): SqlStatement {
   return {
     name: 'compactDeltas',
-    sql: `select ${t.compactDeltas}(?, ?::jsonb, ?, ?) as removed`,
-    params: [documentId, JSON.stringify(upToClock), feed.channel, feed.origin],
+    sql: `select * from ${t.compactDeltas}(?, ?::jsonb)`,
+    params: [documentId, JSON.stringify(upToClock)],
   };
 }
 
 /** The columns a `SyncDocument` is read from, clock included. */
 export function documentColumns(t: QualifiedTables): string {
-  return `doc.id, ${timestampToMs('doc.created_at')} as created_ms, ${timestampToMs('doc.updated_at')} as updated_ms,
+  return `doc.id, doc.version, ${timestampToMs('doc.created_at')} as created_ms, ${timestampToMs('doc.updated_at')} as updated_ms,
     ${documentClockSql(t.clocks, 'doc.id')} as vector_clock`;
 }
 
@@ -218,13 +203,21 @@ export function createDocumentStatement(t: QualifiedTables, documentId: string, 
   };
 }
 
-/** Deletes the document (its deltas, clock and snapshot cascade) and its awareness entries; a row when it existed. */
-export function deleteDocumentStatement(t: QualifiedTables, documentId: string, feed: FeedTarget): SqlStatement {
+/**
+ * Deletes the document (its deltas, clock and snapshot cascade) and its awareness entries, and logs the
+ * deletion as the document's next version; a row (that version and its log position) when it existed.
+ */
+export function deleteDocumentStatement(t: QualifiedTables, documentId: string): SqlStatement {
   return {
     name: 'deleteDocument',
     sql: `with presence as (delete from ${t.awareness} where document_id = ?),
-          removed as (delete from ${t.documents} where id = ? returning id)
-          select pg_notify(?, jsonb_build_object('d', removed.id, 'k', 'deleted', 'o', ?::text)::text) from removed`,
-    params: [documentId, documentId, feed.channel, feed.origin],
+          removed as (delete from ${t.documents} where id = ? returning id, version),
+          logged as (
+            insert into ${t.changes} (document_id, version, kind)
+            select removed.id, removed.version + 1, 'deleted' from removed
+            returning position, version
+          )
+          select logged.version as out_version, logged.position as out_position from logged`,
+    params: [documentId, documentId],
   };
 }

@@ -1,0 +1,90 @@
+import type { HintPayload } from './postgres-change-listener.js';
+
+/** Sends payloads on the notification channel (one statement, after the writes it names committed). */
+export type SendHints = (payloads: string[]) => Promise<unknown>;
+
+/** Payloads stay well below PostgreSQL's 8000-byte limit. */
+const MAX_PAYLOAD_BYTES = 7_000;
+
+/**
+ * Tells other instances, after commit, which documents and awareness entries this provider changed. Hints
+ * wait while one statement is in flight and then go together, each document once: a busy instance sends one
+ * small statement per round of commits, never one per write, and no write waits for it. A hint that fails is
+ * dropped: listeners read the change log on their own every `changeFeedMaxDelayMs`.
+ */
+export class ChangeHintSender {
+  private documents = new Set<string>();
+  private awareness = new Map<string, [string, string]>();
+  private sending = false;
+  private closed = false;
+
+  constructor(
+    private readonly origin: string,
+    private readonly send: SendHints,
+  ) {}
+
+  documentChanged(documentId: string): void {
+    this.documents.add(documentId);
+    this.schedule();
+  }
+
+  awarenessChanged(documentId: string, clientId: string): void {
+    this.awareness.set(JSON.stringify([documentId, clientId]), [documentId, clientId]);
+    this.schedule();
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private schedule(): void {
+    if (this.sending || this.closed) return;
+    this.sending = true;
+    setImmediate(() => void this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    while (!this.closed && (this.documents.size > 0 || this.awareness.size > 0)) {
+      const payloads = this.takePayloads();
+      await this.send(payloads).catch(() => undefined);
+    }
+    this.sending = false;
+  }
+
+  private takePayloads(): string[] {
+    const documents = [...this.documents];
+    const awareness = [...this.awareness.values()];
+    this.documents = new Set();
+    this.awareness = new Map();
+    const payloads: string[] = [];
+    let current: Required<HintPayload> = { o: this.origin, d: [], a: [] };
+    let size = 64;
+    const cut = (bytes: number): void => {
+      if (size + bytes <= MAX_PAYLOAD_BYTES) return;
+      payloads.push(encode(current));
+      current = { o: this.origin, d: [], a: [] };
+      size = 64;
+    };
+    for (const documentId of documents) {
+      const bytes = Buffer.byteLength(JSON.stringify(documentId)) + 1;
+      cut(bytes);
+      current.d.push(documentId);
+      size += bytes;
+    }
+    for (const pair of awareness) {
+      const bytes = Buffer.byteLength(JSON.stringify(pair)) + 1;
+      cut(bytes);
+      current.a.push(pair);
+      size += bytes;
+    }
+    if (current.d.length > 0 || current.a.length > 0) payloads.push(encode(current));
+    return payloads;
+  }
+}
+
+function encode(payload: Required<HintPayload>): string {
+  const compact: HintPayload = { o: payload.o };
+  if (payload.d.length > 0) compact.d = payload.d;
+  if (payload.a.length > 0) compact.a = payload.a;
+  return JSON.stringify(compact);
+}

@@ -1,0 +1,318 @@
+import type { StorageChange } from '../contract/types.js';
+import type { ChangeHub } from './change-hub.js';
+import type { ChangeHint } from './postgres-change-listener.js';
+
+/** One row of the change log: a committed content write of one document. */
+export interface LoggedChange {
+  position: number;
+  documentId: string;
+  version: number;
+  kind: 'deltas' | 'snapshot' | 'compacted' | 'deleted';
+  /** `deltas`: how many deltas that version stored. */
+  deltaCount: number | null;
+  /** `deltas`: the ids still stored (fewer than `deltaCount` once compacted or deleted); null where not read. */
+  ids: string[] | null;
+}
+
+/** A document's latest log position and current version, where a new subscription starts. */
+export interface DocumentStart {
+  position: number;
+  version: number;
+}
+
+/** How the feed reads the change log (the postgres driver's statements). */
+export interface ChangeLogSource {
+  /** The last position written. */
+  end(): Promise<number>;
+  /** Rows after `after` and at `holes`, in position order; ids for `documents` (null: all). */
+  read(
+    after: number,
+    holes: readonly number[],
+    documents: readonly string[] | null,
+    limit: number,
+  ): Promise<LoggedChange[]>;
+  /** One document's rows in (after, upTo], ids included. */
+  readDocument(documentId: string, after: number, upTo: number, limit: number): Promise<LoggedChange[]>;
+  start(documentId: string): Promise<DocumentStart>;
+}
+
+/** Where a followed document stands: the last row delivered (or skipped) and its version. */
+interface DocumentState {
+  position: number;
+  /** The document's version after `position`; 0 after a delete. Null: the next row starts the count. */
+  version: number | null;
+  /** When following began (performance.now()): local writes issued later belong to the subscriber. */
+  since: number;
+  /** The last change published for it was a resync: a run of unreadable versions makes one. */
+  resynced: boolean;
+}
+
+const PAGE = 1_000;
+/** How long a skipped position is looked for again: a transaction that took it commits within this or never. */
+const HOLE_WAIT_MS = 30_000;
+const MAX_HOLES = 10_000;
+/** How long the listening connection and the position stay after the last subscriber left (SSE clients come and go). */
+export const FEED_GRACE_MS = 30_000;
+
+/**
+ * The postgres change feed. Every content write appends a row to the change log under its document lock;
+ * after commit the writer publishes its own change at once and sends a hint to other instances. The feed
+ * reads the log after its position (on a hint, on a (re)connect, and every `maxDelayMs` whatever arrives),
+ * so a lost or forged hint costs latency or a read, never a gap or a duplicate. Per document it publishes
+ * each version once, in order; a version it can no longer read (compacted away, pruned) becomes one
+ * `resync` naming the document. All reading and publishing runs one task at a time.
+ */
+export class PostgresChangeFeed {
+  private cursor: number | null = null;
+  /** Positions skipped by a read (not committed yet), with when they were first missed. */
+  private readonly holes = new Map<number, number>();
+  private readonly documents = new Map<string, DocumentState>();
+  /** Where all-documents following began: rows after it, or local writes issued after `everythingSince`. */
+  private everythingBaseline: number | null = null;
+  private everythingSince = 0;
+  /** Positions this provider wrote that were not delivered yet: delivered as 'local'. */
+  private readonly localPositions = new Set<number>();
+  private work: Promise<void> = Promise.resolve();
+  private pollQueued = false;
+  private pollAgain = false;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly hub: ChangeHub,
+    private readonly source: ChangeLogSource,
+    private readonly origin: string,
+    private readonly maxDelayMs: number,
+  ) {}
+
+  /** Following begins (first subscriber): position read, then a read every `maxDelayMs`. */
+  start(): void {
+    if (this.timer || this.closed) return;
+    this.timer = setInterval(() => this.requestPoll(), this.maxDelayMs);
+    this.timer.unref();
+    this.requestPoll();
+  }
+
+  /** Following ends (no subscriber for the grace period): everything is forgotten. */
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.cursor = null;
+    this.everythingBaseline = null;
+    this.holes.clear();
+    this.documents.clear();
+    this.localPositions.clear();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.stop();
+  }
+
+  /** A document gained its first own subscriber: its start is read before anything of it is delivered. */
+  documentSubscribed(documentId: string): void {
+    const since = performance.now();
+    this.run(async () => {
+      if (this.documents.has(documentId)) return;
+      const start = await this.source.start(documentId);
+      this.documents.set(documentId, { ...start, since, resynced: false });
+    });
+  }
+
+  /** A first all-documents subscriber: rows after the log's end now, and local writes issued from now. */
+  everythingSubscribed(): void {
+    if (this.everythingBaseline !== null) return;
+    const since = performance.now();
+    this.run(async () => {
+      if (this.everythingBaseline !== null) return;
+      this.everythingSince = since;
+      this.everythingBaseline = await this.source.end();
+    });
+  }
+
+  /** The last all-documents subscriber left: a later one starts afresh. */
+  everythingUnsubscribed(): void {
+    this.run(async () => {
+      this.everythingBaseline = null;
+    });
+  }
+
+  /** This provider committed a content write (`issuedAt`: performance.now() before it was sent). */
+  committed(change: LoggedChange, issuedAt: number): void {
+    if (!this.timer || !this.hub.follows(change.documentId)) return;
+    this.localPositions.add(change.position);
+    this.run(() => this.deliverLocal(change, issuedAt));
+  }
+
+  /** A hint arrived: read the log if it names a followed document (hints of this provider are its own writes). */
+  hinted(hint: ChangeHint): void {
+    if (!this.timer) return;
+    if (hint.origin !== this.origin)
+      for (const [documentId, clientId] of hint.awareness)
+        if (this.hub.follows(documentId))
+          this.hub.publish({ documentId, kind: 'awareness', clientId, source: 'remote' });
+    if (hint.origin === this.origin) return;
+    if (hint.documents.some((documentId) => this.hub.follows(documentId))) this.requestPoll();
+  }
+
+  /** The listening connection (re)connected: hints may have been lost meanwhile. */
+  listening(): void {
+    if (this.timer) this.requestPoll();
+  }
+
+  /** Resolves once every task queued so far ran (tests and close). */
+  settled(): Promise<void> {
+    return this.work;
+  }
+
+  private run(task: () => Promise<void>): void {
+    this.work = this.work.then(task).catch(() => {
+      // A failed read is retried by the next poll; nothing was delivered past what was read.
+    });
+  }
+
+  private requestPoll(): void {
+    if (this.pollQueued) {
+      this.pollAgain = true;
+      return;
+    }
+    this.pollQueued = true;
+    this.run(async () => {
+      try {
+        do {
+          this.pollAgain = false;
+          await this.poll();
+        } while (this.pollAgain && this.timer);
+      } finally {
+        this.pollQueued = false;
+      }
+    });
+  }
+
+  private async poll(): Promise<void> {
+    if (!this.timer) return;
+    if (this.cursor === null) {
+      this.cursor = await this.source.end();
+      return;
+    }
+    for (;;) {
+      const followed = this.hub.followsEverything ? null : [...this.hub.subscribedDocuments()];
+      const rows = await this.source.read(this.cursor, [...this.holes.keys()], followed, PAGE);
+      this.advance(rows);
+      for (const row of rows) await this.deliver(row, 'log');
+      if (rows.length < PAGE) break;
+    }
+    const expired = performance.now() - HOLE_WAIT_MS;
+    for (const [position, missedAt] of this.holes) if (missedAt < expired) this.holes.delete(position);
+    for (const documentId of this.documents.keys())
+      if (!this.hub.follows(documentId)) this.documents.delete(documentId);
+  }
+
+  /** Moves the cursor past `rows`, remembering the positions skipped in between. */
+  private advance(rows: readonly LoggedChange[]): void {
+    const now = performance.now();
+    for (const row of rows) {
+      this.holes.delete(row.position);
+      if (row.position <= this.cursor!) continue;
+      for (let skipped = this.cursor! + 1; skipped < row.position && this.holes.size < MAX_HOLES; skipped++)
+        this.holes.set(skipped, now);
+      this.cursor = row.position;
+    }
+  }
+
+  private async deliverLocal(change: LoggedChange, issuedAt: number): Promise<void> {
+    const state = this.documents.get(change.documentId);
+    // Committed after the subscription began but before its start was read: the subscriber's own.
+    if (
+      state &&
+      change.position <= state.position &&
+      issuedAt >= state.since &&
+      this.localPositions.has(change.position)
+    ) {
+      state.position = change.position - 1;
+      state.version = null;
+    }
+    await this.deliver(change, issuedAt);
+  }
+
+  /** Publishes `row` in its document's order; `issuedAt` for a local write, 'log' for a row read back. */
+  private async deliver(row: LoggedChange, issuedAt: number | 'log'): Promise<void> {
+    const { documentId } = row;
+    if (!this.hub.follows(documentId)) {
+      this.documents.delete(documentId);
+      this.localPositions.delete(row.position);
+      return;
+    }
+    let state = this.documents.get(documentId);
+    if (!state) {
+      if (!this.startsEverything(row, issuedAt)) return;
+      state = { position: row.position - 1, version: null, since: this.everythingSince, resynced: false };
+      this.documents.set(documentId, state);
+    }
+    if (row.position <= state.position) return;
+    if (state.version !== null && row.version !== state.version + 1) await this.fillGap(state, row);
+    if (row.position <= state.position) return;
+    if (state.version !== null && row.version !== state.version + 1) {
+      // What came between is gone from the log (pruned): the subscriber must read the document.
+      this.resync(state, documentId);
+      this.skip(state, row);
+      return;
+    }
+    this.accept(state, row);
+  }
+
+  /** Whether an all-documents subscription takes a row of a document it has not seen yet. */
+  private startsEverything(row: LoggedChange, issuedAt: number | 'log'): boolean {
+    if (!this.hub.followsEverything || this.everythingBaseline === null) return false;
+    return issuedAt === 'log' ? row.position > this.everythingBaseline : issuedAt >= this.everythingSince;
+  }
+
+  /** Reads and delivers the document's rows between its position and `row`. */
+  private async fillGap(state: DocumentState, row: LoggedChange): Promise<void> {
+    for (;;) {
+      const rows = await this.source.readDocument(row.documentId, state.position, row.position - 1, PAGE);
+      for (const earlier of rows) {
+        if (earlier.position <= state.position) continue;
+        if (state.version !== null && earlier.version !== state.version + 1) {
+          this.resync(state, row.documentId);
+          this.skip(state, earlier);
+        } else {
+          this.accept(state, earlier);
+        }
+      }
+      if (rows.length < PAGE) return;
+    }
+  }
+
+  /** Publishes a row that follows its document's version (or starts it); an unreadable one becomes a resync. */
+  private accept(state: DocumentState, row: LoggedChange): void {
+    const readable = row.kind !== 'deltas' || (row.ids !== null && row.ids.length === row.deltaCount);
+    if (!readable) {
+      this.resync(state, row.documentId);
+      this.skip(state, row);
+      return;
+    }
+    const change: StorageChange = {
+      documentId: row.documentId,
+      kind: row.kind,
+      version: row.version,
+      source: this.localPositions.delete(row.position) ? 'local' : 'remote',
+    };
+    if (row.kind === 'deltas') change.deltaIds = row.ids!;
+    state.resynced = false;
+    this.skip(state, row);
+    this.hub.publish(change);
+  }
+
+  private skip(state: DocumentState, row: LoggedChange): void {
+    this.localPositions.delete(row.position);
+    state.position = row.position;
+    state.version = row.kind === 'deleted' ? 0 : row.version;
+  }
+
+  private resync(state: DocumentState, documentId: string): void {
+    if (state.resynced) return;
+    state.resynced = true;
+    this.hub.publish({ documentId, kind: 'resync', source: 'local' });
+  }
+}

@@ -1,0 +1,42 @@
+import type { ChangeLogSource, LoggedChange } from '../changes/postgres-change-feed.js';
+import type { PostgresDatabase } from './postgres-database.js';
+import {
+  changeLogEndStatement,
+  documentStartStatement,
+  readChangeLogStatement,
+  readDocumentChangesStatement,
+  type ChangeLogRow,
+} from './sql/change-log.sql.js';
+
+/** The change feed's reads of `sync_changes`, on the pool. */
+export function changeLogSource(db: PostgresDatabase): ChangeLogSource {
+  const t = db.tables;
+  return {
+    async end() {
+      const [row] = await db.rows<{ position: string }>(changeLogEndStatement(t));
+      return Number(row!.position);
+    },
+    async read(after, holes, documents, limit) {
+      return (await db.rows<ChangeLogRow>(readChangeLogStatement(t, after, holes, documents, limit))).map(toChange);
+    },
+    async readDocument(documentId, after, upTo, limit) {
+      const statement = readDocumentChangesStatement(t, documentId, after, upTo, limit);
+      return (await db.rows<ChangeLogRow>(statement)).map(toChange);
+    },
+    async start(documentId) {
+      const [row] = await db.rows<{ position: string; version: string }>(documentStartStatement(t, documentId));
+      return { position: Number(row!.position), version: Number(row!.version) };
+    },
+  };
+}
+
+function toChange(row: ChangeLogRow): LoggedChange {
+  return {
+    position: Number(row.position),
+    documentId: row.document_id,
+    version: Number(row.version),
+    kind: row.kind,
+    deltaCount: row.delta_count,
+    ids: row.ids,
+  };
+}

@@ -10,6 +10,7 @@ export {
   SyncDeltaEntity,
   SyncSnapshotEntity,
   SyncAwarenessEntity,
+  SyncChangeEntity,
   JsonTextType,
   toStoredDelta,
 } from './storage/postgres/entities/index.js';

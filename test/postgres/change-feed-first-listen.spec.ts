@@ -1,7 +1,9 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import type { StorageProvider } from '../../src/index.js';
 import { recordChanges } from '../conformance/change-recorder.js';
-import { sleep } from '../fixtures/eventually.js';
+import { makeDelta } from '../conformance/conformance-helpers.js';
+import { eventually, sleep } from '../fixtures/eventually.js';
+import { listeningSessions } from '../support/sql.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
 
 /** A TCP proxy to the database that can hold new connections back for a while: a slow network on one side. */
@@ -67,16 +69,34 @@ function writeFromAnotherInstance(documentId: string): Promise<boolean> {
 }
 
 describe('the postgres change feed while its first LISTEN connection is still opening', () => {
-  // Only the subscriber's own writes wait for its LISTEN connection: another instance's write committed
-  // while it opens cannot be announced, so the subscriber is told to catch up once the connection listens.
-  it('tells a new subscriber to catch up when another instance wrote while its connection was opening', async () => {
-    proxy.delayNewConnections(500);
+  it('delivers a write another instance committed meanwhile from the change log, without a resync', async () => {
+    proxy.delayNewConnections(3_000);
+    const before = await listeningSessions(database.url);
     const recorder = recordChanges(subscriberSide, 'early', { keepResync: true });
     try {
+      await sleep(100); // the feed has read where the log ends
       expect(await writeFromAnotherInstance('early')).toBe(true);
-      expect(await recorder.received(1, 10_000)).toEqual([{ documentId: 'early', kind: 'resync', source: 'local' }]);
-      // What it catches up with holds the write.
-      expect((await subscriberSide.documents.getDeltasSince('early')).map((delta) => delta.id)).toEqual(['d1']);
+      expect(await recorder.received(1, 10_000)).toEqual([
+        { documentId: 'early', kind: 'deltas', deltaIds: ['d1'], version: 1, source: 'remote' },
+      ]);
+      // Delivered by the feed's own reading of the log: no connection listened yet.
+      expect(await listeningSessions(database.url)).toBe(before);
+    } finally {
+      recorder.stop();
+      proxy.delayNewConnections(0);
+    }
+  });
+
+  it('never makes a write of the subscribing provider wait for its listening connection', async () => {
+    proxy.delayNewConnections(3_000);
+    const before = await listeningSessions(database.url);
+    const recorder = recordChanges(subscriberSide, 'own');
+    try {
+      await subscriberSide.documents.addDelta('own', makeDelta('o1', 'o', 1));
+      expect(await listeningSessions(database.url)).toBe(before);
+      expect(await recorder.received(1)).toEqual([
+        { documentId: 'own', kind: 'deltas', deltaIds: ['o1'], version: 1, source: 'local' },
+      ]);
     } finally {
       recorder.stop();
       proxy.delayNewConnections(0);
@@ -85,11 +105,11 @@ describe('the postgres change feed while its first LISTEN connection is still op
 
   it("delivers another instance's write through the same proxy once the connection listens", async () => {
     const recorder = recordChanges(subscriberSide, 'later');
-    await sleep(800);
+    await eventually(async () => (await listeningSessions(database.url)) > 0, 'the connection listens');
     await writeFromAnotherInstance('later');
     try {
       expect(await recorder.received(1, 5_000)).toEqual([
-        { documentId: 'later', kind: 'deltas', deltaIds: ['d1'], source: 'remote' },
+        { documentId: 'later', kind: 'deltas', deltaIds: ['d1'], version: 1, source: 'remote' },
       ]);
     } finally {
       recorder.stop();

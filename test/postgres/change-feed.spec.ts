@@ -4,7 +4,7 @@ import { recordChanges, type ChangeRecorder } from '../conformance/change-record
 import { idsOf, makeDelta } from '../conformance/conformance-helpers.js';
 import { eventually } from '../fixtures/eventually.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
-import { listeningSessions } from '../support/sql.js';
+import { runSql } from '../support/sql.js';
 
 let database: TestDatabase;
 let schema: string;
@@ -23,8 +23,9 @@ afterAll(async () => {
 });
 
 /**
- * Subscribes on `provider` and returns once its listening connection hears: it heard a marker write. The
- * `others` subscribed to the same document hear the marker too; they are waited for and cleared as well.
+ * Subscribes on `provider` and returns once its feed follows the document: it delivered a marker written
+ * after the subscription began. The `others` subscribed to the same document hear the marker too; they are
+ * waited for and cleared as well.
  */
 async function listeningRecorder(
   provider: StorageProvider,
@@ -41,14 +42,23 @@ async function listeningRecorder(
   return recorder;
 }
 
+/** The server pids of the sessions that run LISTEN on this database. */
+async function listeningPids(): Promise<number[]> {
+  const rows = await runSql<{ pid: number }>(
+    database.url,
+    `select pid from pg_stat_activity where datname = current_database() and query ilike 'listen %' order by pid`,
+  );
+  return rows.map((row) => row.pid);
+}
+
 const announced = (changes: readonly StorageChange[]): string[] => changes.flatMap((change) => change.deltaIds ?? []);
 
 describe('the change feed across instances on one database', () => {
-  it("delivers another instance's write with its ids, as remote, and the writer's own as local", async () => {
+  it("delivers another instance's write with its ids and version, as remote, and the writer's own as local", async () => {
     const onSecond = await listeningRecorder(second, 'shared');
     const onFirst = await listeningRecorder(first, 'shared', [onSecond]);
     await first.documents.addDeltas('shared', [makeDelta('x1', 'x', 1), makeDelta('x2', 'x', 2)]);
-    const expected = { documentId: 'shared', kind: 'deltas', deltaIds: ['x1', 'x2'] };
+    const expected = { documentId: 'shared', kind: 'deltas', deltaIds: ['x1', 'x2'], version: 1 };
     expect(await onSecond.received(1)).toEqual([{ ...expected, source: 'remote' }]);
     expect(await onFirst.received(1)).toEqual([{ ...expected, source: 'local' }]);
     onFirst.stop();
@@ -59,27 +69,28 @@ describe('the change feed across instances on one database', () => {
     await first.documents.addDelta('quiet', makeDelta('q1', 'q', 1));
     const onSecond = await listeningRecorder(second, 'quiet');
     expect(await first.documents.addDelta('quiet', makeDelta('q1', 'q', 1))).toBe(false);
-    // A writer that calls the write function, NOTIFY included, and then rolls back.
+    // A writer that calls the write function (which takes a version and a log position) and then rolls back.
     const other = new pg.Client({ connectionString: database.url });
     await other.connect();
     try {
       await other.query('begin');
       await other.query(
-        `select * from "${schema}".sync_add_deltas($1, $2, '{0}', '{rolled}', '{q}', '{2}', '{0}', '[{"q":2}]', '\\x31', '{1}', '{false}', $3, 'elsewhere')`,
-        ['quiet', Date.now(), `sync_storage:${schema}`],
+        `select * from "${schema}".sync_add_deltas($1, $2, '{0}', '{rolled}', '{q}', '{2}', '{0}', '[{"q":2}]', '\\x31', '{1}', '{false}')`,
+        ['quiet', Date.now()],
       );
+      await other.query(`select pg_notify($1, $2)`, [`sync_storage:${schema}`, '{"o":"elsewhere","d":["quiet"]}']);
       await other.query('rollback');
     } finally {
       await other.end();
     }
     await first.documents.addDelta('quiet', makeDelta('q3', 'q', 3));
     expect(await onSecond.received(1)).toEqual([
-      { documentId: 'quiet', kind: 'deltas', deltaIds: ['q3'], source: 'remote' },
+      { documentId: 'quiet', kind: 'deltas', deltaIds: ['q3'], version: 2, source: 'remote' },
     ]);
     onSecond.stop();
   });
 
-  it('keeps commit order per document while both instances write to it at once', async () => {
+  it('keeps version order per document while both instances write to it at once', async () => {
     const watcher = await listeningRecorder(second, 'race');
     const writes = Array.from({ length: 40 }, (_, i) =>
       (i % 2 === 0 ? first : second).documents.addDelta('race', makeDelta(`r${i}`, `w${i % 5}`, Math.floor(i / 5) + 1)),
@@ -88,43 +99,53 @@ describe('the change feed across instances on one database', () => {
     const stored = idsOf(await first.documents.getDeltasSince('race'));
     const changes = await watcher.until((all) => announced(all).length >= stored.length);
     expect(announced(changes)).toEqual(stored);
+    const versions = changes.map((change) => change.version!);
+    expect(versions).toEqual(versions.map((_, i) => versions[0]! + i));
     expect(new Set(changes.map((change) => change.source))).toEqual(new Set(['local', 'remote']));
     watcher.stop();
   });
 
-  it('leaves the ids out of a change too large for a notification, and still announces it', async () => {
+  it('announces a batch too large for one notification with all its ids', async () => {
     const watcher = await listeningRecorder(second, 'wide');
     const longIds = Array.from({ length: 60 }, (_, i) => makeDelta(`${'i'.repeat(200)}-${i}`, 'w', i + 1));
     expect(await first.documents.addDeltas('wide', longIds)).toBe(60);
-    expect(await watcher.received(1)).toEqual([{ documentId: 'wide', kind: 'deltas', source: 'remote' }]);
+    expect(await watcher.received(1)).toEqual([
+      { documentId: 'wide', kind: 'deltas', deltaIds: idsOf(longIds), version: 1, source: 'remote' },
+    ]);
     watcher.stop();
   });
 
-  it('opens one listening connection on the first subscription and releases it with the last', async () => {
+  it('keeps one listening connection while subscriptions come and go, and closes it with the provider', async () => {
     const own = await database.createProvider({ schema, migrate: false });
-    const before = await listeningSessions(database.url);
+    const before = await listeningPids();
     const one = await listeningRecorder(own, 'a');
-    const two = recordChanges(own);
-    expect(await listeningSessions(database.url)).toBe(before + 1);
+    await eventually(async () => (await listeningPids()).length === before.length + 1, 'the connection listens');
+    const opened = (await listeningPids()).filter((pid) => !before.includes(pid));
     one.stop();
-    expect(await listeningSessions(database.url)).toBe(before + 1);
-    two.stop();
-    await eventually(async () => (await listeningSessions(database.url)) === before, 'the listening connection closes');
+    // Subscriptions opened and dropped again and again (SSE clients) reuse the same session.
+    for (let i = 0; i < 20; i++) recordChanges(own, `churn-${i}`).stop();
+    const again = await listeningRecorder(own, 'a');
+    expect((await listeningPids()).filter((pid) => !before.includes(pid))).toEqual(opened);
+    again.stop();
     await own.close();
+    await eventually(async () => (await listeningPids()).length === before.length, 'the connection closes');
   });
 
-  it('tells a new subscription to catch up once its connection listens: writes of other instances may have been missed', async () => {
+  it('delivers the changes of another instance committed after a subscription began, and never an anonymous resync', async () => {
     const own = await database.createProvider({ schema, migrate: false });
-    const feed = recordChanges(own, 'fresh', { keepResync: true });
-    expect(await feed.received(1)).toEqual([{ documentId: 'fresh', kind: 'resync', source: 'local' }]);
-    // Later subscribers join a connection that already listens: nothing was missed, no resync.
-    const later = recordChanges(own, 'fresh', { keepResync: true });
-    await own.documents.addDelta('fresh', makeDelta('f1', 'f', 1));
-    expect(await later.received(1)).toEqual([
-      { documentId: 'fresh', kind: 'deltas', deltaIds: ['f1'], source: 'local' },
-    ]);
-    feed.stop();
-    later.stop();
+    const document = recordChanges(own, 'fresh', { keepResync: true });
+    const everything = recordChanges(own, undefined, { keepResync: true });
+    await own.awareness.set('fresh', 'marker', 1, 1);
+    await document.until((changes) => changes.some((change) => change.clientId === 'marker'));
+    await everything.until((changes) => changes.some((change) => change.clientId === 'marker'));
+    await first.documents.addDelta('fresh', makeDelta('f1', 'f', 1));
+    const expected = { documentId: 'fresh', kind: 'deltas', deltaIds: ['f1'], version: 1, source: 'remote' };
+    expect((await document.received(2)).slice(1)).toEqual([expected]);
+    await everything.until((changes) => changes.some((change) => change.deltaIds?.includes('f1')));
+    expect(everything.changes.filter((change) => change.documentId === 'fresh').slice(1)).toEqual([expected]);
+    expect([...document.changes, ...everything.changes].filter((change) => change.kind === 'resync')).toEqual([]);
+    document.stop();
+    everything.stop();
     await own.close();
   });
 });

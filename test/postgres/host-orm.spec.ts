@@ -99,7 +99,7 @@ describe("the postgres driver on an app's own MikroORM (option orm)", () => {
     const recorder = recordChanges(app.get<StorageChangeFeed>(STORAGE_CHANGES), 'fed');
     await app.get<DocumentStore>(DOCUMENT_STORE).addDelta('fed', makeDelta('f1', 'a', 1));
     expect(await recorder.received(1)).toEqual([
-      { documentId: 'fed', kind: 'deltas', deltaIds: ['f1'], source: 'local' },
+      { documentId: 'fed', kind: 'deltas', deltaIds: ['f1'], version: 1, source: 'local' },
     ]);
     recorder.stop();
   });

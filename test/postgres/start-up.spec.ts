@@ -44,6 +44,7 @@ describe('migrations', () => {
     await database.createProvider({ schema });
     expect(await tablesIn(database.url, schema)).toEqual([
       'sync_awareness',
+      'sync_changes',
       'sync_deltas',
       'sync_document_clocks',
       'sync_documents',

@@ -2,6 +2,7 @@ import { DeltaConflictError, type StorageProvider } from '../../src/index.js';
 import { storageMigrations } from '../../src/postgres.js';
 import { resolveStorageOptions } from '../../src/storage/contract/options.js';
 import { createStorageOrm, storageOrmOptions } from '../../src/storage/postgres/storage-orm.js';
+import { recordChanges } from '../conformance/change-recorder.js';
 import { makeDelta } from '../conformance/conformance-helpers.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
 
@@ -85,6 +86,7 @@ describe('upgrading a version 1 database', () => {
       vectorClock: { a: 2, b: 3, z: 9 },
       createdAt: new Date('2026-11-01T10:00:00Z'),
       updatedAt: new Date('2026-11-02T10:00:00Z'),
+      version: 0,
     });
     expect(await documents.getVectorClock('empty')).toEqual({});
     expect(await documents.getDeltasSince('notes')).toEqual([
@@ -122,5 +124,21 @@ describe('upgrading a version 1 database', () => {
     expect(await documents.getVectorClock('notes')).toEqual({ a: 2, b: 3, c: 1, z: 9 });
     expect(await documents.compactDeltas('notes', { a: 5, b: 5 })).toBe(1);
     expect((await documents.getDeltasSince('notes')).map((delta) => delta.id)).toEqual(['b3', 'a2', 'b2', 'c1']);
+  });
+
+  it('starts the documents stored before versions at 0: their next content write takes the next one and logs it', async () => {
+    const { documents } = provider;
+    const feed = recordChanges(provider, 'empty');
+    const before = (await documents.get('empty'))!.version;
+    expect(await documents.addDelta('empty', makeDelta('e1', 'e', 1))).toBe(true);
+    expect((await documents.get('empty'))!.version).toBe(before + 1);
+    expect(await feed.received(1)).toEqual([
+      { documentId: 'empty', kind: 'deltas', deltaIds: ['e1'], version: before + 1, source: 'local' },
+    ]);
+    const logged = await database.query<{ version: string; kind: string }>(
+      `select version, kind from "${schema}".sync_changes where document_id = 'empty'`,
+    );
+    expect(logged).toEqual([{ version: String(before + 1), kind: 'deltas' }]);
+    feed.stop();
   });
 });

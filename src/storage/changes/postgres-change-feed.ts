@@ -144,6 +144,12 @@ export class PostgresChangeFeed {
     this.run(() => this.deliverLocal(change, issuedAt));
   }
 
+  /** This provider wrote or removed an awareness entry: published in turn with its content changes. */
+  awarenessCommitted(documentId: string, clientId: string): void {
+    if (!this.timer || !this.hub.follows(documentId)) return;
+    this.run(async () => this.hub.publish({ documentId, kind: 'awareness', clientId, source: 'local' }));
+  }
+
   /** A hint arrived: read the log if it names a followed document (hints of this provider are its own writes). */
   hinted(hint: ChangeHint): void {
     if (!this.timer) return;

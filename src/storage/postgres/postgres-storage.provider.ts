@@ -96,7 +96,7 @@ export class PostgresStorageProvider implements StorageProvider {
 
   private awarenessChanged(documentId: string, clientId: string): void {
     this.hints.awarenessChanged(documentId, clientId);
-    if (this.hub.follows(documentId)) this.hub.publish({ documentId, kind: 'awareness', clientId, source: 'local' });
+    this.feed.awarenessCommitted(documentId, clientId);
   }
 
   /** A first subscriber: the listening connection opens (or stays, within the grace period). */

@@ -17,6 +17,9 @@ export const STORAGE_FUNCTIONS = {
   setAwareness: 'sync_set_awareness',
 } as const;
 
+/** The sequence the change log's positions come from. */
+export const CHANGE_POSITIONS_SEQUENCE = 'sync_changes_position';
+
 /** Where the driver records which of its migrations ran (kept apart from a host app's own table). */
 export const MIGRATIONS_TABLE = 'sync_storage_migrations';
 
@@ -25,7 +28,7 @@ export const DEFAULT_SCHEMA = 'public';
 /** The tables and functions as schema-qualified, quoted SQL identifiers. */
 export type QualifiedTables = {
   readonly [K in keyof typeof STORAGE_TABLES | keyof typeof STORAGE_FUNCTIONS]: string;
-} & { readonly schema: string };
+} & { readonly schema: string; readonly changePositions: string };
 
 export function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
@@ -35,5 +38,9 @@ export function qualifiedTables(schema: string): QualifiedTables {
   const qualify = (name: string): string => `${quoteIdentifier(schema)}.${quoteIdentifier(name)}`;
   const names = { ...STORAGE_TABLES, ...STORAGE_FUNCTIONS };
   const qualified = Object.fromEntries(Object.entries(names).map(([key, name]) => [key, qualify(name)]));
-  return { ...(qualified as Omit<QualifiedTables, 'schema'>), schema };
+  return {
+    ...(qualified as Omit<QualifiedTables, 'schema' | 'changePositions'>),
+    schema,
+    changePositions: qualify(CHANGE_POSITIONS_SEQUENCE),
+  };
 }

@@ -6,6 +6,8 @@ export interface SyncDocumentRecord {
   id: string;
   /** The `seq` the next stored delta gets; taken under the row lock, so seq order is commit order. */
   nextSeq: number;
+  /** How many content writes the document took (see "Document versions"). */
+  version: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -16,6 +18,7 @@ export const SyncDocumentEntity = new EntitySchema<SyncDocumentRecord>({
   properties: {
     id: { type: 'string', columnType: 'text', primary: true },
     nextSeq: { type: new BigIntType('number'), columnType: 'bigint', fieldName: 'next_seq', default: 0 },
+    version: { type: new BigIntType('number'), columnType: 'bigint', default: 0 },
     createdAt: { type: 'datetime', columnType: 'timestamptz(3)', fieldName: 'created_at' },
     updatedAt: { type: 'datetime', columnType: 'timestamptz(3)', fieldName: 'updated_at' },
   },

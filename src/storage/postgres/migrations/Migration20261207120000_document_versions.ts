@@ -23,15 +23,16 @@ export class Migration20261207120000_document_versions extends Migration {
     this.addSql(`alter table ${q('sync_documents')} add column "version" bigint not null default 0`);
     this.addSql(`create table ${q('sync_changes')} (
       "document_id" text collate "C" not null,
-      "position" bigint generated always as identity,
+      "position" bigint not null,
       "version" bigint not null,
       "kind" text not null,
       "first_seq" bigint null,
       "last_seq" bigint null,
       "committed_at" timestamptz not null default now(),
-      constraint "sync_changes_pkey" primary key ("document_id", "position"),
-      constraint "sync_changes_kind_check" check ("kind" in ('deltas', 'snapshot', 'compacted', 'deleted'))
+      constraint "sync_changes_pkey" primary key ("document_id", "position")
     )`);
+    // Positions come from their own sequence, taken explicitly by each write under its document lock.
+    this.addSql(`create sequence ${q('sync_changes_position')} as bigint`);
     // The feed reads the log in position order; a deletion is looked up per document (rarely written).
     this.addSql(`create index "sync_changes_position_index" on ${q('sync_changes')} ("position")`);
     this.addSql(`create index "sync_changes_deleted_index" on ${q('sync_changes')} ("document_id", "position")
@@ -60,6 +61,11 @@ type Qualify = (name: string) => string;
 
 /** `p_now_ms` (Unix ms from the application clock) as a timestamptz. */
 const NOW = `(timestamptz 'epoch' + p_now_ms * interval '1 millisecond')`;
+
+/** The next log position, as SQL. */
+function nextPosition(q: Qualify): string {
+  return `nextval('${q('sync_changes_position').replaceAll("'", "''")}'::regclass)`;
+}
 
 /** What every write function answers besides its own result: the version and log position it took, if any. */
 const VERSIONED = `out_version bigint, out_position bigint`;
@@ -119,8 +125,8 @@ function addDeltaFunction(q: Qualify): string {
         returning doc."version"
       ),
       logged as (
-        insert into ${q('sync_changes')} ("document_id", "version", "kind", "first_seq", "last_seq")
-        select p_document, touched."version", 'deltas', v_seq, v_seq from touched
+        insert into ${q('sync_changes')} ("document_id", "position", "version", "kind", "first_seq", "last_seq")
+        select p_document, ${nextPosition(q)}, touched."version", 'deltas', v_seq, v_seq from touched
         returning "position", "version"
       )
       select (select count(*) from inserted), logged."version", logged."position"
@@ -249,8 +255,8 @@ function addDeltasFunction(q: Qualify): string {
           returning doc."version", doc."next_seq"
         ),
         logged as (
-          insert into ${q('sync_changes')} ("document_id", "version", "kind", "first_seq", "last_seq")
-          select p_document, touched."version", 'deltas', v_first, touched."next_seq" - 1 from touched
+          insert into ${q('sync_changes')} ("document_id", "position", "version", "kind", "first_seq", "last_seq")
+          select p_document, ${nextPosition(q)}, touched."version", 'deltas', v_first, touched."next_seq" - 1 from touched
           returning "position", "version"
         )
         select coalesce(jsonb_agg(jsonb_build_object(
@@ -314,7 +320,8 @@ function saveSnapshotFunction(q: Qualify): string {
         set "updated_at" = greatest(${NOW}, doc."updated_at" + interval '1 millisecond'), "version" = doc."version" + 1
         where doc."id" = p_document
         returning doc."version" into v_version;
-      insert into ${q('sync_changes')} ("document_id", "version", "kind") values (p_document, v_version, 'snapshot')
+      insert into ${q('sync_changes')} ("document_id", "position", "version", "kind")
+        values (p_document, ${nextPosition(q)}, v_version, 'snapshot')
         returning "position" into v_position;
       return query select true, v_version, v_position;
     end
@@ -360,7 +367,8 @@ function compactDeltasFunction(q: Qualify): string {
       if v_removed > 0 then
         update ${q('sync_documents')} as doc set "version" = doc."version" + 1
           where doc."id" = p_document returning doc."version" into v_version;
-        insert into ${q('sync_changes')} ("document_id", "version", "kind") values (p_document, v_version, 'compacted')
+        insert into ${q('sync_changes')} ("document_id", "position", "version", "kind")
+          values (p_document, ${nextPosition(q)}, v_version, 'compacted')
           returning "position" into v_position;
       end if;
       return query select v_removed, v_version, v_position;

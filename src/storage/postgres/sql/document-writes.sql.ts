@@ -213,11 +213,11 @@ export function deleteDocumentStatement(t: QualifiedTables, documentId: string):
     sql: `with presence as (delete from ${t.awareness} where document_id = ?),
           removed as (delete from ${t.documents} where id = ? returning id, version),
           logged as (
-            insert into ${t.changes} (document_id, version, kind)
-            select removed.id, removed.version + 1, 'deleted' from removed
+            insert into ${t.changes} (document_id, position, version, kind)
+            select removed.id, nextval(?::regclass), removed.version + 1, 'deleted' from removed
             returning position, version
           )
           select logged.version as out_version, logged.position as out_position from logged`,
-    params: [documentId, documentId],
+    params: [documentId, documentId, t.changePositions],
   };
 }

@@ -1,0 +1,39 @@
+import { BigIntType, EntitySchema } from '@mikro-orm/core';
+import { STORAGE_TABLES } from '../storage-tables.js';
+
+/**
+ * One version of a document, a row of `sync_changes` (the change log the feed reads): which write took it
+ * and, for deltas, the seq range it stored. Not a relation of the document: a `deleted` row outlives it.
+ */
+export interface SyncChangeRecord {
+  documentId: string;
+  /** Taken under the document lock: one document's rows follow its commit order. */
+  position: number;
+  version: number;
+  kind: 'deltas' | 'snapshot' | 'compacted' | 'deleted';
+  firstSeq: number | null;
+  lastSeq: number | null;
+  committedAt: Date;
+}
+
+export const SyncChangeEntity = new EntitySchema<SyncChangeRecord>({
+  name: 'SyncChangeRecord',
+  tableName: STORAGE_TABLES.changes,
+  properties: {
+    documentId: { type: 'string', columnType: 'text', primary: true, fieldName: 'document_id' },
+    position: { type: new BigIntType('number'), columnType: 'bigint', primary: true, autoincrement: false },
+    version: { type: new BigIntType('number'), columnType: 'bigint' },
+    kind: { type: 'string', columnType: 'text' },
+    firstSeq: { type: new BigIntType('number'), columnType: 'bigint', fieldName: 'first_seq', nullable: true },
+    lastSeq: { type: new BigIntType('number'), columnType: 'bigint', fieldName: 'last_seq', nullable: true },
+    committedAt: { type: 'datetime', columnType: 'timestamptz', fieldName: 'committed_at', defaultRaw: 'now()' },
+  },
+  indexes: [
+    { name: 'sync_changes_position_index', properties: ['position'] },
+    {
+      name: 'sync_changes_deleted_index',
+      properties: ['documentId', 'position'],
+      expression: `create index "sync_changes_deleted_index" on "sync_changes" ("document_id", "position") where "kind" = 'deleted'`,
+    },
+  ],
+});

@@ -23,6 +23,8 @@ export interface ModelSnapshot {
 
 interface ModelDocument {
   clock: Map<string, number>;
+  /** One more for every call that changed what the document holds (the model runs calls one at a time). */
+  version: number;
   /** In the order they were added. */
   deltas: ModelDelta[];
   snapshot: ModelSnapshot | null;
@@ -57,6 +59,11 @@ export class ContractModel {
 
   getOrCreate(documentId: string): Record<string, number> {
     return toObject(this.documentFor(documentId).clock);
+  }
+
+  /** The document's version; 0 for one that does not exist (a document created again starts at 0). */
+  version(documentId: string): number {
+    return this.documents.get(documentId)?.version ?? 0;
   }
 
   getVectorClock(documentId: string): Record<string, number> {
@@ -95,6 +102,7 @@ export class ContractModel {
       target.deltas.push(normalise(delta));
       mergeInto(target.clock, delta.vectorClock);
     }
+    target.version++;
     return fresh.length;
   }
 
@@ -129,6 +137,7 @@ export class ContractModel {
     const doc = this.documentFor(documentId);
     doc.snapshot = { data: [...data], clock };
     mergeInto(doc.clock, vectorClock);
+    doc.version++;
     return 'saved';
   }
 
@@ -142,7 +151,12 @@ export class ContractModel {
     const snapshot = doc?.snapshot;
     if (!doc || !snapshot) return 0;
     const upTo = toMap(upToClock);
-    return removeWhere(doc.deltas, (delta) => clockCoversDelta(upTo, delta) && clockCoversDelta(snapshot.clock, delta));
+    const removed = removeWhere(
+      doc.deltas,
+      (delta) => clockCoversDelta(upTo, delta) && clockCoversDelta(snapshot.clock, delta),
+    );
+    if (removed > 0) doc.version++;
+    return removed;
   }
 
   setAwareness(
@@ -179,7 +193,7 @@ export class ContractModel {
   private documentFor(documentId: string): ModelDocument {
     let doc = this.documents.get(documentId);
     if (!doc) {
-      doc = { clock: new Map(), deltas: [], snapshot: null };
+      doc = { clock: new Map(), version: 0, deltas: [], snapshot: null };
       this.documents.set(documentId, doc);
     }
     return doc;

@@ -258,8 +258,8 @@ const getOrCreate = arb.documentId.map((doc) =>
       const document = await real.provider.documents.getOrCreate(doc);
       expectSame(
         'getOrCreate',
-        { id: document.id, vectorClock: semanticClock(document.vectorClock) },
-        { id: doc, vectorClock: semanticClock(model.getOrCreate(doc)) },
+        { id: document.id, vectorClock: semanticClock(document.vectorClock), version: document.version },
+        { id: doc, vectorClock: semanticClock(model.getOrCreate(doc)), version: model.version(doc) },
       );
     },
   ),
@@ -282,13 +282,19 @@ const readDocument = arb.documentId.map((doc) =>
       expectSame(
         'get/exists/getVectorClock/getSnapshot',
         {
-          document: document && { id: document.id, vectorClock: semanticClock(document.vectorClock) },
+          document: document && {
+            id: document.id,
+            vectorClock: semanticClock(document.vectorClock),
+            version: document.version,
+          },
           exists,
           clock: semanticClock(clock),
           snapshot: snapshot && { data: Array.from(snapshot.data), vectorClock: semanticClock(snapshot.vectorClock) },
         },
         {
-          document: model.exists(doc) ? { id: doc, vectorClock: semanticClock(model.getVectorClock(doc)) } : null,
+          document: model.exists(doc)
+            ? { id: doc, vectorClock: semanticClock(model.getVectorClock(doc)), version: model.version(doc) }
+            : null,
           exists: model.exists(doc),
           clock: semanticClock(model.getVectorClock(doc)),
           snapshot: expectedSnapshot && {

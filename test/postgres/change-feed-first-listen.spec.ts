@@ -1,45 +1,13 @@
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import type { StorageProvider } from '../../src/index.js';
 import { recordChanges } from '../conformance/change-recorder.js';
 import { makeDelta } from '../conformance/conformance-helpers.js';
 import { eventually, sleep } from '../fixtures/eventually.js';
+import { delayingProxy, type DelayingProxy } from '../support/delaying-proxy.js';
 import { listeningSessions } from '../support/sql.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
 
-/** A TCP proxy to the database that can hold new connections back for a while: a slow network on one side. */
-async function delayingProxy(
-  target: URL,
-): Promise<{ url: string; delayNewConnections(ms: number): void; close(): void }> {
-  let delayMs = 0;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    sockets.add(client);
-    client.pause();
-    setTimeout(() => {
-      const upstream = createConnection(Number(target.port), target.hostname);
-      sockets.add(upstream);
-      client.pipe(upstream).pipe(client);
-      client.resume();
-      const end = (): void => void (client.destroy(), upstream.destroy());
-      client.on('error', end).on('close', end);
-      upstream.on('error', end).on('close', end);
-    }, delayMs);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const proxied = new URL(target);
-  proxied.port = String((server.address() as { port: number }).port);
-  return {
-    url: proxied.toString(),
-    delayNewConnections: (ms) => void (delayMs = ms),
-    close() {
-      sockets.forEach((socket) => socket.destroy());
-      server.close();
-    },
-  };
-}
-
 let database: TestDatabase;
-let proxy: Awaited<ReturnType<typeof delayingProxy>>;
+let proxy: DelayingProxy;
 let subscriberSide: StorageProvider;
 let writerSide: StorageProvider;
 

@@ -221,15 +221,20 @@ export class YjsStorageExtension {
 
   private followChange(change: StorageChange): void {
     if (this.closed) return;
-    if (change.kind === 'resync' || change.documentId === null) {
+    // A store of contract version 2 may still send a resync naming no document: every open one catches up.
+    if (change.documentId === null) {
       for (const open of this.open.values()) open.schedulePull();
       return;
     }
     const open = this.open.get(change.documentId);
     if (!open) return;
-    if (change.kind === 'deltas') {
+    if (change.kind === 'resync') {
+      open.schedulePull(); // the feed could not read what this document missed: only it catches up
+    } else if (change.kind === 'deltas') {
       const ownPrefix = `${this.writerId}:`;
-      if (!change.deltaIds?.every((id) => id.startsWith(ownPrefix))) open.schedulePull();
+      const ids = Array.isArray(change.deltaIds) ? change.deltaIds : [];
+      if (ids.length === 0 || !ids.every((id) => typeof id === 'string' && id.startsWith(ownPrefix)))
+        open.schedulePull();
     } else if (change.kind === 'snapshot') {
       open.snapshotAnnounced();
       open.schedulePull(); // it may hold content that never was a delta

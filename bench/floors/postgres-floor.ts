@@ -74,7 +74,7 @@ export async function openPostgresFloor(url: string, poolSize: number, pkg: Stor
         dataBytes: null,
         json: '',
       }));
-      const statement = sql.addDeltasStatement(t, documentId, [prepared], Date.now());
+      const statement = sql.addDeltasStatement(t, documentId, [prepared], Date.now(), 10_000);
       return (await run<Writes.AddDeltasRow>(statement))[0]?.out_added ?? 0;
     },
     getDeltasSince: async (documentId, since) => parsed(await run(sql.catchUpStatement(t, documentId, since))),
@@ -103,7 +103,10 @@ export async function openPostgresFloor(url: string, poolSize: number, pkg: Stor
     compactDeltas: async (documentId, upTo) =>
       Number((await run<{ out_removed: string }>(sql.compactDeltasStatement(t, documentId, upTo)))[0]!.out_removed),
     async saveSnapshot(documentId, data, clock) {
-      const statement = sql.saveSnapshotStatement(t, documentId, data, clock, Date.now());
+      const statement = sql.saveSnapshotStatement(t, documentId, data, clock, Date.now(), {
+        includesUnstored: true,
+        maxAuthors: 10_000,
+      });
       const [row] = await run<{ out_saved: boolean }>(statement);
       if (!row!.out_saved) throw new Error('floor: stale snapshot');
     },

@@ -75,7 +75,7 @@ describe('the change feed across instances on one database', () => {
     try {
       await other.query('begin');
       await other.query(
-        `select * from "${schema}".sync_add_deltas($1, $2, '{0}', '{rolled}', '{q}', '{2}', '{0}', '[{"q":2}]', '\\x31', '{1}', '{false}')`,
+        `select * from "${schema}".sync_add_deltas($1, $2, '{0}', '{rolled}', '{q}', '{2}', '{0}', '[{"q":2}]', '\\x31', '{1}', '{false}', 10000)`,
         ['quiet', Date.now()],
       );
       await other.query(`select pg_notify($1, $2)`, [`sync_storage:${schema}`, '{"o":"elsewhere","d":["quiet"]}']);

@@ -1,4 +1,4 @@
-import { DeltaConflictError, type StorageProvider } from '../../src/index.js';
+import { DeltaConflictError, StorageLimitError, type StorageProvider } from '../../src/index.js';
 import { storageMigrations } from '../../src/postgres.js';
 import { resolveStorageOptions } from '../../src/storage/contract/options.js';
 import { createStorageOrm, storageOrmOptions } from '../../src/storage/postgres/storage-orm.js';
@@ -126,19 +126,35 @@ describe('upgrading a version 1 database', () => {
     expect((await documents.getDeltasSince('notes')).map((delta) => delta.id)).toEqual(['b3', 'a2', 'b2', 'c1']);
   });
 
+  it('counts the authors of the documents it finds, so maxDocumentAuthors holds for them too', async () => {
+    const bounded = await database.createProvider({ schema, maxDocumentAuthors: 4 });
+    // notes: a, b and z from version 1, and c written above.
+    expect(await bounded.documents.getVectorClock('notes')).toEqual({ a: 2, b: 3, c: 1, z: 9 });
+    await expect(bounded.documents.addDelta('notes', makeDelta('y1', 'y', 1))).rejects.toBeInstanceOf(
+      StorageLimitError,
+    );
+    expect(await bounded.documents.addDelta('notes', makeDelta('a3', 'a', 3))).toBe(true);
+    expect(await bounded.documents.addDelta('empty', makeDelta('y1', 'y', 1, { clock: { a: 1, b: 1, c: 1 } }))).toBe(
+      true,
+    );
+    await expect(bounded.documents.addDelta('empty', makeDelta('x1', 'x', 1))).rejects.toBeInstanceOf(
+      StorageLimitError,
+    );
+  });
+
   it('starts the documents stored before versions at 0: their next content write takes the next one and logs it', async () => {
     const { documents } = provider;
-    const feed = recordChanges(provider, 'empty');
-    const before = (await documents.get('empty'))!.version;
-    expect(await documents.addDelta('empty', makeDelta('e1', 'e', 1))).toBe(true);
-    expect((await documents.get('empty'))!.version).toBe(before + 1);
+    const feed = recordChanges(provider, 'notes');
+    const before = (await documents.get('notes'))!.version;
+    expect(await documents.addDelta('notes', makeDelta('a9', 'a', 9))).toBe(true);
+    expect((await documents.get('notes'))!.version).toBe(before + 1);
     expect(await feed.received(1)).toEqual([
-      { documentId: 'empty', kind: 'deltas', deltaIds: ['e1'], version: before + 1, source: 'local' },
+      { documentId: 'notes', kind: 'deltas', deltaIds: ['a9'], version: before + 1, source: 'local' },
     ]);
-    const logged = await database.query<{ version: string; kind: string }>(
-      `select version, kind from "${schema}".sync_changes where document_id = 'empty'`,
+    const [last] = await database.query<{ version: string; kind: string }>(
+      `select version, kind from "${schema}".sync_changes where document_id = 'notes' order by position desc limit 1`,
     );
-    expect(logged).toEqual([{ version: String(before + 1), kind: 'deltas' }]);
+    expect(last).toEqual({ version: String(before + 1), kind: 'deltas' });
     feed.stop();
   });
 });

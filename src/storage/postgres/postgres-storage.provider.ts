@@ -41,8 +41,11 @@ export class PostgresStorageProvider implements StorageProvider {
     this.database = new PostgresDatabase(options);
     const { channel, origin } = this.database.feed;
     this.hints = new ChangeHintSender(origin, (payloads) => this.database.rows(sendHintsStatement(channel, payloads)));
-    this.documentBackend = new PostgresDocumentBackend(this.database, options.maxBatchDeltas, (change, issuedAt) =>
-      this.committed(change, issuedAt),
+    this.documentBackend = new PostgresDocumentBackend(
+      this.database,
+      options.maxBatchDeltas,
+      options.maxDocumentAuthors,
+      (change, issuedAt) => this.committed(change, issuedAt),
     );
     this.documents = new ValidatedDocumentStore(this.documentBackend, options);
     this.awareness = new ValidatedAwarenessStore(

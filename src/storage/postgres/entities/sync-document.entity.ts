@@ -8,6 +8,8 @@ export interface SyncDocumentRecord {
   nextSeq: number;
   /** How many content writes the document took (see "Document versions"). */
   version: number;
+  /** How many authors (rows of `sync_document_clocks`) the document has: its writes check `maxDocumentAuthors` by it. */
+  authorCount: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -19,6 +21,7 @@ export const SyncDocumentEntity = new EntitySchema<SyncDocumentRecord>({
     id: { type: 'string', columnType: 'text', primary: true },
     nextSeq: { type: new BigIntType('number'), columnType: 'bigint', fieldName: 'next_seq', default: 0 },
     version: { type: new BigIntType('number'), columnType: 'bigint', default: 0 },
+    authorCount: { type: 'integer', columnType: 'int', fieldName: 'author_count', default: 0 },
     createdAt: { type: 'datetime', columnType: 'timestamptz(3)', fieldName: 'created_at' },
     updatedAt: { type: 'datetime', columnType: 'timestamptz(3)', fieldName: 'updated_at' },
   },

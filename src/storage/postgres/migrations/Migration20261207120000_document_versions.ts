@@ -1,9 +1,11 @@
 import { Migration } from '@mikro-orm/migrations';
-import { StorageError } from '../../contract/errors.js';
 import { DEFAULT_SCHEMA, quoteIdentifier } from '../storage-tables.js';
+import { Migration20261130000000_clocks_per_author } from './Migration20261130000000_clocks_per_author.js';
+import { Migration20261207110000_document_bounds } from './Migration20261207110000_document_bounds.js';
 
 /**
- * Version 3 of the layout: document versions and the change log.
+ * Version 3 of the layout: document versions and the change log. The write functions are those of
+ * Migration20261207110000_document_bounds (author bound, snapshot clock rule) with the following changes.
  * - `sync_documents.version`: every content write takes the document's next version under the document lock
  *   (documents stored before this migration start at 0 and take 1 with their next write);
  * - `sync_changes`: one row per version (document, version, kind, the seq range a deltas write stored), its
@@ -38,12 +40,12 @@ export class Migration20261207120000_document_versions extends Migration {
     this.addSql(`create index "sync_changes_deleted_index" on ${q('sync_changes')} ("document_id", "position")
       where "kind" = 'deleted'`);
 
-    this.addSql(
-      `drop function ${q('sync_add_delta')}(text, bigint, text, text, bigint, bigint, jsonb, text, bytea, text, text)`,
-    );
+    // The functions as Migration20261207110000_document_bounds left them.
+    this.addSql(`drop function ${q('sync_add_delta')}(text, bigint, text, text, bigint, bigint, jsonb, text, bytea,
+      integer, text, text)`);
     this.addSql(`drop function ${q('sync_add_deltas')}(text, bigint, integer[], text[], text[], bigint[], bigint[],
-      jsonb, bytea, integer[], boolean[], text, text)`);
-    this.addSql(`drop function ${q('sync_save_snapshot')}(text, bigint, bytea, jsonb, text, text)`);
+      jsonb, bytea, integer[], boolean[], integer, text, text)`);
+    this.addSql(`drop function ${q('sync_save_snapshot')}(text, bigint, bytea, jsonb, boolean, integer, text, text)`);
     this.addSql(`drop function ${q('sync_compact_deltas')}(text, jsonb, text, text)`);
     this.addSql(addDeltaFunction(q));
     this.addSql(addDeltasFunction(q));
@@ -51,9 +53,32 @@ export class Migration20261207120000_document_versions extends Migration {
     this.addSql(compactDeltasFunction(q));
   }
 
-  // The previous write functions are not kept anywhere to restore them from.
+  /** Down restores the write functions as the two previous migrations that made them left them. */
   override down(): void {
-    throw new StorageError('Migration20261207120000_document_versions cannot be reverted: restore a backup instead');
+    const schema = quoteIdentifier(this.config.get('schema') ?? DEFAULT_SCHEMA);
+    const q = (name: string): string => `${schema}.${quoteIdentifier(name)}`;
+    this.addSql(
+      `drop function ${q('sync_add_delta')}(text, bigint, text, text, bigint, bigint, jsonb, text, bytea, integer)`,
+    );
+    this.addSql(`drop function ${q('sync_add_deltas')}(text, bigint, integer[], text[], text[], bigint[], bigint[],
+      jsonb, bytea, integer[], boolean[], integer)`);
+    this.addSql(`drop function ${q('sync_save_snapshot')}(text, bigint, bytea, jsonb, boolean, integer)`);
+    this.addSql(`drop function ${q('sync_compact_deltas')}(text, jsonb)`);
+    const created = (migration: Migration, name: string): string[] => {
+      migration.up();
+      return migration
+        .getQueries()
+        .map(String)
+        .filter((sql) => sql.trimStart().startsWith(`create function ${q(name)}(`));
+    };
+    const bounds = (): Migration => new Migration20261207110000_document_bounds(this.driver, this.config);
+    for (const name of ['sync_add_delta', 'sync_add_deltas', 'sync_save_snapshot'])
+      for (const sql of created(bounds(), name)) this.addSql(sql);
+    const clocks = new Migration20261130000000_clocks_per_author(this.driver, this.config);
+    for (const sql of created(clocks, 'sync_compact_deltas')) this.addSql(sql);
+    this.addSql(`drop table ${q('sync_changes')}`);
+    this.addSql(`drop sequence ${q('sync_changes_position')}`);
+    this.addSql(`alter table ${q('sync_documents')} drop column "version"`);
   }
 }
 
@@ -67,6 +92,10 @@ function nextPosition(q: Qualify): string {
   return `nextval('${q('sync_changes_position').replaceAll("'", "''")}'::regclass)`;
 }
 
+/** Raised when a write would pass `maxDocumentAuthors`; nothing of the statement stays. */
+const AUTHORS_LIMIT = `raise exception using errcode = 'SY001',
+          message = 'the write would give the document more authors than maxDocumentAuthors'`;
+
 /** What every write function answers besides its own result: the version and log position it took, if any. */
 const VERSIONED = `out_version bigint, out_position bigint`;
 
@@ -74,7 +103,7 @@ const VERSIONED = `out_version bigint, out_position bigint`;
 function addDeltaFunction(q: Qualify): string {
   return `create function ${q('sync_add_delta')}(
       p_document text, p_now_ms bigint, p_id text, p_client text, p_counter bigint, p_timestamp bigint,
-      p_clock jsonb, p_data text, p_data_bytes bytea)
+      p_clock jsonb, p_data text, p_data_bytes bytea, p_max_authors integer)
     returns table (out_call integer, out_added integer, out_conflict_id text, out_existing_id text,
                    ${VERSIONED}, out_ids text[])
     language plpgsql
@@ -82,6 +111,8 @@ function addDeltaFunction(q: Qualify): string {
     as $fn$
     declare
       v_seq bigint;
+      v_authors integer;
+      v_new integer;
       v_added integer;
       v_existing text;
       v_version bigint;
@@ -90,13 +121,23 @@ function addDeltaFunction(q: Qualify): string {
       -- The document lock, and the delta's place in commit order, in one statement. A no-op leaves a gap in
       -- seq, which only orders deltas.
       update ${q('sync_documents')} as doc set "next_seq" = doc."next_seq" + 1
-        where doc."id" = p_document returning doc."next_seq" - 1 into v_seq;
+        where doc."id" = p_document returning doc."next_seq" - 1, doc."author_count" into v_seq, v_authors;
       if not found then
         insert into ${q('sync_documents')} as doc ("id", "next_seq", "created_at", "updated_at")
           values (p_document, 0, ${NOW}, ${NOW})
           on conflict ("id") do update set "next_seq" = doc."next_seq" where false;
         update ${q('sync_documents')} as doc set "next_seq" = doc."next_seq" + 1
-          where doc."id" = p_document returning doc."next_seq" - 1 into v_seq;
+          where doc."id" = p_document returning doc."next_seq" - 1, doc."author_count" into v_seq, v_authors;
+      end if;
+      -- The authors the delta's clock would add: one index lookup per entry of its clock.
+      select count(*) into v_new from jsonb_object_keys(p_clock) as entry(key)
+        where not exists (select 1 from ${q('sync_document_clocks')} as c
+                          where c."document_id" = p_document and c."client_id" = entry.key);
+      if v_authors + v_new > p_max_authors
+         and not exists (select 1 from ${q('sync_deltas')} as x where x."document_id" = p_document and x."id" = p_id)
+         and p_counter > coalesce((select c."snapshot_counter" from ${q('sync_document_clocks')} as c
+                                  where c."document_id" = p_document and c."client_id" = p_client), 0) then
+        ${AUTHORS_LIMIT};
       end if;
       -- A stored id or event makes the insert a no-op (its unique indexes); the snapshot's coverage is checked here.
       with inserted as (
@@ -120,6 +161,7 @@ function addDeltaFunction(q: Qualify): string {
       touched as (
         update ${q('sync_documents')} as doc
         set "updated_at" = greatest(${NOW}, doc."updated_at" + interval '1 millisecond'),
+            "author_count" = doc."author_count" + v_new,
             "version" = doc."version" + 1
         where doc."id" = p_document and exists (select 1 from inserted)
         returning doc."version"
@@ -161,7 +203,7 @@ function addDeltasFunction(q: Qualify): string {
   return `create function ${q('sync_add_deltas')}(
       p_document text, p_now_ms bigint,
       p_calls integer[], p_ids text[], p_clients text[], p_counters bigint[], p_timestamps bigint[],
-      p_clocks jsonb, p_payload bytea, p_lengths integer[], p_binary boolean[])
+      p_clocks jsonb, p_payload bytea, p_lengths integer[], p_binary boolean[], p_max_authors integer)
     returns table (out_call integer, out_added integer, out_conflict_id text, out_existing_id text,
                    ${VERSIONED}, out_ids text[])
     language plpgsql
@@ -170,6 +212,9 @@ function addDeltasFunction(q: Qualify): string {
     as $fn$
     declare
       v_first bigint;
+      v_authors integer;
+      v_named bigint;
+      v_new bigint;
       v_created boolean;
       v_stored bigint;
       v_results jsonb;
@@ -178,16 +223,33 @@ function addDeltasFunction(q: Qualify): string {
     begin
       -- Every writer of a document queues on its row, so seq order is commit order. A new document is
       -- created (or found created by a racing writer) and locked the same way.
-      select doc."next_seq" into v_first from ${q('sync_documents')} as doc where doc."id" = p_document
-        for no key update;
+      select doc."next_seq", doc."author_count" into v_first, v_authors from ${q('sync_documents')} as doc
+        where doc."id" = p_document for no key update;
       if not found then
         insert into ${q('sync_documents')} as doc ("id", "next_seq", "created_at", "updated_at")
           values (p_document, 0, ${NOW}, ${NOW})
           on conflict ("id") do update set "next_seq" = doc."next_seq" where false
           returning true into v_created;
-        select doc."next_seq" into v_first from ${q('sync_documents')} as doc where doc."id" = p_document;
+        select doc."next_seq", doc."author_count" into v_first, v_authors from ${q('sync_documents')} as doc
+          where doc."id" = p_document;
       end if;
       -- Each statement below takes a new snapshot: it sees every commit made before the lock was granted.
+
+      select count(distinct entry.key) into v_named
+        from jsonb_array_elements(p_clocks) as clock(value) cross join lateral jsonb_object_keys(clock.value) as entry(key);
+      if v_authors + v_named > p_max_authors then
+        select count(distinct entry.key) into v_new
+          from unnest(p_ids, p_clients, p_counters) with ordinality as i("id", "client_id", "counter", "ord")
+          cross join lateral jsonb_object_keys(p_clocks -> (i."ord" - 1)::integer) as entry(key)
+          where not exists (select 1 from ${q('sync_deltas')} as x where x."document_id" = p_document and x."id" = i."id")
+            and i."counter" > coalesce((select c."snapshot_counter" from ${q('sync_document_clocks')} as c
+                                        where c."document_id" = p_document and c."client_id" = i."client_id"), 0)
+            and not exists (select 1 from ${q('sync_document_clocks')} as c
+                            where c."document_id" = p_document and c."client_id" = entry.key);
+        if v_authors + v_new > p_max_authors then
+          ${AUTHORS_LIMIT};
+        end if;
+      end if;
 
       -- The payloads arrive as one binary parameter: delta n is the p_lengths[n] bytes after those before it,
       -- UTF-8 JSON text or, where p_binary[n], bytes. The clocks arrive as one JSON array.
@@ -237,11 +299,18 @@ function addDeltasFunction(q: Qualify): string {
           from accepted as a
           returning "client_id", "vector_clock"
         ),
-        merged as (
-          insert into ${q('sync_document_clocks')} as c ("document_id", "client_id", "counter", "stored_deltas")
-          select p_document, entry.key, max(entry.value::bigint), count(*) filter (where entry.key = ins."client_id")
+        -- The pointwise maximum of the stored deltas' clocks, per author, and whether the author is new.
+        keyed as (
+          select entry.key, max(entry.value::bigint) as "counter",
+                 count(*) filter (where entry.key = ins."client_id") as "own",
+                 not exists (select 1 from ${q('sync_document_clocks')} as c
+                             where c."document_id" = p_document and c."client_id" = entry.key) as "fresh"
           from inserted as ins cross join lateral jsonb_each_text(ins."vector_clock") as entry
           group by entry.key
+        ),
+        merged as (
+          insert into ${q('sync_document_clocks')} as c ("document_id", "client_id", "counter", "stored_deltas")
+          select p_document, k.key, k."counter", k."own" from keyed as k
           on conflict ("document_id", "client_id") do update
             set "counter" = greatest(c."counter", excluded."counter"),
                 "stored_deltas" = c."stored_deltas" + excluded."stored_deltas"
@@ -249,6 +318,7 @@ function addDeltasFunction(q: Qualify): string {
         touched as (
           update ${q('sync_documents')} as doc
           set "next_seq" = doc."next_seq" + (select count(*) from inserted),
+              "author_count" = doc."author_count" + (select count(*) from keyed as k where k."fresh"),
               "updated_at" = greatest(${NOW}, doc."updated_at" + interval '1 millisecond'),
               "version" = doc."version" + 1
           where doc."id" = p_document and exists (select 1 from inserted)
@@ -287,16 +357,22 @@ function addDeltasFunction(q: Qualify): string {
 
 /**
  * Replaces the snapshot unless the stored one's clock is not covered by the new clock (saved false, nothing
- * written), and merges the clock into the document clock; a saved snapshot takes a version.
+ * written). A clock with an entry above the document clock's raises `SY002` (nothing written) unless
+ * `p_allow_ahead`: the caller's snapshot holds events never stored as deltas; its clock is then merged into the
+ * document clock, within the author bound (`SY001`). A saved snapshot takes a version.
  */
 function saveSnapshotFunction(q: Qualify): string {
-  return `create function ${q('sync_save_snapshot')}(p_document text, p_now_ms bigint, p_data bytea, p_clock jsonb)
+  return `create function ${q('sync_save_snapshot')}(
+      p_document text, p_now_ms bigint, p_data bytea, p_clock jsonb, p_allow_ahead boolean, p_max_authors integer)
     returns table (out_saved boolean, ${VERSIONED})
     language plpgsql as $fn$
     declare
+      v_authors integer;
+      v_new integer;
       v_version bigint;
       v_position bigint;
     begin
+      -- Creates the document when missing, and locks its row either way (ON CONFLICT locks the row it meets).
       insert into ${q('sync_documents')} as doc ("id", "next_seq", "created_at", "updated_at")
         values (p_document, 0, ${NOW}, ${NOW})
         on conflict ("id") do update set "next_seq" = doc."next_seq" where false;
@@ -308,14 +384,35 @@ function saveSnapshotFunction(q: Qualify): string {
         return query select false, null::bigint, null::bigint;
         return;
       end if;
+      if exists (
+        select 1 from jsonb_each_text(p_clock) as entry
+        where entry.value::bigint > coalesce((select c."counter" from ${q('sync_document_clocks')} as c
+                                              where c."document_id" = p_document and c."client_id" = entry.key), 0)
+      ) then
+        -- A snapshot claiming events that were never stored would make those authors' later deltas look
+        -- covered, and they would be dropped as resends.
+        if not p_allow_ahead then
+          raise exception using errcode = 'SY002', message = 'the snapshot clock runs ahead of the document clock';
+        end if;
+        select doc."author_count" into v_authors from ${q('sync_documents')} as doc where doc."id" = p_document;
+        select count(*) into v_new from jsonb_object_keys(p_clock) as entry(key)
+          where not exists (select 1 from ${q('sync_document_clocks')} as c
+                            where c."document_id" = p_document and c."client_id" = entry.key);
+        if v_authors + v_new > p_max_authors then
+          ${AUTHORS_LIMIT};
+        end if;
+        insert into ${q('sync_document_clocks')} as c ("document_id", "client_id", "counter")
+          select p_document, entry.key, entry.value::bigint from jsonb_each_text(p_clock) as entry
+          on conflict ("document_id", "client_id") do update set "counter" = greatest(c."counter", excluded."counter");
+        update ${q('sync_documents')} as doc set "author_count" = doc."author_count" + v_new where doc."id" = p_document;
+      end if;
       insert into ${q('sync_snapshots')} ("document_id", "data", "vector_clock", "created_at")
         values (p_document, p_data, p_clock, ${NOW})
         on conflict ("document_id") do update
         set "data" = excluded."data", "vector_clock" = excluded."vector_clock", "created_at" = excluded."created_at";
-      insert into ${q('sync_document_clocks')} as c ("document_id", "client_id", "counter", "snapshot_counter")
-        select p_document, entry.key, entry.value::bigint, entry.value::bigint from jsonb_each_text(p_clock) as entry
-        on conflict ("document_id", "client_id") do update
-        set "counter" = greatest(c."counter", excluded."counter"), "snapshot_counter" = excluded."snapshot_counter";
+      update ${q('sync_document_clocks')} as c set "snapshot_counter" = entry.value::bigint
+        from jsonb_each_text(p_clock) as entry
+        where c."document_id" = p_document and c."client_id" = entry.key;
       update ${q('sync_documents')} as doc
         set "updated_at" = greatest(${NOW}, doc."updated_at" + interval '1 millisecond'), "version" = doc."version" + 1
         where doc."id" = p_document

@@ -2,6 +2,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261127000000_create_sync_storage } from './Migration20261127000000_create_sync_storage.js';
 import { Migration20261130000000_clocks_per_author } from './Migration20261130000000_clocks_per_author.js';
 import { Migration20261130120000_lighter_writes } from './Migration20261130120000_lighter_writes.js';
+import { Migration20261207110000_document_bounds } from './Migration20261207110000_document_bounds.js';
 import { Migration20261207120000_document_versions } from './Migration20261207120000_document_versions.js';
 
 /**
@@ -12,5 +13,6 @@ export const storageMigrations: MigrationObject[] = [
   { name: 'Migration20261127000000_create_sync_storage', class: Migration20261127000000_create_sync_storage },
   { name: 'Migration20261130000000_clocks_per_author', class: Migration20261130000000_clocks_per_author },
   { name: 'Migration20261130120000_lighter_writes', class: Migration20261130120000_lighter_writes },
+  { name: 'Migration20261207110000_document_bounds', class: Migration20261207110000_document_bounds },
   { name: 'Migration20261207120000_document_versions', class: Migration20261207120000_document_versions },
 ];

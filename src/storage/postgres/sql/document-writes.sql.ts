@@ -11,6 +11,11 @@ import { documentClockSql, MS_TO_TIMESTAMP, timestampToMs, toBuffer, type SqlSta
  * multi-table statements under a lock, and MikroORM's `execute` would format the values into the SQL text.
  */
 
+/** Raised by the delta writes when they would pass `maxDocumentAuthors` (nothing written). */
+export const AUTHORS_LIMIT_SQLSTATE = 'SY001';
+/** Raised by `sync_save_snapshot` when the snapshot clock runs ahead of the document clock (nothing written). */
+export const SNAPSHOT_AHEAD_SQLSTATE = 'SY002';
+
 /**
  * A row of `sync_add_deltas` (or `sync_add_delta`): how many deltas of one call were new, or the event that
  * failed it; for a call that stored deltas, the version and log position its transaction took and its new ids.
@@ -72,19 +77,20 @@ export function addDeltasStatement(
   documentId: string,
   calls: readonly (readonly PreparedDelta[])[],
   now: number,
+  maxAuthors: number,
 ): SqlStatement {
   if (calls.every((deltas) => deltas.length === 1)) {
     const deltas = calls.map((call) => call[0]!);
     return deltas.length === 1
-      ? addDeltaStatement(t, documentId, deltas[0]!, now)
-      : addDeltaEachStatement(t, documentId, deltas, now);
+      ? addDeltaStatement(t, documentId, deltas[0]!, now, maxAuthors)
+      : addDeltaEachStatement(t, documentId, deltas, now, maxAuthors);
   }
   const packed = packDeltas(calls.flat());
   const callOf = calls.flatMap((deltas, call) => deltas.map(() => call));
   return {
     name: 'addDeltas',
     sql: `select * from ${t.addDeltas}(?, ?, ?::integer[], ?::text[], ?::text[], ?::bigint[], ?::bigint[],
-            ?::jsonb, ?::bytea, ?::integer[], ?::boolean[])`,
+            ?::jsonb, ?::bytea, ?::integer[], ?::boolean[], ?::integer)`,
     params: [
       documentId,
       now,
@@ -97,6 +103,7 @@ export function addDeltasStatement(
       packed.payload,
       packed.lengths,
       packed.binary,
+      maxAuthors,
     ],
   };
 }
@@ -110,13 +117,15 @@ function addDeltaEachStatement(
   documentId: string,
   deltas: readonly PreparedDelta[],
   now: number,
+  maxAuthors: number,
 ): SqlStatement {
   const packed = packDeltas(deltas);
   return {
     name: 'addDeltaEach',
     sql: `select d.ord::integer - 1 as out_call, r.out_added, r.out_conflict_id, r.out_existing_id,
         r.out_version, r.out_position, r.out_ids
-      from (select ?::text as document, ?::bigint as now_ms, ?::jsonb as clocks, ?::bytea as payload) as p
+      from (select ?::text as document, ?::bigint as now_ms, ?::jsonb as clocks, ?::bytea as payload,
+                   ?::integer as max_authors) as p
       cross join lateral (
         select i.*, (sum(i.length) over (order by i.ord) - i.length + 1)::integer as start
         from unnest(?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::integer[], ?::boolean[])
@@ -125,13 +134,14 @@ function addDeltaEachStatement(
       cross join lateral ${t.addDelta}(p.document, p.now_ms, d.id, d.client_id, d.counter, d.ts,
         p.clocks -> (d.ord::integer - 1),
         case when not d.is_bytes then convert_from(substring(p.payload from d.start for d.length), 'UTF8') end,
-        case when d.is_bytes then substring(p.payload from d.start for d.length) end) as r
+        case when d.is_bytes then substring(p.payload from d.start for d.length) end, p.max_authors) as r
       order by d.ord`,
     params: [
       documentId,
       now,
       packed.clocks,
       packed.payload,
+      maxAuthors,
       packed.ids,
       packed.clients,
       packed.counters,
@@ -143,10 +153,16 @@ function addDeltaEachStatement(
 }
 
 /** One call of one delta, the usual write: `sync_add_delta`, the same rules and answer row in less work. */
-function addDeltaStatement(t: QualifiedTables, documentId: string, delta: PreparedDelta, now: number): SqlStatement {
+function addDeltaStatement(
+  t: QualifiedTables,
+  documentId: string,
+  delta: PreparedDelta,
+  now: number,
+  maxAuthors: number,
+): SqlStatement {
   return {
     name: 'addDelta',
-    sql: `select * from ${t.addDelta}(?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::bytea)`,
+    sql: `select * from ${t.addDelta}(?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::bytea, ?::integer)`,
     params: [
       documentId,
       now,
@@ -157,22 +173,28 @@ function addDeltaStatement(t: QualifiedTables, documentId: string, delta: Prepar
       JSON.stringify(delta.vectorClock),
       delta.dataBytes ? null : delta.dataJson,
       delta.dataBytes ? toBuffer(delta.dataBytes) : null,
+      maxAuthors,
     ],
   };
 }
 
-/** Replaces the snapshot unless it would step back from the stored one; answers `out_saved` and its version. */
+/**
+ * Replaces the snapshot unless it would step back from the stored one (`out_saved` false); a clock ahead of
+ * the document clock fails with `SNAPSHOT_AHEAD_SQLSTATE` unless `includesUnstored`, and one that would pass
+ * the author bound with `AUTHORS_LIMIT_SQLSTATE`. A saved snapshot answers its version.
+ */
 export function saveSnapshotStatement(
   t: QualifiedTables,
   documentId: string,
   data: Uint8Array,
   vectorClock: VectorClock,
   now: number,
+  { includesUnstored, maxAuthors }: { includesUnstored: boolean; maxAuthors: number },
 ): SqlStatement {
   return {
     name: 'saveSnapshot',
-    sql: `select * from ${t.saveSnapshot}(?, ?, ?, ?::jsonb)`,
-    params: [documentId, now, toBuffer(data), JSON.stringify(vectorClock)],
+    sql: `select * from ${t.saveSnapshot}(?, ?, ?, ?::jsonb, ?::boolean, ?::integer)`,
+    params: [documentId, now, toBuffer(data), JSON.stringify(vectorClock), includesUnstored, maxAuthors],
   };
 }
 

@@ -46,6 +46,8 @@ export async function openPostgresFloor(url: string, poolSize: number, pkg: Stor
   const load = (name: string) => import(new URL(`../../../dist/esm/storage/postgres/${name}.js`, import.meta.url).href);
   const sql = Object.assign({}, ...(await Promise.all(DRIVER_MODULES.map(load)))) as DriverSql;
   const t = sql.qualifiedTables('public');
+  // The author bound the driver passes by default, and an origin of the floor's own.
+  const WRITES = { maxAuthors: sql.STORAGE_OPTION_DEFAULTS.maxClockEntries, origin: '0' };
   const AWARENESS = {
     timeoutMs: sql.STORAGE_OPTION_DEFAULTS.awarenessTimeoutMs,
     maxEntries: sql.STORAGE_OPTION_DEFAULTS.maxAwarenessEntriesPerDocument,
@@ -74,7 +76,7 @@ export async function openPostgresFloor(url: string, poolSize: number, pkg: Stor
         dataBytes: null,
         json: '',
       }));
-      const statement = sql.addDeltasStatement(t, documentId, [prepared], Date.now(), 10_000);
+      const statement = sql.addDeltasStatement(t, documentId, [prepared], Date.now(), WRITES);
       return (await run<Writes.AddDeltasRow>(statement))[0]?.out_added ?? 0;
     },
     getDeltasSince: async (documentId, since) => parsed(await run(sql.catchUpStatement(t, documentId, since))),
@@ -101,11 +103,14 @@ export async function openPostgresFloor(url: string, poolSize: number, pkg: Stor
       return Object.keys(row!.vector_clock).length;
     },
     compactDeltas: async (documentId, upTo) =>
-      Number((await run<{ out_removed: string }>(sql.compactDeltasStatement(t, documentId, upTo)))[0]!.out_removed),
+      Number(
+        (await run<{ out_removed: string }>(sql.compactDeltasStatement(t, documentId, upTo, WRITES.origin)))[0]!
+          .out_removed,
+      ),
     async saveSnapshot(documentId, data, clock) {
       const statement = sql.saveSnapshotStatement(t, documentId, data, clock, Date.now(), {
+        ...WRITES,
         includesUnstored: true,
-        maxAuthors: 10_000,
       });
       const [row] = await run<{ out_saved: boolean }>(statement);
       if (!row!.out_saved) throw new Error('floor: stale snapshot');

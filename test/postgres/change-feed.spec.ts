@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { StorageChange, StorageProvider } from '../../src/index.js';
 import { recordChanges, type ChangeRecorder } from '../conformance/change-recorder.js';
 import { idsOf, makeDelta } from '../conformance/conformance-helpers.js';
-import { eventually } from '../fixtures/eventually.js';
+import { eventually, sleep } from '../fixtures/eventually.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
 import { runSql } from '../support/sql.js';
 
@@ -34,11 +34,15 @@ async function listeningRecorder(
 ): Promise<ChangeRecorder> {
   const recorder = recordChanges(provider, documentId);
   const marker = `marker-${Math.random().toString(36).slice(2)}`;
-  await provider.awareness.set(documentId, marker, 1, 1);
-  for (const listener of [recorder, ...others]) {
-    await listener.until((changes) => changes.some((change) => change.clientId === marker));
-    listener.changes.length = 0;
+  const heard = (changes: readonly StorageChange[]): boolean => changes.some((change) => change.clientId === marker);
+  // Awareness reaches other instances by notification only: sent again until every listener heard it.
+  let arrived = false;
+  const all = Promise.all([recorder, ...others].map((listener) => listener.until(heard))).then(() => (arrived = true));
+  for (let clock = 1; !arrived; clock++) {
+    await provider.awareness.set(documentId, marker, 1, clock);
+    await Promise.race([all, sleep(200)]);
   }
+  for (const listener of [recorder, ...others]) listener.changes.length = 0;
   return recorder;
 }
 
@@ -75,7 +79,7 @@ describe('the change feed across instances on one database', () => {
     try {
       await other.query('begin');
       await other.query(
-        `select * from "${schema}".sync_add_deltas($1, $2, '{0}', '{rolled}', '{q}', '{2}', '{0}', '[{"q":2}]', '\\x31', '{1}', '{false}', 10000)`,
+        `select * from "${schema}".sync_add_deltas($1, $2, '{0}', '{rolled}', '{q}', '{2}', '{0}', '[{"q":2}]', '\\x31', '{1}', '{false}', 10000, 0)`,
         ['quiet', Date.now()],
       );
       await other.query(`select pg_notify($1, $2)`, [`sync_storage:${schema}`, '{"o":"elsewhere","d":["quiet"]}']);

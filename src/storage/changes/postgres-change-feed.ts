@@ -8,6 +8,8 @@ export interface LoggedChange {
   documentId: string;
   version: number;
   kind: 'deltas' | 'snapshot' | 'compacted' | 'deleted';
+  /** The provider that wrote it: this one's changes are published as 'local'. */
+  origin: string;
   /** `deltas`: how many deltas that version stored. */
   deltaCount: number | null;
   /** `deltas`: the ids still stored (fewer than `deltaCount` once compacted or deleted); null where not read. */
@@ -43,6 +45,8 @@ interface DocumentState {
   version: number | null;
   /** When following began (performance.now()): local writes issued later belong to the subscriber. */
   since: number;
+  /** The position its start was read at; null once a row was taken after it, or when it started from a row. */
+  baseline: number | null;
   /** The last change published for it was a resync: a run of unreadable versions makes one. */
   resynced: boolean;
 }
@@ -70,8 +74,6 @@ export class PostgresChangeFeed {
   /** Where all-documents following began: rows after it, or local writes issued after `everythingSince`. */
   private everythingBaseline: number | null = null;
   private everythingSince = 0;
-  /** Positions this provider wrote that were not delivered yet: delivered as 'local'. */
-  private readonly localPositions = new Set<number>();
   private work: Promise<void> = Promise.resolve();
   private pollQueued = false;
   private pollAgain = false;
@@ -101,7 +103,6 @@ export class PostgresChangeFeed {
     this.everythingBaseline = null;
     this.holes.clear();
     this.documents.clear();
-    this.localPositions.clear();
   }
 
   close(): void {
@@ -113,9 +114,11 @@ export class PostgresChangeFeed {
   documentSubscribed(documentId: string): void {
     const since = performance.now();
     this.run(async () => {
-      if (this.documents.has(documentId)) return;
+      // An all-documents subscription already follows it: the new subscriber joins where it stands. A state
+      // left from earlier subscribers is stale: the new one starts now.
+      if (this.documents.has(documentId) && this.hub.followsEverything) return;
       const start = await this.source.start(documentId);
-      this.documents.set(documentId, { ...start, since, resynced: false });
+      this.documents.set(documentId, { ...start, since, baseline: start.position, resynced: false });
     });
   }
 
@@ -140,7 +143,6 @@ export class PostgresChangeFeed {
   /** This provider committed a content write (`issuedAt`: performance.now() before it was sent). */
   committed(change: LoggedChange, issuedAt: number): void {
     if (!this.timer || !this.hub.follows(change.documentId)) return;
-    this.localPositions.add(change.position);
     this.run(() => this.deliverLocal(change, issuedAt));
   }
 
@@ -228,15 +230,12 @@ export class PostgresChangeFeed {
 
   private async deliverLocal(change: LoggedChange, issuedAt: number): Promise<void> {
     const state = this.documents.get(change.documentId);
-    // Committed after the subscription began but before its start was read: the subscriber's own.
-    if (
-      state &&
-      change.position <= state.position &&
-      issuedAt >= state.since &&
-      this.localPositions.has(change.position)
-    ) {
+    // Issued after the subscription began but committed before its start was read, with nothing delivered
+    // since: the subscriber's own, so it starts from this change.
+    if (state && state.baseline !== null && change.position <= state.baseline && issuedAt >= state.since) {
       state.position = change.position - 1;
       state.version = null;
+      state.baseline = null;
     }
     await this.deliver(change, issuedAt);
   }
@@ -246,13 +245,18 @@ export class PostgresChangeFeed {
     const { documentId } = row;
     if (!this.hub.follows(documentId)) {
       this.documents.delete(documentId);
-      this.localPositions.delete(row.position);
       return;
     }
     let state = this.documents.get(documentId);
     if (!state) {
       if (!this.startsEverything(row, issuedAt)) return;
-      state = { position: row.position - 1, version: null, since: this.everythingSince, resynced: false };
+      state = {
+        position: row.position - 1,
+        version: null,
+        since: this.everythingSince,
+        baseline: null,
+        resynced: false,
+      };
       this.documents.set(documentId, state);
     }
     if (row.position <= state.position) return;
@@ -302,7 +306,7 @@ export class PostgresChangeFeed {
       documentId: row.documentId,
       kind: row.kind,
       version: row.version,
-      source: this.localPositions.delete(row.position) ? 'local' : 'remote',
+      source: row.origin === this.origin ? 'local' : 'remote',
     };
     if (row.kind === 'deltas') change.deltaIds = row.ids!;
     state.resynced = false;
@@ -311,7 +315,7 @@ export class PostgresChangeFeed {
   }
 
   private skip(state: DocumentState, row: LoggedChange): void {
-    this.localPositions.delete(row.position);
+    state.baseline = null;
     state.position = row.position;
     state.version = row.kind === 'deleted' ? 0 : row.version;
   }

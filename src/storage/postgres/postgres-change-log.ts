@@ -36,6 +36,7 @@ function toChange(row: ChangeLogRow): LoggedChange {
     documentId: row.document_id,
     version: Number(row.version),
     kind: row.kind,
+    origin: row.origin,
     deltaCount: row.delta_count,
     ids: row.ids,
   };

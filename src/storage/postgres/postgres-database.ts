@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Knex } from '@mikro-orm/knex';
 import type { ClientConfig as PgClientConfig } from 'pg';
 import { StorageError, StorageUnavailableError } from '../contract/errors.js';
@@ -59,7 +59,8 @@ export class PostgresDatabase implements SqlExecutor {
     this.plan = planConnection(options);
     this.acquireTimeoutMs = this.plan.acquireTimeoutMs;
     this.tables = qualifiedTables(this.plan.schema);
-    this.feed = { channel: changeChannel(this.plan.schema), origin: randomUUID() };
+    // A random bigint: logged with each write, so the feed tells this provider's changes from others'.
+    this.feed = { channel: changeChannel(this.plan.schema), origin: randomBytes(8).readBigInt64BE().toString() };
   }
 
   /** The pg connection settings of the pool, TLS and timeouts included (for the change feed's own connection). */
@@ -209,7 +210,7 @@ export class PostgresDatabase implements SqlExecutor {
   private async assertTablesExist(knex: Knex): Promise<void> {
     // The function of the newest migration: present only when every migration ran.
     const { rows } = (await knex.raw('select to_regprocedure(?) as found', [
-      `${this.tables.addDelta}(text,bigint,text,text,bigint,bigint,jsonb,text,bytea,integer)`,
+      `${this.tables.addDelta}(text,bigint,text,text,bigint,bigint,jsonb,text,bytea,integer,bigint)`,
     ])) as { rows: { found: string | null }[] };
     if (!rows[0]?.found)
       throw new StorageError(

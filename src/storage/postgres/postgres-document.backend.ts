@@ -99,7 +99,7 @@ export class PostgresDocumentBackend implements DocumentBackend {
   delete(documentId: string): Promise<boolean> {
     return this.writes.run(documentId, async () => {
       const issuedAt = performance.now();
-      const [row] = await this.db.rows<VersionedRow>(deleteDocumentStatement(this.t, documentId));
+      const [row] = await this.db.rows<VersionedRow>(deleteDocumentStatement(this.t, documentId, this.db.feed.origin));
       if (!row) return false;
       this.announceRow(documentId, 'deleted', row, issuedAt);
       return true;
@@ -177,6 +177,7 @@ export class PostgresDocumentBackend implements DocumentBackend {
       const statement = saveSnapshotStatement(this.t, documentId, data, vectorClock, Date.now(), {
         includesUnstored,
         maxAuthors: this.maxDocumentAuthors,
+        origin: this.db.feed.origin,
       });
       const [row] = await this.db.rows<VersionedRow & { out_saved: boolean }>(statement).catch((error: unknown) => {
         if (raisedBy(error, SNAPSHOT_AHEAD_SQLSTATE)) throw new SnapshotAheadError(documentId);
@@ -197,7 +198,7 @@ export class PostgresDocumentBackend implements DocumentBackend {
     return this.writes.run(documentId, async () => {
       const issuedAt = performance.now();
       const [row] = await this.db.rows<VersionedRow & { out_removed: string }>(
-        compactDeltasStatement(this.t, documentId, upToClock),
+        compactDeltasStatement(this.t, documentId, upToClock, this.db.feed.origin),
       );
       const removed = Number(row!.out_removed);
       if (removed > 0) this.announceRow(documentId, 'compacted', row!, issuedAt);
@@ -229,7 +230,10 @@ export class PostgresDocumentBackend implements DocumentBackend {
   private async storeCalls(documentId: string, calls: readonly (readonly PreparedDelta[])[]): Promise<CallOutcome[]> {
     const issuedAt = performance.now();
     const rows = await this.db.rows<AddDeltasRow>(
-      addDeltasStatement(this.t, documentId, calls, Date.now(), this.maxDocumentAuthors),
+      addDeltasStatement(this.t, documentId, calls, Date.now(), {
+        maxAuthors: this.maxDocumentAuthors,
+        origin: this.db.feed.origin,
+      }),
     );
     this.announceDeltas(documentId, rows, issuedAt);
     return rows.map((row) =>
@@ -247,7 +251,15 @@ export class PostgresDocumentBackend implements DocumentBackend {
       const position = Number(row.out_position);
       if (change?.position !== position) {
         if (change) this.announce(change, issuedAt);
-        change = { position, documentId, version: Number(row.out_version), kind: 'deltas', deltaCount: 0, ids: [] };
+        change = {
+          position,
+          documentId,
+          version: Number(row.out_version),
+          kind: 'deltas',
+          deltaCount: 0,
+          ids: [],
+          origin: this.db.feed.origin,
+        };
       }
       change.ids!.push(...(row.out_ids ?? []));
       change.deltaCount = change.ids!.length;
@@ -258,10 +270,9 @@ export class PostgresDocumentBackend implements DocumentBackend {
   private announceRow(documentId: string, kind: LoggedChange['kind'], row: VersionedRow, issuedAt: number): void {
     if (row.out_position === null) return;
     const position = Number(row.out_position);
-    this.announce(
-      { position, documentId, version: Number(row.out_version), kind, deltaCount: null, ids: null },
-      issuedAt,
-    );
+    const version = Number(row.out_version);
+    const origin = this.db.feed.origin;
+    this.announce({ position, documentId, version, kind, deltaCount: null, ids: null, origin }, issuedAt);
   }
 
   private async readDeltas(

@@ -13,7 +13,14 @@ export type { SyncDocumentRecord } from './sync-document.entity.js';
 export type { SyncSnapshotRecord } from './sync-snapshot.entity.js';
 export { toStoredDelta } from './sync-delta.entity.js';
 export { JsonTextType } from './json-text.type.js';
-export { SyncAwarenessEntity, SyncChangeEntity, SyncDeltaEntity, SyncDocumentClockEntity, SyncDocumentEntity, SyncSnapshotEntity };
+export {
+  SyncAwarenessEntity,
+  SyncChangeEntity,
+  SyncDeltaEntity,
+  SyncDocumentClockEntity,
+  SyncDocumentEntity,
+  SyncSnapshotEntity,
+};
 
 /** Every entity of the postgres driver, for a host app's `entities` option. */
 export const storageEntities = [

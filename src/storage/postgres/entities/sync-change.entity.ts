@@ -13,6 +13,8 @@ export interface SyncChangeRecord {
   kind: 'deltas' | 'snapshot' | 'compacted' | 'deleted';
   firstSeq: number | null;
   lastSeq: number | null;
+  /** The provider that wrote it (a random bigint per provider). */
+  origin: string;
   committedAt: Date;
 }
 
@@ -26,6 +28,7 @@ export const SyncChangeEntity = new EntitySchema<SyncChangeRecord>({
     kind: { type: 'string', columnType: 'text' },
     firstSeq: { type: new BigIntType('number'), columnType: 'bigint', fieldName: 'first_seq', nullable: true },
     lastSeq: { type: new BigIntType('number'), columnType: 'bigint', fieldName: 'last_seq', nullable: true },
+    origin: { type: new BigIntType('string'), columnType: 'bigint' },
     committedAt: { type: 'datetime', columnType: 'timestamptz', fieldName: 'committed_at', defaultRaw: 'now()' },
   },
   indexes: [

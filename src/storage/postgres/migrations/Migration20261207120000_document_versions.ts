@@ -13,7 +13,7 @@ import { Migration20261207110000_document_bounds } from './Migration202612071100
  *   reads it; deleting a document logs a `deleted` row that outlives the document's other rows;
  * - the write functions no longer NOTIFY: PostgreSQL holds a cluster-wide lock from NOTIFY until the commit
  *   is flushed, which made every notifying write wait for the others' flushes. They answer the version and
- *   log position instead, and the provider sends a hint after commit. The old functions are dropped, so an
+ *   log position instead (logging the writing provider's `origin`), and the provider sends a hint after commit. The old functions are dropped, so an
  *   instance of an older version fails loudly instead of writing unversioned changes.
  *
  * Names are written out: this migration must keep doing what it did when shipped.
@@ -30,6 +30,7 @@ export class Migration20261207120000_document_versions extends Migration {
       "kind" text not null,
       "first_seq" bigint null,
       "last_seq" bigint null,
+      "origin" bigint not null,
       "committed_at" timestamptz not null default now(),
       constraint "sync_changes_pkey" primary key ("document_id", "position")
     )`);
@@ -58,12 +59,13 @@ export class Migration20261207120000_document_versions extends Migration {
     const schema = quoteIdentifier(this.config.get('schema') ?? DEFAULT_SCHEMA);
     const q = (name: string): string => `${schema}.${quoteIdentifier(name)}`;
     this.addSql(
-      `drop function ${q('sync_add_delta')}(text, bigint, text, text, bigint, bigint, jsonb, text, bytea, integer)`,
+      `drop function ${q('sync_add_delta')}(text, bigint, text, text, bigint, bigint, jsonb, text, bytea, integer,
+      bigint)`,
     );
     this.addSql(`drop function ${q('sync_add_deltas')}(text, bigint, integer[], text[], text[], bigint[], bigint[],
-      jsonb, bytea, integer[], boolean[], integer)`);
-    this.addSql(`drop function ${q('sync_save_snapshot')}(text, bigint, bytea, jsonb, boolean, integer)`);
-    this.addSql(`drop function ${q('sync_compact_deltas')}(text, jsonb)`);
+      jsonb, bytea, integer[], boolean[], integer, bigint)`);
+    this.addSql(`drop function ${q('sync_save_snapshot')}(text, bigint, bytea, jsonb, boolean, integer, bigint)`);
+    this.addSql(`drop function ${q('sync_compact_deltas')}(text, jsonb, bigint)`);
     const created = (migration: Migration, name: string): string[] => {
       migration.up();
       return migration
@@ -103,7 +105,7 @@ const VERSIONED = `out_version bigint, out_position bigint`;
 function addDeltaFunction(q: Qualify): string {
   return `create function ${q('sync_add_delta')}(
       p_document text, p_now_ms bigint, p_id text, p_client text, p_counter bigint, p_timestamp bigint,
-      p_clock jsonb, p_data text, p_data_bytes bytea, p_max_authors integer)
+      p_clock jsonb, p_data text, p_data_bytes bytea, p_max_authors integer, p_origin bigint)
     returns table (out_call integer, out_added integer, out_conflict_id text, out_existing_id text,
                    ${VERSIONED}, out_ids text[])
     language plpgsql
@@ -167,8 +169,8 @@ function addDeltaFunction(q: Qualify): string {
         returning doc."version"
       ),
       logged as (
-        insert into ${q('sync_changes')} ("document_id", "position", "version", "kind", "first_seq", "last_seq")
-        select p_document, ${nextPosition(q)}, touched."version", 'deltas', v_seq, v_seq from touched
+        insert into ${q('sync_changes')} ("document_id", "position", "version", "kind", "first_seq", "last_seq", "origin")
+        select p_document, ${nextPosition(q)}, touched."version", 'deltas', v_seq, v_seq, p_origin from touched
         returning "position", "version"
       )
       select (select count(*) from inserted), logged."version", logged."position"
@@ -203,7 +205,8 @@ function addDeltasFunction(q: Qualify): string {
   return `create function ${q('sync_add_deltas')}(
       p_document text, p_now_ms bigint,
       p_calls integer[], p_ids text[], p_clients text[], p_counters bigint[], p_timestamps bigint[],
-      p_clocks jsonb, p_payload bytea, p_lengths integer[], p_binary boolean[], p_max_authors integer)
+      p_clocks jsonb, p_payload bytea, p_lengths integer[], p_binary boolean[], p_max_authors integer,
+      p_origin bigint)
     returns table (out_call integer, out_added integer, out_conflict_id text, out_existing_id text,
                    ${VERSIONED}, out_ids text[])
     language plpgsql
@@ -325,8 +328,10 @@ function addDeltasFunction(q: Qualify): string {
           returning doc."version", doc."next_seq"
         ),
         logged as (
-          insert into ${q('sync_changes')} ("document_id", "position", "version", "kind", "first_seq", "last_seq")
-          select p_document, ${nextPosition(q)}, touched."version", 'deltas', v_first, touched."next_seq" - 1 from touched
+          insert into ${q('sync_changes')}
+            ("document_id", "position", "version", "kind", "first_seq", "last_seq", "origin")
+          select p_document, ${nextPosition(q)}, touched."version", 'deltas', v_first, touched."next_seq" - 1, p_origin
+          from touched
           returning "position", "version"
         )
         select coalesce(jsonb_agg(jsonb_build_object(
@@ -363,7 +368,8 @@ function addDeltasFunction(q: Qualify): string {
  */
 function saveSnapshotFunction(q: Qualify): string {
   return `create function ${q('sync_save_snapshot')}(
-      p_document text, p_now_ms bigint, p_data bytea, p_clock jsonb, p_allow_ahead boolean, p_max_authors integer)
+      p_document text, p_now_ms bigint, p_data bytea, p_clock jsonb, p_allow_ahead boolean, p_max_authors integer,
+      p_origin bigint)
     returns table (out_saved boolean, ${VERSIONED})
     language plpgsql as $fn$
     declare
@@ -417,8 +423,8 @@ function saveSnapshotFunction(q: Qualify): string {
         set "updated_at" = greatest(${NOW}, doc."updated_at" + interval '1 millisecond'), "version" = doc."version" + 1
         where doc."id" = p_document
         returning doc."version" into v_version;
-      insert into ${q('sync_changes')} ("document_id", "position", "version", "kind")
-        values (p_document, ${nextPosition(q)}, v_version, 'snapshot')
+      insert into ${q('sync_changes')} ("document_id", "position", "version", "kind", "origin")
+        values (p_document, ${nextPosition(q)}, v_version, 'snapshot', p_origin)
         returning "position" into v_position;
       return query select true, v_version, v_position;
     end
@@ -430,7 +436,7 @@ function saveSnapshotFunction(q: Qualify): string {
  * compaction that removed any takes a version.
  */
 function compactDeltasFunction(q: Qualify): string {
-  return `create function ${q('sync_compact_deltas')}(p_document text, p_up_to jsonb)
+  return `create function ${q('sync_compact_deltas')}(p_document text, p_up_to jsonb, p_origin bigint)
     returns table (out_removed bigint, ${VERSIONED})
     language plpgsql as $fn$
     declare
@@ -464,8 +470,8 @@ function compactDeltasFunction(q: Qualify): string {
       if v_removed > 0 then
         update ${q('sync_documents')} as doc set "version" = doc."version" + 1
           where doc."id" = p_document returning doc."version" into v_version;
-        insert into ${q('sync_changes')} ("document_id", "position", "version", "kind")
-          values (p_document, ${nextPosition(q)}, v_version, 'compacted')
+        insert into ${q('sync_changes')} ("document_id", "position", "version", "kind", "origin")
+          values (p_document, ${nextPosition(q)}, v_version, 'compacted', p_origin)
           returning "position" into v_position;
       end if;
       return query select v_removed, v_version, v_position;

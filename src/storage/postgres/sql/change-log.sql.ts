@@ -14,6 +14,8 @@ export interface ChangeLogRow {
   document_id: string;
   version: string;
   kind: 'deltas' | 'snapshot' | 'compacted' | 'deleted';
+  /** The provider that wrote it. */
+  origin: string;
   /** `deltas`: how many deltas that version stored. */
   delta_count: number | null;
   /**
@@ -25,7 +27,7 @@ export interface ChangeLogRow {
 
 /** The columns of a log row `c`; ids only where `followed` (an SQL condition on `c`) holds. */
 function logColumns(t: QualifiedTables, followed: string): string {
-  return `c.position, c.document_id, c.version, c.kind, (c.last_seq - c.first_seq + 1)::integer as delta_count,
+  return `c.position, c.document_id, c.version, c.kind, c.origin, (c.last_seq - c.first_seq + 1)::integer as delta_count,
     case when c.kind = 'deltas' and ${followed} then
       case when not exists (select 1 from ${t.changes} as z
                             where z.document_id = c.document_id and z.kind = 'deleted' and z.position > c.position)

@@ -30,6 +30,13 @@ export interface AddDeltasRow {
   out_ids: string[] | null;
 }
 
+/** What every content write passes besides its data: the author bound, and the writing provider (logged). */
+export interface WriteContext {
+  maxAuthors: number;
+  /** The provider's origin, a bigint as decimal text: its feed tells its own changes by it. */
+  origin: string;
+}
+
 /** What a snapshot, compaction or delete answers: its version and log position when it changed the document. */
 export interface VersionedRow {
   out_version: string | null;
@@ -77,20 +84,20 @@ export function addDeltasStatement(
   documentId: string,
   calls: readonly (readonly PreparedDelta[])[],
   now: number,
-  maxAuthors: number,
+  { maxAuthors, origin }: WriteContext,
 ): SqlStatement {
   if (calls.every((deltas) => deltas.length === 1)) {
     const deltas = calls.map((call) => call[0]!);
     return deltas.length === 1
-      ? addDeltaStatement(t, documentId, deltas[0]!, now, maxAuthors)
-      : addDeltaEachStatement(t, documentId, deltas, now, maxAuthors);
+      ? addDeltaStatement(t, documentId, deltas[0]!, now, { maxAuthors, origin })
+      : addDeltaEachStatement(t, documentId, deltas, now, { maxAuthors, origin });
   }
   const packed = packDeltas(calls.flat());
   const callOf = calls.flatMap((deltas, call) => deltas.map(() => call));
   return {
     name: 'addDeltas',
     sql: `select * from ${t.addDeltas}(?, ?, ?::integer[], ?::text[], ?::text[], ?::bigint[], ?::bigint[],
-            ?::jsonb, ?::bytea, ?::integer[], ?::boolean[], ?::integer)`,
+            ?::jsonb, ?::bytea, ?::integer[], ?::boolean[], ?::integer, ?::bigint)`,
     params: [
       documentId,
       now,
@@ -104,6 +111,7 @@ export function addDeltasStatement(
       packed.lengths,
       packed.binary,
       maxAuthors,
+      origin,
     ],
   };
 }
@@ -117,7 +125,7 @@ function addDeltaEachStatement(
   documentId: string,
   deltas: readonly PreparedDelta[],
   now: number,
-  maxAuthors: number,
+  { maxAuthors, origin }: WriteContext,
 ): SqlStatement {
   const packed = packDeltas(deltas);
   return {
@@ -125,7 +133,7 @@ function addDeltaEachStatement(
     sql: `select d.ord::integer - 1 as out_call, r.out_added, r.out_conflict_id, r.out_existing_id,
         r.out_version, r.out_position, r.out_ids
       from (select ?::text as document, ?::bigint as now_ms, ?::jsonb as clocks, ?::bytea as payload,
-                   ?::integer as max_authors) as p
+                   ?::integer as max_authors, ?::bigint as origin) as p
       cross join lateral (
         select i.*, (sum(i.length) over (order by i.ord) - i.length + 1)::integer as start
         from unnest(?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::integer[], ?::boolean[])
@@ -134,7 +142,7 @@ function addDeltaEachStatement(
       cross join lateral ${t.addDelta}(p.document, p.now_ms, d.id, d.client_id, d.counter, d.ts,
         p.clocks -> (d.ord::integer - 1),
         case when not d.is_bytes then convert_from(substring(p.payload from d.start for d.length), 'UTF8') end,
-        case when d.is_bytes then substring(p.payload from d.start for d.length) end, p.max_authors) as r
+        case when d.is_bytes then substring(p.payload from d.start for d.length) end, p.max_authors, p.origin) as r
       order by d.ord`,
     params: [
       documentId,
@@ -142,6 +150,7 @@ function addDeltaEachStatement(
       packed.clocks,
       packed.payload,
       maxAuthors,
+      origin,
       packed.ids,
       packed.clients,
       packed.counters,
@@ -158,11 +167,11 @@ function addDeltaStatement(
   documentId: string,
   delta: PreparedDelta,
   now: number,
-  maxAuthors: number,
+  { maxAuthors, origin }: WriteContext,
 ): SqlStatement {
   return {
     name: 'addDelta',
-    sql: `select * from ${t.addDelta}(?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::bytea, ?::integer)`,
+    sql: `select * from ${t.addDelta}(?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::bytea, ?::integer, ?::bigint)`,
     params: [
       documentId,
       now,
@@ -174,6 +183,7 @@ function addDeltaStatement(
       delta.dataBytes ? null : delta.dataJson,
       delta.dataBytes ? toBuffer(delta.dataBytes) : null,
       maxAuthors,
+      origin,
     ],
   };
 }
@@ -189,21 +199,26 @@ export function saveSnapshotStatement(
   data: Uint8Array,
   vectorClock: VectorClock,
   now: number,
-  { includesUnstored, maxAuthors }: { includesUnstored: boolean; maxAuthors: number },
+  { includesUnstored, maxAuthors, origin }: WriteContext & { includesUnstored: boolean },
 ): SqlStatement {
   return {
     name: 'saveSnapshot',
-    sql: `select * from ${t.saveSnapshot}(?, ?, ?, ?::jsonb, ?::boolean, ?::integer)`,
-    params: [documentId, now, toBuffer(data), JSON.stringify(vectorClock), includesUnstored, maxAuthors],
+    sql: `select * from ${t.saveSnapshot}(?, ?, ?, ?::jsonb, ?::boolean, ?::integer, ?::bigint)`,
+    params: [documentId, now, toBuffer(data), JSON.stringify(vectorClock), includesUnstored, maxAuthors, origin],
   };
 }
 
 /** Deletes the deltas covered by both `upToClock` and the snapshot clock; answers `out_removed` and its version. */
-export function compactDeltasStatement(t: QualifiedTables, documentId: string, upToClock: VectorClock): SqlStatement {
+export function compactDeltasStatement(
+  t: QualifiedTables,
+  documentId: string,
+  upToClock: VectorClock,
+  origin: string,
+): SqlStatement {
   return {
     name: 'compactDeltas',
-    sql: `select * from ${t.compactDeltas}(?, ?::jsonb)`,
-    params: [documentId, JSON.stringify(upToClock)],
+    sql: `select * from ${t.compactDeltas}(?, ?::jsonb, ?::bigint)`,
+    params: [documentId, JSON.stringify(upToClock), origin],
   };
 }
 
@@ -229,17 +244,17 @@ export function createDocumentStatement(t: QualifiedTables, documentId: string, 
  * Deletes the document (its deltas, clock and snapshot cascade) and its awareness entries, and logs the
  * deletion as the document's next version; a row (that version and its log position) when it existed.
  */
-export function deleteDocumentStatement(t: QualifiedTables, documentId: string): SqlStatement {
+export function deleteDocumentStatement(t: QualifiedTables, documentId: string, origin: string): SqlStatement {
   return {
     name: 'deleteDocument',
     sql: `with presence as (delete from ${t.awareness} where document_id = ?),
           removed as (delete from ${t.documents} where id = ? returning id, version),
           logged as (
-            insert into ${t.changes} (document_id, position, version, kind)
-            select removed.id, nextval(?::regclass), removed.version + 1, 'deleted' from removed
+            insert into ${t.changes} (document_id, position, version, kind, origin)
+            select removed.id, nextval(?::regclass), removed.version + 1, 'deleted', ?::bigint from removed
             returning position, version
           )
           select logged.version as out_version, logged.position as out_position from logged`,
-    params: [documentId, documentId, t.changePositions],
+    params: [documentId, documentId, t.changePositions, origin],
   };
 }

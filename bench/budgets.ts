@@ -50,8 +50,13 @@ function budgets(sizes: BenchSizes, hostile: (rejected: boolean) => string[]): B
       [driver, 'yjs.bytes.payload', '≤ 0.8× the base64 payload', timeVsFloor],
       [driver, 'yjs.load.snapshot', '≤ 0.5× the load from deltas', timeVsFloor],
     ]),
+    // Issue 18, on the durable server.
     ['postgres', `feed.latency.${sizes.callers}`, '≤ 50 ms, the p99', p99],
-    ['postgres', 'feed.writeRate', '≥ 0.9 of the rate without subscribers', rateVsFloor],
+    ['postgres', `feed.lost.${sizes.callers}`, '≤ 1000 ms, the p99 (changeFeedMaxDelayMs)', p99],
+    ...sizes.feedCallers.flatMap((callers): Budget[] => [
+      ['postgres', `feed.addDelta.${callers}`, '≥ 0.95 of the floor’s rate', rateVsFloor],
+      ['postgres', `feed.writeRate.${callers}`, '≥ 0.9 of the rate without subscribers', rateVsFloor],
+    ]),
   ];
 }
 

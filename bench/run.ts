@@ -83,7 +83,12 @@ async function main(): Promise<void> {
       },
       progress: (message) => log(`[${driver}] ${message}`),
     };
-    for (const scenario of scenarios.filter((one) => one.drivers?.includes(driver) ?? true)) {
+    // BENCH_SCENARIOS="writes,change feed" runs only those (by name): a budget's figures without a full run.
+    const only = process.env.BENCH_SCENARIOS?.split(',').map((name) => name.trim());
+    const selected = scenarios.filter(
+      (one) => (one.drivers?.includes(driver) ?? true) && (!only || only.includes(one.name)),
+    );
+    for (const scenario of selected) {
       context.progress(`${scenario.name}…`);
       await scenario.run(context);
     }
@@ -94,7 +99,9 @@ async function main(): Promise<void> {
   log('postgres: starting an embedded server (initdb takes a few seconds)');
   const server = await setup.startPostgresServer();
   try {
-    log(`postgres ${server.version}, embedded`);
+    log(
+      `postgres ${server.version}, embedded, ${server.durable ? 'durable (fsync, synchronous_commit on)' : 'fsync off'}`,
+    );
     const [driverUrl, floorUrl] = [await server.createDatabase('driver'), await server.createDatabase('floor')];
     const options = { driver: 'postgres', clientUrl: driverUrl, pool: { max: POOL_SIZE } } as const;
     const floor = await openPostgresFloor(floorUrl, POOL_SIZE, pkg);
@@ -116,7 +123,7 @@ async function main(): Promise<void> {
     startedAt,
     mode: sizes.mode,
     machine: { ...machine, loadAtEnd: results.describeMachine().loadAverage },
-    postgres: { version: server.version, embedded: true, poolSize: POOL_SIZE },
+    postgres: { version: server.version, embedded: true, durable: server.durable, poolSize: POOL_SIZE },
     rows,
   };
   process.stdout.write(`\n${results.markdownTable(rows)}\n\n`);

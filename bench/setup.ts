@@ -31,18 +31,24 @@ export async function startStorageApp(
   return { provider: app.get(pkg.STORAGE_PROVIDER), close: () => app.close() };
 }
 
+/** Settings of a server as users run it: every commit flushed to disk before it is acknowledged. */
+const DURABLE = { fsync: 'on', full_page_writes: 'on', synchronous_commit: 'on' };
+
 /**
- * The tests' embedded server (one helper for both, no fsync: a disk flush per commit would hide the work
- * compared), and the run's databases on it, dropped with it by `stop()`.
+ * The tests' embedded server (one helper for both), durable as a user's server is (`BENCH_FSYNC=off` for the
+ * tests' tuning, which hides the cost of flushes), and the run's databases on it, dropped with it by `stop()`.
  */
 export async function startPostgresServer() {
-  const server = await startTestServer();
+  const server = await startTestServer({ settings: process.env.BENCH_FSYNC === 'off' ? {} : DURABLE });
   const admin = new pg.Client({ connectionString: server.url() });
   try {
     await admin.connect();
-    const { rows } = await admin.query<{ version: string }>(`select current_setting('server_version') as version`);
+    const { rows } = await admin.query<{ version: string; fsync: string }>(
+      `select current_setting('server_version') as version, current_setting('fsync') as fsync`,
+    );
     return {
       version: rows[0]!.version,
+      durable: rows[0]!.fsync === 'on',
       /** Creates an empty database and returns its URL (never printed: it holds a password). */
       async createDatabase(label: string): Promise<string> {
         await admin.query(`create database ${admin.escapeIdentifier(`bench_${label}`)}`);

@@ -33,6 +33,8 @@ const SIZES = {
   /** Change feed: deltas whose delivery is timed, and subscribers on the listening provider. */
   feedDeltas: [1_000, 100],
   feedSubscribers: [100, 100],
+  /** Callers of the feed's write-rate rows (issue 18's budgets: 8 and 32). */
+  feedCallers: [[8, 32], [8, 32]],
   /** Yjs: one-keystroke updates stored, and timed loads of the document they make. */
   yjsUpdates: [10_000, 2_000],
   yjsLoads: [7, 3],

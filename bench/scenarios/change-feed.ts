@@ -33,8 +33,8 @@ async function heardAll(listeners: Listener[], writes: readonly DeltaWrite[], ti
 
 let markers = 0;
 /**
- * Writes markers until every listener has heard one: a subscription opens its provider's LISTEN connection
- * in the background, and a commit before it listens is never heard.
+ * Writes markers until every listener has heard one: a subscription starts from where the log ends when it
+ * has read that, so a commit just before is not its to hear.
  */
 async function marker(documents: DocumentStore, documentId: string, listeners: Listener[]): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {
@@ -50,8 +50,10 @@ const expectHeard = async (listeners: Listener[], writes: readonly DeltaWrite[])
   expectEqual(await heardAll(listeners, writes), true, 'every delta heard on the change feed');
 
 /**
- * The change feed across two providers on one database (issue 12): how long after A's `addDelta` resolves B's
- * subscriber hears of it, with 1 and with 8 writers; and A's write rate with many subscribers attached.
+ * The change feed across two providers on one database (issues 12 and 18): A's write rate with a subscriber
+ * on B against the floor's transaction, and with 100 subscribers against none, at each caller count; how long
+ * after A's `addDelta` resolves B's subscriber hears of it; and the same while B's listening connection is
+ * terminated by the server mid-run (the feed then reads what it missed from the change log).
  */
 export const scenario: Scenario = {
   name: 'change feed',
@@ -60,7 +62,11 @@ export const scenario: Scenario = {
     const b = await context.postgres!.startProvider();
     try {
       for (const writers of [1, context.sizes.callers]) await deliveryLatency(context, b.provider, writers);
-      await writeRateWithSubscribers(context, b.provider);
+      await deliveryAcrossLostConnection(context, b.provider, context.sizes.callers);
+      for (const callers of context.sizes.feedCallers) {
+        await writeRateVsFloor(context, b.provider, callers);
+        await writeRateWithSubscribers(context, b.provider, callers);
+      }
     } finally {
       await b.close();
     }
@@ -90,16 +96,90 @@ async function deliveryLatency(context: ScenarioContext, b: StorageChangeFeed, w
   });
 }
 
-/** A's write rate with subscribers on both providers, against the same writes with no subscriber anywhere. */
-async function writeRateWithSubscribers(context: ScenarioContext, b: StorageChangeFeed): Promise<void> {
-  const { sizes, documents, provider: a } = context;
-  const writeAll = (writes: DeltaWrite[]) => () =>
-    withCallers(writes, sizes.callers, async ({ documentId, delta }) =>
-      expectEqual(await documents.addDelta(documentId, delta), true, 'addDelta'),
+/**
+ * The same delivery while the server terminates B's listening connection three times: every delta must still
+ * arrive, those written while it was away within `changeFeedMaxDelayMs` (the feed's own reading of the log).
+ */
+async function deliveryAcrossLostConnection(context: ScenarioContext, b: StorageChangeFeed, writers: number) {
+  const { sizes, documents, postgres } = context;
+  const listener = listen(b);
+  await marker(documents, 'feed/marker', [listener]);
+  const writes = spreadWrites(`feed/lost/${writers}`, sizes.feedDeltas, sizes.writeDocuments, sizes.clients);
+  const resolved = new Map<string, number>();
+  let written = 0;
+  const cuts = [0.2, 0.45, 0.7].map((share) => Math.floor(share * writes.length));
+  await withCallers(writes, writers, async ({ documentId, delta }) => {
+    expectEqual(await documents.addDelta(documentId, delta), true, 'addDelta');
+    resolved.set(eventKey(documentId, delta.id), performance.now());
+    if (cuts.includes(++written))
+      await postgres!.query(`select pg_terminate_backend(pid) from pg_stat_activity
+        where datname = current_database() and query ilike 'listen %'`);
+  });
+  await expectHeard([listener], writes);
+  listener.close();
+  context.record({
+    id: `feed.lost.${writers}`,
+    scenario: `change feed delivery, ${writers} writers, B's LISTEN connection terminated 3 times`,
+    detail: `${count(writes.length)} deltas, all delivered; from A's addDelta resolving to B's subscriber`,
+    ours: latencyOf([...resolved].map(([key, at]) => listener.heard.get(key)! - at)),
+  });
+}
+
+const writeAll = (store: DocumentStore, writes: DeltaWrite[], callers: number) => () =>
+  withCallers(writes, callers, async ({ documentId, delta }) =>
+    expectEqual(await store.addDelta(documentId, delta), true, 'addDelta'),
+  );
+
+/** A's addDelta with one all-documents subscriber on B, against the floor's same transaction (no feed at all). */
+async function writeRateVsFloor(context: ScenarioContext, b: StorageChangeFeed, callers: number): Promise<void> {
+  const { sizes, documents, floor } = context;
+  const rates = await context.rates(async (round) => {
+    const writes = spreadWrites(
+      `feed/floor/${callers}/${round}`,
+      sizes.writeDeltas,
+      sizes.writeDocuments,
+      sizes.clients,
     );
+    const floorWrites = spreadWrites(
+      `feed/floor-alone/${callers}/${round}`,
+      sizes.writeDeltas,
+      sizes.writeDocuments,
+      sizes.clients,
+    );
+    let listener: Listener | undefined;
+    const setUp = async (): Promise<void> => {
+      listener = listen(b);
+      await marker(documents, 'feed/marker', [listener]);
+    };
+    const tearDown = async (): Promise<void> => {
+      await expectHeard([listener!], writes);
+      listener!.close();
+    };
+    const floorSide = () =>
+      withCallers(floorWrites, callers, async ({ documentId, delta }) =>
+        expectEqual(await floor.addDeltas(documentId, [delta]), 1, 'floor addDelta'),
+      );
+    return {
+      ops: sizes.writeDeltas,
+      sides: { ours: { setUp, run: writeAll(documents, writes, callers), tearDown }, floor: floorSide },
+    };
+  });
+  context.record({
+    id: `feed.addDelta.${callers}`,
+    scenario: `addDelta, ${callers} callers, a subscriber listening on B`,
+    detail: `${count(sizes.writeDeltas)} deltas, ${sizes.writeDocuments} documents`,
+    ours: rates.get('ours')!,
+    floor: rates.get('floor')!,
+    floorLabel: 'pg: the same write function (document, delta, clock, version, log), no feed',
+  });
+}
+
+/** A's write rate with subscribers on both providers, against the same writes with no subscriber anywhere. */
+async function writeRateWithSubscribers(context: ScenarioContext, b: StorageChangeFeed, callers: number) {
+  const { sizes, documents, provider: a } = context;
   const rates = await context.rates(async (round) => {
     const [subscribed, alone] = ['on', 'off'].map((side) =>
-      spreadWrites(`feed/rate/${side}/${round}`, sizes.writeDeltas, sizes.writeDocuments, sizes.clients),
+      spreadWrites(`feed/rate/${callers}/${side}/${round}`, sizes.writeDeltas, sizes.writeDocuments, sizes.clients),
     );
     const documentIds = [...new Set(subscribed!.map((write) => write.documentId))];
     const listeners: Listener[] = [];
@@ -111,16 +191,19 @@ async function writeRateWithSubscribers(context: ScenarioContext, b: StorageChan
     // Every subscriber must have heard every delta of its document before it goes.
     const tearDown = async (): Promise<void> => {
       await expectHeard(listeners, subscribed!);
-      for (const listener of listeners) listener.close();
+      for (const listener of listeners.splice(0)) listener.close();
     };
     return {
       ops: sizes.writeDeltas,
-      sides: { ours: { setUp, run: writeAll(subscribed!), tearDown }, floor: writeAll(alone!) },
+      sides: {
+        ours: { setUp, run: writeAll(documents, subscribed!, callers), tearDown },
+        floor: writeAll(documents, alone!, callers),
+      },
     };
   });
   context.record({
-    id: 'feed.writeRate',
-    scenario: `addDelta, ${sizes.callers} callers, ${sizes.feedSubscribers} subscribers on B, ${SUBSCRIBERS_ON_A} on A`,
+    id: `feed.writeRate.${callers}`,
+    scenario: `addDelta, ${callers} callers, ${sizes.feedSubscribers} subscribers on B, ${SUBSCRIBERS_ON_A} on A`,
     detail: `${count(sizes.writeDeltas)} deltas, ${sizes.writeDocuments} documents`,
     ours: rates.get('ours')!,
     floor: rates.get('floor')!,

@@ -69,7 +69,7 @@ describe.each([
       vectorClock: { a: 1 },
     });
     subscription.unsubscribe();
-    expect(heard).toEqual([{ documentId: 'doc', kind: 'deltas', deltaIds: ['d1'], source: 'local' }]);
+    expect(heard).toEqual([{ documentId: 'doc', kind: 'deltas', deltaIds: ['d1'], version: 1, source: 'local' }]);
   });
 
   it("a consumer's writes through the injected store are read back through the provider", async () => {

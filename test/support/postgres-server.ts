@@ -64,7 +64,9 @@ export interface ServerTls {
 }
 
 /** Creates a cluster in a temp folder (initdb, about a second) and starts it; with `tls`, it offers TLS. */
-export async function startPostgresServer(options: { tls?: ServerTls } = {}): Promise<PostgresServer> {
+export async function startPostgresServer(
+  options: { tls?: ServerTls; settings?: Record<string, string> } = {},
+): Promise<PostgresServer> {
   const root = mkdtempSync(join(tmpdir(), 'sync-storage-pg-'));
   // As root, PostgreSQL runs as the `postgres` user, which must reach the data folder.
   chmodSync(root, 0o777);
@@ -92,7 +94,9 @@ export async function startPostgresServer(options: { tls?: ServerTls } = {}): Pr
   }).initialise();
   const binary = await postgresBinary();
   const runAs = asRoot ? postgresUser() : {};
-  const settings = options.tls ? [...SERVER_SETTINGS, ...tlsSettings(root, options.tls, runAs)] : SERVER_SETTINGS;
+  // Later settings win: `settings` may turn the tests' tuning back (the bench runs durable).
+  const overrides = Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
+  const settings = [...SERVER_SETTINGS, ...(options.tls ? tlsSettings(root, options.tls, runAs) : []), ...overrides];
   let server: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   const isRunning = (): boolean => server !== undefined && server.exitCode === null && server.signalCode === null;

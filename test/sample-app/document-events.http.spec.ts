@@ -41,6 +41,7 @@ describe.each(DRIVERS)('GET /documents/:id/events in one app (%s driver)', (driv
       documentId: 'live',
       kind: 'deltas',
       deltaIds: ['l1', 'l2'],
+      version: 1,
       source: 'local',
     });
   });

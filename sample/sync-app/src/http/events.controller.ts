@@ -34,7 +34,9 @@ export class EventsController implements BeforeApplicationShutdown {
    * heartbeat. The document need not exist yet. The subscription ends when the client disconnects.
    */
   @Sse('events')
-  @ApiOkResponse({ description: 'text/event-stream of `change` events: { documentId, kind, deltaIds?, version?, source }' })
+  @ApiOkResponse({
+    description: 'text/event-stream of `change` events: { documentId, kind, deltaIds?, version?, source }',
+  })
   @ApiErrors(400)
   async events(
     @Param('documentId') documentId: string,

@@ -65,6 +65,8 @@ async function main(): Promise<void> {
   const pkg = await setup.loadBuiltPackage();
   const scenarios = await Promise.all(SCENARIOS.map(async (load) => (await load()).scenario));
   const rows: results.ResultRow[] = [];
+  // BENCH_SCENARIOS="writes,change feed" runs only those (by name): a budget's figures without a full run.
+  const only = process.env.BENCH_SCENARIOS?.split(',').map((name) => name.trim());
   log(`nest-sync-storage benchmark, ${sizes.mode} mode, load ${machine.loadAverage.join(' ')} (table on stdout)`);
 
   /** Runs every scenario of the driver; each row recorded is printed as it comes. */
@@ -83,8 +85,6 @@ async function main(): Promise<void> {
       },
       progress: (message) => log(`[${driver}] ${message}`),
     };
-    // BENCH_SCENARIOS="writes,change feed" runs only those (by name): a budget's figures without a full run.
-    const only = process.env.BENCH_SCENARIOS?.split(',').map((name) => name.trim());
     const selected = scenarios.filter(
       (one) => (one.drivers?.includes(driver) ?? true) && (!only || only.includes(one.name)),
     );
@@ -131,7 +131,7 @@ async function main(): Promise<void> {
   await mkdir(at('bench/results'), { recursive: true });
   await writeFile(file, `${JSON.stringify(run, null, 2)}\n`);
   await copyFile(file, LATEST);
-  if (sizes.mode === 'full') for (const chart of CHARTS) await renderChart(run, chart);
+  if (sizes.mode === 'full' && !only) for (const chart of CHARTS) await renderChart(run, chart);
   const misses = rows.filter((row) => row.budget && !row.budget.pass).length;
   log(`results: ${file} (and latest.json); ${misses} budget miss(es); load ${run.machine.loadAtEnd.join(' ')}`);
 }

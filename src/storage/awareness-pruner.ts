@@ -5,8 +5,13 @@ import type { StorageProvider } from './contract/types.js';
 import { STORAGE_PROVIDER } from './storage.constants.js';
 import { RESOLVED_STORAGE_OPTIONS } from './storage.internal-constants.js';
 
+/** A provider whose change log needs pruning (the postgres driver's). */
+interface ChangeLogPruning {
+  pruneChangeLog(): Promise<number>;
+}
+
 /**
- * Prunes expired awareness entries every `awarenessPruneIntervalMs` while the app runs. The timer
+ * Prunes expired awareness entries (and the postgres driver's change log past its retention) every `awarenessPruneIntervalMs` while the app runs. The timer
  * is unref'd so it never keeps the process alive; pruning is a plain delete of expired rows, so
  * instances pruning side by side do not conflict.
  */
@@ -37,6 +42,8 @@ export class AwarenessPruner implements OnApplicationBootstrap, OnApplicationShu
     this.running = true;
     try {
       await this.provider.awareness.pruneExpired();
+      // The postgres driver's change log, past what the feed needs (see PostgresStorageProvider).
+      await (this.provider as Partial<ChangeLogPruning>).pruneChangeLog?.();
     } catch (error) {
       // Only this package's errors have had their secrets stripped; anything else is logged by name.
       const reason =

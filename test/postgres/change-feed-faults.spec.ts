@@ -172,3 +172,24 @@ describe('the change feed when what a subscriber missed was compacted away', () 
     await subscriberSide.close();
   }, 60_000);
 });
+
+describe('the change log', () => {
+  it('is pruned past its retention (an hour), keeping the recent versions', async () => {
+    const schema = uniqueName('pruned');
+    const provider = await database.createProvider({ schema });
+    for (const documentId of ['old', 'recent'])
+      for (let counter = 1; counter <= 3; counter++)
+        await provider.documents.addDelta(documentId, makeDelta(`${documentId}-${counter}`, 'a', counter));
+    await runSql(
+      database.url,
+      `update "${schema}".sync_changes set committed_at = now() - interval '61 minutes' where document_id = 'old'`,
+    );
+    expect(await provider.pruneChangeLog()).toBe(3);
+    const left = await runSql<{ document_id: string; version: string }>(
+      database.url,
+      `select document_id, version from "${schema}".sync_changes order by position`,
+    );
+    expect(left).toEqual(['1', '2', '3'].map((version) => ({ document_id: 'recent', version })));
+    expect((await provider.documents.get('old'))!.version).toBe(3);
+  });
+});

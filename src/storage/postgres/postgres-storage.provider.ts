@@ -17,7 +17,11 @@ import { PostgresAwarenessBackend } from './postgres-awareness.backend.js';
 import { PostgresDatabase } from './postgres-database.js';
 import { PostgresDocumentBackend } from './postgres-document.backend.js';
 import { changeLogSource } from './postgres-change-log.js';
-import { sendHintsStatement } from './sql/change-log.sql.js';
+import { pruneChangeLogStatement, sendHintsStatement } from './sql/change-log.sql.js';
+
+/** How long the change log keeps a version: a subscriber can fall this far behind without a resync. */
+const CHANGE_LOG_RETENTION_MS = 60 * 60 * 1000;
+const PRUNE_BATCH = 10_000;
 
 /**
  * The PostgreSQL driver on MikroORM 6. `initialize()` connects and (unless `migrate: false`) applies pending
@@ -90,6 +94,22 @@ export class PostgresStorageProvider implements StorageProvider {
     this.feed.close();
     this.hub.close();
     await Promise.all([this.listener.stop(), this.database.close()]);
+  }
+
+  /**
+   * Deletes the change log's rows older than `CHANGE_LOG_RETENTION_MS` (run by the module's prune timer). A
+   * subscriber further behind than that gets a `resync` for the documents it missed.
+   */
+  async pruneChangeLog(): Promise<number> {
+    let removed = 0;
+    for (let batch = 0; batch < 10; batch++) {
+      const [row] = await this.database.rows<{ removed: string }>(
+        pruneChangeLogStatement(this.database.tables, CHANGE_LOG_RETENTION_MS, PRUNE_BATCH),
+      );
+      removed += Number(row!.removed);
+      if (Number(row!.removed) < PRUNE_BATCH) break;
+    }
+    return removed;
   }
 
   private committed(change: LoggedChange, issuedAt: number): void {

@@ -103,10 +103,14 @@ export function sendHintsStatement(channel: string, payloads: readonly string[])
 export function pruneChangeLogStatement(t: QualifiedTables, retentionMs: number, limit: number): SqlStatement {
   return {
     name: 'pruneChangeLog',
-    sql: `delete from ${t.changes} as c
-          where c.position = any(array(
-            select o.position from (select position, committed_at from ${t.changes} order by position limit ?) as o
-            where o.committed_at < now() - ? * interval '1 millisecond'))`,
+    sql: `with removed as (
+            delete from ${t.changes} as c
+            where c.position = any(array(
+              select o.position from (select position, committed_at from ${t.changes} order by position limit ?) as o
+              where o.committed_at < now() - ? * interval '1 millisecond'))
+            returning 1
+          )
+          select count(*) as removed from removed`,
     params: [limit, retentionMs],
   };
 }

@@ -58,6 +58,17 @@ async function listeningPids(): Promise<number[]> {
 const announced = (changes: readonly StorageChange[]): string[] => changes.flatMap((change) => change.deltaIds ?? []);
 
 describe('the change feed across instances on one database', () => {
+  it('notifies nothing inside a content write: no write function holds the notification lock across its commit', async () => {
+    const notifying = await runSql<{ proname: string }>(
+      database.url,
+      `select p.proname from pg_proc as p join pg_namespace as n on n.oid = p.pronamespace
+       where n.nspname = $1 and p.prosrc ilike '%pg_notify%' order by p.proname`,
+      [schema],
+    );
+    // The awareness function notifies only when given a channel, and the driver passes none.
+    expect(notifying.map((row) => row.proname)).toEqual(['sync_set_awareness']);
+  });
+
   it("delivers another instance's write with its ids and version, as remote, and the writer's own as local", async () => {
     const onSecond = await listeningRecorder(second, 'shared');
     const onFirst = await listeningRecorder(first, 'shared', [onSecond]);
@@ -107,6 +118,24 @@ describe('the change feed across instances on one database', () => {
     expect(versions).toEqual(versions.map((_, i) => versions[0]! + i));
     expect(new Set(changes.map((change) => change.source))).toEqual(new Set(['local', 'remote']));
     watcher.stop();
+  });
+
+  it('an all-documents subscription opened right after the last one closed hears every change', async () => {
+    const marked = async (recorder: ChangeRecorder, marker: string): Promise<void> => {
+      await second.awareness.set('churned', marker, 1, 1);
+      await recorder.until((changes) => changes.some((change) => change.clientId === marker));
+    };
+    const before = recordChanges(second);
+    await marked(before, 'before');
+    before.stop();
+    const after = recordChanges(second);
+    await marked(after, 'after');
+    await first.documents.addDelta('churned', makeDelta('c1', 'c', 1));
+    const changes = await after.until((all) => all.some((change) => change.deltaIds?.includes('c1')));
+    expect(changes.filter((change) => change.kind === 'deltas')).toEqual([
+      { documentId: 'churned', kind: 'deltas', deltaIds: ['c1'], version: 1, source: 'remote' },
+    ]);
+    after.stop();
   });
 
   it('announces a batch too large for one notification with all its ids', async () => {

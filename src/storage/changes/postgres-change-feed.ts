@@ -124,8 +124,8 @@ export class PostgresChangeFeed {
 
   /** A first all-documents subscriber: rows after the log's end now, and local writes issued from now. */
   everythingSubscribed(): void {
-    if (this.everythingBaseline !== null) return;
     const since = performance.now();
+    // Queued, never decided here: an unsubscription queued just before must run first.
     this.run(async () => {
       if (this.everythingBaseline !== null) return;
       this.everythingSince = since;
@@ -133,10 +133,13 @@ export class PostgresChangeFeed {
     });
   }
 
-  /** The last all-documents subscriber left: a later one starts afresh. */
+  /** The last all-documents subscriber left: a later one starts afresh, and so do the documents it followed. */
   everythingUnsubscribed(): void {
     this.run(async () => {
+      if (this.hub.followsEverything) return;
       this.everythingBaseline = null;
+      for (const documentId of this.documents.keys())
+        if (!this.hub.follows(documentId)) this.documents.delete(documentId);
     });
   }
 

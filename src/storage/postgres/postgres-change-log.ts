@@ -17,7 +17,10 @@ export function changeLogSource(db: PostgresDatabase): ChangeLogSource {
       return Number(row!.position);
     },
     async read(after, holes, documents, limit) {
-      return (await db.rows<ChangeLogRow>(readChangeLogStatement(t, after, holes, documents, limit))).map(toChange);
+      const rows = await db.rows<ChangeLogRow>(readChangeLogStatement(t, { after, limit }, documents));
+      if (holes.length === 0) return rows.map(toChange);
+      const filled = await db.rows<ChangeLogRow>(readChangeLogStatement(t, { holes }, documents));
+      return [...filled, ...rows].map(toChange).sort((a, b) => a.position - b.position);
     },
     async readDocument(documentId, after, upTo, limit) {
       const statement = readDocumentChangesStatement(t, documentId, after, upTo, limit);

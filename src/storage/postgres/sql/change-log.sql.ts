@@ -43,24 +43,24 @@ export function changeLogEndStatement(t: QualifiedTables): SqlStatement {
 }
 
 /**
- * The rows after `after`, and those at `holes` (positions skipped earlier: a transaction that had taken its
- * position had not committed yet), in position order, at most `limit`. Ids are read for the `documents`
- * given, or for every document when `documents` is null.
+ * The rows after `after`, in position order, at most `limit`; or, with `holes`, the rows at those positions
+ * (skipped earlier: a transaction that had taken its position had not committed yet). Ids are read for the
+ * `documents` given, or for every document when `documents` is null. Two statements rather than one with an
+ * OR, so that each is one range or point lookup on the position index.
  */
 export function readChangeLogStatement(
   t: QualifiedTables,
-  after: number,
-  holes: readonly number[],
+  from: { after: number; limit: number } | { holes: readonly number[] },
   documents: readonly string[] | null,
-  limit: number,
 ): SqlStatement {
+  const where = 'holes' in from ? 'c.position = any(?::bigint[])' : 'c.position > ?';
   return {
-    name: 'readChangeLog',
+    name: 'holes' in from ? 'readChangeLogHoles' : 'readChangeLog',
     sql: `select ${logColumns(t, '(?::text[] is null or c.document_id = any(?::text[]))')}
           from ${t.changes} as c
-          where c.position > ? or c.position = any(?::bigint[])
-          order by c.position limit ?`,
-    params: [documents, documents, after, holes, limit],
+          where ${where}
+          order by c.position${'holes' in from ? '' : ' limit ?'}`,
+    params: 'holes' in from ? [documents, documents, from.holes] : [documents, documents, from.after, from.limit],
   };
 }
 

@@ -128,6 +128,23 @@ describe("the sample app's environment", () => {
     expect(problemWith(env)).toMatch(new RegExp(`^invalid environment: ${variable} `));
   });
 
+  it.each([
+    ['DATABASE_POOL_MAX', { STORAGE_DRIVER: 'postgres', DATABASE_URL: 'postgresql://db/sync' }],
+    ['AWARENESS_TIMEOUT_MS', {}],
+    ['HEALTH_CHECK_TIMEOUT_MS', {}],
+    ['MAX_DELTA_BYTES', {}],
+    ['MAX_SNAPSHOT_BYTES', {}],
+    ['MAX_JSON_DEPTH', {}],
+    ['MAX_CLOCK_ENTRIES', {}],
+    ['MAX_DOCUMENT_AUTHORS', {}],
+    ['MAX_BATCH_DELTAS', {}],
+    ['MAX_AWARENESS_BYTES', {}],
+    ['MAX_AWARENESS_ENTRIES_PER_DOCUMENT', {}],
+  ])('rejects %s=0, which the module would refuse, in one line naming the variable', (variable, rest) => {
+    const message = problemWith({ ...rest, [variable]: '0' });
+    expect(message).toMatch(new RegExp(`^invalid environment: ${variable} must be at least 1$`));
+  });
+
   it('names every bad variable in one line', () => {
     const message = problemWith({ STORAGE_DRIVER: 'postgres', PORT: 'x', STORAGE_MIGRATE: 'maybe' });
     for (const variable of ['DATABASE_URL', 'PORT', 'STORAGE_MIGRATE']) expect(message).toContain(variable);

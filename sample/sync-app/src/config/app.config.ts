@@ -20,6 +20,8 @@ export interface AppConfig {
     apiToken?: string;
     /** How often an open event stream gets a comment, so that proxies keep it open. */
     eventsHeartbeatMs: number;
+    /** Unsent bytes an event stream may hold before it is closed with a last `resync` event. */
+    eventsMaxBufferedBytes: number;
     /** About how much JSON one page of catch-up may hold. */
     maxResponseBytes: number;
   };
@@ -41,6 +43,7 @@ const environment = z
       .regex(/^[\x21-\x7e]{16,}$/, 'must be at least 16 visible ASCII characters without spaces')
       .optional(),
     EVENTS_HEARTBEAT_MS: wholeNumber(2_147_483_647, 1).default(15_000),
+    EVENTS_MAX_BUFFERED_BYTES: wholeNumber(1024 * 1024 * 1024, 4096).default(1024 * 1024),
     // Far below V8's largest string (about 512 MiB), which a response used to run into.
     MAX_RESPONSE_BYTES: wholeNumber(256 * 1024 * 1024, 1024).default(32 * 1024 * 1024),
     STORAGE_DRIVER: z.enum(['memory', 'postgres'], "must be 'memory' or 'postgres'").default('memory'),
@@ -77,6 +80,7 @@ const environment = z
       port: env.PORT,
       apiToken: env.API_TOKEN,
       eventsHeartbeatMs: env.EVENTS_HEARTBEAT_MS,
+      eventsMaxBufferedBytes: env.EVENTS_MAX_BUFFERED_BYTES,
       maxResponseBytes: env.MAX_RESPONSE_BYTES,
     }),
     storage: withoutUnset({

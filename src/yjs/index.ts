@@ -1,5 +1,7 @@
 // The `nest-sync-storage/yjs` entry: needs the optional peer `yjs` (and Hocuspocus for the extension).
-export { YjsStorageExtension, type YjsDocumentHookPayload } from './yjs-storage.extension.js';
+export { YjsStorageExtension, type YjsDocumentHookPayload, type YjsSyncHookPayload } from './yjs-storage.extension.js';
+export { YJS_CLOSE_CODES, YjsUpdateRefusedError, countYjsStructs, type YjsCloseReason } from './yjs-update-limits.js';
+export type { ClosableConnection } from './update-admission.js';
 export type {
   ResolvedYjsStorageOptions,
   YjsStorage,

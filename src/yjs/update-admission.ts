@@ -1,0 +1,129 @@
+import * as Y from 'yjs';
+import type { OpenYDocument } from './open-y-document.js';
+import type { ResolvedYjsStorageOptions } from './yjs-storage.options.js';
+import { countYjsStructs, YjsUpdateRefusedError } from './yjs-update-limits.js';
+
+/** y-protocols' sync message types: step 1 carries a state vector, step 2 and update carry a Yjs update. */
+const SYNC_STEP_1 = 0;
+
+/** The part of a Hocuspocus connection the extension closes (so `/yjs` type-checks without Hocuspocus). */
+export interface ClosableConnection {
+  readonly webSocket?: { close(code?: number, reason?: string): void };
+  close(event?: { code: number; reason: string }): void;
+}
+
+/** What decides whether a client's sync message may be applied. */
+export interface SyncMessageToAdmit {
+  documentId: string;
+  /** The document as open here (undefined while it loads or once the extension closed). */
+  open: OpenYDocument | undefined;
+  /** Whether this server still stores the document's updates. */
+  storing: boolean;
+  type: number;
+  payload: Uint8Array;
+}
+
+/**
+ * The refusal of a client's sync message, or null when it may be applied. Checked before Yjs sees
+ * it, in this order: size, whether the document is still stored, struct count (a header that claims
+ * more structs than the bytes hold included), and the document's size with the update's new content.
+ */
+export function refusalOf(
+  options: ResolvedYjsStorageOptions,
+  { documentId, open, storing, type, payload }: SyncMessageToAdmit,
+): YjsUpdateRefusedError | null {
+  const { maxUpdateBytes, maxUpdateStructs, maxDocumentBytes } = options;
+  if (payload.byteLength > maxUpdateBytes)
+    return new YjsUpdateRefusedError(
+      documentId,
+      'updateTooLarge',
+      'maxUpdateBytes',
+      `a sync message is over ${maxUpdateBytes} bytes`,
+    );
+  if (type === SYNC_STEP_1) return null;
+  if (!storing)
+    return new YjsUpdateRefusedError(
+      documentId,
+      'documentNotStored',
+      'storage',
+      'the extension stopped storing the document',
+    );
+  const structs = countYjsStructs(payload, maxUpdateStructs);
+  if (structs === 'too many')
+    return new YjsUpdateRefusedError(
+      documentId,
+      'updateTooComplex',
+      'maxUpdateStructs',
+      `an update has over ${maxUpdateStructs} structs`,
+    );
+  if (structs === 'malformed')
+    return new YjsUpdateRefusedError(
+      documentId,
+      'updateTooComplex',
+      'maxUpdateStructs',
+      'an update claims more structs than it holds',
+    );
+  const room = open ? maxDocumentBytes - open.storedBytes : Infinity;
+  if (structs > 0 && payload.byteLength > room && newContentBytes(open!.doc, payload) > room)
+    return new YjsUpdateRefusedError(
+      documentId,
+      'documentTooLarge',
+      'maxDocumentBytes',
+      `the document would be over ${maxDocumentBytes} bytes`,
+    );
+  return null;
+}
+
+/**
+ * The bytes `update` would add to `doc`. Cheap when far from the bound (its size); near it, the part
+ * the document lacks, so that a client resending what is stored, or deleting, is not refused.
+ */
+function newContentBytes(doc: Y.Doc, update: Uint8Array): number {
+  const diff = Y.diffUpdate(update, Y.encodeStateVector(doc));
+  return Y.parseUpdateMeta(diff).to.size === 0 ? 0 : diff.byteLength;
+}
+
+/** The bytes of structs and deletions Yjs holds pending in `doc`. */
+export function pendingBytes(doc: Y.Doc): number {
+  const { pendingStructs, pendingDs } = doc.store;
+  return (pendingStructs?.update.byteLength ?? 0) + (pendingDs?.byteLength ?? 0);
+}
+
+/**
+ * Drops what `doc` holds pending when it is over `maxPendingBytes`, and answers the refusal. Pending
+ * content is in no store and was broadcast to no one: a client whose update it was still has it, and
+ * sends it again when it reconnects.
+ */
+export function dropPendingOverBound(
+  options: ResolvedYjsStorageOptions,
+  documentId: string,
+  doc: Y.Doc,
+): YjsUpdateRefusedError | null {
+  if (pendingBytes(doc) <= options.maxPendingBytes) return null;
+  doc.store.pendingStructs = null;
+  doc.store.pendingDs = null;
+  return new YjsUpdateRefusedError(
+    documentId,
+    'tooManyPending',
+    'maxPendingBytes',
+    `pending structs went over ${options.maxPendingBytes} bytes and were dropped`,
+  );
+}
+
+/** The Hocuspocus connection an update came from, read from its Yjs transaction origin. */
+export function connectionOf(origin: unknown): ClosableConnection | undefined {
+  const { source, connection } = (origin ?? {}) as { source?: unknown; connection?: ClosableConnection };
+  return source === 'connection' && typeof connection?.close === 'function' ? connection : undefined;
+}
+
+/** Closes the client's WebSocket with the refusal's code and reason, so its provider sees both. */
+export function closeWebSocket(
+  connection: ClosableConnection | undefined,
+  { code, reason }: YjsUpdateRefusedError,
+): void {
+  try {
+    connection?.webSocket?.close(code, reason);
+  } catch {
+    // already closed
+  }
+}

@@ -87,6 +87,9 @@ export class YjsStorageExtension {
     if (this.closed) throw new StorageUnavailableError('the Yjs storage extension is closed');
     this.subscribe();
     const documentId = this.options.documentId(documentName);
+    // A writer that stopped on an error is given up: the new load continues from what is stored.
+    if (this.writers.get(documentId)?.stopped) this.writers.delete(documentId);
+    this.notStored.delete(documentId);
     const open = new OpenYDocument(documentId, document, this.host);
     this.open.set(documentId, open);
     try {
@@ -235,7 +238,6 @@ export class YjsStorageExtension {
     const { documentId } = open;
     let writer = this.writers.get(documentId);
     if (writer) return writer;
-    this.notStored.delete(documentId);
     writer = new YjsDeltaWriter(this.options.storage.documents, documentId, {
       writerId: this.writerId,
       counter: counterOf(open.applied, this.writerId),

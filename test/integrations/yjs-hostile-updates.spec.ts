@@ -179,6 +179,13 @@ describe.each(DRIVERS)('hostile Yjs updates through Hocuspocus on the %s driver'
       await eventually(() => closes.length > 0, 'the client is told');
       expect(closes[0]).toEqual({ code: 4503, reason: 'Document Not Stored' });
       expect(onServer.getText(TEXT).toString()).not.toContain('later');
+
+      await eventually(() => a.document('stuck') === undefined, 'the document unloads');
+      const again = await join(a, 'stuck'); // loaded again: a new writer, from what is stored
+      again.doc.getText(TEXT).insert(0, 'fresh');
+      const stored = async () => (await loadYDoc(tight.documents, 'stuck')).doc.getText(TEXT).toString();
+      await eventually(async () => (await stored()) === 'fresh', 'the new edit is stored');
+      expect(a.extension.documentsNotStored).toEqual([]);
     } finally {
       for (const client of clients.splice(0)) client.destroy();
       await Promise.all(servers.splice(0).map((server) => server.stop()));

@@ -15,7 +15,7 @@ function writeItemUnderGhost(encoder: encoding.Encoder, length: number): void {
 }
 
 /**
- * A valid Yjs update (about 30 bytes) that Yjs keeps pending: an item of the highest client id, and an
+ * A valid Yjs update (under 30 bytes) that Yjs keeps pending: an item of the highest client id, and an
  * item that reuses `victim`'s ids 0..length-1, both under a parent no one has. The live document
  * shows nothing of it; `Y.encodeStateAsUpdate` merges the pending items over the victim's real ones.
  */

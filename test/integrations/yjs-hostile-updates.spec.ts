@@ -1,5 +1,5 @@
 import * as Y from 'yjs';
-import { checkYjsSnapshot, encodeIntegratedState, loadYDoc } from '../../src/yjs/index.js';
+import { checkYjsSnapshot, countYjsStructs, encodeIntegratedState, loadYDoc } from '../../src/yjs/index.js';
 import { eventually } from '../fixtures/eventually.js';
 import {
   clientSettled,
@@ -252,5 +252,19 @@ describe('the snapshot check', () => {
     expect(() => checkYjsSnapshot('doc', live, Y.encodeStateAsUpdate(other))).toThrow(
       expect.objectContaining({ name: 'YjsSnapshotMismatchError', differs: 'content' }),
     );
+  });
+});
+
+describe('counting the structs of an update before Yjs applies it', () => {
+  it('counts every struct, stops past the bound, and tells a header that claims more than the bytes hold', () => {
+    const doc = new Y.Doc();
+    doc.transact(() => {
+      for (let i = 0; i < 60; i++) doc.getArray('a').insert(0, [i]);
+    });
+    const update = Y.encodeStateAsUpdate(doc);
+    expect(countYjsStructs(update, 100)).toBe(60);
+    expect(countYjsStructs(update, 59)).toBe('too many');
+    expect(countYjsStructs(structCountBomb(), 100_000)).toBe('malformed');
+    expect(countYjsStructs(update.subarray(0, update.byteLength - 20), 100)).toBe('malformed');
   });
 });

@@ -1,7 +1,7 @@
 import * as Y from 'yjs';
 import type { OpenYDocument } from './open-y-document.js';
 import type { ResolvedYjsStorageOptions } from './yjs-storage.options.js';
-import { countYjsStructs, YjsUpdateRefusedError } from './yjs-update-limits.js';
+import { countYjsStructs, YjsUpdateRefusedError, type YjsCloseReason } from './yjs-update-limits.js';
 
 /** y-protocols' sync message types: step 1 carries a state vector, step 2 and update carry a Yjs update. */
 const SYNC_STEP_1 = 0;
@@ -24,53 +24,32 @@ export interface SyncMessageToAdmit {
 }
 
 /**
- * The refusal of a client's sync message, or null when it may be applied. Checked before Yjs sees
- * it, in this order: size, whether the document is still stored, struct count (a header that claims
- * more structs than the bytes hold included), and the document's size with the update's new content.
+ * The refusal of a client's sync message, or null when it may be applied. Checked before Yjs sees it,
+ * in this order: size, struct count (a header that claims more structs than the bytes hold included),
+ * whether the document is still stored when the update would change it, and the document's size with
+ * the update's new content.
  */
 export function refusalOf(
   options: ResolvedYjsStorageOptions,
   { documentId, open, storing, type, payload }: SyncMessageToAdmit,
 ): YjsUpdateRefusedError | null {
   const { maxUpdateBytes, maxUpdateStructs, maxDocumentBytes } = options;
+  const refuse = (refusal: YjsCloseReason, limit: string, message: string) =>
+    new YjsUpdateRefusedError(documentId, refusal, limit, message);
   if (payload.byteLength > maxUpdateBytes)
-    return new YjsUpdateRefusedError(
-      documentId,
-      'updateTooLarge',
-      'maxUpdateBytes',
-      `a sync message is over ${maxUpdateBytes} bytes`,
-    );
+    return refuse('updateTooLarge', 'maxUpdateBytes', `a sync message is over ${maxUpdateBytes} bytes`);
   if (type === SYNC_STEP_1) return null;
-  if (!storing)
-    return new YjsUpdateRefusedError(
-      documentId,
-      'documentNotStored',
-      'storage',
-      'the extension stopped storing the document',
-    );
   const structs = countYjsStructs(payload, maxUpdateStructs);
   if (structs === 'too many')
-    return new YjsUpdateRefusedError(
-      documentId,
-      'updateTooComplex',
-      'maxUpdateStructs',
-      `an update has over ${maxUpdateStructs} structs`,
-    );
+    return refuse('updateTooComplex', 'maxUpdateStructs', `an update has over ${maxUpdateStructs} structs`);
   if (structs === 'malformed')
-    return new YjsUpdateRefusedError(
-      documentId,
-      'updateTooComplex',
-      'maxUpdateStructs',
-      'an update claims more structs than it holds',
-    );
+    return refuse('updateTooComplex', 'maxUpdateStructs', 'an update claims more structs than it holds');
+  // A client that sends only what the document holds (its half of every handshake) may still read it.
+  if (!storing && !(open && Y.snapshotContainsUpdate(Y.snapshot(open.doc), payload)))
+    return refuse('documentNotStored', 'storage', 'the extension stopped storing the document');
   const room = open ? maxDocumentBytes - open.storedBytes : Infinity;
   if (structs > 0 && payload.byteLength > room && newContentBytes(open!.doc, payload) > room)
-    return new YjsUpdateRefusedError(
-      documentId,
-      'documentTooLarge',
-      'maxDocumentBytes',
-      `the document would be over ${maxDocumentBytes} bytes`,
-    );
+    return refuse('documentTooLarge', 'maxDocumentBytes', `the document would be over ${maxDocumentBytes} bytes`);
   return null;
 }
 

@@ -173,13 +173,17 @@ describe.each(DRIVERS)('hostile Yjs updates through Hocuspocus on the %s driver'
         expect.objectContaining({ operation: 'store', fatal: true, documentId: 'stuck' }),
       );
       expect(a.extension.idle).toBe(false);
+      const reader = await join(a, 'stuck'); // its handshake changes nothing: it may still read
+      expect(reader.doc.getText(TEXT).length).toBe(20_000);
       const closes = closesOf(client);
       const onServer = a.document('stuck')!;
       client.doc.getText(TEXT).insert(0, 'later');
       await eventually(() => closes.length > 0, 'the client is told');
       expect(closes[0]).toEqual({ code: 4503, reason: 'Document Not Stored' });
       expect(onServer.getText(TEXT).toString()).not.toContain('later');
+      expect(clientSettled(reader)).toBe(true);
 
+      reader.destroy();
       await eventually(() => a.document('stuck') === undefined, 'the document unloads');
       const again = await join(a, 'stuck'); // loaded again: a new writer, from what is stored
       again.doc.getText(TEXT).insert(0, 'fresh');

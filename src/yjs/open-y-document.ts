@@ -2,6 +2,7 @@ import type * as Y from 'yjs';
 import { copyClock } from '../storage/contract/clocks.js';
 import { errorName, type CrdtSnapshotResult } from '../integrations/crdt-document-store.js';
 import { REMOTE_ORIGIN, REMOTE_WITH_PENDING_ORIGIN } from './transaction-origins.js';
+import type { PendingSeen } from './update-admission.js';
 import { atMost, retryDelay, sleep } from './waiting.js';
 import type { YjsDeltaWriter } from './yjs-delta-writer.js';
 import { snapshotYDoc } from './yjs-document.js';
@@ -37,6 +38,8 @@ export class OpenYDocument {
   private lastSnapshotBytes = 0;
   /** The clock of the last snapshot this server stored: deltas it covers need no snapshot of their own. */
   lastSnapshotClock: Readonly<Record<string, number>> = {};
+  /** What the extension last read of the structs Yjs holds pending here. */
+  readonly pendingSeen: PendingSeen = { update: null, from: new Map() };
 
   constructor(
     readonly documentId: string,

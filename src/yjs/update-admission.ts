@@ -68,25 +68,62 @@ export function pendingBytes(doc: Y.Doc): number {
   return (pendingStructs?.update.byteLength ?? 0) + (pendingDs?.byteLength ?? 0);
 }
 
+/** What `checkPending` remembers of a document's pending structs between transactions. */
+export interface PendingSeen {
+  /** The pending update last read (Yjs merges into `pendingStructs` in place, replacing its `update`). */
+  update: Uint8Array | null;
+  /** Their first clock per client. */
+  from: Map<number, number>;
+}
+
+/** Why a document's pending structs were dropped, and whether the transaction that ended just now caused it. */
+export interface PendingDropped {
+  refusal: YjsUpdateRefusedError;
+  /** The pending structs changed in this transaction: the update applied in it is to blame. */
+  byThisTransaction: boolean;
+}
+
 /**
- * Drops what `doc` holds pending when it is over `maxPendingBytes`, and answers the refusal. Pending
+ * Runs after every transaction of `doc`. Drops what Yjs holds pending, and answers why, when it is over
+ * `maxPendingBytes`, or when pending items reuse ids the document holds integrated: no honest update
+ * does that (an item whose start is integrated has its dependencies), and `Y.encodeStateAsUpdate`,
+ * which Hocuspocus sends to every client that joins, merges such items over the real ones. Pending
  * content is in no store and was broadcast to no one: a client whose update it was still has it, and
- * sends it again when it reconnects.
+ * sends it again when it reconnects. Reads the pending update only when it changed.
  */
-export function dropPendingOverBound(
+export function checkPending(
   options: ResolvedYjsStorageOptions,
   documentId: string,
   doc: Y.Doc,
-): YjsUpdateRefusedError | null {
-  if (pendingBytes(doc) <= options.maxPendingBytes) return null;
+  seen: PendingSeen,
+): PendingDropped | null {
+  const update = doc.store.pendingStructs?.update ?? null;
+  const byThisTransaction = update !== seen.update;
+  if (byThisTransaction) {
+    seen.update = update;
+    seen.from = update ? Y.parseUpdateMetaV2(update).from : new Map();
+  }
+  let refusal: YjsUpdateRefusedError | null = null;
+  if (pendingBytes(doc) > options.maxPendingBytes)
+    refusal = new YjsUpdateRefusedError(
+      documentId,
+      'tooManyPending',
+      'maxPendingBytes',
+      `pending structs went over ${options.maxPendingBytes} bytes and were dropped`,
+    );
+  else if ([...seen.from].some(([client, clock]) => clock < Y.getState(doc.store, client)))
+    refusal = new YjsUpdateRefusedError(
+      documentId,
+      'pendingReusesIds',
+      'update',
+      'pending items reuse ids the document holds, and were dropped',
+    );
+  if (!refusal) return null;
   doc.store.pendingStructs = null;
   doc.store.pendingDs = null;
-  return new YjsUpdateRefusedError(
-    documentId,
-    'tooManyPending',
-    'maxPendingBytes',
-    `pending structs went over ${options.maxPendingBytes} bytes and were dropped`,
-  );
+  seen.update = null;
+  seen.from = new Map();
+  return { refusal, byThisTransaction };
 }
 
 /** The Hocuspocus connection an update came from, read from its Yjs transaction origin. */

@@ -16,13 +16,7 @@ import {
   type YjsStorageExtensionOptions,
 } from './yjs-storage.options.js';
 import { applyChangesToYDoc } from './yjs-updates.js';
-import {
-  closeWebSocket,
-  connectionOf,
-  dropPendingOverBound,
-  refusalOf,
-  type ClosableConnection,
-} from './update-admission.js';
+import { closeWebSocket, connectionOf, checkPending, refusalOf, type ClosableConnection } from './update-admission.js';
 
 /** The part of a Hocuspocus hook payload the extension reads (so `/yjs` type-checks without Hocuspocus). */
 export interface YjsDocumentHookPayload {
@@ -106,7 +100,7 @@ export class YjsStorageExtension {
       throw error; // Hocuspocus closes the connections and does not keep the document
     }
     document.on('update', (update: Uint8Array, origin: unknown) => this.capture(open, update, origin));
-    document.on('afterTransaction', (transaction: Y.Transaction) => this.boundPending(open, transaction.origin));
+    document.on('afterTransaction', (transaction: Y.Transaction) => this.checkPending(open, transaction.origin));
     // Bound to this Document: Hocuspocus may load a new Document of the same name before afterUnloadDocument.
     document.on('destroy', () => {
       open.closed = true;
@@ -224,12 +218,13 @@ export class YjsStorageExtension {
     setCounter(open.applied, this.writerId, Math.max(counterOf(open.applied, this.writerId), writer.counter));
   }
 
-  /** Keeps what Yjs holds pending in `open` within `maxPendingBytes`; closes the connection that took it over. */
-  private boundPending(open: OpenYDocument, origin: unknown): void {
-    const refusal = dropPendingOverBound(this.options, open.documentId, open.doc);
-    if (!refusal) return;
+  /** Keeps what Yjs holds pending in `open` bounded and harmless; closes the connection whose update broke that. */
+  private checkPending(open: OpenYDocument, origin: unknown): void {
+    const dropped = checkPending(this.options, open.documentId, open.doc, open.pendingSeen);
+    if (!dropped) return;
+    const { refusal, byThisTransaction } = dropped;
     this.report(refusal, { operation: 'refuse', documentId: open.documentId });
-    const connection = connectionOf(origin);
+    const connection = byThisTransaction ? connectionOf(origin) : undefined;
     closeWebSocket(connection, refusal);
     connection?.close({ code: refusal.code, reason: refusal.reason });
   }

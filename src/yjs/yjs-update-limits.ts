@@ -14,6 +14,8 @@ export const YJS_CLOSE_CODES = Object.freeze({
   documentTooLarge: Object.freeze({ code: 4507, reason: 'Document Too Large' }),
   /** The document's pending structs went past `maxPendingBytes` after this connection's update. */
   tooManyPending: Object.freeze({ code: 4429, reason: 'Too Many Pending Updates' }),
+  /** This connection's update left pending items that reuse ids the document already holds. */
+  pendingReusesIds: Object.freeze({ code: 4409, reason: 'Update Reuses Ids' }),
   /** The extension stopped storing the document (the store refuses its data): edits are not acknowledged. */
   documentNotStored: Object.freeze({ code: 4503, reason: 'Document Not Stored' }),
 });

@@ -1,5 +1,12 @@
 import * as Y from 'yjs';
-import { checkYjsSnapshot, countYjsStructs, encodeIntegratedState, loadYDoc } from '../../src/yjs/index.js';
+import {
+  checkYjsSnapshot,
+  countYjsStructs,
+  encodeIntegratedState,
+  loadYDoc,
+  snapshotYDoc,
+  yjsUpdateToDelta,
+} from '../../src/yjs/index.js';
 import { eventually } from '../fixtures/eventually.js';
 import {
   clientSettled,
@@ -212,23 +219,42 @@ describe.each(DRIVERS)('hostile Yjs updates through Hocuspocus on the %s driver'
     expect((await storedText('storm')).length).toBe(13 * 20_000);
   });
 
-  it('keeps the stored content of a document after an update of pending items that reuse its writer ids', async () => {
-    const a = await startServer('A', await storage.forServer());
-    servers.push(a);
+  it('drops pending items that reuse a writer ids, closing with 4409, so that no client or snapshot loses content', async () => {
+    const a = await serve();
     const honest = await join(a, 'erase');
     honest.doc.getText(TEXT).insert(0, 'hello world');
     await eventually(async () => (await storedText('erase')) === 'hello world', 'the text is stored');
     const attacker = await join(a, 'erase');
+    const closes = closesOf(attacker);
     attacker.provider.documentUpdateHandler(pendingItemsOverWriter(honest.doc.clientID, 20), null);
-    await eventually(() => a.document('erase')?.store.pendingStructs != null, 'the server holds the items pending');
-    expect(a.document('erase')!.getText(TEXT).toString()).toBe('hello world');
+    await eventually(() => closes.length > 0, 'the attacker is closed');
+    expect(closes[0]).toEqual({ code: 4409, reason: 'Update Reuses Ids' });
+    expect(a.document('erase')!.store.pendingStructs).toBeNull();
 
+    const late = await join(a, 'erase'); // Hocuspocus sends it Y.encodeStateAsUpdate of the document
+    expect(late.doc.getText(TEXT).toString()).toBe('hello world');
     for (const client of clients.splice(0)) client.destroy();
     await eventually(() => a.document('erase') === undefined, 'the document unloads, snapshotted and compacted');
     const { doc, snapshot, deltas } = await loadYDoc(storage.documents, 'erase');
     expect([snapshot, deltas]).toEqual([true, 0]);
     expect(doc.getText(TEXT).toString()).toBe('hello world');
-    expect(doc.store.pendingStructs).toBeNull();
+  });
+
+  it('snapshots a document holding pending items that reuse a writer ids without losing that writer content', async () => {
+    const writer = new Y.Doc();
+    writer.getText(TEXT).insert(0, 'hello world');
+    const { doc, clock } = await loadYDoc(storage.documents, 'pending-snapshot');
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(writer));
+    clock['w'] = 1;
+    await storage.documents.addDeltas('pending-snapshot', [yjsUpdateToDelta('w', 1, Y.encodeStateAsUpdate(writer))]);
+    Y.applyUpdate(doc, pendingItemsOverWriter(writer.clientID, 20));
+    expect(doc.store.pendingStructs).not.toBeNull();
+
+    const stored = await snapshotYDoc(storage.documents, 'pending-snapshot', doc, clock);
+    expect(stored.compacted).toBe(1);
+    const reloaded = await loadYDoc(storage.documents, 'pending-snapshot');
+    expect([reloaded.snapshot, reloaded.deltas]).toEqual([true, 0]);
+    expect(reloaded.doc.getText(TEXT).toString()).toBe('hello world');
   });
 });
 

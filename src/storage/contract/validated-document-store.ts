@@ -154,10 +154,10 @@ export class ValidatedDocumentStore implements DocumentStore {
     const id = checkId('documentId', documentId);
     const bytes = checkSnapshotData('data', data, this.limits.maxSnapshotBytes);
     const clock = checkClock('vectorClock', vectorClock, this.limits.maxClockEntries);
-    const { includesUnstored = false } = checkOptions<SaveSnapshotOptions>('options', options);
-    if (typeof includesUnstored !== 'boolean')
-      throw new StorageValidationError('options.includesUnstored', 'must be true or false');
-    return this.backend.saveSnapshot(id, bytes, clock, includesUnstored);
+    const { refuseClockAhead = false } = checkOptions<SaveSnapshotOptions>('options', options);
+    if (typeof refuseClockAhead !== 'boolean')
+      throw new StorageValidationError('options.refuseClockAhead', 'must be true or false');
+    return this.backend.saveSnapshot(id, bytes, clock, !refuseClockAhead);
   }
 
   async getSnapshot(documentId: string): Promise<DocumentSnapshot | null> {

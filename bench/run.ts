@@ -24,6 +24,7 @@ const SCENARIOS: ReadonlyArray<() => Promise<{ scenario: Scenario }>> = [
   () => import('./scenarios/snapshots.js'),
   () => import('./scenarios/awareness.js'),
   () => import('./scenarios/hostile.js'),
+  () => import('./scenarios/sse-streams.js'),
   () => import('./scenarios/change-feed.js'),
   () => import('./scenarios/crdt.js'),
 ];
@@ -54,7 +55,7 @@ const CHARTS: ChartSpec[] = [
 const log = (message: string): void => void process.stderr.write(`${message}\n`);
 
 async function main(): Promise<void> {
-  const { sizes, chartOnly, resultsFile } = parseBenchArguments(process.argv.slice(2));
+  const { sizes, chartOnly, resultsFile, only } = parseBenchArguments(process.argv.slice(2));
   if (chartOnly) {
     const run = JSON.parse(await readFile(resultsFile ?? LATEST, 'utf8')) as ChartSource;
     for (const chart of CHARTS) await renderChart(run, chart);
@@ -65,8 +66,6 @@ async function main(): Promise<void> {
   const pkg = await setup.loadBuiltPackage();
   const scenarios = await Promise.all(SCENARIOS.map(async (load) => (await load()).scenario));
   const rows: results.ResultRow[] = [];
-  // BENCH_SCENARIOS="writes,change feed" runs only those (by name): a budget's figures without a full run.
-  const only = process.env.BENCH_SCENARIOS?.split(',').map((name) => name.trim());
   log(`nest-sync-storage benchmark, ${sizes.mode} mode, load ${machine.loadAverage.join(' ')} (table on stdout)`);
 
   /** Runs every scenario of the driver; each row recorded is printed as it comes. */
@@ -85,10 +84,8 @@ async function main(): Promise<void> {
       },
       progress: (message) => log(`[${driver}] ${message}`),
     };
-    const selected = scenarios.filter(
-      (one) => (one.drivers?.includes(driver) ?? true) && (!only || only.includes(one.name)),
-    );
-    for (const scenario of selected) {
+    const chosen = (one: Scenario) => only === null || only.some((word) => one.name.includes(word));
+    for (const scenario of scenarios.filter((one) => (one.drivers?.includes(driver) ?? true) && chosen(one))) {
       context.progress(`${scenario.name}…`);
       await scenario.run(context);
     }
@@ -130,10 +127,13 @@ async function main(): Promise<void> {
   const file = at(`bench/results/${startedAt.replace(/[:.]/g, '-')}.json`);
   await mkdir(at('bench/results'), { recursive: true });
   await writeFile(file, `${JSON.stringify(run, null, 2)}\n`);
-  await copyFile(file, LATEST);
-  if (sizes.mode === 'full' && !only) for (const chart of CHARTS) await renderChart(run, chart);
+  // A run of some scenarios (--only) keeps its own file: latest.json and the charts are for whole runs.
+  if (only === null) await copyFile(file, LATEST);
+  if (sizes.mode === 'full' && only === null) for (const chart of CHARTS) await renderChart(run, chart);
   const misses = rows.filter((row) => row.budget && !row.budget.pass).length;
-  log(`results: ${file} (and latest.json); ${misses} budget miss(es); load ${run.machine.loadAtEnd.join(' ')}`);
+  log(
+    `results: ${file}${only === null ? ' (and latest.json)' : ''}; ${misses} budget miss(es); load ${run.machine.loadAtEnd.join(' ')}`,
+  );
 }
 
 main().then(

@@ -23,6 +23,10 @@ export async function runMigrationCommand(
     const settings = await settleTls(options, CONNECTION_DEFAULTS.connectTimeoutMs);
     const orm = createStorageOrm(storageOrmOptions(options, settings));
     try {
+      // The migrator reports a failed first connection as "Unable to acquire a connection": ask first, so the
+      // server's own reason (a missing database, a refused password) is what the command says.
+      const connection = await orm.checkConnection();
+      if (!connection.ok) throw connection.error ?? new Error(connection.reason);
       print(`storage migrations in schema "${schema}" of ${target}`);
       if (command === 'up') {
         const applied = await migrateStorage(orm, { schema });

@@ -15,6 +15,8 @@ export interface ChangeHubHooks {
   lastUnsubscribed?(): void;
   /** A document's first own subscriber arrived. */
   documentSubscribed?(documentId: string): void;
+  /** A document's last own subscriber left. */
+  documentUnsubscribed?(documentId: string): void;
   /** The first all-documents subscriber arrived. */
   everythingSubscribed?(): void;
   /** The last all-documents subscriber left. */
@@ -78,7 +80,10 @@ export class ChangeHub {
       }
       return () => {
         if (!group.delete(subscriber)) return;
-        if (documentId !== undefined && group.size === 0) this.byDocument.delete(documentId);
+        if (documentId !== undefined && group.size === 0) {
+          this.byDocument.delete(documentId);
+          this.hooks.documentUnsubscribed?.(documentId);
+        }
         if (documentId === undefined && group.size === 0) this.hooks.everythingUnsubscribed?.();
         if (--this.subscribers === 0) this.hooks.lastUnsubscribed?.();
       };

@@ -110,37 +110,45 @@ export class PostgresChangeFeed {
     this.stop();
   }
 
-  /** A document gained its first own subscriber: its start is read before anything of it is delivered. */
+  /**
+   * A document gained its first own subscriber: it follows the rows after the document's log position read
+   * now (sent at once, applied in turn), and this provider's writes issued from now.
+   */
   documentSubscribed(documentId: string): void {
+    if (this.documents.has(documentId)) return; // an all-documents subscription follows it already
     const since = performance.now();
+    const reading = this.source.start(documentId);
+    reading.catch(() => undefined);
     this.run(async () => {
-      // An all-documents subscription already follows it: the new subscriber joins where it stands. A state
-      // left from earlier subscribers is stale: the new one starts now.
-      if (this.documents.has(documentId) && this.hub.followsEverything) return;
-      const start = await this.source.start(documentId);
+      if (this.documents.has(documentId) || !this.hub.follows(documentId)) return;
+      const start = await reading;
       this.documents.set(documentId, { ...start, since, baseline: start.position, resynced: false });
     });
   }
 
-  /** A first all-documents subscriber: rows after the log's end now, and local writes issued from now. */
+  /** A document's last own subscriber left: unless all documents are followed, it is forgotten. */
+  documentUnsubscribed(documentId: string): void {
+    if (!this.hub.follows(documentId)) this.documents.delete(documentId);
+  }
+
+  /** A first all-documents subscriber: rows after the log's end read now, and local writes issued from now. */
   everythingSubscribed(): void {
     const since = performance.now();
-    // Queued, never decided here: an unsubscription queued just before must run first.
+    const reading = this.source.end();
+    reading.catch(() => undefined);
     this.run(async () => {
-      if (this.everythingBaseline !== null) return;
+      if (this.everythingBaseline !== null || !this.hub.followsEverything) return;
+      const baseline = await reading;
       this.everythingSince = since;
-      this.everythingBaseline = await this.source.end();
+      this.everythingBaseline = baseline;
     });
   }
 
   /** The last all-documents subscriber left: a later one starts afresh, and so do the documents it followed. */
   everythingUnsubscribed(): void {
-    this.run(async () => {
-      if (this.hub.followsEverything) return;
-      this.everythingBaseline = null;
-      for (const documentId of this.documents.keys())
-        if (!this.hub.follows(documentId)) this.documents.delete(documentId);
-    });
+    this.everythingBaseline = null;
+    for (const documentId of this.documents.keys())
+      if (!this.hub.follows(documentId)) this.documents.delete(documentId);
   }
 
   /** This provider committed a content write (`issuedAt`: performance.now() before it was sent). */

@@ -65,6 +65,7 @@ export class PostgresStorageProvider implements StorageProvider {
       firstSubscribed: () => this.following(),
       lastUnsubscribed: () => this.scheduleStop(),
       documentSubscribed: (documentId) => this.feed.documentSubscribed(documentId),
+      documentUnsubscribed: (documentId) => this.feed.documentUnsubscribed(documentId),
       everythingSubscribed: () => this.feed.everythingSubscribed(),
       everythingUnsubscribed: () => this.feed.everythingUnsubscribed(),
     });

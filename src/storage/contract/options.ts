@@ -50,6 +50,12 @@ export interface StorageModuleOptions {
   orm?: StorageHostOrm;
   /** postgres: `postgresql://user:password@host:port/db`; or use host/port/user/password/dbName. */
   clientUrl?: string;
+  /**
+   * postgres: a direct connection to PostgreSQL (not through a transaction pooler such as PgBouncer in
+   * `pool_mode = transaction`) for the change feed's LISTEN, which needs a session of its own. Default: the
+   * connection of the pool (`clientUrl`, or the ORM's with `orm`). TLS: an `sslmode` in it, else `ssl`.
+   */
+  listenUrl?: string;
   host?: string;
   port?: number;
   user?: string;
@@ -114,6 +120,7 @@ const KNOWN_OPTIONS = new Set([
   'maxAwarenessBytes',
   'maxAwarenessEntriesPerDocument',
   'clientUrl',
+  'listenUrl',
   'host',
   'port',
   'user',
@@ -159,7 +166,10 @@ export function resolveStorageOptions(input: unknown): ResolvedStorageOptions {
     migrate: booleanOption(options, 'migrate'),
   };
   if (resolved.driver === 'postgres') checkPostgresOptions(resolved);
-  else if (resolved.orm !== undefined) throw new StorageValidationError('options.orm', `is for driver 'postgres' only`);
+  else
+    for (const key of ['orm', 'listenUrl'] as const)
+      if (resolved[key] !== undefined)
+        throw new StorageValidationError(`options.${key}`, `is for driver 'postgres' only`);
   return resolved;
 }
 

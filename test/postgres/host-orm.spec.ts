@@ -90,6 +90,8 @@ describe("the postgres driver on an app's own MikroORM (option orm)", () => {
 
   it("leaves the app's ORM open when the app shuts down", async () => {
     const orm = await appOrm(uniqueName('app'));
+    // Connected first (MikroORM 7 connects on first use), so that a close would show.
+    expect(await orm.em.getConnection().execute('select 1 as one')).toEqual([{ one: 1 }]);
     const app = await startNestApp(storageOn({ orm }));
     await app.close();
     expect(await orm.isConnected()).toBe(true);
@@ -110,7 +112,7 @@ describe("the postgres driver on an app's own MikroORM (option orm)", () => {
   it("runs on the tables the app's migrator created from storageMigrations, with migrate: false", async () => {
     const schema = uniqueName('app');
     const orm = await appOrm(schema, { migrations: { migrationsList: [...storageMigrations], silent: true } });
-    await orm.getMigrator().up();
+    await orm.migrator.up();
     const app = closed(await startNestApp(storageOn({ orm, migrate: false })));
     await app.get<DocumentStore>(DOCUMENT_STORE).addDelta('doc', makeDelta('d1', 'a', 1));
     const recorded = await database.query<{ name: string }>(`select name from "${schema}".mikro_orm_migrations`);

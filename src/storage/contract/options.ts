@@ -11,7 +11,7 @@ export interface StoragePoolOptions {
 }
 
 /**
- * An app's own MikroORM 6 instance on PostgreSQL (`MikroORM` from `@mikro-orm/postgresql`, or the one
+ * An app's own MikroORM 6 or 7 instance on PostgreSQL (`MikroORM` from `@mikro-orm/postgresql`, or the one
  * `@mikro-orm/nestjs` provides). Typed by shape, so that the root entry's types need no MikroORM installed.
  */
 export interface StorageHostOrm {
@@ -43,8 +43,8 @@ export interface StorageModuleOptions {
   /** Most unexpired awareness entries in one document; a new client past it gets `StorageLimitError`. Default 1000. */
   maxAwarenessEntriesPerDocument?: number;
   /**
-   * postgres: run on this MikroORM instance of the app (its pool, its connection settings) instead of the
-   * driver's own. The module never closes it. Excludes the connection options (clientUrl, host, port, user,
+   * postgres: run on the database of this MikroORM instance of the app (its connection settings, its schema),
+   * on a pool of the driver's own. The module never closes it. Excludes the connection options (clientUrl, host, port, user,
    * password, dbName, pool, ssl) and mikroOrm. `schema` defaults to the ORM's own schema.
    */
   orm?: StorageHostOrm;

@@ -23,10 +23,12 @@ export function storageOrmOptions(options: ResolvedStorageOptions): Options {
     dbName: connection.dbName,
     schema: options.schema ?? DEFAULT_SCHEMA,
     entities: storageEntities,
-    discovery: { warnWhenNoEntities: false, requireEntitiesArray: true },
+    discovery: { warnWhenNoEntities: false },
     ensureDatabase: false,
     metadataCache: { enabled: false },
     debug: false,
+    // MikroORM 7 diffs stored functions too: the storage's write functions are not entities (6 ignores this key).
+    ...({ schemaGenerator: { ignoreRoutines: true } } as Partial<Options>),
     extensions: [Migrator],
     migrations: {
       migrationsList: storageMigrations,

@@ -55,6 +55,22 @@ describe('StorageModule options are checked at start-up', () => {
     ['an unknown option key', { driver: 'memory', awarenessTimeout: 5000 }, 'options.awarenessTimeout'],
     ['postgres without clientUrl or host', { driver: 'postgres' }, 'options.clientUrl'],
     [
+      'a listenUrl that is not a postgres URL',
+      { driver: 'postgres', clientUrl: 'postgres://pooler/sync', listenUrl: 'http://db/sync' },
+      'options.listenUrl',
+    ],
+    [
+      'a listenUrl with a query parameter the driver does not honour',
+      { driver: 'postgres', clientUrl: 'postgres://pooler/sync', listenUrl: 'postgres://db/sync?pgbouncer=true' },
+      'options.listenUrl',
+    ],
+    [
+      'an empty listenUrl',
+      { driver: 'postgres', clientUrl: 'postgres://pooler/sync', listenUrl: '' },
+      'options.listenUrl',
+    ],
+    ['a listenUrl for the memory driver', { driver: 'memory', listenUrl: 'postgres://db/sync' }, 'options.listenUrl'],
+    [
       'postgres with a clientUrl that is not a URL',
       { driver: 'postgres', clientUrl: 'not a url' },
       'options.clientUrl',

@@ -71,7 +71,12 @@ export interface StorageModuleOptions {
   ssl?: boolean | StorageTlsOptions;
   /** postgres: run pending migrations at start-up. Default true. */
   migrate?: boolean;
-  /** postgres: extra MikroORM options, merged last; options that decide where data goes are refused. */
+  /**
+   * postgres: pool bounds and pg connection settings in MikroORM's words, read over the driver's: `pool`
+   * (`min`, `max`, `acquireTimeoutMillis`, `idleTimeoutMillis`, `createTimeoutMillis`) and
+   * `driverOptions.connection` (`statement_timeout`, `idle_in_transaction_session_timeout`, `query_timeout`,
+   * `connectionTimeoutMillis`, others passed to pg). Options that decide where data goes are refused.
+   */
   mikroOrm?: Record<string, unknown>;
 }
 

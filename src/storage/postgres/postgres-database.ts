@@ -256,7 +256,7 @@ export class PostgresDatabase implements SqlExecutor {
   private async assertTablesExist(pool: StoragePool): Promise<void> {
     // The function of the newest migration: present only when every migration ran.
     const rows = await pool.query<{ found: string | null }>('select to_regprocedure($1) as found', [
-      `${this.tables.addDelta}(text,bigint,text,text,bigint,bigint,jsonb,text,bytea,text,text)`,
+      `${this.tables.addDelta}(text,bigint,text,text,bigint,bigint,jsonb,text,bytea,integer,text,text)`,
     ]);
     if (!rows[0]?.found)
       throw new StorageError(

@@ -32,7 +32,11 @@ export class PostgresStorageProvider implements StorageProvider {
 
   constructor(private readonly options: ResolvedStorageOptions) {
     this.database = new PostgresDatabase(options);
-    this.documentBackend = new PostgresDocumentBackend(this.database, options.maxBatchDeltas);
+    this.documentBackend = new PostgresDocumentBackend(
+      this.database,
+      options.maxBatchDeltas,
+      options.maxDocumentAuthors,
+    );
     this.documents = new ValidatedDocumentStore(this.documentBackend, options);
     this.awareness = new ValidatedAwarenessStore(
       new PostgresAwarenessBackend(this.database, options.awarenessTimeoutMs, options.maxAwarenessEntriesPerDocument),

@@ -139,7 +139,7 @@ describe('StorageModule options are checked at start-up', () => {
     ['orm on the memory driver', { driver: 'memory', orm: { em: {}, config: {} } }, 'options.orm'],
     ['an orm that is not an object', { driver: 'postgres', orm: 'postgres://db/sync' }, 'options.orm'],
     ['an orm without an EntityManager', { driver: 'postgres', orm: { config: {} } }, 'options.orm'],
-    ...(['clientUrl', 'host', 'port', 'user', 'password', 'dbName', 'pool', 'ssl', 'mikroOrm'] as const).map(
+    ...(['clientUrl', 'host', 'port', 'user', 'password', 'dbName', 'ssl', 'mikroOrm'] as const).map(
       (key): [string, Record<string, unknown>, string] => [
         `${key} beside orm`,
         { driver: 'postgres', orm: { em: {}, config: {} }, [key]: CONNECTION_VALUES[key] },

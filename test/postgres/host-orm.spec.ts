@@ -76,6 +76,19 @@ describe("the postgres driver on an app's own MikroORM (option orm)", () => {
     expect(await storageSessions(database.url)).toBe(0);
   });
 
+  it('sizes its own pool with the pool option: at most pool.max connections under concurrent calls', async () => {
+    const orm = await appOrm(uniqueName('app'));
+    const app = closed(await startNestApp(storageOn({ orm, pool: { max: 2 } })));
+    const documents = app.get<DocumentStore>(DOCUMENT_STORE);
+    await Promise.all(
+      Array.from({ length: 12 }, (_, index) => documents.addDelta(`doc${index}`, makeDelta('d1', 'a', 1))),
+    );
+    const reads = Promise.all(Array.from({ length: 20 }, (_, index) => documents.getVectorClock(`doc${index % 12}`)));
+    expect(await storageSessions(database.url)).toBeLessThanOrEqual(2);
+    await reads;
+    expect(await storageSessions(database.url)).toBe(2);
+  });
+
   it("migrates into the ORM's own schema by default, in the storage's own migrations table", async () => {
     const schema = uniqueName('app');
     const orm = await appOrm(schema);

@@ -50,8 +50,8 @@ export interface StorageModuleOptions {
   maxAwarenessEntriesPerDocument?: number;
   /**
    * postgres: run on the database of this MikroORM instance of the app (its connection settings, its schema),
-   * on a pool of the driver's own. The module never closes it. Excludes the connection options (clientUrl, host, port, user,
-   * password, dbName, pool, ssl) and mikroOrm. `schema` defaults to the ORM's own schema.
+   * on a pool of the driver's own (sized by `pool`). The module never closes it. Excludes the connection options
+   * (clientUrl, host, port, user, password, dbName, ssl) and mikroOrm. `schema` defaults to the ORM's own schema.
    */
   orm?: StorageHostOrm;
   /** postgres: `postgresql://user:password@host:port/db`; or use host/port/user/password/dbName. */

@@ -31,8 +31,8 @@ const RESERVED_ORM_OPTIONS: Record<string, string> = {
 };
 const RESERVED_CONNECTION_OPTIONS = ['host', 'port', 'user', 'password', 'database', 'connectionString', 'ssl'];
 
-/** What says where to connect: with `orm`, the app's ORM already knows, so none of it may come along. */
-const CONNECTION_OPTIONS = ['clientUrl', 'host', 'port', 'user', 'password', 'dbName', 'pool', 'ssl'] as const;
+/** What says where to connect: with `orm`, the app's ORM already knows, so none of it may come along (`pool` may: it sizes the driver's own pool). */
+const CONNECTION_OPTIONS = ['clientUrl', 'host', 'port', 'user', 'password', 'dbName', 'ssl'] as const;
 
 /** Checks the postgres options, naming the option at fault; values are never echoed (they may be secrets). */
 export function checkPostgresOptions(options: ResolvedStorageOptions): void {
@@ -43,6 +43,7 @@ export function checkPostgresOptions(options: ResolvedStorageOptions): void {
   }
   if (options.schema !== undefined) checkSchemaName(options.schema, 'options.schema');
   if (options.listenUrl !== undefined) checkClientUrl(options.listenUrl, 'options.listenUrl', false);
+  if (options.pool !== undefined) checkPool(options.pool);
   if (options.orm !== undefined) return checkHostOrm(options);
   if (options.clientUrl !== undefined)
     checkClientUrl(options.clientUrl, 'options.clientUrl', options.ssl !== undefined);
@@ -53,7 +54,6 @@ export function checkPostgresOptions(options: ResolvedStorageOptions): void {
     );
   if (options.port !== undefined && (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535))
     throw new StorageValidationError('options.port', 'must be an integer from 1 to 65535');
-  if (options.pool !== undefined) checkPool(options.pool);
   if (options.ssl !== undefined) checkTls(options.ssl);
   if (options.mikroOrm !== undefined) checkMikroOrm(options.mikroOrm);
 }

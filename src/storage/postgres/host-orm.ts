@@ -1,6 +1,6 @@
 import type { ClientConfig } from 'pg';
 import { StorageValidationError } from '../contract/errors.js';
-import type { StorageHostOrm } from '../contract/options.js';
+import type { StorageHostOrm, StoragePoolOptions } from '../contract/options.js';
 import { checkSchemaName } from '../contract/postgres-options.js';
 import { isPlainObject } from '../contract/validation.js';
 import { APPLICATION_NAME, storagePoolSettings } from './own-connection.js';
@@ -38,10 +38,14 @@ interface HostOrmApi {
  * (MikroORM 7's public `execute` sends values inlined into the SQL text, and MikroORM 6's runs each call
  * through knex: see docs/BENCHMARKS.md). The app's ORM is never closed by the storage.
  */
-export function hostOrmPlan(orm: StorageHostOrm, schemaOption: string | undefined): ConnectionPlan {
+export function hostOrmPlan(
+  orm: StorageHostOrm,
+  schemaOption: string | undefined,
+  pool: StoragePoolOptions | undefined,
+): ConnectionPlan {
   const connection = hostOrmConnection(orm);
   const schema = hostOrmSchema(orm, schemaOption);
-  const settings = storagePoolSettings({}, connection);
+  const settings = storagePoolSettings({ pool }, connection);
   return {
     schema,
     target: describeTarget(connection.host, connection.port, connection.database),

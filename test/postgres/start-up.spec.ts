@@ -221,7 +221,7 @@ describe('start-up', () => {
     await provider.close();
 
     expect(error).toBeInstanceOf(StorageUnavailableError);
-    expect((error as Error).message).toContain('does not exist');
+    expect((error as Error).message).toMatch(/is unavailable: the database does not exist \(SQLSTATE 3D000\)$/);
     expect((error as Error).message).not.toContain(database.password);
     const found = await database.query(`select 1 from pg_database where datname = $1`, [missing]);
     expect(found).toEqual([]);

@@ -92,10 +92,19 @@ export function describeTarget(
 export function toStorageError(error: unknown, database: string): StorageError {
   if (error instanceof StorageError) return error;
   const reason = unavailabilityReason(error);
+  const code = sqlStateWithin(error);
+  const sqlstate = code ? ` (SQLSTATE ${code})` : '';
   if (reason)
-    return new StorageUnavailableError(`PostgreSQL at ${database} is unavailable: ${reason}`, { cause: error });
-  const code = sqlState(error);
-  return new StorageError(`PostgreSQL request failed${code ? ` (SQLSTATE ${code})` : ''}`, { cause: error });
+    return new StorageUnavailableError(`PostgreSQL at ${database} is unavailable: ${reason}${sqlstate}`, {
+      cause: error,
+    });
+  return new StorageError(`PostgreSQL request failed${sqlstate}`, { cause: error });
+}
+
+/** The SQLSTATE of `error` or of the error it wraps (MikroORM and knex wrap pg's), if any. */
+function sqlStateWithin(error: unknown, depth = 0): string | undefined {
+  if (depth > 4 || typeof error !== 'object' || error === null) return undefined;
+  return sqlState(error) ?? sqlStateWithin((error as { cause?: unknown }).cause, depth + 1);
 }
 
 /** The SQLSTATE of a pg error (possibly wrapped by knex), if it has one. */

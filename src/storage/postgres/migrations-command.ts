@@ -24,10 +24,9 @@ export async function runMigrationCommand(
     const settled = await settleTls(options, storagePoolSettings(options, {}).connectTimeoutMs);
     const pool = new StoragePool({ ...storagePoolSettings(options, pgSettings(settled)), min: 0, max: 1 });
     try {
-      // The migrator reports a failed first connection as "Unable to acquire a connection": ask first, so the
-      // server's own reason (a missing database, a refused password) is what the command says.
-      const connection = await orm.checkConnection();
-      if (!connection.ok) throw connection.error ?? new Error(connection.reason);
+      // A plain round trip first, so that the server's own reason for refusing (a missing database, a
+      // refused password) is what the command says, before any migration work.
+      await pool.query('select 1', []);
       print(`storage migrations in schema "${schema}" of ${target}`);
       if (command === 'up') {
         const applied = await runStorageMigrations(pool, schema);

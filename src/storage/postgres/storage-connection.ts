@@ -28,5 +28,7 @@ export interface ConnectionPlan {
 
 /** The driver's pool on the module's connection options, or (option `orm`) on the app's MikroORM's database. */
 export function planConnection(options: ResolvedStorageOptions): ConnectionPlan {
-  return options.orm === undefined ? ownConnectionPlan(options) : hostOrmPlan(options.orm, options.schema, options.pool);
+  return options.orm === undefined
+    ? ownConnectionPlan(options)
+    : hostOrmPlan(options.orm, options.schema, options.pool);
 }

@@ -50,8 +50,9 @@ const sent =
 const addDelta = sent<StoredDelta>((p, input) => p.documents.addDelta(DOCUMENT, input));
 /** A delta to a document of its own (`[documentId, delta]`): for inputs the document's author bound would refuse. */
 const addDeltaTo = sent<[string, StoredDelta]>((p, [documentId, input]) => p.documents.addDelta(documentId, input));
+/** As a server saves a snapshot a client uploaded: its clock is the client's claim. */
 const saveSnapshot = sent<Record<string, number>>((p, clock) =>
-  p.documents.saveSnapshot(DOCUMENT, new Uint8Array([1]), clock),
+  p.documents.saveSnapshot(DOCUMENT, new Uint8Array([1]), clock, { refuseClockAhead: true }),
 );
 const pageAfter = sent<string>((p, after) => p.documents.getDeltasPage(DOCUMENT, null, { after }));
 /** A document at the default author bound (10,000 keys), written once; catch-up there uses the clock it hands out. */
@@ -100,7 +101,7 @@ const INPUTS = [
       return () => provider.documents.addDelta(FULL, delta(`newcomer${n}`, 1));
     },
   },
-  saveSnapshot('snapshotAhead', "a snapshot claiming an author's future counters", false, () => ({
+  saveSnapshot('snapshotAhead', "a client's snapshot claiming an author's future counters", false, () => ({
     victim: Number.MAX_SAFE_INTEGER,
   })),
   pageAfter('cursor0', 'a forged paging cursor (after=0)', false, () => '0'),

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { ClientConfig } from 'pg';
 import pgListen, { type Options as ListenOptions, type Subscriber } from 'pg-listen';
+import { StorageError } from '../contract/errors.js';
 import { isId } from '../contract/validation.js';
 
 /**
@@ -22,6 +23,8 @@ export interface ChangeListenerEvents {
   hinted(hint: ChangeHint): void;
   /** The connection listens (again): hints sent meanwhile are lost, storage must be read. */
   listening(): void;
+  /** The feed cannot run as configured (`beforeListen` refused the settings); a later start tries again. */
+  failed(error: StorageError): void;
 }
 
 /**
@@ -58,6 +61,11 @@ export class PostgresChangeListener {
     private readonly settings: () => Promise<ClientConfig>,
     private readonly channel: string,
     private readonly events: ChangeListenerEvents,
+    /**
+     * Checks the connection settings before the feed connects; a `StorageError` it throws fails the feed's
+     * start-up (every subscription errors with it) instead of being retried.
+     */
+    private readonly beforeListen: (settings: ClientConfig) => Promise<void> = async () => undefined,
   ) {}
 
   /** Opens the connection unless it is open or opening (in the background; retried until `stop()`). */
@@ -78,7 +86,20 @@ export class PostgresChangeListener {
   }
 
   private async connect(generation: number, attempt: number): Promise<void> {
-    const subscriber = createSubscriber(await this.settings().catch(() => ({})), {
+    let settings: ClientConfig;
+    try {
+      settings = await this.settings();
+      await this.beforeListen(settings);
+    } catch (error) {
+      if (this.generation !== generation) return;
+      if (error instanceof StorageError) {
+        this.running = false;
+        return this.events.failed(error);
+      }
+      // The check could not run (the server is down): retried like a failed connect.
+      return this.retry(generation, attempt);
+    }
+    const subscriber = createSubscriber(settings, {
       retryInterval: backoff,
       retryLimit: Infinity,
       retryTimeout: 0,
@@ -96,10 +117,7 @@ export class PostgresChangeListener {
       await subscriber.listenTo(this.channel);
     } catch {
       await subscriber.close().catch(() => undefined);
-      if (this.generation !== generation) return;
-      await new Promise((done) => setTimeout(done, backoff(attempt)).unref());
-      if (this.generation !== generation) return;
-      return this.connect(generation, attempt + 1);
+      return this.retry(generation, attempt);
     }
     if (this.generation !== generation) {
       await subscriber.close().catch(() => undefined);
@@ -107,6 +125,13 @@ export class PostgresChangeListener {
     }
     this.subscriber = subscriber;
     this.events.listening();
+  }
+
+  private async retry(generation: number, attempt: number): Promise<void> {
+    if (this.generation !== generation) return;
+    await new Promise((done) => setTimeout(done, backoff(attempt)).unref());
+    if (this.generation !== generation) return;
+    return this.connect(generation, attempt + 1);
   }
 
   /** The one place a notification's payload is checked: a bad one is reported (never echoed) and ignored. */

@@ -1,13 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Knex } from '@mikro-orm/knex';
 import type { ClientConfig as PgClientConfig } from 'pg';
 import { StorageError, StorageUnavailableError } from '../contract/errors.js';
 import type { ResolvedStorageOptions } from '../contract/options.js';
 import type { StorageHealth } from '../contract/types.js';
 import { toStorageError, unavailabilityReason } from './postgres-errors.js';
 import type { FeedTarget, SqlStatement } from './sql/sql-fragments.js';
-import { knexConnectionSettings } from './connection-settings.js';
+import { settleTls } from './connection-settings.js';
+import { pgSettings } from './own-connection.js';
 import { planConnection, type ConnectionPlan, type StorageConnection } from './storage-connection.js';
+import type { StoragePool, TransactionOptions } from './storage-pool.js';
 import { qualifiedTables, type QualifiedTables } from './storage-tables.js';
 
 /** Runs statements, with their values as bound parameters. */
@@ -15,11 +16,7 @@ export interface SqlExecutor {
   rows<Row extends object>(statement: SqlStatement): Promise<Row[]>;
 }
 
-export interface TransactionOptions {
-  /** A consistent view across several reads. */
-  repeatableRead?: boolean;
-  readOnly?: boolean;
-}
+export type { TransactionOptions } from './storage-pool.js';
 
 /**
  * Called after each statement of a transaction, before the next one is sent (tests put a concurrent write
@@ -28,14 +25,23 @@ export interface TransactionOptions {
 export type StatementObserver = (statement: SqlStatement) => Promise<void>;
 
 const HEALTH_TIMED_OUT = 'storage health check timed out';
+/** `listenUrl` alone says where the feed connects: the pool's own parts and TLS option are left out. */
+const NO_CONNECTION_PARTS = {
+  host: undefined,
+  port: undefined,
+  user: undefined,
+  password: undefined,
+  dbName: undefined,
+  ssl: undefined,
+};
 const NOTIFY_PREFIX = 'sync_storage:';
 /** PostgreSQL's longest channel name (NAMEDATALEN - 1). */
 const MAX_CHANNEL_LENGTH = 63;
 
 /**
- * The postgres driver's connection: opens its MikroORM and pool, or takes the app's (option `orm`), migrates,
- * runs statements through MikroORM's knex with bound parameters, and turns every driver error into a
- * `StorageError` that carries no SQL, no value and no secret (the driver's error stays as `cause`).
+ * The postgres driver's connection: opens its pool (on the module's connection options, or on the database of
+ * the app's MikroORM, option `orm`), migrates, runs statements with bound parameters, and turns every driver
+ * error into a `StorageError` that carries no SQL, no value and no secret (the driver's error stays as `cause`).
  */
 export class PostgresDatabase implements SqlExecutor {
   readonly tables: QualifiedTables;
@@ -63,9 +69,43 @@ export class PostgresDatabase implements SqlExecutor {
     this.feed = { channel: changeChannel(this.plan.schema), origin: randomBytes(8).readBigInt64BE().toString() };
   }
 
-  /** The pg connection settings of the pool, TLS and timeouts included (for the change feed's own connection). */
-  connectionSettings(): Promise<PgClientConfig> {
-    return knexConnectionSettings(this.connectedKnex());
+  /** Whether the change feed listens on `listenUrl`, a connection the app says is direct (no pooler check). */
+  get listensDirectly(): boolean {
+    return this.options.listenUrl !== undefined;
+  }
+
+  /** `host:port/db` of the pool's server, for messages. */
+  get target(): string {
+    return this.plan.target;
+  }
+
+  /**
+   * The pg settings of the change feed's own connection: `listenUrl`'s parts over the pool's settings (what
+   * it leaves out, such as the password, is the pool's; TLS from its sslmode, else the pool's), or the
+   * pool's settings as they are.
+   */
+  async listenSettings(): Promise<PgClientConfig> {
+    this.connectedPool();
+    const pool = this.connection!.settings;
+    const listenUrl = this.options.listenUrl;
+    if (listenUrl === undefined) return pool;
+    const settled = await settleTls(
+      { ...this.options, clientUrl: listenUrl, ...NO_CONNECTION_PARTS },
+      this.acquireTimeoutMs,
+    );
+    const given = Object.entries(pgSettings(settled)).filter(([key, value]) => value !== undefined && key !== 'ssl');
+    const ssl = new URL(listenUrl).searchParams.has('sslmode') ? settled.ssl : pool.ssl;
+    return { ...pool, ...Object.fromEntries(given), ssl };
+  }
+
+  /** The server process a statement of the pool runs on (the change feed's pooler check). */
+  async poolBackendPid(): Promise<number> {
+    const [row] = await this.rows<{ pid: number }>({
+      name: 'backend pid',
+      sql: 'select pg_backend_pid() as pid',
+      params: [],
+    });
+    return row!.pid;
   }
 
   /** Connects, then migrates (under an advisory lock) or checks the tables exist. Idempotent; retried after a failure. */
@@ -95,9 +135,11 @@ export class PostgresDatabase implements SqlExecutor {
   }
 
   async rows<Row extends object>(statement: SqlStatement): Promise<Row[]> {
-    const knex = this.connectedKnex();
+    const pool = this.connectedPool();
     try {
-      return await this.onceConnected((sent) => runPooled<Row>(knex, statement, sent));
+      return await this.onceConnected((sent) =>
+        pool.query<Row>(positionalSql(statement.sql), statement.params as unknown[], sent),
+      );
     } catch (error) {
       throw this.wrap(error);
     }
@@ -105,24 +147,20 @@ export class PostgresDatabase implements SqlExecutor {
 
   /** Runs `work` in one transaction (READ COMMITTED unless asked otherwise); a `StorageError` it throws passes through. */
   async transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-    const knex = this.connectedKnex();
+    const pool = this.connectedPool();
     try {
       return await this.onceConnected((began) =>
-        knex.transaction(
-          (trx) => {
-            began();
-            return work({
+        pool.transaction(
+          (run) =>
+            work({
               rows: async <Row extends object>(statement: SqlStatement) => {
-                const rows = await runOn<Row>(trx, statement);
+                const rows = await run<Row>(positionalSql(statement.sql), statement.params as unknown[]);
                 await this.statementObserver?.(statement);
                 return rows;
               },
-            });
-          },
-          {
-            isolationLevel: options.repeatableRead ? 'repeatable read' : undefined,
-            readOnly: options.readOnly,
-          },
+            }),
+          options,
+          began,
         ),
       );
     } catch (error) {
@@ -179,8 +217,9 @@ export class PostgresDatabase implements SqlExecutor {
    */
   private ping(): Promise<void> {
     if (!this.pendingPing) {
-      const knex = this.connectedKnex();
-      this.pendingPing = Promise.resolve(knex.raw('select 1'))
+      const pool = this.connectedPool();
+      this.pendingPing = pool
+        .query('select 1', [])
         .then(() => undefined)
         .finally(() => {
           this.pendingPing = undefined;
@@ -193,9 +232,9 @@ export class PostgresDatabase implements SqlExecutor {
     const connection = await this.plan.open();
     this.connection = connection;
     // A plain round trip first, so an unreachable server fails with a clear message before migrating.
-    await connection.knex.raw('select 1');
+    await connection.pool.query('select 1', []);
     if (this.options.migrate) await connection.migrate();
-    else await this.assertTablesExist(connection.knex);
+    else await this.assertTablesExist(connection.pool);
     if (this.closed) return;
     this.ready = true;
   }
@@ -207,22 +246,22 @@ export class PostgresDatabase implements SqlExecutor {
     await connection?.release().catch(() => undefined);
   }
 
-  private async assertTablesExist(knex: Knex): Promise<void> {
+  private async assertTablesExist(pool: StoragePool): Promise<void> {
     // The function of the newest migration: present only when every migration ran.
-    const { rows } = (await knex.raw('select to_regprocedure(?) as found', [
+    const rows = await pool.query<{ found: string | null }>('select to_regprocedure($1) as found', [
       `${this.tables.addDelta}(text,bigint,text,text,bigint,bigint,jsonb,text,bytea,integer,bigint)`,
-    ])) as { rows: { found: string | null }[] };
+    ]);
     if (!rows[0]?.found)
       throw new StorageError(
         `the storage tables are missing or out of date in schema "${this.plan.schema}": run the migrations (option migrate: true, npx nest-sync-storage-migrations up, or the app's migrator with storageMigrations)`,
       );
   }
 
-  private connectedKnex(): Knex {
+  private connectedPool(): StoragePool {
     if (this.closed) throw this.closedError();
     if (!this.ready || !this.connection)
       throw new StorageUnavailableError('the postgres storage provider is not initialised: call initialize() first');
-    return this.connection.knex;
+    return this.connection.pool;
   }
 
   private closedError(): StorageUnavailableError {
@@ -236,15 +275,6 @@ export class PostgresDatabase implements SqlExecutor {
   }
 }
 
-/** The knex client's pool, as knex's own query runner uses it. */
-interface PooledClient {
-  acquireConnection(): Promise<PgConnection>;
-  releaseConnection(connection: PgConnection): Promise<unknown>;
-}
-interface PgConnection {
-  query(config: { text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
-}
-
 /** `?` placeholders as pg's `$n`, computed once per distinct SQL text. */
 const positional = new Map<string, string>();
 function positionalSql(sql: string): string {
@@ -255,32 +285,6 @@ function positionalSql(sql: string): string {
     if (positional.size < 1000) positional.set(sql, text);
   }
   return text;
-}
-
-/**
- * Runs one statement on a connection of the pool (the app's or the driver's), the way knex's runner does but
- * without building knex's query object per call: measured on one-delta writes, knex.raw cost about 80 µs of
- * the 120 µs the driver added per call over plain pg. `sent` is called once a connection is held.
- */
-async function runPooled<Row extends object>(knex: Knex, statement: SqlStatement, sent: () => void): Promise<Row[]> {
-  const client = knex.client as unknown as PooledClient;
-  const connection = await client.acquireConnection();
-  sent();
-  try {
-    const result = await connection.query({
-      text: positionalSql(statement.sql),
-      values: statement.params as unknown[],
-    });
-    return result.rows as Row[];
-  } finally {
-    await client.releaseConnection(connection);
-  }
-}
-
-/** Runs a statement inside a knex transaction. */
-async function runOn<Row extends object>(trx: Knex.Transaction, statement: SqlStatement): Promise<Row[]> {
-  const result = (await trx.raw(statement.sql, statement.params as Knex.RawBinding[])) as { rows: Row[] };
-  return result.rows;
 }
 
 /** The NOTIFY channel of a schema: one per schema, so instances on other schemas do not hear each other. */

@@ -34,12 +34,15 @@ const CERTIFICATE_CODES =
 const UNAVAILABLE_MESSAGES: [RegExp, string][] = [
   // Asked for TLS, the driver never falls back to plaintext.
   [/does not support SSL connections/i, 'the server does not offer TLS'],
-  [/timeout acquiring a connection/i, 'no pooled connection became free in time'],
+  [
+    /timeout acquiring a connection|timeout exceeded when trying to connect/i,
+    'no pooled connection became free in time',
+  ],
   [/connection terminated due to connection timeout|timeout expired/i, 'connection timed out'],
   [/query read timeout/i, 'the query timed out'],
   [/connection terminated|connection ended|not queryable|client was closed/i, 'connection terminated'],
   // The pool was destroyed (the provider closed) while the call waited for a connection.
-  [/^aborted$/i, 'the connection pool was closed'],
+  [/^aborted$|cannot use a pool after calling end/i, 'the connection pool was closed'],
 ];
 
 /** Why the database is unavailable, or undefined when `error` is not an availability problem. */

@@ -3,6 +3,7 @@ import { ChangeHintSender } from '../changes/change-hints.js';
 import { ChangeHub } from '../changes/change-hub.js';
 import { FEED_GRACE_MS, PostgresChangeFeed, type LoggedChange } from '../changes/postgres-change-feed.js';
 import { PostgresChangeListener } from '../changes/postgres-change-listener.js';
+import { assertSessionOfItsOwn } from '../changes/pooler-check.js';
 import type { ResolvedStorageOptions } from '../contract/options.js';
 import type {
   AwarenessStore,
@@ -24,7 +25,7 @@ const CHANGE_LOG_RETENTION_MS = 60 * 60 * 1000;
 const PRUNE_BATCH = 10_000;
 
 /**
- * The PostgreSQL driver on MikroORM 6. `initialize()` connects and (unless `migrate: false`) applies pending
+ * The PostgreSQL driver (MikroORM 6 or 7 for its entities and migrations, its own pg pool for statements). `initialize()` connects and (unless `migrate: false`) applies pending
  * migrations under an advisory lock; every call then goes through the shared validation to a backend that
  * speaks SQL to the pool. Every content write appends to the change log in its own transaction; after commit
  * this provider publishes it and hints other instances (NOTIFY, outside the write), whose feeds read the log.
@@ -70,10 +71,23 @@ export class PostgresStorageProvider implements StorageProvider {
       everythingUnsubscribed: () => this.feed.everythingUnsubscribed(),
     });
     this.feed = new PostgresChangeFeed(this.hub, changeLogSource(this.database), origin, options.changeFeedMaxDelayMs);
-    this.listener = new PostgresChangeListener(() => this.database.connectionSettings(), channel, {
-      hinted: (hint) => this.feed.hinted(hint),
-      listening: () => this.feed.listening(),
-    });
+    this.listener = new PostgresChangeListener(
+      () => this.database.listenSettings(),
+      channel,
+      {
+        hinted: (hint) => this.feed.hinted(hint),
+        listening: () => this.feed.listening(),
+        failed: (error) => {
+          this.hub.fail(error);
+          this.scheduleStop();
+        },
+      },
+      // LISTEN needs a session of its own: through a transaction pooler, the feed fails naming listenUrl.
+      async (settings) => {
+        if (!this.database.listensDirectly)
+          await assertSessionOfItsOwn(settings, () => this.database.poolBackendPid(), this.database.target);
+      },
+    );
   }
 
   initialize(): Promise<void> {

@@ -38,13 +38,18 @@ function writeFromAnotherInstance(documentId: string): Promise<boolean> {
 
 describe('the postgres change feed while its first LISTEN connection is still opening', () => {
   it('delivers a write another instance committed meanwhile from the change log, without a resync', async () => {
-    proxy.delayNewConnections(3_000);
+    // Every new connection of the subscriber's side waits 4 s (its connect timeout is 5 s), its pool's and its
+    // listening connection's alike.
+    proxy.delayNewConnections(4_000);
     const before = await listeningSessions(database.url);
     const recorder = recordChanges(subscriberSide, 'early', { keepResync: true });
     try {
-      await sleep(100); // the feed has read where the log ends
+      // The subscription follows the document once its start is read (its own marker comes after that).
+      await subscriberSide.awareness.set('early', 'marker', 1, 1);
+      await recorder.until((changes) => changes.some((change) => change.clientId === 'marker'), 20_000);
       expect(await writeFromAnotherInstance('early')).toBe(true);
-      expect(await recorder.received(1, 10_000)).toEqual([
+      await recorder.until((changes) => changes.some((change) => change.kind === 'deltas'), 20_000);
+      expect(recorder.changes.filter((change) => change.kind !== 'awareness')).toEqual([
         { documentId: 'early', kind: 'deltas', deltaIds: ['d1'], version: 1, source: 'remote' },
       ]);
       // Delivered by the feed's own reading of the log: no connection listened yet.
@@ -53,7 +58,7 @@ describe('the postgres change feed while its first LISTEN connection is still op
       recorder.stop();
       proxy.delayNewConnections(0);
     }
-  });
+  }, 60_000);
 
   it('never makes a write of the subscribing provider wait for its listening connection', async () => {
     proxy.delayNewConnections(3_000);

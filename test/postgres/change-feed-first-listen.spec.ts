@@ -1,7 +1,7 @@
 import type { StorageProvider } from '../../src/index.js';
 import { recordChanges } from '../conformance/change-recorder.js';
 import { makeDelta } from '../conformance/conformance-helpers.js';
-import { eventually, sleep } from '../fixtures/eventually.js';
+import { eventually } from '../fixtures/eventually.js';
 import { delayingProxy, type DelayingProxy } from '../support/delaying-proxy.js';
 import { listeningSessions } from '../support/sql.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';

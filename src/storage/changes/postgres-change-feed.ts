@@ -122,7 +122,10 @@ export class PostgresChangeFeed {
     this.run(async () => {
       if (this.documents.has(documentId) || !this.hub.follows(documentId)) return;
       const start = await reading;
-      this.documents.set(documentId, { ...start, since, baseline: start.position, resynced: false });
+      const state: DocumentState = { ...start, since, baseline: start.position, resynced: false };
+      this.documents.set(documentId, state);
+      // The feed's reading may already be past it: what came between is read for this document alone.
+      if (this.cursor !== null && start.position < this.cursor) await this.fillUpTo(state, documentId, this.cursor);
     });
   }
 
@@ -212,6 +215,9 @@ export class PostgresChangeFeed {
     if (!this.timer) return;
     if (this.cursor === null) {
       this.cursor = await this.source.end();
+      // Documents whose start was read before: what came between is read for each alone.
+      for (const [documentId, state] of this.documents)
+        if (state.position < this.cursor) await this.fillUpTo(state, documentId, this.cursor);
       return;
     }
     for (;;) {
@@ -243,12 +249,16 @@ export class PostgresChangeFeed {
     const state = this.documents.get(change.documentId);
     // Issued after the subscription began but committed before its start was read, with nothing delivered
     // since: the subscriber's own, so it starts from this change.
-    if (state && state.baseline !== null && change.position <= state.baseline && issuedAt >= state.since) {
+    const rewound = state && state.baseline !== null && change.position <= state.baseline && issuedAt >= state.since;
+    const upTo = state?.baseline ?? 0;
+    if (rewound) {
       state.position = change.position - 1;
       state.version = null;
       state.baseline = null;
     }
     await this.deliver(change, issuedAt);
+    // What other instances committed after it and before the start was read follows it.
+    if (rewound) await this.fillUpTo(state, change.documentId, upTo);
   }
 
   /** Publishes `row` in its document's order; `issuedAt` for a local write, 'log' for a row read back. */
@@ -289,13 +299,18 @@ export class PostgresChangeFeed {
   }
 
   /** Reads and delivers the document's rows between its position and `row`. */
-  private async fillGap(state: DocumentState, row: LoggedChange): Promise<void> {
+  private fillGap(state: DocumentState, row: LoggedChange): Promise<void> {
+    return this.fillUpTo(state, row.documentId, row.position - 1);
+  }
+
+  /** Reads and delivers the document's rows after its position, up to `upTo`. */
+  private async fillUpTo(state: DocumentState, documentId: string, upTo: number): Promise<void> {
     for (;;) {
-      const rows = await this.source.readDocument(row.documentId, state.position, row.position - 1, PAGE);
+      const rows = await this.source.readDocument(documentId, state.position, upTo, PAGE);
       for (const earlier of rows) {
         if (earlier.position <= state.position) continue;
         if (state.version !== null && earlier.version !== state.version + 1) {
-          this.resync(state, row.documentId);
+          this.resync(state, documentId);
           this.skip(state, earlier);
         } else {
           this.accept(state, earlier);

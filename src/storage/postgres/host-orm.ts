@@ -44,10 +44,13 @@ export function hostOrmPlan(orm: StorageHostOrm, schemaOption: string | undefine
       config.pool?.acquireTimeoutMillis ?? Infinity,
       KNEX_ACQUIRE_TIMEOUT_MS,
     ),
+    connectTimeoutMs:
+      (knex.client.config as { connection?: { connectionTimeoutMillis?: number } }).connection
+        ?.connectionTimeoutMillis ?? 0,
     async open() {
       return {
         knex,
-        migrate: () => migrateStorage(orm, { schema }),
+        migrate: (events) => runStorageMigrations(createMigrationOrm(orm, schema).migrationOrm, schema, events),
         release: async () => undefined,
       };
     },

@@ -4,11 +4,12 @@ import type { ClientConfig as PgClientConfig } from 'pg';
 import { StorageError, StorageUnavailableError } from '../contract/errors.js';
 import type { ResolvedStorageOptions } from '../contract/options.js';
 import type { StorageHealth } from '../contract/types.js';
-import { toStorageError, unavailabilityReason } from './postgres-errors.js';
+import { defaultStorageLogger, elapsedSince, type StorageLogger } from '../storage.logger.js';
+import { hasSqlState, toStorageError, unavailabilityReason } from './postgres-errors.js';
 import type { FeedTarget, SqlStatement } from './sql/sql-fragments.js';
 import { knexConnectionSettings } from './connection-settings.js';
 import { planConnection, type ConnectionPlan, type StorageConnection } from './storage-connection.js';
-import { qualifiedTables, type QualifiedTables } from './storage-tables.js';
+import { MIGRATIONS_TABLE, qualifiedTables, quoteIdentifier, type QualifiedTables } from './storage-tables.js';
 
 /** Runs statements, with their values as bound parameters. */
 export interface SqlExecutor {
@@ -57,7 +58,10 @@ export class PostgresDatabase implements SqlExecutor {
   /** Calls waiting for a pooled connection, each with a way to reject it. */
   private readonly waitingForConnection = new Set<(error: Error) => void>();
 
-  constructor(private readonly options: ResolvedStorageOptions) {
+  constructor(
+    private readonly options: ResolvedStorageOptions,
+    private readonly logger: StorageLogger = defaultStorageLogger(),
+  ) {
     this.plan = planConnection(options);
     this.acquireTimeoutMs = this.plan.acquireTimeoutMs;
     this.tables = qualifiedTables(this.plan.schema);
@@ -196,15 +200,70 @@ export class PostgresDatabase implements SqlExecutor {
     return this.pendingPing;
   }
 
+  /** Connects, migrates or checks the tables, and tells the log each step with its time. */
   private async connect(): Promise<void> {
+    const started = performance.now();
+    const { target, schema } = this.plan;
+    const pool = this.options.orm === undefined ? 'its own pool' : "the app's MikroORM pool";
+    this.logger.log(`postgres driver: connecting to ${target}, schema "${schema}", on ${pool}`);
     const connection = await this.plan.open();
     this.connection = connection;
     // A plain round trip first, so an unreachable server fails with a clear message before migrating.
-    await connection.knex.raw('select 1');
-    if (this.options.migrate) await connection.migrate();
-    else await this.assertTablesExist(connection.knex);
+    await this.firstRoundTrip(connection.knex);
+    this.logger.log(`connected to ${target} in ${elapsedSince(started)}`);
+    const step = performance.now();
+    if (this.options.migrate) {
+      const applied = await connection
+        .migrate({
+          lockWait: () =>
+            this.logger.log(`waiting for the storage migration lock held by another session (schema "${schema}")`),
+        })
+        .catch((error: unknown) => this.explainMigrationFailure(error, connection.knex));
+      this.logger.log(
+        applied.length === 0
+          ? `storage migrations up to date in schema "${schema}" (checked in ${elapsedSince(step)})`
+          : `applied ${applied.length} storage migration${applied.length === 1 ? '' : 's'} in schema "${schema}" in ${elapsedSince(step)}: ${applied.join(', ')}`,
+      );
+    } else {
+      await this.assertTablesExist(connection.knex);
+      this.logger.log(`storage tables found in schema "${schema}" (migrate: false; checked in ${elapsedSince(step)})`);
+    }
     if (this.closed) return;
     this.ready = true;
+    this.logger.log(`postgres driver ready in ${elapsedSince(started)}`);
+  }
+
+  /**
+   * `select 1`. At start-up nothing else holds the driver's own pool, so a pool that gave no connection in time
+   * means connecting never completed: a server that accepts and never answers.
+   */
+  private async firstRoundTrip(knex: Knex): Promise<void> {
+    try {
+      await knex.raw('select 1');
+    } catch (error) {
+      if (this.options.orm !== undefined || unavailabilityReason(error) !== 'no pooled connection became free in time')
+        throw error;
+      const seconds = this.plan.connectTimeoutMs / 1000;
+      throw new StorageUnavailableError(
+        `PostgreSQL at ${this.plan.target} is unavailable: connect timed out after ${seconds} s (the server accepted the connection and never answered)`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** A migration that finds its tables already there, with the storage's own migrations table empty: say why. */
+  private async explainMigrationFailure(error: unknown, knex: Knex): Promise<never> {
+    if (!hasSqlState(error, '42P07')) throw error;
+    const table = `${quoteIdentifier(this.plan.schema)}.${quoteIdentifier(MIGRATIONS_TABLE)}`;
+    const executed = await knex
+      .raw(`select count(*)::int as executed from ${table}`)
+      .then((result: { rows: { executed: number }[] }) => result.rows[0]?.executed)
+      .catch(() => undefined);
+    if (executed !== 0) throw error;
+    throw new StorageError(
+      `the storage tables exist but this schema's storage migrations table is empty: schema "${this.plan.schema}" was migrated by another migrator (an app's MikroORM migrations with storageMigrations record them in the app's own table). Keep migrating with that one and start with migrate: false, or use a schema of its own for the storage`,
+      { cause: error },
+    );
   }
 
   /** Ends the driver's own ORM and pool; an app's ORM stays open. */

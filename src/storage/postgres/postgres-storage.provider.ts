@@ -14,6 +14,7 @@ import { ValidatedDocumentStore } from '../contract/validated-document-store.js'
 import { PostgresAwarenessBackend } from './postgres-awareness.backend.js';
 import { PostgresDatabase } from './postgres-database.js';
 import { PostgresDocumentBackend } from './postgres-document.backend.js';
+import { defaultStorageLogger, type StorageLogger } from '../storage.logger.js';
 
 /**
  * The PostgreSQL driver on MikroORM 6. `initialize()` connects and (unless `migrate: false`) applies pending
@@ -29,8 +30,11 @@ export class PostgresStorageProvider implements StorageProvider {
   private readonly hub: ChangeHub;
   private readonly listener: PostgresChangeListener;
 
-  constructor(private readonly options: ResolvedStorageOptions) {
-    this.database = new PostgresDatabase(options);
+  constructor(
+    private readonly options: ResolvedStorageOptions,
+    logger: StorageLogger = defaultStorageLogger(),
+  ) {
+    this.database = new PostgresDatabase(options, logger);
     this.documentBackend = new PostgresDocumentBackend(this.database, options.maxBatchDeltas);
     this.documents = new ValidatedDocumentStore(this.documentBackend, options);
     this.awareness = new ValidatedAwarenessStore(

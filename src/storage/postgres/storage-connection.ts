@@ -7,9 +7,15 @@ import { ownOrmPlan } from './storage-orm.js';
 export interface StorageConnection {
   readonly knex: Knex;
   /** Applies the pending storage migrations under the driver's advisory lock; answers the names applied. */
-  migrate(): Promise<string[]>;
+  migrate(events?: MigrationEvents): Promise<string[]>;
   /** Ends what the driver opened: its own ORM and pool, never an app's. */
   release(): Promise<void>;
+}
+
+/** What a migration run tells its caller while it runs. */
+export interface MigrationEvents {
+  /** Another session holds the migration lock: the run waits for it. */
+  lockWait?(): void;
 }
 
 /** How a provider connects, decided from its options without I/O. */
@@ -20,6 +26,8 @@ export interface ConnectionPlan {
   readonly target: string;
   /** How long a call may wait for a pooled connection. */
   readonly acquireTimeoutMs: number;
+  /** How long opening one connection may take. */
+  readonly connectTimeoutMs: number;
   open(): Promise<StorageConnection>;
 }
 

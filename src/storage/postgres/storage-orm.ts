@@ -98,13 +98,16 @@ export function ownOrmPlan(options: ResolvedStorageOptions): ConnectionPlan {
     schema,
     target: describeDatabase(options),
     acquireTimeoutMs: storageOrmOptions(options).pool?.acquireTimeoutMillis ?? CONNECTION_DEFAULTS.acquireTimeoutMs,
+    connectTimeoutMs:
+      (storageOrmOptions(options).driverOptions as { connection?: { connectionTimeoutMillis?: number } })?.connection
+        ?.connectionTimeoutMillis ?? CONNECTION_DEFAULTS.connectTimeoutMs,
     async open() {
       const orm = createStorageOrm(
         storageOrmOptions(options, await settleTls(options, CONNECTION_DEFAULTS.connectTimeoutMs)),
       );
       return {
         knex: orm.em.getConnection().getKnex(),
-        migrate: () => runStorageMigrations(orm, schema),
+        migrate: (events) => runStorageMigrations(orm, schema, events),
         release: () => orm.close(true),
       };
     },

@@ -10,6 +10,7 @@ import { startStorageProvider } from '../../src/storage/open-storage-provider.js
 import { eventually } from '../fixtures/eventually.js';
 import { CapturingLogger, captureProcessOutput, errorText, leakedSecrets } from '../faults/output-capture.js';
 import { createTestDatabase, uniqueName, withDatabase, type TestDatabase } from '../support/postgres.js';
+import { startPostgresServer } from '../support/postgres-server.js';
 
 // What the storage tells the app's log while it starts, and the errors that say what went wrong at start-up:
 // a server that never answers, a migration lock another session holds, tables another migrator made.
@@ -203,4 +204,45 @@ describe("tables made by the app's MikroORM migrator, then a start with migrate:
     );
     expect(leakedSecrets([errorText(error), ...lines], [database.password, database.url])).toEqual([]);
   });
+});
+
+describe('a PostgreSQL that stops while the app runs', () => {
+  // On the app's MikroORM (option `orm`), knex's own warnings ('Connection Error: ...') follow that ORM's
+  // `driverOptions.log`, which the app owns; the driver's own pool keeps them out of the output.
+  it("prints nothing of its own: the calls fail with StorageUnavailableError and the log stays Nest's", async () => {
+    const server = await startPostgresServer();
+    const logger = new CapturingLogger();
+    const output = captureProcessOutput();
+    const provider = await startStorageProvider(
+      resolveStorageOptions({ driver: 'postgres', clientUrl: server.url(), awarenessPruneIntervalMs: 0 }),
+      logger,
+    ).catch(async (error: unknown) => {
+      output.restore();
+      await server.destroy();
+      throw error;
+    });
+    try {
+      const feed = provider.changes().subscribe();
+      await provider.documents.addDelta('doc', {
+        id: 'd1',
+        clientId: 'a',
+        timestamp: 1,
+        data: 1,
+        vectorClock: { a: 1 },
+      });
+      await server.stop();
+      await expect(provider.documents.getVectorClock('doc')).rejects.toThrow(StorageUnavailableError);
+      expect((await provider.checkHealth()).healthy).toBe(false);
+      await server.start();
+      await eventually(async () => (await provider.checkHealth()).healthy, 'the pool reconnects', 30_000);
+      expect(await provider.documents.getVectorClock('doc')).toEqual({ a: 1 });
+      feed.unsubscribe();
+    } finally {
+      await provider.close();
+      output.restore();
+      await server.destroy();
+    }
+    expect(output.text()).toBe('');
+    expect(leakedSecrets(logger.lines, [server.password, server.url()])).toEqual([]);
+  }, 90_000);
 });

@@ -79,9 +79,17 @@ export class PostgresChangeListener {
       retryTimeout: 0,
     });
     subscriber.notifications.on(this.channel, (payload: ChangePayload) => this.deliver(payload));
-    // pg-listen has reconnected and listens again: what was sent meanwhile is lost.
+    const stopped = (): boolean => this.generation !== generation;
+    // pg-listen has reconnected and listens again: what was sent meanwhile is lost. A reconnection that
+    // completes after stop() closes at once.
     subscriber.events.on('connected', () => {
       if (this.subscriber === subscriber) this.hub.publishResync('local');
+      else if (stopped()) void subscriber.close().catch(() => undefined);
+    });
+    // pg-listen's reconnection loop does not end with close(): a throw from its 'reconnect' event ends it
+    // (reported as an 'error', ignored below), so a stopped provider stops dialling the server.
+    subscriber.events.on('reconnect', () => {
+      if (stopped()) throw new Error('the change listener was stopped');
     });
     // Reconnection errors are retried by pg-listen; nothing to report to subscribers until it is back.
     subscriber.events.on('error', () => undefined);

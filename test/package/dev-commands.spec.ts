@@ -183,3 +183,11 @@ describe('npm run db', () => {
     await expect(refused.connect()).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   }, 120_000);
 });
+
+describe('npm run example:automerge', () => {
+  it('counts the changes in words that agree with the number', async () => {
+    const outcome = await outcomeOf('npm', ['run', '-s', 'example:automerge'], clone, { DATABASE_URL: '' });
+    expect(outcome.code).toBe(0);
+    expect(outcome.output).toContain('alice stored 1 change; bob sent 2 changes, of which 1 was new\n');
+  }, 120_000);
+});

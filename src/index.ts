@@ -16,12 +16,14 @@ export type {
   StorageHealth,
   StorageProvider,
   StoredDelta,
+  SaveSnapshotOptions,
   SyncDocument,
   VectorClock,
 } from './storage/contract/types.js';
 export {
   StorageError,
   StorageValidationError,
+  SnapshotAheadError,
   StaleSnapshotError,
   StorageUnavailableError,
   DeltaConflictError,

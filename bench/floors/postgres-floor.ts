@@ -76,7 +76,7 @@ export async function openPostgresFloor(url: string, poolSize: number, pkg: Stor
         dataBytes: null,
         json: '',
       }));
-      const statement = sql.addDeltasStatement(t, documentId, [prepared], Date.now(), FEED);
+      const statement = sql.addDeltasStatement(t, documentId, [prepared], Date.now(), 10_000, FEED);
       return (await run<Writes.AddDeltasRow>(statement))[0]?.out_added ?? 0;
     },
     getDeltasSince: async (documentId, since) => parsed(await run(sql.catchUpStatement(t, documentId, since))),
@@ -105,7 +105,11 @@ export async function openPostgresFloor(url: string, poolSize: number, pkg: Stor
     compactDeltas: async (documentId, upTo) =>
       Number((await run<{ removed: string }>(sql.compactDeltasStatement(t, documentId, upTo, FEED)))[0]!.removed),
     async saveSnapshot(documentId, data, clock) {
-      const statement = sql.saveSnapshotStatement(t, documentId, data, clock, Date.now(), FEED);
+      const statement = sql.saveSnapshotStatement(t, documentId, data, clock, Date.now(), {
+        includesUnstored: true,
+        maxAuthors: 10_000,
+        feed: FEED,
+      });
       const [row] = await run<{ saved: boolean }>(statement);
       if (!row!.saved) throw new Error('floor: stale snapshot');
     },

@@ -1,7 +1,6 @@
 import * as A from '@automerge/automerge';
 import { counterOf, setCounter } from '../storage/contract/clocks.js';
 import type { StoredDelta, VectorClock } from '../storage/contract/types.js';
-import type { CrdtDocumentStore } from '../integrations/crdt-document-store.js';
 
 /**
  * One Automerge change as one binary delta: id = the change hash, author = the actor, own counter =
@@ -19,38 +18,6 @@ export function automergeChangeToDelta(change: Uint8Array): StoredDelta {
     data: change,
     vectorClock: { [actor]: seq },
   };
-}
-
-/** Stores changes in any order; resends store nothing. Answers how many were new. */
-export async function storeAutomergeChanges(
-  store: Pick<CrdtDocumentStore, 'addDeltas'>,
-  documentId: string,
-  changes: readonly Uint8Array[],
-): Promise<number> {
-  if (changes.length === 0) return 0;
-  return store.addDeltas(documentId, changes.map(automergeChangeToDelta));
-}
-
-/** What `saveAutomergeChanges` stored. */
-export interface SavedAutomergeChanges {
-  /** Changes that were new to the store. */
-  stored: number;
-  /** Changes sent (new or not). */
-  sent: number;
-  /** The document's heads: pass them as `since` next time. */
-  heads: A.Heads;
-}
-
-/** Stores the changes of `doc` that came after `since` (the heads of the last save; default: all). */
-export async function saveAutomergeChanges<T>(
-  store: Pick<CrdtDocumentStore, 'addDeltas'>,
-  documentId: string,
-  doc: A.Doc<T>,
-  { since = [] }: { since?: A.Heads } = {},
-): Promise<SavedAutomergeChanges> {
-  const heads = A.getHeads(doc);
-  const changes = A.getChangesSince(doc, since);
-  return { stored: await storeAutomergeChanges(store, documentId, changes), sent: changes.length, heads };
 }
 
 /**

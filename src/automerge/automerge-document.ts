@@ -1,6 +1,6 @@
 import * as A from '@automerge/automerge';
 import { clockCoversDelta, copyClock, mergeInto } from '../storage/contract/clocks.js';
-import type { ChangesSince, VectorClock } from '../storage/contract/types.js';
+import type { ChangesSince, StoredDelta, VectorClock } from '../storage/contract/types.js';
 import {
   deltaBytes,
   saveSnapshotAndCompact,
@@ -22,27 +22,35 @@ export interface LoadedAutomergeDoc<T> {
    * later). They stay queued inside the document and count in no clock until it arrives.
    */
   missingDeps: number;
+  /** Ids of stored deltas Automerge refused (or that hold JSON): skipped, so that one bad row cannot stop every load. */
+  badDeltas: string[];
+}
+
+export interface LoadAutomergeDocOptions {
+  /** Called for each stored delta that is skipped because Automerge refuses it. */
+  onBadDelta?(error: unknown, delta: StoredDelta): void;
 }
 
 /** Builds a document from the stored snapshot (`Automerge.load`) and the changes after it. */
 export async function loadAutomergeDoc<T>(
   store: Pick<CrdtDocumentStore, 'getChangesSince'>,
   documentId: string,
-  { actor }: { actor?: A.ActorId } = {},
+  { actor, onBadDelta }: { actor?: A.ActorId } & LoadAutomergeDocOptions = {},
 ): Promise<LoadedAutomergeDoc<T>> {
   const changes = await store.getChangesSince(documentId, null);
   const options = actor === undefined ? {} : { actor };
   // save() keeps changes that wait for missing dependencies; allowMissingChanges keeps them waiting on load.
-  const start = changes.snapshot
-    ? A.load<T>(changes.snapshot.data, { ...options, allowMissingChanges: true })
-    : A.init<T>(options);
-  const { doc, applied } = applyStoredChanges(start, changes, copyClock(changes.snapshot?.vectorClock ?? {}));
+  const start = (): A.Doc<T> =>
+    changes.snapshot ? A.load<T>(changes.snapshot.data, { ...options, allowMissingChanges: true }) : A.init<T>(options);
+  const seen = copyClock(changes.snapshot?.vectorClock ?? {});
+  const { doc, applied, badDeltas } = applyStoredChanges(start(), start, changes, seen, onBadDelta);
   return {
     doc,
     clock: automergeClock(doc),
     applied,
     fromSnapshot: changes.snapshot !== null,
     missingDeps: A.getMissingDeps(doc, []).length,
+    badDeltas,
   };
 }
 
@@ -54,6 +62,8 @@ export interface CaughtUpAutomergeDoc<T> {
   applied: number;
   /** Whether the stored snapshot was merged in (it held changes `doc` lacked, some perhaps compacted away). */
   snapshot: boolean;
+  /** Ids of stored deltas Automerge refused: skipped. */
+  badDeltas: string[];
 }
 
 /**
@@ -65,16 +75,24 @@ export async function catchUpAutomergeDoc<T>(
   documentId: string,
   doc: A.Doc<T>,
   clock: VectorClock = automergeClock(doc),
+  { onBadDelta }: LoadAutomergeDocOptions = {},
 ): Promise<CaughtUpAutomergeDoc<T>> {
   const changes = await store.getChangesSince(documentId, clock);
   const seen = copyClock(clock);
-  let current = doc;
-  if (changes.snapshot) {
-    current = A.loadIncremental(current, changes.snapshot.data); // merges a whole save() into `doc`
-    mergeInto(seen, changes.snapshot.vectorClock);
-  }
-  const result = applyStoredChanges(current, changes, seen);
-  return { doc: result.doc, clock: automergeClock(result.doc), applied: result.applied, snapshot: !!changes.snapshot };
+  if (changes.snapshot) mergeInto(seen, changes.snapshot.vectorClock);
+  // A refused apply can leave the document half-changed: a retry starts again from a copy taken first.
+  const start = (): A.Doc<T> => {
+    const copy = A.clone(doc);
+    return changes.snapshot ? A.loadIncremental(copy, changes.snapshot.data) : copy; // merges a whole save()
+  };
+  const result = applyStoredChanges(start(), start, changes, seen, onBadDelta);
+  return {
+    doc: result.doc,
+    clock: automergeClock(result.doc),
+    applied: result.applied,
+    snapshot: !!changes.snapshot,
+    badDeltas: result.badDeltas,
+  };
 }
 
 /**
@@ -91,17 +109,38 @@ export function snapshotAutomergeDoc<T>(
   return saveSnapshotAndCompact(store, documentId, A.save(doc), vectorClock, compact);
 }
 
-/** Applies the deltas `seen` does not cover in one `applyChanges`; Automerge orders them by their dependencies. */
+/**
+ * Applies the deltas `seen` does not cover in one `applyChanges`; Automerge orders them by their
+ * dependencies. If Automerge refuses the batch, starts again from `restart()` and applies them one by
+ * one, each on a copy, skipping (and reporting) the ones it refuses.
+ */
 function applyStoredChanges<T>(
   doc: A.Doc<T>,
+  restart: () => A.Doc<T>,
   changes: Pick<ChangesSince, 'deltas'>,
   seen: VectorClock,
-): { doc: A.Doc<T>; applied: number } {
+  onBadDelta: LoadAutomergeDocOptions['onBadDelta'],
+): { doc: A.Doc<T>; applied: number; badDeltas: string[] } {
   const unseen = changes.deltas.filter((delta) => !clockCoversDelta(seen, delta));
-  if (unseen.length === 0) return { doc, applied: 0 };
-  const [next] = A.applyChanges(
-    doc,
-    unseen.map((delta) => deltaBytes(delta, 'Automerge')),
-  );
-  return { doc: next, applied: unseen.length };
+  if (unseen.length === 0) return { doc, applied: 0, badDeltas: [] };
+  try {
+    const [next] = A.applyChanges(
+      doc,
+      unseen.map((delta) => deltaBytes(delta, 'Automerge')),
+    );
+    return { doc: next, applied: unseen.length, badDeltas: [] };
+  } catch {
+    // one of them is refused: found below
+  }
+  let current = restart();
+  const badDeltas: string[] = [];
+  for (const delta of unseen) {
+    try {
+      [current] = A.applyChanges(A.clone(current), [deltaBytes(delta, 'Automerge')]);
+    } catch (error) {
+      badDeltas.push(delta.id);
+      onBadDelta?.(error, delta);
+    }
+  }
+  return { doc: current, applied: unseen.length - badDeltas.length, badDeltas };
 }

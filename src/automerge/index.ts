@@ -1,15 +1,16 @@
 // The `nest-sync-storage/automerge` entry: needs the optional peer `@automerge/automerge`.
+export { automergeChangeToDelta, automergeClock } from './automerge-changes.js';
 export {
-  automergeChangeToDelta,
   storeAutomergeChanges,
   saveAutomergeChanges,
-  automergeClock,
   type SavedAutomergeChanges,
-} from './automerge-changes.js';
+  type StoreAutomergeChangesOptions,
+} from './automerge-store.js';
 export {
   loadAutomergeDoc,
   catchUpAutomergeDoc,
   snapshotAutomergeDoc,
+  type LoadAutomergeDocOptions,
   type LoadedAutomergeDoc,
   type CaughtUpAutomergeDoc,
 } from './automerge-document.js';

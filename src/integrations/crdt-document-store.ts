@@ -33,7 +33,8 @@ export async function saveSnapshotAndCompact(
   vectorClock: VectorClock,
   compact: boolean,
 ): Promise<CrdtSnapshotResult> {
-  await store.saveSnapshot(documentId, data, vectorClock);
+  // The clock is the server's own (what the document applied): it may name its writer's updates still queued.
+  await store.saveSnapshot(documentId, data, vectorClock, { includesUnstored: true });
   const compacted = compact ? await store.compactDeltas(documentId, vectorClock) : 0;
   return { vectorClock, bytes: data.byteLength, compacted };
 }

@@ -1,5 +1,7 @@
 // The `nest-sync-storage/yjs` entry: needs the optional peer `yjs` (and Hocuspocus for the extension).
-export { YjsStorageExtension, type YjsDocumentHookPayload } from './yjs-storage.extension.js';
+export { YjsStorageExtension, type YjsDocumentHookPayload, type YjsSyncHookPayload } from './yjs-storage.extension.js';
+export { YJS_CLOSE_CODES, YjsUpdateRefusedError, countYjsStructs, type YjsCloseReason } from './yjs-update-limits.js';
+export type { ClosableConnection } from './update-admission.js';
 export type {
   ResolvedYjsStorageOptions,
   YjsStorage,
@@ -9,6 +11,7 @@ export type {
 } from './yjs-storage.options.js';
 export { YjsDeltaWriter, type YjsDeltaWriterErrorContext, type YjsDeltaWriterOptions } from './yjs-delta-writer.js';
 export { loadYDoc, catchUpYDoc, snapshotYDoc, type LoadedYDoc } from './yjs-document.js';
+export { YjsSnapshotMismatchError, checkYjsSnapshot, encodeIntegratedState } from './yjs-snapshot-check.js';
 export {
   newWriterId,
   yjsUpdateToDelta,

@@ -1,7 +1,8 @@
 import type * as Y from 'yjs';
 import { copyClock } from '../storage/contract/clocks.js';
-import { errorName } from '../integrations/crdt-document-store.js';
+import { errorName, type CrdtSnapshotResult } from '../integrations/crdt-document-store.js';
 import { REMOTE_ORIGIN, REMOTE_WITH_PENDING_ORIGIN } from './transaction-origins.js';
+import type { PendingSeen } from './update-admission.js';
 import { atMost, retryDelay, sleep } from './waiting.js';
 import type { YjsDeltaWriter } from './yjs-delta-writer.js';
 import { snapshotYDoc } from './yjs-document.js';
@@ -31,6 +32,14 @@ export class OpenYDocument {
   private snapshotting: Promise<void> | null = null;
   /** This server's deltas since the last snapshot any instance announced. */
   private sinceSnapshot = { deltas: 0, bytes: 0 };
+  /** What the document takes in storage, as this server counts it: the last snapshot it saw, and the updates since (stored or queued). */
+  storedBytes = 0;
+  /** The size of the last snapshot this server loaded or stored. */
+  private lastSnapshotBytes = 0;
+  /** The clock of the last snapshot this server stored: deltas it covers need no snapshot of their own. */
+  lastSnapshotClock: Readonly<Record<string, number>> = {};
+  /** What the extension last read of the structs Yjs holds pending here. */
+  readonly pendingSeen: PendingSeen = { update: null, from: new Map() };
 
   constructor(
     readonly documentId: string,
@@ -75,12 +84,35 @@ export class OpenYDocument {
     return this.snapshotting;
   }
 
+  /** This server stored a snapshot of the document (by policy, or in place of a delta too large for the store). */
+  snapshotStored({ bytes, vectorClock }: CrdtSnapshotResult): void {
+    this.lastSnapshotBytes = bytes;
+    this.lastSnapshotClock = vectorClock;
+    this.storedBytes = bytes + this.sinceSnapshot.bytes;
+  }
+
+  /** The document was read from the store: its snapshot (if any) and the deltas after it. */
+  loaded(snapshotBytes: number, deltaBytes: number): void {
+    this.lastSnapshotBytes = snapshotBytes;
+    this.storedBytes = snapshotBytes + deltaBytes;
+  }
+
+  /**
+   * By count or size, and once the bytes since the last snapshot reach half its size: a snapshot
+   * writes the whole document, so without that rule a client sending updates just over
+   * `snapshotEveryBytes` would have each one cost a snapshot (quadratic writes).
+   */
   snapshotDue(): boolean {
     const { snapshotEveryDeltas, snapshotEveryBytes } = this.host.options;
-    return (
+    const byPolicy =
       (snapshotEveryDeltas > 0 && this.sinceSnapshot.deltas >= snapshotEveryDeltas) ||
-      (snapshotEveryBytes > 0 && this.sinceSnapshot.bytes >= snapshotEveryBytes)
-    );
+      (snapshotEveryBytes > 0 && this.sinceSnapshot.bytes >= snapshotEveryBytes);
+    return byPolicy && this.grownEnough();
+  }
+
+  /** Whether the bytes stored since the last snapshot reach half its size (so snapshots cost at most ~3x what was stored). */
+  grownEnough(): boolean {
+    return this.sinceSnapshot.bytes * 2 >= this.lastSnapshotBytes;
   }
 
   private async pullUntilCurrent(): Promise<void> {
@@ -104,11 +136,13 @@ export class OpenYDocument {
     if (this.closed) return;
     const { pendingStructs, pendingDs } = this.doc.store;
     const origin = pendingStructs !== null || pendingDs !== null ? REMOTE_WITH_PENDING_ORIGIN : REMOTE_ORIGIN;
-    applyChangesToYDoc(this.doc, changes, this.applied, {
+    const applied = applyChangesToYDoc(this.doc, changes, this.applied, {
       origin,
       onBadDelta: (error, delta) =>
         this.host.report(error, { operation: 'apply', documentId: this.documentId, deltaId: delta.id }),
     });
+    if (applied.snapshot) this.loaded(changes.snapshot!.data.byteLength, applied.bytes);
+    else this.storedBytes += applied.bytes;
   }
 
   private async takeSnapshot(): Promise<void> {
@@ -120,9 +154,10 @@ export class OpenYDocument {
     if (this.closed) return;
     const counted = { ...this.sinceSnapshot };
     try {
-      await snapshotYDoc(storage.documents, this.documentId, this.doc, this.applied, { compact });
+      const stored = await snapshotYDoc(storage.documents, this.documentId, this.doc, this.applied, { compact });
       this.sinceSnapshot.deltas = Math.max(0, this.sinceSnapshot.deltas - counted.deltas);
       this.sinceSnapshot.bytes = Math.max(0, this.sinceSnapshot.bytes - counted.bytes);
+      this.snapshotStored(stored);
     } catch (error) {
       // A newer snapshot holds something this server has not applied: catch up; that instance has just snapshotted.
       if (errorName(error) === 'StaleSnapshotError') this.schedulePull();

@@ -6,6 +6,7 @@ import {
   type CrdtDocumentStore,
   type CrdtSnapshotResult,
 } from '../integrations/crdt-document-store.js';
+import { checkYjsSnapshot, encodeIntegratedState } from './yjs-snapshot-check.js';
 import { applyChangesToYDoc, type AppliedYjsChanges, type ApplyYjsChangesOptions } from './yjs-updates.js';
 
 /** A document read from the store, and the clock of exactly what it holds. */
@@ -45,9 +46,10 @@ export async function catchUpYDoc(
  * Saves `doc` as the snapshot, then compacts the deltas it covers (unless `compact: false`). `clock`
  * must say what `doc` holds (the clock `loadYDoc` returned, kept up to date), never the document
  * clock read from the store, which may name deltas `doc` has not applied. State and clock are
- * copied in one synchronous step, so they agree.
+ * copied in one synchronous step, so they agree. The state leaves out what Yjs holds pending, and is
+ * checked before anything is written: reloaded, it must equal `doc` (`YjsSnapshotMismatchError`).
  */
-export function snapshotYDoc(
+export async function snapshotYDoc(
   store: Pick<CrdtDocumentStore, 'saveSnapshot' | 'compactDeltas'>,
   documentId: string,
   doc: Y.Doc,
@@ -55,6 +57,7 @@ export function snapshotYDoc(
   { compact = true }: { compact?: boolean } = {},
 ): Promise<CrdtSnapshotResult> {
   const vectorClock = copyClock(clock);
-  const data = Y.encodeStateAsUpdate(doc);
+  const data = encodeIntegratedState(doc);
+  checkYjsSnapshot(documentId, doc, data);
   return saveSnapshotAndCompact(store, documentId, data, vectorClock, compact);
 }

@@ -16,11 +16,21 @@ import {
   type YjsStorageExtensionOptions,
 } from './yjs-storage.options.js';
 import { applyChangesToYDoc } from './yjs-updates.js';
+import { closeWebSocket, connectionOf, checkPending, refusalOf, type ClosableConnection } from './update-admission.js';
 
 /** The part of a Hocuspocus hook payload the extension reads (so `/yjs` type-checks without Hocuspocus). */
 export interface YjsDocumentHookPayload {
   documentName: string;
   document: Y.Doc;
+}
+
+/** The part of Hocuspocus's `beforeSync` payload the extension reads: one y-protocols sync message of a client. */
+export interface YjsSyncHookPayload {
+  documentName: string;
+  connection: ClosableConnection;
+  /** 0: state vector (sync step 1); 1, 2: a Yjs update (sync step 2, update). */
+  type: number;
+  payload: Uint8Array;
 }
 
 /**
@@ -42,6 +52,8 @@ export class YjsStorageExtension {
   private readonly writers = new Map<string, YjsDeltaWriter>();
   private subscription: Subscription | null = null;
   private closed = false;
+  /** Documents whose writer stopped on an error: their updates are refused until they load again. */
+  private readonly notStored = new Set<string>();
   /** What the open documents may use of this extension. */
   private readonly host: OpenYDocumentHost;
 
@@ -69,6 +81,9 @@ export class YjsStorageExtension {
     if (this.closed) throw new StorageUnavailableError('the Yjs storage extension is closed');
     this.subscribe();
     const documentId = this.options.documentId(documentName);
+    // A writer that stopped on an error is given up: the new load continues from what is stored.
+    if (this.writers.get(documentId)?.stopped) this.writers.delete(documentId);
+    this.notStored.delete(documentId);
     const open = new OpenYDocument(documentId, document, this.host);
     this.open.set(documentId, open);
     try {
@@ -77,6 +92,7 @@ export class YjsStorageExtension {
         origin: LOAD_ORIGIN,
         onBadDelta: (error, delta) => this.report(error, { operation: 'apply', documentId, deltaId: delta.id }),
       });
+      open.loaded(changes.snapshot?.data.byteLength ?? 0, loaded.bytes);
       open.count(loaded.deltas, loaded.bytes);
       this.replayQueued(open);
     } catch (error) {
@@ -84,11 +100,28 @@ export class YjsStorageExtension {
       throw error; // Hocuspocus closes the connections and does not keep the document
     }
     document.on('update', (update: Uint8Array, origin: unknown) => this.capture(open, update, origin));
+    document.on('afterTransaction', (transaction: Y.Transaction) => this.checkPending(open, transaction.origin));
     // Bound to this Document: Hocuspocus may load a new Document of the same name before afterUnloadDocument.
     document.on('destroy', () => {
       open.closed = true;
       if (this.open.get(documentId) === open) this.open.delete(documentId);
     });
+  }
+
+  /**
+   * Hocuspocus awaits this before it applies a client's sync message: a message over a bound is
+   * refused here, before Yjs reads it, and nothing of it is applied, broadcast or stored. The client's
+   * WebSocket closes with the code and reason of `YJS_CLOSE_CODES`.
+   */
+  async beforeSync({ documentName, connection, type, payload }: YjsSyncHookPayload): Promise<void> {
+    const documentId = this.options.documentId(documentName);
+    const open = this.open.get(documentId);
+    const storing = !this.closed && !this.notStored.has(documentId) && !this.writers.get(documentId)?.stopped;
+    const refusal = refusalOf(this.options, { documentId, open, storing, type, payload });
+    if (!refusal) return;
+    this.report(refusal, { operation: 'refuse', documentId });
+    closeWebSocket(connection, refusal);
+    throw refusal; // Hocuspocus closes the document's connection with the error's code and reason
   }
 
   async afterLoadDocument({ documentName }: Pick<YjsDocumentHookPayload, 'documentName'>): Promise<void> {
@@ -106,7 +139,7 @@ export class YjsStorageExtension {
     if (!open || this.closed) return;
     const writer = this.writers.get(documentId);
     if (writer) await atMost(writer.drain(), this.options.flushTimeoutMs);
-    if (this.options.snapshotOnUnload && open.hasUnsnapshottedDeltas) await open.snapshot();
+    if (this.options.snapshotOnUnload && open.hasUnsnapshottedDeltas && open.grownEnough()) await open.snapshot();
   }
 
   async afterUnloadDocument({ documentName }: Pick<YjsDocumentHookPayload, 'documentName'>): Promise<void> {
@@ -134,9 +167,25 @@ export class YjsStorageExtension {
     this.subscription = null;
   }
 
-  /** True while nothing is queued, in flight or due: every update captured so far is stored and every pull done. */
+  /**
+   * True while nothing is queued, in flight or due: every update captured so far is stored and every
+   * pull done. False while a document's writer has stopped on an error (see `documentsNotStored`).
+   */
   get idle(): boolean {
-    return [...this.writers.values()].every((writer) => writer.idle) && ![...this.open.values()].some((o) => o.busy);
+    return (
+      this.notStored.size === 0 &&
+      [...this.writers.values()].every((writer) => writer.idle) &&
+      ![...this.open.values()].some((o) => o.busy)
+    );
+  }
+
+  /**
+   * The documents whose updates this server stopped storing (the store refused their data for good, or
+   * another process writes under this writer id); reported once through `onError` with `fatal: true`.
+   * Their clients' updates are refused (4503) until the document loads again.
+   */
+  get documentsNotStored(): string[] {
+    return [...this.notStored];
   }
 
   private report(error: unknown, context: YjsStorageErrorContext): void {
@@ -154,6 +203,7 @@ export class YjsStorageExtension {
       const writer = this.writerFor(open);
       if (writer.stopped) return; // it gave up on this document, and said so once
       const delta = writer.append(update);
+      open.storedBytes += update.byteLength;
       setCounter(open.applied, this.writerId, ownCounter(delta)); // same step as the Y.Doc change
     } catch (error) {
       this.report(error, { operation: 'capture', documentId: open.documentId });
@@ -168,6 +218,17 @@ export class YjsStorageExtension {
     setCounter(open.applied, this.writerId, Math.max(counterOf(open.applied, this.writerId), writer.counter));
   }
 
+  /** Keeps what Yjs holds pending in `open` bounded and harmless; closes the connection whose update broke that. */
+  private checkPending(open: OpenYDocument, origin: unknown): void {
+    const dropped = checkPending(this.options, open.documentId, open.doc, open.pendingSeen);
+    if (!dropped) return;
+    const { refusal, byThisTransaction } = dropped;
+    this.report(refusal, { operation: 'refuse', documentId: open.documentId });
+    const connection = byThisTransaction ? connectionOf(origin) : undefined;
+    closeWebSocket(connection, refusal);
+    connection?.close({ code: refusal.code, reason: refusal.reason });
+  }
+
   private writerFor(open: OpenYDocument): YjsDeltaWriter {
     const { documentId } = open;
     let writer = this.writers.get(documentId);
@@ -178,7 +239,10 @@ export class YjsStorageExtension {
       maxBatch: this.options.maxBatch,
       retryDelayMs: this.options.retryDelayMs,
       onStored: (batch) => this.stored(documentId, batch),
-      onError: (error, context) => this.report(error, { operation: 'store', documentId, ...context }),
+      onError: (error, context) => {
+        if (context.fatal) this.notStored.add(documentId);
+        this.report(error, { operation: 'store', documentId, ...context });
+      },
       replaceBySnapshot: async (delta, refusal) => {
         await this.replaceBySnapshot(documentId, delta);
         this.report(refusal, { operation: 'store', documentId, deltaId: delta.id, replacedBySnapshot: true });
@@ -201,7 +265,9 @@ export class YjsStorageExtension {
     const open = this.open.get(documentId);
     const { storage, compact } = this.options;
     if (open && !open.closed) {
-      await snapshotYDoc(storage.documents, documentId, open.doc, open.applied, { compact });
+      // A snapshot stored since holds it: one snapshot for a run of large deltas, not one each.
+      if (counterOf(open.lastSnapshotClock, this.writerId) >= ownCounter(delta)) return;
+      open.snapshotStored(await snapshotYDoc(storage.documents, documentId, open.doc, open.applied, { compact }));
       return;
     }
     const { doc, clock } = await loadYDoc(storage.documents, documentId);

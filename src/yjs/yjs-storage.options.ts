@@ -12,7 +12,7 @@ export interface YjsStorage extends StorageChangeFeed {
 
 /** What the extension was doing when an error reached `onError`. */
 export interface YjsStorageErrorContext {
-  operation: 'store' | 'pull' | 'apply' | 'snapshot' | 'capture' | 'feed' | 'deleted';
+  operation: 'store' | 'pull' | 'apply' | 'snapshot' | 'capture' | 'feed' | 'deleted' | 'refuse';
   /** The storage document id, when the error concerns one document. */
   documentId?: string;
   /** Retries so far (`store`, `pull`). */
@@ -35,10 +35,34 @@ export interface YjsStorageExtensionOptions {
   writerIdPrefix?: string;
   /** The storage document id of a Hocuspocus document name. Default: the name itself. */
   documentId?(documentName: string): string;
-  /** Snapshot a document after this many deltas stored since its last snapshot; 0: never by count. Default 500. */
+  /**
+   * Snapshot a document after this many deltas stored since its last snapshot; 0: never by count.
+   * Default 500. Either rule waits until the bytes stored since reach half the last snapshot's size,
+   * so that the snapshots written stay within a few times the bytes clients send.
+   */
   snapshotEveryDeltas?: number;
   /** ... or after this many update bytes; 0: never by size. Default 1 MiB. */
   snapshotEveryBytes?: number;
+  /**
+   * A client's sync message (an update, or the answer to the server's state vector) larger than this is
+   * refused before it is applied: the connection closes with 4413. Default 1 MiB, the store's default
+   * `maxDeltaBytes`: a larger update could only be stored inside a snapshot of the whole document.
+   */
+  maxUpdateBytes?: number;
+  /** An update of more structs than this, or whose header claims more than it holds, is refused (4422). Default 100000. */
+  maxUpdateStructs?: number;
+  /**
+   * The bytes one document may take in storage (its snapshot and deltas, as this server counts them):
+   * an update that would take it past this is refused before it is applied (4507). Default 32 MiB,
+   * half the store's default `maxSnapshotBytes`, so that a snapshot of the document always fits.
+   */
+  maxDocumentBytes?: number;
+  /**
+   * The bytes of structs and deletions Yjs may hold pending in one document (waiting for content it
+   * lacks; every later update pays for merging them). Past it they are dropped, and the connection whose
+   * update took them past it closes (4429). Default 64 KiB.
+   */
+  maxPendingBytes?: number;
   /** Snapshot a document when it unloads with deltas stored since its last snapshot. Default true. */
   snapshotOnUnload?: boolean;
   /** Delete the deltas a new snapshot covers. Default true. */
@@ -80,6 +104,10 @@ export type ResolvedYjsStorageOptions = Required<
 const DEFAULTS = {
   snapshotEveryDeltas: 500,
   snapshotEveryBytes: 1024 * 1024,
+  maxUpdateBytes: 1024 * 1024,
+  maxUpdateStructs: 100_000,
+  maxDocumentBytes: 32 * 1024 * 1024,
+  maxPendingBytes: 64 * 1024,
   snapshotOnUnload: true,
   compact: true,
   maxBatch: 256,
@@ -114,6 +142,8 @@ export function resolveYjsStorageOptions(options: YjsStorageExtensionOptions): R
   };
   for (const name of ['snapshotEveryDeltas', 'snapshotEveryBytes', 'flushTimeoutMs'] as const)
     assertInteger(resolved[name], `options.${name}`, 0);
+  for (const name of ['maxUpdateBytes', 'maxUpdateStructs', 'maxDocumentBytes', 'maxPendingBytes'] as const)
+    assertInteger(resolved[name], `options.${name}`, 1);
   assertInteger(resolved.maxBatch, 'options.maxBatch', 1);
   assertInteger(resolved.retryDelayMs?.min, 'options.retryDelayMs.min', 1);
   assertInteger(resolved.retryDelayMs?.max, 'options.retryDelayMs.max', resolved.retryDelayMs.min);

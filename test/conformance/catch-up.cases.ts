@@ -175,6 +175,8 @@ export function catchUpCases(context: ConformanceContextGetter): void {
       expect(await documents.getVectorClock('doc')).toEqual({});
       await addHistory(documents);
       expect(await documents.getVectorClock('doc')).toEqual(DOCUMENT_CLOCK);
+      await documents.addDelta('doc', makeDelta('d4', 'd', 4));
+      expect(await documents.getVectorClock('doc')).toEqual({ ...DOCUMENT_CLOCK, d: 4 });
       await documents.saveSnapshot('doc', new Uint8Array([1]), { a: 1, d: 4 });
       expect(await documents.getVectorClock('doc')).toEqual({ ...DOCUMENT_CLOCK, d: 4 });
     });

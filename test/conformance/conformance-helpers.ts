@@ -16,6 +16,21 @@ export function makeDelta(
   };
 }
 
+/**
+ * Stores one delta per key of `clock`, with that key's counter as its own, so that the document clock covers
+ * `clock`: a snapshot may only claim what was stored.
+ */
+export async function storeClock(
+  documents: StorageProvider['documents'],
+  documentId: string,
+  clock: Record<string, number>,
+): Promise<void> {
+  const deltas = Object.entries(clock)
+    .filter(([, counter]) => counter > 0)
+    .map(([clientId, counter]) => makeDelta(`seed-${clientId}-${counter}`, clientId, counter));
+  await documents.addDeltas(documentId, deltas);
+}
+
 export const idsOf = (deltas: readonly StoredDelta[]): string[] => deltas.map((delta) => delta.id);
 
 /** Gathers an async iterable; stops with an error past `max` items, so an iterator that never ends fails instead of hanging. */

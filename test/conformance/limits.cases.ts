@@ -59,6 +59,79 @@ export function limitCases(context: ConformanceContextGetter): void {
       });
     });
 
+    it('a write that would give a document more than maxDocumentAuthors authors gets StorageLimitError and writes nothing', async () => {
+      await context().withProvider({ maxClockEntries: 10, maxDocumentAuthors: 5 }, async (provider) => {
+        const { documents } = provider;
+        expect(
+          await documents.addDeltas('doc', [
+            makeDelta('a1', 'a', 1, { clock: { b: 1, c: 1 } }),
+            makeDelta('d1', 'd', 1),
+          ]),
+        ).toBe(2);
+        expect(await documents.addDelta('doc', makeDelta('e1', 'e', 1))).toBe(true);
+        const before = await readStorage(provider);
+        const refusals = [
+          () => documents.addDelta('doc', makeDelta('f1', 'f', 1)),
+          () => documents.addDelta('doc', makeDelta('a2', 'a', 2, { clock: { f: 0 } })),
+          // The sixth author comes in the last delta of the batch: nothing of the batch is stored.
+          () => documents.addDeltas('doc', [makeDelta('a2', 'a', 2), makeDelta('b2', 'b', 2), makeDelta('g1', 'g', 1)]),
+        ];
+        for (const refuse of refusals) {
+          const error = await refuse().catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(StorageLimitError);
+          expect(error).toBeInstanceOf(StorageError);
+          expect(error).toMatchObject({ limit: 'maxDocumentAuthors' });
+        }
+        expect(await readStorage(provider)).toEqual(before);
+        // The document's own authors write on; a resend is still a no-op, whatever authors its clock names.
+        expect(
+          await documents.addDeltas('doc', [makeDelta('a2', 'a', 2, { clock: { e: 1 } }), makeDelta('b2', 'b', 2)]),
+        ).toBe(2);
+        expect(await documents.addDelta('doc', makeDelta('d1', 'd', 1, { clock: { z: 1 } }))).toBe(false);
+        // Other documents have bounds of their own.
+        expect(await documents.addDelta('other', makeDelta('f1', 'f', 1, { clock: clockOf(4) }))).toBe(true);
+      });
+    });
+
+    it('a delta the snapshot covers is a no-op at maxDocumentAuthors, even when its clock names a new author', async () => {
+      await context().withProvider({ maxDocumentAuthors: 2 }, async (provider) => {
+        const { documents } = provider;
+        await documents.addDeltas('doc', [makeDelta('a1', 'a', 1), makeDelta('b1', 'b', 1)]);
+        await documents.saveSnapshot('doc', new Uint8Array([1]), { a: 1, b: 1 });
+        await documents.compactDeltas('doc', { a: 1, b: 1 });
+        expect(await documents.addDelta('doc', makeDelta('a1-again', 'a', 1, { clock: { c: 1 } }))).toBe(false);
+        await expect(documents.addDelta('doc', makeDelta('c1', 'c', 1))).rejects.toBeInstanceOf(StorageLimitError);
+      });
+    });
+
+    it('of two writers racing for the last author of a document, exactly one is stored', async () => {
+      await context().withProvider({ maxDocumentAuthors: 3 }, async (provider) => {
+        const { documents } = provider;
+        await documents.addDeltas('doc', [makeDelta('a1', 'a', 1), makeDelta('b1', 'b', 1)]);
+        const results = await Promise.allSettled([
+          documents.addDelta('doc', makeDelta('c1', 'c', 1)),
+          documents.addDeltas('doc', [makeDelta('a2', 'a', 2), makeDelta('d1', 'd', 1)]),
+          documents.addDelta('doc', makeDelta('b2', 'b', 2)),
+        ]);
+        expect(results[0]).toEqual({ status: 'fulfilled', value: true });
+        expect(results[1]).toMatchObject({ status: 'rejected', reason: { limit: 'maxDocumentAuthors' } });
+        expect(results[2]).toEqual({ status: 'fulfilled', value: true });
+        expect(await documents.getVectorClock('doc')).toEqual({ a: 1, b: 2, c: 1 });
+      });
+    });
+
+    it('by default a document holds 10000 authors, and the clock it hands out is accepted back as since', async () => {
+      const { documents } = context();
+      expect(await documents.addDelta('wide', { ...makeDelta('x', 'k0', 1), vectorClock: clockOf(10_000) })).toBe(true);
+      const clock = await documents.getVectorClock('wide');
+      expect(Object.keys(clock)).toHaveLength(10_000);
+      expect(await documents.getDeltasSince('wide', clock)).toEqual([]);
+      expect((await documents.getChangesSince('wide', clock)).deltas).toEqual([]);
+      await expect(documents.addDelta('wide', makeDelta('n1', 'new-author', 1))).rejects.toMatchObject({
+        limit: 'maxDocumentAuthors',
+      });
+    });
+
     it('data or state nested deeper than maxJsonDepth is rejected; at the limit it is stored', async () => {
       await context().withProvider({ maxJsonDepth: 4 }, async (provider) => {
         const sites: BadInputSite[] = [

@@ -1,7 +1,7 @@
 import type { StoredDelta } from '../../src/index.js';
 import { expectRejectedEverywhere, type BadInputSite, type LabelledValues } from './bad-input.js';
 import type { ConformanceContextGetter } from './conformance-context.js';
-import { idsOf, makeDelta } from './conformance-helpers.js';
+import { idsOf, makeDelta, storeClock } from './conformance-helpers.js';
 
 class ClockLike {
   a = 1;
@@ -132,6 +132,7 @@ export function badClockCases(context: ConformanceContextGetter): void {
         };
       };
       await documents.addDelta('doc', { id: 'd1', clientId: 'a', timestamp: 1, data: null, vectorClock: shifty() });
+      await storeClock(documents, 'other', { a: 1, b: 2 });
       await documents.saveSnapshot('other', new Uint8Array([1]), shifty());
       expect(await documents.getVectorClock('doc')).toEqual({ a: 1, b: 2 });
       expect((await documents.getSnapshot('other'))!.vectorClock).toEqual({ a: 1, b: 2 });

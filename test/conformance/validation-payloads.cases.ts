@@ -6,7 +6,7 @@ import {
   type LabelledValues,
 } from './bad-input.js';
 import type { ConformanceContextGetter } from './conformance-context.js';
-import { bytesOf, makeDelta } from './conformance-helpers.js';
+import { bytesOf, makeDelta, storeClock } from './conformance-helpers.js';
 
 class Point {
   x = 1;
@@ -212,6 +212,7 @@ export function badPayloadCases(context: ConformanceContextGetter): void {
             ['a Buffer one byte over', Buffer.alloc(SNAPSHOT_LIMIT + 1)],
           ],
         );
+        await storeClock(provider.documents, 'new', { a: 1 });
         await provider.documents.saveSnapshot('new', new Uint8Array(SNAPSHOT_LIMIT).fill(3), { a: 1 });
         expect(bytesOf((await provider.documents.getSnapshot('new'))!.data)).toEqual(new Array(SNAPSHOT_LIMIT).fill(3));
       });

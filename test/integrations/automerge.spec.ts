@@ -24,6 +24,12 @@ import {
 import { seededRandom, withSeed } from '../fixtures/seeded-random.js';
 
 const targets = lazyTargets();
+
+/** A new actor's first change claiming sequence number `seq`: it decodes, but Automerge refuses to apply it. */
+function firstChangeWithSeq(seq: number): Uint8Array {
+  const doc = A.change(A.init<Shape>({ actor: actorId(0xcc) }), (draft) => void (draft.tags = { z: 1 }));
+  return A.encodeChange({ ...A.decodeChange(A.getLastLocalChange(doc)!), seq });
+}
 afterAll(() => targets.dispose());
 
 const SEEDS = [11, 12];
@@ -123,6 +129,42 @@ describe.each(DRIVERS)('Automerge changes as deltas on the %s driver', (driver: 
     const later = await loadAutomergeDoc(documents, 'waiting');
     expect(later.missingDeps).toBe(0);
     expect(sortedHeads(later.doc)).toEqual(sortedHeads(A.merge(A.clone(alice!.doc), A.clone(bob!.doc))));
+  });
+
+  it('refuses a change Automerge would not apply, naming it, and stores nothing of the call', async () => {
+    const [alice] = startActors(1);
+    editAtRandom(alice!, seededRandom(5));
+    await storeAutomergeChanges(documents, 'guarded', alice!.unsent.splice(0));
+    const before = await documents.getChangesSince('guarded', null);
+    const good = A.getLastLocalChange(A.change(A.clone(alice!.doc), (doc) => void (doc.tags.ok = 1)))!;
+    await expect(storeAutomergeChanges(documents, 'guarded', [good, firstChangeWithSeq(1000)])).rejects.toMatchObject({
+      name: 'StorageValidationError',
+      argument: 'changes[1]',
+    });
+    await expect(storeAutomergeChanges(documents, 'guarded', [new Uint8Array([1, 2, 3])])).rejects.toMatchObject({
+      name: 'StorageValidationError',
+      argument: 'changes[0]',
+    });
+    expect(await documents.getChangesSince('guarded', null)).toEqual(before);
+    expect((await loadAutomergeDoc(documents, 'guarded')).badDeltas).toEqual([]);
+  });
+
+  it('skips and reports a stored change Automerge refuses, so the document still loads and catches up', async () => {
+    const [alice] = startActors(1);
+    editAtRandom(alice!, seededRandom(6));
+    const bad = automergeChangeToDelta(firstChangeWithSeq(1000));
+    await documents.addDeltas('poisoned', [bad]); // written past the integration, as an older version could
+    await storeAutomergeChanges(documents, 'poisoned', alice!.unsent.splice(0), { doc: A.init() });
+    const reported: string[] = [];
+    const loaded = await loadAutomergeDoc<Shape>(documents, 'poisoned', {
+      onBadDelta: (_error, delta) => reported.push(delta.id),
+    });
+    expect(reported).toEqual([bad.id]);
+    expect(loaded.badDeltas).toEqual([bad.id]);
+    expect(A.toJS(loaded.doc)).toEqual(A.toJS(alice!.doc));
+    const caughtUp = await catchUpAutomergeDoc(documents, 'poisoned', A.init<Shape>(), {});
+    expect(caughtUp.badDeltas).toEqual([bad.id]);
+    expect(A.toJS(caughtUp.doc)).toEqual(A.toJS(alice!.doc));
   });
 
   it('refuses a forked actor, one actor id with two histories, with DeltaConflictError', async () => {

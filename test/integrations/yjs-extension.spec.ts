@@ -123,6 +123,32 @@ describe.each(DRIVERS)('the Yjs storage extension on the %s driver', (_driver, c
     expect(deltas.map((delta) => delta.id)).toEqual([1, 2, 3, 4].map((counter) => `${writer}:${counter}`));
   });
 
+  it.each([
+    ['without', false],
+    ['with', true],
+  ])(
+    'stores the edits of a document that unloaded with an idle writer, %s a snapshot, and loaded again on the same server',
+    async (_with, snapshotOnUnload) => {
+      const documentName = `again-${snapshotOnUnload}`;
+      const a = await startServer('A', storageA, { snapshotOnUnload });
+      servers.push(a);
+      const first = await join(a, documentName);
+      first.doc.getText(TEXT).insert(0, 'one. ');
+      await eventually(async () => (await storedText(documentName)) === 'one. ', 'the first edit is stored');
+      await eventually(() => a.extension.idle, 'the writer is idle');
+      first.destroy();
+      await eventually(() => a.document(documentName) === undefined, 'the document unloads');
+
+      const second = await join(a, documentName);
+      expect(second.doc.getText(TEXT).toString()).toBe('one. ');
+      second.doc.getText(TEXT).insert(5, 'two.');
+      await eventually(() => clientSettled(second) && a.extension.idle, 'the second edit is applied and stored');
+      expect(await storedText(documentName)).toBe('one. two.');
+      const { deltas } = await storage.documents.getChangesSince(documentName, null);
+      expect(deltas.map((delta) => delta.id)).toContain(`${a.extension.writerId}:2`);
+    },
+  );
+
   it('skips and reports a delta that is not a Yjs update, so the document still opens and stores its edits', async () => {
     const json = { id: 'json-1', clientId: 'someone', timestamp: 1, data: { not: 'yjs' }, vectorClock: { someone: 1 } };
     await storage.documents.addDeltas('mixed', [json]);

@@ -109,7 +109,7 @@ describe('StorageModule lifecycle', () => {
       data: 'x'.repeat(bytes),
       vectorClock: { a: 1 },
     });
-  const writeSnapshot: Write = (documents, bytes) => documents.saveSnapshot('doc', new Uint8Array(bytes), { a: 1 });
+  const writeSnapshot: Write = (documents, bytes) => documents.saveSnapshot('doc', new Uint8Array(bytes), {});
 
   it.each<[string, StorageModuleOptions, Write, { tooLarge: number; fits: number }]>([
     ['maxDeltaBytes to deltas', { driver: 'memory', maxDeltaBytes: 128 }, writeDelta, { tooLarge: 200, fits: 1 }],

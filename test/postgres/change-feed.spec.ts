@@ -65,7 +65,7 @@ describe('the change feed across instances on one database', () => {
     try {
       await other.query('begin');
       await other.query(
-        `select * from "${schema}".sync_add_deltas($1, $2, '{0}', '{rolled}', '{q}', '{2}', '{0}', '[{"q":2}]', '\\x31', '{1}', '{false}', $3, 'elsewhere')`,
+        `select * from "${schema}".sync_add_deltas($1, $2, '{0}', '{rolled}', '{q}', '{2}', '{0}', '[{"q":2}]', '\\x31', '{1}', '{false}', 10000, $3, 'elsewhere')`,
         ['quiet', Date.now(), `sync_storage:${schema}`],
       );
       await other.query('rollback');

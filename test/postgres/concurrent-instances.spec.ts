@@ -140,7 +140,7 @@ describe('two app instances on one database', () => {
   it('of two first snapshots saved at once whose clocks do not cover each other, one is rejected as stale', async () => {
     for (let round = 0; round < 8; round++) {
       const doc = `doc-snapshot-${round}`;
-      await first.documents.getOrCreate(doc);
+      await first.documents.addDeltas(doc, [makeDelta('a2', 'a', 2), makeDelta('b2', 'b', 2)]);
       const outcomes = await Promise.allSettled([
         first.documents.saveSnapshot(doc, new Uint8Array([1]), { a: 2 }),
         second.documents.saveSnapshot(doc, new Uint8Array([2]), { b: 2 }),
@@ -162,7 +162,7 @@ describe('two app instances on one database', () => {
     await other.connect();
     try {
       await other.query('begin');
-      await other.query(`select "${schema}".sync_save_snapshot($1, $2, '\\x09', '{"a":5}', null, null)`, [
+      await other.query(`select "${schema}".sync_save_snapshot($1, $2, '\\x09', '{"a":5}', false, 10000, null, null)`, [
         'doc-revive',
         Date.now(),
       ]);

@@ -1,4 +1,4 @@
-import { DeltaConflictError, type StorageProvider } from '../../src/index.js';
+import { DeltaConflictError, StorageLimitError, type StorageProvider } from '../../src/index.js';
 import { storageMigrations } from '../../src/postgres.js';
 import { resolveStorageOptions } from '../../src/storage/contract/options.js';
 import { createStorageOrm, storageOrmOptions } from '../../src/storage/postgres/storage-orm.js';
@@ -122,5 +122,21 @@ describe('upgrading a version 1 database', () => {
     expect(await documents.getVectorClock('notes')).toEqual({ a: 2, b: 3, c: 1, z: 9 });
     expect(await documents.compactDeltas('notes', { a: 5, b: 5 })).toBe(1);
     expect((await documents.getDeltasSince('notes')).map((delta) => delta.id)).toEqual(['b3', 'a2', 'b2', 'c1']);
+  });
+
+  it('counts the authors of the documents it finds, so maxDocumentAuthors holds for them too', async () => {
+    const bounded = await database.createProvider({ schema, maxDocumentAuthors: 4 });
+    // notes: a, b and z from version 1, and c written above.
+    expect(await bounded.documents.getVectorClock('notes')).toEqual({ a: 2, b: 3, c: 1, z: 9 });
+    await expect(bounded.documents.addDelta('notes', makeDelta('y1', 'y', 1))).rejects.toBeInstanceOf(
+      StorageLimitError,
+    );
+    expect(await bounded.documents.addDelta('notes', makeDelta('a3', 'a', 3))).toBe(true);
+    expect(await bounded.documents.addDelta('empty', makeDelta('y1', 'y', 1, { clock: { a: 1, b: 1, c: 1 } }))).toBe(
+      true,
+    );
+    await expect(bounded.documents.addDelta('empty', makeDelta('x1', 'x', 1))).rejects.toBeInstanceOf(
+      StorageLimitError,
+    );
   });
 });

@@ -37,7 +37,13 @@ export interface DocumentBackend {
   ): Promise<BackendPage>;
   getChangesSince(documentId: string, since: VectorClock | null): Promise<ChangesSince>;
   getVectorClock(documentId: string): Promise<VectorClock>;
-  saveSnapshot(documentId: string, data: Uint8Array, vectorClock: VectorClock): Promise<void>;
+  /** `includesUnstored`: the clock may run ahead of the document clock (see `SaveSnapshotOptions`). */
+  saveSnapshot(
+    documentId: string,
+    data: Uint8Array,
+    vectorClock: VectorClock,
+    includesUnstored: boolean,
+  ): Promise<void>;
   getSnapshot(documentId: string): Promise<DocumentSnapshot | null>;
   compactDeltas(documentId: string, upToClock: VectorClock): Promise<number>;
 }
@@ -71,6 +77,7 @@ export interface StorageLimits {
   maxDeltaBytes: number;
   maxSnapshotBytes: number;
   maxClockEntries: number;
+  maxDocumentAuthors: number;
   maxJsonDepth: number;
   maxBatchDeltas: number;
   maxAwarenessBytes: number;

@@ -25,6 +25,18 @@ export class StaleSnapshotError extends StorageError {
   }
 }
 
+/**
+ * `saveSnapshot` was given a clock with an entry above the document clock's: a snapshot covers only what was
+ * stored, and such an entry would make that author's later deltas look covered. Nothing was written.
+ */
+export class SnapshotAheadError extends StorageError {
+  constructor(readonly documentId: string) {
+    super(
+      `snapshot for document ${JSON.stringify(documentId)} runs ahead: its vectorClock has an entry above the document clock's`,
+    );
+  }
+}
+
 /** The database is unreachable, timed out, or the provider is closed. The driver's error is kept as `cause`. */
 export class StorageUnavailableError extends StorageError {}
 
@@ -59,5 +71,13 @@ export function awarenessEntriesLimitError(documentId: string, max: number): Sto
   return new StorageLimitError(
     'maxAwarenessEntriesPerDocument',
     `document ${JSON.stringify(documentId)} already has ${max} live awareness entries`,
+  );
+}
+
+/** The document bound both drivers enforce: a write that would give the document more than `max` authors. */
+export function documentAuthorsLimitError(documentId: string, max: number): StorageLimitError {
+  return new StorageLimitError(
+    'maxDocumentAuthors',
+    `the write would give document ${JSON.stringify(documentId)} more than ${max} authors (keys of its clock)`,
   );
 }

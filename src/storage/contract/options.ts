@@ -34,6 +34,12 @@ export interface StorageModuleOptions {
   maxSnapshotBytes?: number;
   /** Most keys of any clock argument (a delta's clock, `since`, a snapshot clock, `upTo`). Default 10000. */
   maxClockEntries?: number;
+  /**
+   * Most authors (keys of the document clock) one document may have; a delta write or snapshot that would add
+   * more gets `StorageLimitError`. At most `maxClockEntries`, so the clock the store hands out is always
+   * accepted back as `since`. Default: `maxClockEntries` (10000).
+   */
+  maxDocumentAuthors?: number;
   /** Deepest nesting of delta data or awareness state (arrays and objects count one level each). Default 64. */
   maxJsonDepth?: number;
   /** Most deltas in one `addDeltas` batch. Default 10000. */
@@ -109,6 +115,7 @@ const KNOWN_OPTIONS = new Set([
   'maxDeltaBytes',
   'maxSnapshotBytes',
   'maxClockEntries',
+  'maxDocumentAuthors',
   'maxJsonDepth',
   'maxBatchDeltas',
   'maxAwarenessBytes',
@@ -137,6 +144,7 @@ export function resolveStorageOptions(input: unknown): ResolvedStorageOptions {
   }
   if (options.driver !== 'memory' && options.driver !== 'postgres')
     throw new StorageValidationError('options.driver', `must be 'memory' or 'postgres'`);
+  const maxClockEntries = integerOption(options, 'maxClockEntries', 1, Number.MAX_SAFE_INTEGER);
   const resolved: ResolvedStorageOptions = {
     ...options,
     driver: options.driver,
@@ -145,7 +153,9 @@ export function resolveStorageOptions(input: unknown): ResolvedStorageOptions {
     healthCheckTimeoutMs: integerOption(options, 'healthCheckTimeoutMs', 1, MAX_TIMER_MS),
     maxDeltaBytes: integerOption(options, 'maxDeltaBytes', 1, Number.MAX_SAFE_INTEGER),
     maxSnapshotBytes: integerOption(options, 'maxSnapshotBytes', 1, Number.MAX_SAFE_INTEGER),
-    maxClockEntries: integerOption(options, 'maxClockEntries', 1, Number.MAX_SAFE_INTEGER),
+    maxClockEntries,
+    // A document clock must fit the `since` argument it is sent back as.
+    maxDocumentAuthors: documentAuthorsOption(options.maxDocumentAuthors, maxClockEntries),
     // Deeper data would need a recursion the stack cannot promise.
     maxJsonDepth: integerOption(options, 'maxJsonDepth', 1, 1000),
     maxBatchDeltas: integerOption(options, 'maxBatchDeltas', 1, Number.MAX_SAFE_INTEGER),
@@ -173,6 +183,17 @@ function integerOption<K extends keyof typeof STORAGE_OPTION_DEFAULTS>(
   if (value === undefined) return STORAGE_OPTION_DEFAULTS[key] as number;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
     throw new StorageValidationError(`options.${key}`, `must be an integer from ${min} to ${max}`);
+  return value;
+}
+
+/** `maxDocumentAuthors`: from 1 to `maxClockEntries`, which is also its default. */
+function documentAuthorsOption(value: unknown, maxClockEntries: number): number {
+  if (value === undefined) return maxClockEntries;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > maxClockEntries)
+    throw new StorageValidationError(
+      'options.maxDocumentAuthors',
+      `must be an integer from 1 to maxClockEntries (${maxClockEntries}), so that a document clock is accepted back as since`,
+    );
   return value;
 }
 

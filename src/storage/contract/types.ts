@@ -77,7 +77,12 @@ export interface DocumentStore {
   ): Promise<DeltasPage>;
   getChangesSince(documentId: string, since?: VectorClock | null): Promise<ChangesSince>;
   getVectorClock(documentId: string): Promise<VectorClock>;
-  saveSnapshot(documentId: string, data: Uint8Array, vectorClock: VectorClock): Promise<void>;
+  saveSnapshot(
+    documentId: string,
+    data: Uint8Array,
+    vectorClock: VectorClock,
+    options?: SaveSnapshotOptions,
+  ): Promise<void>;
   getSnapshot(documentId: string): Promise<DocumentSnapshot | null>;
   compactDeltas(documentId: string, upToClock: VectorClock): Promise<number>;
 }
@@ -146,4 +151,15 @@ export interface StorageProvider extends StorageChangeFeed {
   checkHealth(): Promise<StorageHealth>;
   /** Idempotent. */
   close(): Promise<void>;
+}
+
+/** Options of `saveSnapshot`. */
+export interface SaveSnapshotOptions {
+  /**
+   * The snapshot holds events that are not stored as deltas (a server's own updates still queued, or one too
+   * large for a delta): its clock may then run ahead of the document clock, and is merged into it. Only for
+   * a clock the server computed itself, never one a client sent: a clock claiming an author's future events
+   * makes that author's later deltas no-ops. Default false: such a clock gets `SnapshotAheadError`.
+   */
+  includesUnstored?: boolean;
 }

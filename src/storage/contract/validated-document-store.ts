@@ -6,6 +6,7 @@ import type {
   DocumentIdPage,
   DocumentSnapshot,
   DocumentStore,
+  SaveSnapshotOptions,
   StoredDelta,
   SyncDocument,
   VectorClock,
@@ -139,11 +140,19 @@ export class ValidatedDocumentStore implements DocumentStore {
     return this.backend.getVectorClock(checkId('documentId', documentId));
   }
 
-  async saveSnapshot(documentId: string, data: Uint8Array, vectorClock: VectorClock): Promise<void> {
+  async saveSnapshot(
+    documentId: string,
+    data: Uint8Array,
+    vectorClock: VectorClock,
+    options?: SaveSnapshotOptions,
+  ): Promise<void> {
     const id = checkId('documentId', documentId);
     const bytes = checkSnapshotData('data', data, this.limits.maxSnapshotBytes);
     const clock = checkClock('vectorClock', vectorClock, this.limits.maxClockEntries);
-    return this.backend.saveSnapshot(id, bytes, clock);
+    const { includesUnstored = false } = checkOptions<SaveSnapshotOptions>('options', options);
+    if (typeof includesUnstored !== 'boolean')
+      throw new StorageValidationError('options.includesUnstored', 'must be true or false');
+    return this.backend.saveSnapshot(id, bytes, clock, includesUnstored);
   }
 
   async getSnapshot(documentId: string): Promise<DocumentSnapshot | null> {

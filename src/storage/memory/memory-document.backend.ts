@@ -1,7 +1,12 @@
 import type { ChangePublisher } from '../changes/change-hub.js';
 import type { BackendPage, DocumentBackend } from '../contract/backend.js';
 import { clockAfterSnapshot, clockCovers, copyClock, counterOf, mergeInto } from '../contract/clocks.js';
-import { DeltaConflictError, StaleSnapshotError } from '../contract/errors.js';
+import {
+  DeltaConflictError,
+  documentAuthorsLimitError,
+  SnapshotAheadError,
+  StaleSnapshotError,
+} from '../contract/errors.js';
 import type { ChangesSince, DocumentSnapshot, StoredDelta, SyncDocument, VectorClock } from '../contract/types.js';
 import type { PreparedDelta } from '../contract/validation.js';
 import type { MemoryAwarenessBackend } from './memory-awareness.backend.js';
@@ -30,6 +35,8 @@ interface MemoryDocument {
   updatedAt: number;
   /** The document clock; a write merges only the entries its deltas carry. */
   clock: Record<string, number>;
+  /** How many keys `clock` has, kept so the author bound costs a write only its own clock entries. */
+  authors: number;
   nextSeq: number;
   /** Every stored delta in seq (storage) order. */
   log: DeltaRecord[];
@@ -52,6 +59,7 @@ export class MemoryDocumentBackend implements DocumentBackend {
     private readonly awareness: MemoryAwarenessBackend,
     private readonly assertOpen: () => void,
     private readonly publish: ChangePublisher,
+    private readonly maxDocumentAuthors: number,
   ) {}
 
   async getOrCreate(documentId: string): Promise<SyncDocument> {
@@ -87,9 +95,10 @@ export class MemoryDocumentBackend implements DocumentBackend {
   async addDeltas(documentId: string, deltas: readonly PreparedDelta[]): Promise<number> {
     this.assertOpen();
     const existing = this.documents.get(documentId);
-    const fresh = admit(documentId, existing, deltas);
+    const { fresh, newAuthors } = admit(documentId, existing, deltas, this.maxDocumentAuthors);
     if (fresh.length === 0) return 0;
     const doc = existing ?? this.documentFor(documentId);
+    doc.authors += newAuthors;
     for (const delta of fresh) {
       const record: DeltaRecord = {
         seq: doc.nextSeq++,
@@ -151,13 +160,31 @@ export class MemoryDocumentBackend implements DocumentBackend {
     return copyClock(this.documents.get(documentId)?.clock ?? {});
   }
 
-  async saveSnapshot(documentId: string, data: Uint8Array, vectorClock: VectorClock): Promise<void> {
+  async saveSnapshot(
+    documentId: string,
+    data: Uint8Array,
+    vectorClock: VectorClock,
+    includesUnstored: boolean,
+  ): Promise<void> {
     this.assertOpen();
-    const previous = this.documents.get(documentId)?.snapshot;
-    if (previous && !clockCovers(vectorClock, previous.clock)) throw new StaleSnapshotError(documentId);
-    const doc = this.documentFor(documentId);
+    const existing = this.documents.get(documentId);
+    if (existing?.snapshot && !clockCovers(vectorClock, existing.snapshot.clock))
+      throw new StaleSnapshotError(documentId);
+    // A snapshot claims only what was stored, unless its caller says it holds more: then its clock is merged.
+    const ahead = !clockCovers(existing?.clock ?? {}, vectorClock);
+    let newAuthors = 0;
+    if (ahead) {
+      if (!includesUnstored) throw new SnapshotAheadError(documentId);
+      newAuthors = countNewAuthors(existing?.clock ?? {}, [vectorClock]);
+      if ((existing?.authors ?? 0) + newAuthors > this.maxDocumentAuthors)
+        throw documentAuthorsLimitError(documentId, this.maxDocumentAuthors);
+    }
+    const doc = existing ?? this.documentFor(documentId);
+    if (ahead) {
+      mergeInto(doc.clock, vectorClock);
+      doc.authors += newAuthors;
+    }
     doc.snapshot = { data: new Uint8Array(data), clock: copyClock(vectorClock), createdAt: Date.now() };
-    mergeInto(doc.clock, vectorClock);
     touch(doc);
     this.publish({ documentId, kind: 'snapshot' });
   }
@@ -204,6 +231,7 @@ export class MemoryDocumentBackend implements DocumentBackend {
         createdAt: now,
         updatedAt: now,
         clock: {},
+        authors: 0,
         nextSeq: 0,
         log: [],
         byId: new Map(),
@@ -220,20 +248,47 @@ export class MemoryDocumentBackend implements DocumentBackend {
 /**
  * The contract's identity rule, delta by delta in call order: a stored id or a delta the snapshot covers is
  * a no-op; an event `(clientId, counter)` stored under another id, or used by an earlier delta of the call
- * under another id, rejects the whole call. Returns the deltas to store.
+ * under another id, rejects the whole call. Before that, the deltas that are not no-ops must not give the
+ * document more than `maxAuthors` authors (as the postgres driver checks it). Returns the deltas to store and
+ * how many authors they add.
  */
-function admit(documentId: string, doc: MemoryDocument | undefined, deltas: readonly PreparedDelta[]): PreparedDelta[] {
-  const fresh: PreparedDelta[] = [];
+function admit(
+  documentId: string,
+  doc: MemoryDocument | undefined,
+  deltas: readonly PreparedDelta[],
+  maxAuthors: number,
+): { fresh: PreparedDelta[]; newAuthors: number } {
+  const candidates: [PreparedDelta, string | undefined][] = [];
   const earlier = deltas.length > 1 ? new EventIndex() : undefined;
   for (const delta of deltas) {
     const holder = earlier?.claim(delta);
     if (doc?.byId.has(delta.id) || (doc?.snapshot && counterOf(doc.snapshot.clock, delta.clientId) >= delta.counter))
       continue;
+    candidates.push([delta, holder]);
+  }
+  const newAuthors = countNewAuthors(
+    doc?.clock ?? {},
+    candidates.map(([delta]) => delta.vectorClock),
+  );
+  if ((doc?.authors ?? 0) + newAuthors > maxAuthors) throw documentAuthorsLimitError(documentId, maxAuthors);
+  const fresh: PreparedDelta[] = [];
+  for (const [delta, holder] of candidates) {
     const existing = findEvent(doc?.byClient.get(delta.clientId), delta.counter)?.id ?? holder;
     if (existing !== undefined) throw new DeltaConflictError(documentId, delta.id, existing);
     fresh.push(delta);
   }
-  return fresh;
+  return { fresh, newAuthors };
+}
+
+/** How many keys the deltas' clocks name that `clock` lacks: costs the deltas' clock entries. */
+function countNewAuthors(clock: VectorClock, clocks: readonly VectorClock[]): number {
+  let added: Set<string> | undefined;
+  for (const each of clocks) {
+    for (const key of Object.keys(each)) {
+      if (!Object.hasOwn(clock, key)) (added ??= new Set()).add(key);
+    }
+  }
+  return added?.size ?? 0;
 }
 
 /** The events `(clientId, counter)` of a call's earlier deltas, with the id that used each first. */

@@ -39,7 +39,12 @@ export class MemoryStorageProvider implements StorageProvider {
       assertOpen,
       publish,
     );
-    this.documentBackend = new MemoryDocumentBackend(this.awarenessBackend, assertOpen, publish);
+    this.documentBackend = new MemoryDocumentBackend(
+      this.awarenessBackend,
+      assertOpen,
+      publish,
+      options.maxDocumentAuthors,
+    );
     this.documents = new ValidatedDocumentStore(this.documentBackend, options);
     this.awareness = new ValidatedAwarenessStore(this.awarenessBackend, options);
   }

@@ -276,7 +276,7 @@ export class PostgresDatabase implements SqlExecutor {
   private async assertTablesExist(knex: Knex): Promise<void> {
     // The function of the newest migration: present only when every migration ran.
     const { rows } = (await knex.raw('select to_regprocedure(?) as found', [
-      `${this.tables.addDelta}(text,bigint,text,text,bigint,bigint,jsonb,text,bytea,text,text)`,
+      `${this.tables.addDelta}(text,bigint,text,text,bigint,bigint,jsonb,text,bytea,integer,text,text)`,
     ])) as { rows: { found: string | null }[] };
     if (!rows[0]?.found)
       throw new StorageError(

@@ -1,10 +1,17 @@
 import type { BackendPage, DocumentBackend } from '../contract/backend.js';
 import { clockAfterSnapshot } from '../contract/clocks.js';
-import { DeltaConflictError, StaleSnapshotError } from '../contract/errors.js';
+import {
+  DeltaConflictError,
+  documentAuthorsLimitError,
+  SnapshotAheadError,
+  StaleSnapshotError,
+  StorageError,
+} from '../contract/errors.js';
 import type { ChangesSince, DocumentSnapshot, StoredDelta, SyncDocument, VectorClock } from '../contract/types.js';
 import type { PreparedDelta } from '../contract/validation.js';
 import { DocumentWriteQueue, type CallOutcome } from './document-write-queue.js';
 import type { PostgresDatabase, SqlExecutor } from './postgres-database.js';
+import { sqlState } from './postgres-errors.js';
 import { catchUpStatement, toStoredDelta, walkStatement, type DeltaRow } from './sql/catch-up.sql.js';
 import {
   changesHeadStatement,
@@ -16,10 +23,12 @@ import {
 } from './sql/document-reads.sql.js';
 import {
   addDeltasStatement,
+  AUTHORS_LIMIT_SQLSTATE,
   compactDeltasStatement,
   createDocumentStatement,
   deleteDocumentStatement,
   saveSnapshotStatement,
+  SNAPSHOT_AHEAD_SQLSTATE,
   type AddDeltasRow,
 } from './sql/document-writes.sql.js';
 import type { QualifiedTables } from './storage-tables.js';
@@ -50,6 +59,7 @@ export class PostgresDocumentBackend implements DocumentBackend {
   constructor(
     private readonly db: PostgresDatabase,
     maxGroupDeltas: number,
+    private readonly maxDocumentAuthors: number,
   ) {
     this.t = db.tables;
     this.writes = new DocumentWriteQueue(db.acquireTimeoutMs, maxGroupDeltas, (documentId, calls) =>
@@ -146,10 +156,24 @@ export class PostgresDocumentBackend implements DocumentBackend {
     return row!.vector_clock;
   }
 
-  saveSnapshot(documentId: string, data: Uint8Array, vectorClock: VectorClock): Promise<void> {
+  saveSnapshot(
+    documentId: string,
+    data: Uint8Array,
+    vectorClock: VectorClock,
+    includesUnstored: boolean,
+  ): Promise<void> {
     return this.writes.run(documentId, async () => {
-      const statement = saveSnapshotStatement(this.t, documentId, data, vectorClock, Date.now(), this.db.feed);
-      const [row] = await this.db.writeRows<{ saved: boolean }>(statement);
+      const statement = saveSnapshotStatement(this.t, documentId, data, vectorClock, Date.now(), {
+        includesUnstored,
+        maxAuthors: this.maxDocumentAuthors,
+        feed: this.db.feed,
+      });
+      const [row] = await this.db.writeRows<{ saved: boolean }>(statement).catch((error: unknown) => {
+        if (raisedBy(error, SNAPSHOT_AHEAD_SQLSTATE)) throw new SnapshotAheadError(documentId);
+        if (raisedBy(error, AUTHORS_LIMIT_SQLSTATE))
+          throw documentAuthorsLimitError(documentId, this.maxDocumentAuthors);
+        throw error;
+      });
       if (!row!.saved) throw new StaleSnapshotError(documentId);
     });
   }
@@ -172,9 +196,25 @@ export class PostgresDocumentBackend implements DocumentBackend {
     this.writes.close();
   }
 
+  /**
+   * One transaction for the group. The author bound is checked for the whole group at once; when the group
+   * would pass it, its calls run again one by one, so the bound refuses only the calls that pass it.
+   */
   private async storeGroup(documentId: string, calls: readonly (readonly PreparedDelta[])[]): Promise<CallOutcome[]> {
+    try {
+      return await this.storeCalls(documentId, calls);
+    } catch (error) {
+      if (!raisedBy(error, AUTHORS_LIMIT_SQLSTATE)) throw error;
+      if (calls.length === 1) return [{ error: documentAuthorsLimitError(documentId, this.maxDocumentAuthors) }];
+      const outcomes: CallOutcome[] = [];
+      for (const call of calls) outcomes.push(...(await this.storeGroup(documentId, [call])));
+      return outcomes;
+    }
+  }
+
+  private async storeCalls(documentId: string, calls: readonly (readonly PreparedDelta[])[]): Promise<CallOutcome[]> {
     const rows = await this.db.writeRows<AddDeltasRow>(
-      addDeltasStatement(this.t, documentId, calls, Date.now(), this.db.feed),
+      addDeltasStatement(this.t, documentId, calls, Date.now(), this.maxDocumentAuthors, this.db.feed),
     );
     return rows.map((row) =>
       row.out_conflict_id === null
@@ -201,6 +241,11 @@ export class PostgresDocumentBackend implements DocumentBackend {
       createdAt: new Date(Number(row.created_ms)),
     };
   }
+}
+
+/** True when `error` is the driver's wrapping of an exception the storage's SQL raised with `sqlstate`. */
+function raisedBy(error: unknown, sqlstate: string): boolean {
+  return error instanceof StorageError && sqlState(error.cause) === sqlstate;
 }
 
 function toDocument(row: DocumentRow): SyncDocument {

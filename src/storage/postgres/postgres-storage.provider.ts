@@ -35,7 +35,11 @@ export class PostgresStorageProvider implements StorageProvider {
     logger: StorageLogger = defaultStorageLogger(),
   ) {
     this.database = new PostgresDatabase(options, logger);
-    this.documentBackend = new PostgresDocumentBackend(this.database, options.maxBatchDeltas);
+    this.documentBackend = new PostgresDocumentBackend(
+      this.database,
+      options.maxBatchDeltas,
+      options.maxDocumentAuthors,
+    );
     this.documents = new ValidatedDocumentStore(this.documentBackend, options);
     this.awareness = new ValidatedAwarenessStore(
       new PostgresAwarenessBackend(this.database, options.awarenessTimeoutMs, options.maxAwarenessEntriesPerDocument),

@@ -68,7 +68,7 @@ export function holdableStorage(provider: StorageProvider, close: () => Promise<
   return {
     documents: {
       getChangesSince: (documentId, since) => documents.getChangesSince(documentId, since),
-      saveSnapshot: (documentId, data, clock) => documents.saveSnapshot(documentId, data, clock),
+      saveSnapshot: (documentId, data, clock, options) => documents.saveSnapshot(documentId, data, clock, options),
       compactDeltas: (documentId, upTo) => documents.compactDeltas(documentId, upTo),
       async addDeltas(documentId, deltas) {
         await writes.passed();

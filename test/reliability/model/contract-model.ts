@@ -121,14 +121,17 @@ export class ContractModel {
     return { snapshot: null, deltas: this.getDeltasSince(documentId, since), vectorClock: toObject(doc.clock) };
   }
 
-  /** 'stale' when the stored snapshot's clock is not covered by the new one; nothing changes then. */
-  saveSnapshot(documentId: string, data: readonly number[], vectorClock: VectorClock): 'saved' | 'stale' {
+  /**
+   * 'stale' when the stored snapshot's clock is not covered by the new one, 'ahead' when the new one has an
+   * entry above the document clock's; nothing changes then. The document clock never moves.
+   */
+  saveSnapshot(documentId: string, data: readonly number[], vectorClock: VectorClock): 'saved' | 'stale' | 'ahead' {
     const clock = toMap(vectorClock);
-    const previous = this.documents.get(documentId)?.snapshot;
-    if (previous && !clockCovers(clock, previous.clock)) return 'stale';
+    const existing = this.documents.get(documentId);
+    if (existing?.snapshot && !clockCovers(clock, existing.snapshot.clock)) return 'stale';
+    if (!clockCovers(existing?.clock ?? new Map(), clock)) return 'ahead';
     const doc = this.documentFor(documentId);
     doc.snapshot = { data: [...data], clock };
-    mergeInto(doc.clock, vectorClock);
     return 'saved';
   }
 

@@ -6,6 +6,8 @@ export interface SyncDocumentRecord {
   id: string;
   /** The `seq` the next stored delta gets; taken under the row lock, so seq order is commit order. */
   nextSeq: number;
+  /** How many authors (rows of `sync_document_clocks`) the document has: its writes check `maxDocumentAuthors` by it. */
+  authorCount: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -16,6 +18,7 @@ export const SyncDocumentEntity = new EntitySchema<SyncDocumentRecord>({
   properties: {
     id: { type: 'string', columnType: 'text', primary: true },
     nextSeq: { type: new BigIntType('number'), columnType: 'bigint', fieldName: 'next_seq', default: 0 },
+    authorCount: { type: 'integer', columnType: 'int', fieldName: 'author_count', default: 0 },
     createdAt: { type: 'datetime', columnType: 'timestamptz(3)', fieldName: 'created_at' },
     updatedAt: { type: 'datetime', columnType: 'timestamptz(3)', fieldName: 'updated_at' },
   },

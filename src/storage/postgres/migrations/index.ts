@@ -2,6 +2,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261127000000_create_sync_storage } from './Migration20261127000000_create_sync_storage.js';
 import { Migration20261130000000_clocks_per_author } from './Migration20261130000000_clocks_per_author.js';
 import { Migration20261130120000_lighter_writes } from './Migration20261130120000_lighter_writes.js';
+import { Migration20261207110000_document_bounds } from './Migration20261207110000_document_bounds.js';
 
 /**
  * Every migration of the postgres driver, oldest first. Listed statically (no glob discovery) so the
@@ -11,4 +12,5 @@ export const storageMigrations: MigrationObject[] = [
   { name: 'Migration20261127000000_create_sync_storage', class: Migration20261127000000_create_sync_storage },
   { name: 'Migration20261130000000_clocks_per_author', class: Migration20261130000000_clocks_per_author },
   { name: 'Migration20261130120000_lighter_writes', class: Migration20261130120000_lighter_writes },
+  { name: 'Migration20261207110000_document_bounds', class: Migration20261207110000_document_bounds },
 ];

@@ -17,6 +17,11 @@ import {
  * multi-table statements under a lock, and MikroORM's `execute` would format the values into the SQL text.
  */
 
+/** Raised by the delta writes when they would pass `maxDocumentAuthors` (nothing written). */
+export const AUTHORS_LIMIT_SQLSTATE = 'SY001';
+/** Raised by `sync_save_snapshot` when the snapshot clock runs ahead of the document clock (nothing written). */
+export const SNAPSHOT_AHEAD_SQLSTATE = 'SY002';
+
 /** A row of `sync_add_deltas` (or `sync_add_delta`): how many deltas of one call were new, or the event that failed it. */
 export interface AddDeltasRow {
   out_call: number;
@@ -66,20 +71,21 @@ export function addDeltasStatement(
   documentId: string,
   calls: readonly (readonly PreparedDelta[])[],
   now: number,
+  maxAuthors: number,
   feed: FeedTarget,
 ): SqlStatement {
   if (calls.every((deltas) => deltas.length === 1)) {
     const deltas = calls.map((call) => call[0]!);
     return deltas.length === 1
-      ? addDeltaStatement(t, documentId, deltas[0]!, now, feed)
-      : addDeltaEachStatement(t, documentId, deltas, now, feed);
+      ? addDeltaStatement(t, documentId, deltas[0]!, now, maxAuthors, feed)
+      : addDeltaEachStatement(t, documentId, deltas, now, maxAuthors, feed);
   }
   const packed = packDeltas(calls.flat());
   const callOf = calls.flatMap((deltas, call) => deltas.map(() => call));
   return {
     name: 'addDeltas',
     sql: `select * from ${t.addDeltas}(?, ?, ?::integer[], ?::text[], ?::text[], ?::bigint[], ?::bigint[],
-            ?::jsonb, ?::bytea, ?::integer[], ?::boolean[], ?, ?)`,
+            ?::jsonb, ?::bytea, ?::integer[], ?::boolean[], ?::integer, ?, ?)`,
     params: [
       documentId,
       now,
@@ -92,6 +98,7 @@ export function addDeltasStatement(
       packed.payload,
       packed.lengths,
       packed.binary,
+      maxAuthors,
       feed.channel,
       feed.origin,
     ],
@@ -107,6 +114,7 @@ function addDeltaEachStatement(
   documentId: string,
   deltas: readonly PreparedDelta[],
   now: number,
+  maxAuthors: number,
   feed: FeedTarget,
 ): SqlStatement {
   const packed = packDeltas(deltas);
@@ -114,7 +122,7 @@ function addDeltaEachStatement(
     name: 'addDeltaEach',
     sql: `select d.ord::integer - 1 as out_call, r.out_added, r.out_conflict_id, r.out_existing_id
       from (select ?::text as document, ?::bigint as now_ms, ?::jsonb as clocks, ?::bytea as payload,
-                   ?::text as channel, ?::text as origin) as p
+                   ?::integer as max_authors, ?::text as channel, ?::text as origin) as p
       cross join lateral (
         select i.*, (sum(i.length) over (order by i.ord) - i.length + 1)::integer as start
         from unnest(?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::integer[], ?::boolean[])
@@ -124,13 +132,14 @@ function addDeltaEachStatement(
         p.clocks -> (d.ord::integer - 1),
         case when not d.is_bytes then convert_from(substring(p.payload from d.start for d.length), 'UTF8') end,
         case when d.is_bytes then substring(p.payload from d.start for d.length) end,
-        p.channel, p.origin) as r
+        p.max_authors, p.channel, p.origin) as r
       order by d.ord`,
     params: [
       documentId,
       now,
       packed.clocks,
       packed.payload,
+      maxAuthors,
       feed.channel,
       feed.origin,
       packed.ids,
@@ -149,11 +158,12 @@ function addDeltaStatement(
   documentId: string,
   delta: PreparedDelta,
   now: number,
+  maxAuthors: number,
   feed: FeedTarget,
 ): SqlStatement {
   return {
     name: 'addDelta',
-    sql: `select * from ${t.addDelta}(?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::bytea, ?, ?)`,
+    sql: `select * from ${t.addDelta}(?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::bytea, ?::integer, ?, ?)`,
     params: [
       documentId,
       now,
@@ -164,25 +174,39 @@ function addDeltaStatement(
       JSON.stringify(delta.vectorClock),
       delta.dataBytes ? null : delta.dataJson,
       delta.dataBytes ? toBuffer(delta.dataBytes) : null,
+      maxAuthors,
       feed.channel,
       feed.origin,
     ],
   };
 }
 
-/** Replaces the snapshot unless it would step back from the stored one; returns `{ saved }`. */
+/**
+ * Replaces the snapshot unless it would step back from the stored one (`{ saved: false }`); a clock ahead of
+ * the document clock fails with `SNAPSHOT_AHEAD_SQLSTATE` unless `includesUnstored`, and one that would pass
+ * the author bound with `AUTHORS_LIMIT_SQLSTATE`.
+ */
 export function saveSnapshotStatement(
   t: QualifiedTables,
   documentId: string,
   data: Uint8Array,
   vectorClock: VectorClock,
   now: number,
-  feed: FeedTarget,
+  { includesUnstored, maxAuthors, feed }: { includesUnstored: boolean; maxAuthors: number; feed: FeedTarget },
 ): SqlStatement {
   return {
     name: 'saveSnapshot',
-    sql: `select ${t.saveSnapshot}(?, ?, ?, ?::jsonb, ?, ?) as saved`,
-    params: [documentId, now, toBuffer(data), JSON.stringify(vectorClock), feed.channel, feed.origin],
+    sql: `select ${t.saveSnapshot}(?, ?, ?, ?::jsonb, ?::boolean, ?::integer, ?, ?) as saved`,
+    params: [
+      documentId,
+      now,
+      toBuffer(data),
+      JSON.stringify(vectorClock),
+      includesUnstored,
+      maxAuthors,
+      feed.channel,
+      feed.origin,
+    ],
   };
 }
 

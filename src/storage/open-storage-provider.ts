@@ -7,9 +7,13 @@ import { defaultStorageLogger, type StorageLogger } from './storage.logger.js';
 /**
  * A ready provider without Nest (scripts, workers, a Hocuspocus server of its own): checks the options as
  * `StorageModule.forRoot` does, connects and migrates. The caller owns it and ends it with `close()`.
+ * `logger` hears the start-up steps (default: Nest's `Logger`, context `StorageModule`).
  */
-export async function openStorageProvider(options: StorageModuleOptions): Promise<StorageProvider> {
-  return startStorageProvider(resolveStorageOptions(options));
+export async function openStorageProvider(
+  options: StorageModuleOptions,
+  { logger = defaultStorageLogger() }: { logger?: StorageLogger } = {},
+): Promise<StorageProvider> {
+  return startStorageProvider(resolveStorageOptions(options), logger);
 }
 
 /**

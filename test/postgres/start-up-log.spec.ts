@@ -3,7 +3,13 @@ import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { NestFactory } from '@nestjs/core';
 import pg from 'pg';
-import { StorageError, StorageModule, StorageUnavailableError, type StorageModuleOptions } from '../../src/index.js';
+import {
+  StorageError,
+  StorageModule,
+  StorageUnavailableError,
+  openStorageProvider,
+  type StorageModuleOptions,
+} from '../../src/index.js';
 import { storageEntities, storageMigrations } from '../../src/postgres.js';
 import { resolveStorageOptions } from '../../src/storage/contract/options.js';
 import { startStorageProvider } from '../../src/storage/open-storage-provider.js';
@@ -62,7 +68,7 @@ describe("the start-up story in Nest's log", () => {
       expect.stringMatching(new RegExp(`^log: connected to ${target} in \\d+ ms$`)),
       expect.stringMatching(
         new RegExp(
-          `^log: applied 3 storage migrations in schema "${schema}" in \\d+(\\.\\d)? m?s: ${NAMES.join(', ')}$`,
+          `^log: applied ${NAMES.length} storage migrations in schema "${schema}" in \\d+(\\.\\d)? m?s: ${NAMES.join(', ')}$`,
         ),
       ),
       expect.stringMatching(/^log: postgres driver ready in \d+(\.\d)? m?s$/),
@@ -85,6 +91,20 @@ describe("the start-up story in Nest's log", () => {
   it('says the memory driver is ready and keeps its data in the process', async () => {
     const { lines } = await bootApp({ driver: 'memory' });
     expect(storageLines(lines)).toEqual(['log: memory driver ready: the data lives in this process only']);
+  });
+
+  it('tells the logger given to openStorageProvider, without Nest', async () => {
+    const lines: string[] = [];
+    const logger = { log: (line: string) => lines.push(line), warn: (line: string) => lines.push(`warn ${line}`) };
+    const provider = await openStorageProvider(
+      { driver: 'postgres', clientUrl: database.url, schema: uniqueName('own') },
+      { logger },
+    );
+    await provider.close();
+    expect(lines[0]).toMatch(
+      /^postgres driver: connecting to 127\.0\.0\.1:\d+\/\w+, schema "own_\w+", on its own pool$/,
+    );
+    expect(lines.at(-1)).toMatch(/^postgres driver ready in /);
   });
 });
 
@@ -119,7 +139,7 @@ describe('a migration lock held by another session', () => {
       await lock.release();
     }
     const provider = await starting;
-    expect(logger.lines.some((line) => line.startsWith('log: applied 3 storage migrations'))).toBe(true);
+    expect(logger.lines.some((line) => line.startsWith(`log: applied ${NAMES.length} storage migrations`))).toBe(true);
     await provider.close();
   });
 

@@ -44,9 +44,6 @@ export function hostOrmPlan(orm: StorageHostOrm, schemaOption: string | undefine
       config.pool?.acquireTimeoutMillis ?? Infinity,
       KNEX_ACQUIRE_TIMEOUT_MS,
     ),
-    connectTimeoutMs:
-      (knex.client.config as { connection?: { connectionTimeoutMillis?: number } }).connection
-        ?.connectionTimeoutMillis ?? 0,
     async open() {
       return {
         knex,

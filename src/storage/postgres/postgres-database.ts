@@ -241,9 +241,10 @@ export class PostgresDatabase implements SqlExecutor {
     try {
       await knex.raw('select 1');
     } catch (error) {
-      if (this.options.orm !== undefined || unavailabilityReason(error) !== 'no pooled connection became free in time')
+      const { connectTimeoutMs } = this.plan;
+      if (connectTimeoutMs === undefined || unavailabilityReason(error) !== 'no pooled connection became free in time')
         throw error;
-      const seconds = this.plan.connectTimeoutMs / 1000;
+      const seconds = connectTimeoutMs / 1000;
       throw new StorageUnavailableError(
         `PostgreSQL at ${this.plan.target} is unavailable: connect timed out after ${seconds} s (the server accepted the connection and never answered)`,
         { cause: error },

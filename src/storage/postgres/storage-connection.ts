@@ -26,8 +26,11 @@ export interface ConnectionPlan {
   readonly target: string;
   /** How long a call may wait for a pooled connection. */
   readonly acquireTimeoutMs: number;
-  /** How long opening one connection may take. */
-  readonly connectTimeoutMs: number;
+  /**
+   * How long opening one connection may take, on the driver's own pool (where nothing else holds a connection
+   * at start-up, so a pool that gives none in time means connecting never completed).
+   */
+  readonly connectTimeoutMs?: number;
   open(): Promise<StorageConnection>;
 }
 

@@ -47,9 +47,13 @@ function budgets(sizes: BenchSizes, hostile: (rejected: boolean) => string[]): B
         [driver, `${id}.health`, '≤ 100 ms, the slowest', slowest],
       ]),
       ...hostile(false).map((id): Budget => [driver, id, '≤ 0 calls that fail', (row) => row.extra['failed']!]),
+      // The author bound keeps what one document's clock costs to read small (issue 23, finding 3).
+      ...['hostile.clockAt10k', 'hostile.catchUpAt10k'].map((id): Budget => [driver, id, '≤ 100 ms, the slowest', slowest]),
       [driver, 'yjs.bytes.payload', '≤ 0.8× the base64 payload', timeVsFloor],
       [driver, 'yjs.load.snapshot', '≤ 0.5× the load from deltas', timeVsFloor],
     ]),
+    ['memory', 'sse.unread.peakRss', '≤ 512 MiB, the peak RSS', (row) => row.extra['peakRssMiB']!],
+    ['memory', 'sse.unread.health', '≤ 100 ms, the slowest', slowest],
     ['postgres', `feed.latency.${sizes.callers}`, '≤ 50 ms, the p99', p99],
     ['postgres', 'feed.writeRate', '≥ 0.9 of the rate without subscribers', rateVsFloor],
   ];

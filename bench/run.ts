@@ -24,6 +24,7 @@ const SCENARIOS: ReadonlyArray<() => Promise<{ scenario: Scenario }>> = [
   () => import('./scenarios/snapshots.js'),
   () => import('./scenarios/awareness.js'),
   () => import('./scenarios/hostile.js'),
+  () => import('./scenarios/sse-streams.js'),
   () => import('./scenarios/change-feed.js'),
   () => import('./scenarios/crdt.js'),
 ];
@@ -54,7 +55,7 @@ const CHARTS: ChartSpec[] = [
 const log = (message: string): void => void process.stderr.write(`${message}\n`);
 
 async function main(): Promise<void> {
-  const { sizes, chartOnly, resultsFile } = parseBenchArguments(process.argv.slice(2));
+  const { sizes, chartOnly, resultsFile, only } = parseBenchArguments(process.argv.slice(2));
   if (chartOnly) {
     const run = JSON.parse(await readFile(resultsFile ?? LATEST, 'utf8')) as ChartSource;
     for (const chart of CHARTS) await renderChart(run, chart);
@@ -83,7 +84,8 @@ async function main(): Promise<void> {
       },
       progress: (message) => log(`[${driver}] ${message}`),
     };
-    for (const scenario of scenarios.filter((one) => one.drivers?.includes(driver) ?? true)) {
+    const chosen = (one: Scenario) => only === null || only.some((word) => one.name.includes(word));
+    for (const scenario of scenarios.filter((one) => (one.drivers?.includes(driver) ?? true) && chosen(one))) {
       context.progress(`${scenario.name}…`);
       await scenario.run(context);
     }
@@ -123,10 +125,13 @@ async function main(): Promise<void> {
   const file = at(`bench/results/${startedAt.replace(/[:.]/g, '-')}.json`);
   await mkdir(at('bench/results'), { recursive: true });
   await writeFile(file, `${JSON.stringify(run, null, 2)}\n`);
-  await copyFile(file, LATEST);
-  if (sizes.mode === 'full') for (const chart of CHARTS) await renderChart(run, chart);
+  // A run of some scenarios (--only) keeps its own file: latest.json and the charts are for whole runs.
+  if (only === null) await copyFile(file, LATEST);
+  if (sizes.mode === 'full' && only === null) for (const chart of CHARTS) await renderChart(run, chart);
   const misses = rows.filter((row) => row.budget && !row.budget.pass).length;
-  log(`results: ${file} (and latest.json); ${misses} budget miss(es); load ${run.machine.loadAtEnd.join(' ')}`);
+  log(
+    `results: ${file}${only === null ? ' (and latest.json)' : ''}; ${misses} budget miss(es); load ${run.machine.loadAtEnd.join(' ')}`,
+  );
 }
 
 main().then(

@@ -40,15 +40,20 @@ const SIZES = {
 
 export type BenchSizes = { mode: 'full' | 'quick' } & { [K in keyof typeof SIZES]: (typeof SIZES)[K][0] };
 
-/** `--quick`, or `--chart [results.json]` to redraw the charts from a run's results (default: the latest). */
+/**
+ * `--quick`, `--only=<words>` to run the scenarios whose name holds one of the comma-separated words, or
+ * `--chart [results.json]` to redraw the charts from a run's results (default: the latest).
+ */
 export function parseBenchArguments(argv: readonly string[]) {
   let [quick, chartOnly, resultsFile] = [false, false, null as string | null];
+  let only: string[] | null = null;
   for (const argument of argv) {
     if (argument === '--quick') quick = true;
+    else if (argument.startsWith('--only=')) only = argument.slice('--only='.length).split(',');
     else if (argument === '--chart') chartOnly = true;
     else if (chartOnly && !argument.startsWith('--')) resultsFile = argument;
-    else throw new Error(`unknown argument ${argument}; use --quick, or --chart [results.json]`);
+    else throw new Error(`unknown argument ${argument}; use --quick, --only=<words>, or --chart [results.json]`);
   }
   const sizes = Object.fromEntries(Object.entries(SIZES).map(([name, pair]) => [name, pair[quick ? 1 : 0]]));
-  return { sizes: { ...sizes, mode: quick ? 'quick' : 'full' } as BenchSizes, chartOnly, resultsFile };
+  return { sizes: { ...sizes, mode: quick ? 'quick' : 'full' } as BenchSizes, chartOnly, resultsFile, only };
 }

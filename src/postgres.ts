@@ -1,5 +1,5 @@
 /**
- * `nest-sync-storage/postgres`: the PostgreSQL pieces for an app's own MikroORM 6: the entities (for its
+ * `nest-sync-storage/postgres`: the PostgreSQL pieces for an app's own MikroORM 6 or 7: the entities (for its
  * `entities`), the migrations (for its `migrationsList`) and the helpers that run them on its pool.
  * Importing this loads MikroORM; the root entry never does.
  */

@@ -48,6 +48,31 @@ const sent =
     },
   });
 const addDelta = sent<StoredDelta>((p, input) => p.documents.addDelta(DOCUMENT, input));
+/** A delta to a document of its own (`[documentId, delta]`): for inputs the document's author bound would refuse. */
+const addDeltaTo = sent<[string, StoredDelta]>((p, [documentId, input]) => p.documents.addDelta(documentId, input));
+/** As a server saves a snapshot a client uploaded: its clock is the client's claim. */
+const saveSnapshot = sent<Record<string, number>>((p, clock) =>
+  p.documents.saveSnapshot(DOCUMENT, new Uint8Array([1]), clock, { refuseClockAhead: true }),
+);
+const pageAfter = sent<string>((p, after) => p.documents.getDeltasPage(DOCUMENT, null, { after }));
+/** A document at the default author bound (10,000 keys), written once; catch-up there uses the clock it hands out. */
+const FULL = 'hostile-full';
+const fullClocks = new WeakMap<StorageProvider, Record<string, number>>();
+async function fullDocument(provider: StorageProvider): Promise<Record<string, number>> {
+  let clock = fullClocks.get(provider);
+  if (!clock) {
+    await provider.documents.addDelta(FULL, delta('full', 1, { vectorClock: { ...keyed(9_999, 'a'), full: 1 } }));
+    clock = { ...(await provider.documents.getVectorClock(FULL)) };
+    fullClocks.set(provider, clock);
+  }
+  return clock;
+}
+const atBound = (read: (provider: StorageProvider) => Promise<unknown>) => ({
+  async prepare(provider: StorageProvider) {
+    await fullDocument(provider);
+    return () => read(provider);
+  },
+});
 const addDeltas = sent<StoredDelta[]>((p, input) => p.documents.addDeltas(DOCUMENT, input));
 let stateClock = 0;
 const setState = sent<JsonValue>((p, input) => p.awareness.set(DOCUMENT, 'state', input, ++stateClock));
@@ -63,9 +88,23 @@ const INPUTS = [
   setState('state1MB', 'an awareness state of 1 MB', false, () => ({ blob: 'x'.repeat(1_000_000) })),
   catchUp('since100k', 'a since clock of 100,000 keys', false, hugeSince),
   addDelta('id1MiB', 'a delta id of 1 MiB', false, (n) => delta('id', n, { id: longId() })),
-  addDelta('clock10k', 'a delta with 10,000 clock keys', true, (n) =>
+  addDeltaTo('clock10k', 'a delta with 10,000 clock keys', true, (n) => [
+    `hostile-clock10k-${n}`,
     delta('clock10k', n, { vectorClock: { ...keyed(9_999, `c${n}-`), clock10k: n } }),
-  ),
+  ]),
+  {
+    key: 'authors10k+1',
+    input: 'a delta naming a new author of a document at maxDocumentAuthors',
+    accepted: false,
+    async prepare(provider: StorageProvider, n: number) {
+      await fullDocument(provider);
+      return () => provider.documents.addDelta(FULL, delta(`newcomer${n}`, 1));
+    },
+  },
+  saveSnapshot('snapshotAhead', "a client's snapshot claiming an author's future counters", false, () => ({
+    victim: Number.MAX_SAFE_INTEGER,
+  })),
+  pageAfter('cursor0', 'a forged paging cursor (after=0)', false, () => '0'),
   addDelta('depth64', 'a delta nested 64 levels deep', true, (n) => delta('depth64', n, { data: nested(64, 'x') })),
   addDelta('delta1MiB', 'a delta of 1 MiB of JSON', true, (n) => deltaOfSize('delta1MiB', n, MiB)),
   addDeltas('batch10k', 'a batch of 10,000 deltas', true, (n) =>
@@ -73,6 +112,20 @@ const INPUTS = [
   ),
   // `{"blob":""}` is 11 of the 65,536 bytes.
   setState('state64KiB', 'an awareness state of 64 KiB', true, () => ({ blob: 'x'.repeat(64 * 1024 - 11) })),
+];
+
+/** Reads of a document at the author bound: what the bound lets one document cost (issue 23, finding 3). */
+const READS_AT_BOUND = [
+  {
+    key: 'clockAt10k',
+    input: 'getVectorClock of a document of 10,000 authors',
+    ...atBound((p) => p.documents.getVectorClock(FULL)),
+  },
+  {
+    key: 'catchUpAt10k',
+    input: 'catch-up with the 10,000-key clock the store handed out',
+    ...atBound(async (p) => p.documents.getChangesSince(FULL, await fullDocument(p))),
+  },
 ];
 
 /**
@@ -85,18 +138,24 @@ export const scenario: Scenario = {
     const { provider, pkg, sizes } = context;
     const healthCheck = async () => (await provider.checkHealth()).healthy;
     const idle = (await context.latency({ health: healthCheck }, sizes.hostileSamples * 4)).get('health')!;
-    for (const { key, input, accepted, prepare } of INPUTS) {
+    const inputs = [...INPUTS, ...READS_AT_BOUND.map((read) => ({ ...read, accepted: true }))];
+    for (const { key, input, accepted, prepare } of inputs) {
       const samples = [];
       // In full mode the first one warms up, untimed; quick mode spares the time (a 10,000-delta batch takes long).
       const warmups = sizes.mode === 'full' ? 1 : 0;
       for (let n = 1 - warmups; n <= sizes.hostileSamples; n++) {
-        const call = prepare(provider, n + 1);
+        const call = await prepare(provider, n + 1);
         const started = performance.now();
         const health = healthCheck().then((healthy) => ({ healthy, ms: performance.now() - started }));
         const outcome = await call().then(
           () => 'accepted',
           (error: unknown) => {
-            if (error instanceof pkg.StorageValidationError) return 'rejected';
+            if (
+              error instanceof pkg.StorageValidationError ||
+              error instanceof pkg.StorageLimitError ||
+              error instanceof pkg.SnapshotAheadError
+            )
+              return 'rejected';
             // A storage failure of an input within the limits is a finding to report, not a reason to stop.
             if (accepted && error instanceof pkg.StorageError) return 'failed';
             throw error;
@@ -127,5 +186,23 @@ export const scenario: Scenario = {
         floorLabel: 'checkHealth on an idle provider',
       });
     }
+    // A legal 10,000-delta batch is one transaction (all or nothing): a write to its document waits for it.
+    const waits = [];
+    for (let n = 1; n <= sizes.hostileSamples; n++) {
+      const documentId = `hostile-lock-${n}`;
+      const batch = Array.from({ length: 10_000 }, (_, i) => delta('locked', i + 1));
+      const stored = provider.documents.addDeltas(documentId, batch);
+      // Sent right behind the batch, so it queues on the document: its latency is how long the batch held it.
+      const started = performance.now();
+      await provider.documents.addDelta(documentId, delta('behind', 1));
+      waits.push(performance.now() - started);
+      await stored;
+    }
+    context.record({
+      id: 'hostile.batch10k.documentHeld',
+      scenario: 'a write to a document right behind a batch of 10,000 deltas to it',
+      detail: `${count(waits.length)} sample(s): how long the batch holds the document (documented bound)`,
+      ours: latencyOf(waits),
+    });
   },
 };

@@ -33,8 +33,9 @@ export async function saveSnapshotAndCompact(
   vectorClock: VectorClock,
   compact: boolean,
 ): Promise<CrdtSnapshotResult> {
-  // The clock is the server's own (what the document applied): it may name its writer's updates still queued.
-  await store.saveSnapshot(documentId, data, vectorClock, { includesUnstored: true });
+  // The clock is the server's own (what the document applied): it may name its writer's updates still queued,
+  // so it is merged (the default) rather than refused when it runs ahead of the document clock.
+  await store.saveSnapshot(documentId, data, vectorClock);
   const compacted = compact ? await store.compactDeltas(documentId, vectorClock) : 0;
   return { vectorClock, bytes: data.byteLength, compacted };
 }

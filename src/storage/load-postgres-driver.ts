@@ -1,6 +1,6 @@
 import { StorageError } from './contract/errors.js';
 
-/** The optional peer dependencies the postgres driver needs: one MikroORM 6 version for all three. */
+/** The optional peer dependencies the postgres driver needs: one MikroORM version (6.x or 7.x) for all three. */
 export const POSTGRES_PEERS = ['@mikro-orm/core', '@mikro-orm/postgresql', '@mikro-orm/migrations'] as const;
 
 /**
@@ -22,8 +22,15 @@ function missingPeerError(error: unknown): StorageError | undefined {
   const missing = /'(@mikro-orm\/[a-z-]+)'/.exec(String(message))?.[1];
   if (missing === undefined) return undefined;
   return new StorageError(
-    `driver 'postgres' needs ${POSTGRES_PEERS.join(', ')} (one 6.x version, 6.0.2 or later, for all three), ` +
-      `and ${missing} is not installed: npm install ${POSTGRES_PEERS.map((name) => `${name}@6`).join(' ')}`,
+    `driver 'postgres' needs ${POSTGRES_PEERS.join(', ')} (one version for all three: 6.x from 6.0.2, or 7.x on ` +
+      `Node.js 22.17 or later), and ${missing} is not installed: ` +
+      `npm install ${POSTGRES_PEERS.map((name) => `${name}@${newestMajorHere()}`).join(' ')}`,
     { cause: error },
   );
+}
+
+/** MikroORM 7 needs Node.js 22.17 or later; on an older Node.js, 6 is the one that runs. */
+function newestMajorHere(): 6 | 7 {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  return major > 22 || (major === 22 && minor >= 17) ? 7 : 6;
 }

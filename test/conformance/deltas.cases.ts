@@ -81,6 +81,37 @@ export function deltaCases(context: ConformanceContextGetter): void {
       expect(await documents.getVectorClock('doc')).toEqual({ a: 3, b: 1 });
     });
 
+    it('addDeltas merges clocks as the pointwise maximum, when a later delta carries an older counter of another author', async () => {
+      const { documents } = context();
+      await documents.addDelta('doc', makeDelta('x5', 'x', 5, { clock: { y: 7 } }));
+      // y: 9 then 3 inside the batch, 7 in the document; x: 5 in the document, then 2, 1 and 4.
+      const batch = [
+        makeDelta('a1', 'a', 1, { clock: { y: 9, x: 2 } }),
+        makeDelta('a2', 'a', 2, { clock: { y: 3, x: 1 } }),
+        makeDelta('b1', 'b', 1, { clock: { x: 4, z: 2 } }),
+      ];
+      expect(await documents.addDeltas('doc', batch)).toBe(3);
+      const expected = { x: 5, y: 9, a: 2, b: 1, z: 2 };
+      expect(await documents.getVectorClock('doc')).toEqual(expected);
+      expect((await documents.get('doc'))!.vectorClock).toEqual(expected);
+      expect((await documents.getChangesSince('doc', expected)).vectorClock).toEqual(expected);
+    });
+
+    it('calls committed together merge their clocks as the pointwise maximum too', async () => {
+      const { documents } = context();
+      await documents.addDelta('doc', makeDelta('x5', 'x', 5, { clock: { y: 7 } }));
+      // Concurrent calls on one document may be committed in one transaction (postgres group commit).
+      await Promise.all([
+        documents.addDeltas('doc', [
+          makeDelta('a1', 'a', 1, { clock: { y: 9 } }),
+          makeDelta('a2', 'a', 2, { clock: { y: 8 } }),
+        ]),
+        documents.addDeltas('doc', [makeDelta('b1', 'b', 1, { clock: { y: 2, x: 3 } }), makeDelta('b2', 'b', 2)]),
+        documents.addDelta('doc', makeDelta('c1', 'c', 1, { clock: { x: 1, a: 1 } })),
+      ]);
+      expect(await documents.getVectorClock('doc')).toEqual({ x: 5, y: 9, a: 2, b: 2, c: 1 });
+    });
+
     it('addDeltas creates the document when it is missing', async () => {
       const { documents } = context();
       expect(await documents.addDeltas('doc', [makeDelta('d1', 'a', 1)])).toBe(1);

@@ -28,12 +28,14 @@ export function snapshotCases(context: ConformanceContextGetter): void {
       ['a counter above the document clock', { a: 2, b: 1 }, { a: 3, b: 1 }],
       ['an author the document clock lacks', { a: 2 }, { a: 2, victim: 9_007_199_254_740_991 }],
     ])(
-      'saveSnapshot rejects with SnapshotAheadError and writes nothing when its clock runs ahead: %s',
+      'saveSnapshot with refuseClockAhead rejects with SnapshotAheadError and writes nothing when its clock runs ahead: %s',
       async (_, stored, clock) => {
         const { documents, provider } = context();
         await storeClock(documents, 'doc', stored);
         const before = await readStorage(provider);
-        const error = await documents.saveSnapshot('doc', new Uint8Array([9]), clock).catch((e: unknown) => e);
+        const error = await documents
+          .saveSnapshot('doc', new Uint8Array([9]), clock, { refuseClockAhead: true })
+          .catch((e: unknown) => e);
         expect(error).toBeInstanceOf(SnapshotAheadError);
         expect(error).toBeInstanceOf(StorageError);
         expect((error as SnapshotAheadError).documentId).toBe('doc');
@@ -41,25 +43,33 @@ export function snapshotCases(context: ConformanceContextGetter): void {
       },
     );
 
-    it('a snapshot saved with includesUnstored may run ahead of the document clock: its clock is merged into it', async () => {
+    it('saveSnapshot merges a clock that runs ahead of the document clock into it, unless told to refuse it', async () => {
       const { documents } = context();
       await documents.addDelta('doc', makeDelta('a1', 'a', 1));
-      await documents.saveSnapshot('doc', new Uint8Array([1]), { a: 3, b: 1 }, { includesUnstored: true });
+      await documents.saveSnapshot('doc', new Uint8Array([1]), { a: 3, b: 1 });
       expect(await documents.getVectorClock('doc')).toEqual({ a: 3, b: 1 });
       expect(await documents.addDelta('doc', makeDelta('a3', 'a', 3))).toBe(false);
       expect(await documents.addDelta('doc', makeDelta('a4', 'a', 4))).toBe(true);
     });
 
-    it('a snapshot saved with includesUnstored cannot take the document past maxDocumentAuthors', async () => {
+    it('saveSnapshot on a missing document creates it with the snapshot clock as its clock', async () => {
+      const { documents } = context();
+      await documents.saveSnapshot('fresh', new Uint8Array([1]), { a: 2 });
+      expect(await documents.getVectorClock('fresh')).toEqual({ a: 2 });
+      expect((await documents.getSnapshot('fresh'))?.vectorClock).toEqual({ a: 2 });
+    });
+
+    it('a snapshot whose clock is merged cannot take the document past maxDocumentAuthors', async () => {
       await context().withProvider({ maxDocumentAuthors: 2 }, async (provider) => {
         const { documents } = provider;
         await documents.addDelta('doc', makeDelta('a1', 'a', 1));
         const before = await readStorage(provider);
-        await expect(
-          documents.saveSnapshot('doc', new Uint8Array([1]), { a: 1, b: 1, c: 1 }, { includesUnstored: true }),
-        ).rejects.toMatchObject({ name: 'StorageLimitError', limit: 'maxDocumentAuthors' });
+        await expect(documents.saveSnapshot('doc', new Uint8Array([1]), { a: 1, b: 1, c: 1 })).rejects.toMatchObject({
+          name: 'StorageLimitError',
+          limit: 'maxDocumentAuthors',
+        });
         expect(await readStorage(provider)).toEqual(before);
-        await documents.saveSnapshot('doc', new Uint8Array([1]), { a: 1, b: 1 }, { includesUnstored: true });
+        await documents.saveSnapshot('doc', new Uint8Array([1]), { a: 1, b: 1 });
         expect(await documents.getVectorClock('doc')).toEqual({ a: 1, b: 1 });
       });
     });
@@ -71,7 +81,7 @@ export function snapshotCases(context: ConformanceContextGetter): void {
       ['not an object', true],
     ])('saveSnapshot rejects options that are %s with StorageValidationError', async (_, value) => {
       const { documents, provider } = context();
-      const options = (typeof value === 'boolean' ? value : { includesUnstored: value }) as never;
+      const options = (typeof value === 'boolean' ? value : { refuseClockAhead: value }) as never;
       const before = await readStorage(provider);
       await expect(documents.saveSnapshot('doc', new Uint8Array([1]), {}, options)).rejects.toMatchObject({
         name: 'StorageValidationError',
@@ -82,7 +92,14 @@ export function snapshotCases(context: ConformanceContextGetter): void {
     it("a refused inflated snapshot clock leaves that author's later deltas stored, not dropped as resends", async () => {
       const { documents } = context();
       await documents.addDelta('doc', makeDelta('a1', 'a', 1));
-      await documents.saveSnapshot('doc', new Uint8Array([1]), { a: 1, victim: 9_007_199_254_740_991 }).catch(() => {});
+      await expect(
+        documents.saveSnapshot(
+          'doc',
+          new Uint8Array([1]),
+          { a: 1, victim: 9_007_199_254_740_991 },
+          { refuseClockAhead: true },
+        ),
+      ).rejects.toBeInstanceOf(SnapshotAheadError);
       expect(await documents.addDelta('doc', makeDelta('v1', 'victim', 1))).toBe(true);
       expect(await documents.addDeltas('doc', [makeDelta('v2', 'victim', 2), makeDelta('v3', 'victim', 3)])).toBe(2);
       expect(idsOf(await documents.getDeltasSince('doc', { a: 1 }))).toEqual(['v1', 'v2', 'v3']);

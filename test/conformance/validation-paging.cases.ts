@@ -1,6 +1,6 @@
 import { expectRejectedEverywhere, type BadInputSite, type LabelledValues } from './bad-input.js';
 import type { ConformanceContextGetter } from './conformance-context.js';
-import { collect } from './conformance-helpers.js';
+import { collect, idsOf, makeDelta } from './conformance-helpers.js';
 
 const BAD_PAGE_SIZES: LabelledValues = [
   ['0', 0],
@@ -104,8 +104,28 @@ export function badPagingCases(context: ConformanceContextGetter): void {
           ['a leading zero', '01'],
           ['a number past 2^53', '9007199254740993'],
           ['spaces', ' 1'],
+          ['a bare first position', '0'],
+          ['a bare far position', '999999999999999'],
         ],
       );
+    });
+
+    it("getDeltasPage rejects a next of another document's page, and a next whose position was changed", async () => {
+      const { documents } = context();
+      await documents.addDeltas('doc', [makeDelta('a1', 'a', 1), makeDelta('a2', 'a', 2), makeDelta('a3', 'a', 3)]);
+      await documents.addDeltas('other', [makeDelta('a1', 'a', 1), makeDelta('a2', 'a', 2)]);
+      const { next } = await documents.getDeltasPage('other', null, { limit: 1 });
+      expect(next).not.toBeNull();
+      await expect(documents.getDeltasPage('doc', null, { after: next })).rejects.toMatchObject({
+        name: 'StorageValidationError',
+        argument: 'after',
+      });
+      const [position, check] = next!.split('.');
+      const moved = `${Number(position) + 1}.${check}`;
+      await expect(documents.getDeltasPage('other', null, { after: moved })).rejects.toMatchObject({
+        argument: 'after',
+      });
+      expect(idsOf((await documents.getDeltasPage('other', null, { after: next })).deltas)).toEqual(['a2']);
     });
 
     it.each(OPTIONS_SITES)('$name rejects options that are not an object', async (site) => {

@@ -55,6 +55,22 @@ describe('StorageModule options are checked at start-up', () => {
     ['an unknown option key', { driver: 'memory', awarenessTimeout: 5000 }, 'options.awarenessTimeout'],
     ['postgres without clientUrl or host', { driver: 'postgres' }, 'options.clientUrl'],
     [
+      'a listenUrl that is not a postgres URL',
+      { driver: 'postgres', clientUrl: 'postgres://pooler/sync', listenUrl: 'http://db/sync' },
+      'options.listenUrl',
+    ],
+    [
+      'a listenUrl with a query parameter the driver does not honour',
+      { driver: 'postgres', clientUrl: 'postgres://pooler/sync', listenUrl: 'postgres://db/sync?pgbouncer=true' },
+      'options.listenUrl',
+    ],
+    [
+      'an empty listenUrl',
+      { driver: 'postgres', clientUrl: 'postgres://pooler/sync', listenUrl: '' },
+      'options.listenUrl',
+    ],
+    ['a listenUrl for the memory driver', { driver: 'memory', listenUrl: 'postgres://db/sync' }, 'options.listenUrl'],
+    [
       'postgres with a clientUrl that is not a URL',
       { driver: 'postgres', clientUrl: 'not a url' },
       'options.clientUrl',
@@ -123,7 +139,7 @@ describe('StorageModule options are checked at start-up', () => {
     ['orm on the memory driver', { driver: 'memory', orm: { em: {}, config: {} } }, 'options.orm'],
     ['an orm that is not an object', { driver: 'postgres', orm: 'postgres://db/sync' }, 'options.orm'],
     ['an orm without an EntityManager', { driver: 'postgres', orm: { config: {} } }, 'options.orm'],
-    ...(['clientUrl', 'host', 'port', 'user', 'password', 'dbName', 'pool', 'ssl', 'mikroOrm'] as const).map(
+    ...(['clientUrl', 'host', 'port', 'user', 'password', 'dbName', 'ssl', 'mikroOrm'] as const).map(
       (key): [string, Record<string, unknown>, string] => [
         `${key} beside orm`,
         { driver: 'postgres', orm: { em: {}, config: {} }, [key]: CONNECTION_VALUES[key] },

@@ -73,18 +73,23 @@ describe('nest-sync-storage-migrations', () => {
     expect(outcome.output).not.toMatch(/Sup3rS3cret|db\.internal/);
   });
 
-  it('reports a refused password or an unreachable server in its own words, never the password', async () => {
+  it('reports a refused password, an unreachable server or a missing database in its own words and SQLSTATE, never the password', async () => {
     const wrongPassword = new URL(database.url);
     wrongPassword.password = 'Wr0ngPassw0rd';
     const refused = await cli(['list'], { DATABASE_URL: wrongPassword.toString() });
     expect(refused.code).toBe(1);
-    expect(refused.output).toMatch(/is unavailable: authentication failed\n$/);
+    expect(refused.output).toMatch(/is unavailable: authentication failed \(SQLSTATE 28P01\)\n$/);
     const unreachable = await cli(['up'], {
       DATABASE_URL: withDatabase(`postgresql://app:Sup3rS3cret@127.0.0.1:${await freePort()}`, 'sync'),
     });
     expect(unreachable.code).toBe(1);
     expect(unreachable.output).toMatch(/^PostgreSQL at 127\.0\.0\.1:\d+\/sync is unavailable: connection refused\n$/m);
-    for (const outcome of [refused, unreachable]) {
+    const missing = await cli(['list'], { DATABASE_URL: withDatabase(database.url, 'no_such_database') });
+    expect(missing.code).toBe(1);
+    expect(missing.output).toMatch(
+      /^PostgreSQL at 127\.0\.0\.1:\d+\/no_such_database is unavailable: the database does not exist \(SQLSTATE 3D000\)\n$/m,
+    );
+    for (const outcome of [refused, unreachable, missing]) {
       expect(outcome.output).not.toMatch(/Wr0ngPassw0rd|Sup3rS3cret|postgresql:\/\/|\bat .*\.js:\d+/);
     }
   });

@@ -1,5 +1,10 @@
 import type { StorageProvider } from '../../src/index.js';
-import { catchUpStatement, walkStatement } from '../../src/storage/postgres/sql/catch-up.sql.js';
+import {
+  catchUpStatement,
+  firstPageStatement,
+  unseenEstimateStatement,
+  walkStatement,
+} from '../../src/storage/postgres/sql/catch-up.sql.js';
 import type { SqlStatement } from '../../src/storage/postgres/sql/sql-fragments.js';
 import { qualifiedTables, type QualifiedTables } from '../../src/storage/postgres/storage-tables.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
@@ -10,6 +15,7 @@ interface PlanNode {
   'Index Name'?: string;
   'Actual Loops'?: number;
   'Actual Rows'?: number;
+  'Rows Removed by Filter'?: number;
   Plans?: PlanNode[];
 }
 
@@ -109,6 +115,55 @@ describe('catch-up on a document of 10,000 authors and 20,000 deltas', () => {
     const [authors] = indexScans(root, 'sync_document_clocks_authors_index');
     expect(authors!['Actual Rows']).toBe(3);
     expect(await provider.documents.getDeltasSince('compacted', {})).toHaveLength(3 * PER_AUTHOR);
+  });
+
+  /** The first page's statement as the driver chooses it, from the estimate it reads first. */
+  async function firstPage(since: Record<string, number>, limit: number): Promise<SqlStatement> {
+    const estimate = unseenEstimateStatement(tables, 'big', since);
+    let index = 0;
+    const [row] = await database.query<{ stored: string; unseen: string }>(
+      estimate.sql.replace(/\?/g, () => `$${++index}`),
+      [...estimate.params],
+    );
+    return firstPageStatement(tables, 'big', since, limit, {
+      stored: Number(row!.stored),
+      unseen: Number(row!.unseen),
+    });
+  }
+
+  /** Rows of sync_deltas a plan read: those it returned and those its filters dropped, over every loop. */
+  const deltasRead = (root: PlanNode): number =>
+    scansOf(root, 'sync_deltas').reduce(
+      (sum, scan) => sum + (scan['Actual Rows']! + (scan['Rows Removed by Filter'] ?? 0)) * scan['Actual Loops']!,
+      0,
+    );
+
+  it.each([
+    ['a new client', {}],
+    ['a client that has seen one delta', { [author(1)]: 1 }],
+    ['a client behind on every author', Object.fromEntries(Object.keys(FULL_CLOCK).map((key) => [key, 1]))],
+  ])('answers the first page of %s by reading about the page, not every unseen delta', async (_, since) => {
+    const statement = await firstPage(since, 2);
+    const root = await plan(statement, true);
+    // At most the seen half of the 20,000 deltas and the page; a new client reads its page only.
+    expect(deltasRead(root)).toBeLessThanOrEqual(AUTHORS + 2);
+    if (Object.keys(since).length === 0) expect(deltasRead(root)).toBe(2);
+    const page = await provider.documents.getDeltasPage('big', since, { limit: 1 });
+    expect(page.deltas).toEqual((await provider.documents.getDeltasSince('big', since)).slice(0, 1));
+  });
+
+  it('answers the first page of a client far behind through the primary key, stopping at the page', async () => {
+    const root = await plan(await firstPage({ [author(1)]: 1 }, 2), true);
+    const scans = scansOf(root, 'sync_deltas');
+    expect(scans.map((scan) => scan['Index Name'])).toEqual(['sync_deltas_pkey']);
+    expect(scans[0]!['Actual Rows']).toBe(2);
+  });
+
+  it('answers the first page of a client almost up to date by author, as the rest of its catch-up', async () => {
+    const statement = await firstPage(behind, 2);
+    const root = await plan(statement, true);
+    expect(scansOf(root, 'sync_deltas')[0]!['Actual Loops']).toBe(3);
+    expect(statement.name).toBe('catchUp');
   });
 
   it('pages a large catch-up by seq through the primary key, never a sequential scan', async () => {

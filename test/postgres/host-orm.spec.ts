@@ -62,15 +62,31 @@ afterAll(async () => {
 describe("the postgres driver on an app's own MikroORM (option orm)", () => {
   const closed = closeAfterEach();
 
-  it("stores and reads on the app's pool and opens no pool of its own", async () => {
-    const orm = await appOrm(uniqueName('app'));
-    const app = closed(await startNestApp(storageOn({ orm })));
+  it("stores and reads on the app's database with the ORM's settings, on a pool of its own that ends with the app", async () => {
+    const schema = uniqueName('app');
+    const orm = await appOrm(schema);
+    const app = await startNestApp(storageOn({ orm }));
     const documents = app.get<DocumentStore>(DOCUMENT_STORE);
     expect(await documents.addDelta('doc', makeDelta('d1', 'a', 1))).toBe(true);
     expect(await documents.getVectorClock('doc')).toEqual({ a: 1 });
+    const [stored] = await orm.em.getConnection().execute(`select count(*)::int as n from "${schema}".sync_deltas`);
+    expect(stored).toEqual({ n: 1 });
+    expect(await storageSessions(database.url)).toBeGreaterThan(0);
+    await app.close();
     expect(await storageSessions(database.url)).toBe(0);
-    const pool = (orm.em.getConnection().getKnex().client as { pool: { numUsed(): number; numFree(): number } }).pool;
-    expect(pool.numUsed() + pool.numFree()).toBeGreaterThan(0);
+  });
+
+  it('sizes its own pool with the pool option: at most pool.max connections under concurrent calls', async () => {
+    const orm = await appOrm(uniqueName('app'));
+    const app = closed(await startNestApp(storageOn({ orm, pool: { max: 2 } })));
+    const documents = app.get<DocumentStore>(DOCUMENT_STORE);
+    await Promise.all(
+      Array.from({ length: 12 }, (_, index) => documents.addDelta(`doc${index}`, makeDelta('d1', 'a', 1))),
+    );
+    const reads = Promise.all(Array.from({ length: 20 }, (_, index) => documents.getVectorClock(`doc${index % 12}`)));
+    expect(await storageSessions(database.url)).toBeLessThanOrEqual(2);
+    await reads;
+    expect(await storageSessions(database.url)).toBe(2);
   });
 
   it("migrates into the ORM's own schema by default, in the storage's own migrations table", async () => {
@@ -87,6 +103,8 @@ describe("the postgres driver on an app's own MikroORM (option orm)", () => {
 
   it("leaves the app's ORM open when the app shuts down", async () => {
     const orm = await appOrm(uniqueName('app'));
+    // Connected first (MikroORM 7 connects on first use), so that a close would show.
+    expect(await orm.em.getConnection().execute('select 1 as one')).toEqual([{ one: 1 }]);
     const app = await startNestApp(storageOn({ orm }));
     await app.close();
     expect(await orm.isConnected()).toBe(true);
@@ -106,8 +124,11 @@ describe("the postgres driver on an app's own MikroORM (option orm)", () => {
 
   it("runs on the tables the app's migrator created from storageMigrations, with migrate: false", async () => {
     const schema = uniqueName('app');
-    const orm = await appOrm(schema, { migrations: { migrationsList: [...storageMigrations], silent: true } });
-    await orm.getMigrator().up();
+    // No snapshot file: MikroORM 7 writes one into the working directory when it migrates.
+    const orm = await appOrm(schema, {
+      migrations: { migrationsList: [...storageMigrations], snapshot: false, silent: true },
+    });
+    await orm.migrator.up();
     const app = closed(await startNestApp(storageOn({ orm, migrate: false })));
     await app.get<DocumentStore>(DOCUMENT_STORE).addDelta('doc', makeDelta('d1', 'a', 1));
     const recorded = await database.query<{ name: string }>(`select name from "${schema}".mikro_orm_migrations`);
@@ -136,7 +157,7 @@ describe("the postgres driver on an app's own MikroORM (option orm)", () => {
     expect(entry.state).toEqual((await awareness.get('doc', 'alice'))!.state);
   });
 
-  it("migrateStorage and storageMigrationStatus run on the app's pool and say what they did", async () => {
+  it("migrateStorage and storageMigrationStatus run on the app's database, say what they did and leave no connection open", async () => {
     const schema = uniqueName('app');
     const orm = await appOrm(schema);
     const names = storageMigrations.map((migration) => migration.name);
@@ -148,9 +169,15 @@ describe("the postgres driver on an app's own MikroORM (option orm)", () => {
   });
 
   it('refuses, at start-up, an object that is not a MikroORM on PostgreSQL', async () => {
+    // The shape of MikroORM's SQLite connection: public API only, a platform whose default schema is not `public`.
     const sqlite = {
-      em: { getConnection: () => ({ getKnex: () => ({ client: { dialect: 'sqlite3' } }) }) },
-      config: {},
+      em: {
+        getConnection: () => ({
+          getConnectionOptions: () => ({ database: 'app.db' }),
+          getPlatform: () => ({ getDefaultSchemaName: () => undefined }),
+        }),
+      },
+      config: { get: () => undefined },
     };
     await expect(startNestApp(storageOn({ orm: sqlite }))).rejects.toMatchObject({
       constructor: StorageValidationError,

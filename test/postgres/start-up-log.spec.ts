@@ -227,8 +227,6 @@ describe("tables made by the app's MikroORM migrator, then a start with migrate:
 });
 
 describe('a PostgreSQL that stops while the app runs', () => {
-  // On the app's MikroORM (option `orm`), knex's own warnings ('Connection Error: ...') follow that ORM's
-  // `driverOptions.log`, which the app owns; the driver's own pool keeps them out of the output.
   it("prints nothing of its own: the calls fail with StorageUnavailableError and the log stays Nest's", async () => {
     const server = await startPostgresServer();
     const logger = new CapturingLogger();

@@ -5,11 +5,11 @@ import { openStorageProvider, StorageError, StorageUnavailableError } from '../.
 import { storageEntities, storageMigrations } from '../../src/postgres.js';
 import { resolveStorageOptions, type StorageModuleOptions } from '../../src/storage/contract/options.js';
 import { PostgresDatabase } from '../../src/storage/postgres/postgres-database.js';
-import { createStorageOrm, storageOrmOptions } from '../../src/storage/postgres/storage-orm.js';
 import { PostgresStorageProvider } from '../../src/storage/postgres/postgres-storage.provider.js';
 import { makeDelta } from '../conformance/conformance-helpers.js';
 import { createTestDatabase, uniqueName, withDatabase, type TestDatabase } from '../support/postgres.js';
 import { tablesIn } from '../support/sql.js';
+import { storageOrm } from '../support/storage-orm.js';
 
 let database: TestDatabase;
 
@@ -62,9 +62,7 @@ describe('migrations', () => {
   it('leave nothing for MikroORM to change: the entities describe the migrated tables', async () => {
     const schema = uniqueName('diff');
     await database.createProvider({ schema });
-    const orm = createStorageOrm(
-      storageOrmOptions(resolveStorageOptions({ driver: 'postgres', clientUrl: database.url, schema })),
-    );
+    const orm = await storageOrm(database.url, schema);
     try {
       expect((await orm.schema.getUpdateSchemaSQL({ wrap: false, schema })).trim()).toBe('');
     } finally {
@@ -102,28 +100,74 @@ describe('migrations', () => {
 });
 
 describe('connection settings', () => {
-  it('bound every statement and idle transaction on the server, and let mikroOrm options override them', async () => {
+  const SETTINGS = {
+    name: 'settings',
+    sql: `select current_setting('statement_timeout') as statement, current_setting('idle_in_transaction_session_timeout') as idle`,
+    params: [],
+  };
+  const openDatabase = async (options: Partial<StorageModuleOptions>) => {
+    const db = new PostgresDatabase(
+      resolveStorageOptions({ driver: 'postgres', clientUrl: database.url, schema: uniqueName('set'), ...options }),
+    );
+    await db.open();
+    return db;
+  };
+
+  it('bound each transaction with SET LOCAL, leave no setting on the session, and let mikroOrm options override them', async () => {
     const settings = async (options: Partial<StorageModuleOptions>) => {
-      const db = new PostgresDatabase(
-        resolveStorageOptions({ driver: 'postgres', clientUrl: database.url, schema: uniqueName('set'), ...options }),
-      );
+      const db = await openDatabase({ pool: { max: 1 }, ...options });
       try {
-        await db.open();
-        const [row] = await db.rows<{ statement: string; idle: string }>({
-          name: 'settings',
-          sql: `select current_setting('statement_timeout') as statement, current_setting('idle_in_transaction_session_timeout') as idle`,
-          params: [],
-        });
-        return row;
+        const inside = await db.transaction(async (tx) => (await tx.rows<object>(SETTINGS))[0]);
+        // The same (only) connection right after: a pooler could hand it to anyone now.
+        const [after] = await db.rows<object>(SETTINGS);
+        return { inside, after };
       } finally {
         await db.close();
       }
     };
-    expect(await settings({})).toEqual({ statement: '30s', idle: '1min' });
+    const serverDefaults = { statement: '0', idle: '0' };
+    expect(await settings({})).toEqual({ inside: { statement: '30s', idle: '1min' }, after: serverDefaults });
     expect(await settings({ mikroOrm: { driverOptions: { connection: { statement_timeout: 1500 } } } })).toEqual({
-      statement: '1500ms',
-      idle: '1min',
+      inside: { statement: '1500ms', idle: '1min' },
+      after: serverDefaults,
     });
+  });
+
+  it('connect without session startup parameters: the server sees only the application name', async () => {
+    const db = await openDatabase({});
+    try {
+      const [row] = await db.rows<{ name: string; sources: string[] }>({
+        name: 'sources',
+        sql: `select current_setting('application_name') as name,
+                array(select name from pg_settings where source = 'client' order by name) as sources`,
+        params: [],
+      });
+      expect(row).toEqual({ name: 'nest-sync-storage', sources: expect.not.arrayContaining(['statement_timeout']) });
+      expect(row!.sources).not.toContain('idle_in_transaction_session_timeout');
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('cancel a statement outside a transaction on the server once it outlasts the statement timeout', async () => {
+    const db = await openDatabase({ mikroOrm: { driverOptions: { connection: { statement_timeout: 300 } } } });
+    try {
+      const marker = uniqueName('sleeper');
+      const started = Date.now();
+      const error = await db
+        .rows({ name: 'sleep', sql: `select pg_sleep(20), '${marker}'`, params: [] })
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(StorageUnavailableError);
+      expect((error as Error).message).toMatch(/timed out/);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      const running = await database.query(
+        `select 1 from pg_stat_activity where query like $1 and state = 'active' and pid <> pg_backend_pid()`,
+        [`%${marker}%`],
+      );
+      expect(running).toEqual([]);
+    } finally {
+      await db.close();
+    }
   });
 
   it('a write stuck behind a lock held elsewhere times out with StorageUnavailableError instead of hanging', async () => {
@@ -177,7 +221,7 @@ describe('start-up', () => {
     await provider.close();
 
     expect(error).toBeInstanceOf(StorageUnavailableError);
-    expect((error as Error).message).toContain('does not exist');
+    expect((error as Error).message).toMatch(/is unavailable: the database does not exist \(SQLSTATE 3D000\)$/);
     expect((error as Error).message).not.toContain(database.password);
     const found = await database.query(`select 1 from pg_database where datname = $1`, [missing]);
     expect(found).toEqual([]);

@@ -1,8 +1,7 @@
 import { DeltaConflictError, StorageLimitError, type StorageProvider } from '../../src/index.js';
 import { storageMigrations } from '../../src/postgres.js';
-import { resolveStorageOptions } from '../../src/storage/contract/options.js';
-import { createStorageOrm, storageOrmOptions } from '../../src/storage/postgres/storage-orm.js';
 import { makeDelta } from '../conformance/conformance-helpers.js';
+import { storageOrm } from '../support/storage-orm.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
 
 let database: TestDatabase;
@@ -17,11 +16,7 @@ afterAll(async () => {
 
 /** Applies only the first (version 1) migration to `schema`. */
 async function migrateToVersion1(schema: string): Promise<void> {
-  const options = storageOrmOptions(resolveStorageOptions({ driver: 'postgres', clientUrl: database.url, schema }));
-  const orm = createStorageOrm({
-    ...options,
-    migrations: { ...options.migrations, migrationsList: storageMigrations.slice(0, 1) },
-  });
+  const orm = await storageOrm(database.url, schema, { migrations: { migrationsList: storageMigrations.slice(0, 1) } });
   try {
     await orm.migrator.up();
   } finally {

@@ -12,7 +12,13 @@ function problemWith(env: Record<string, string>): string {
 }
 
 const DEFAULT_LIMITS = { maxDeltaBytes: 1_048_576, maxSnapshotBytes: 67_108_864, maxJsonDepth: 64 };
-const DEFAULT_HTTP = { host: '127.0.0.1', port: 3000, eventsHeartbeatMs: 15_000, maxResponseBytes: 33_554_432 };
+const DEFAULT_HTTP = {
+  host: '127.0.0.1',
+  port: 3000,
+  eventsHeartbeatMs: 15_000,
+  eventsMaxBufferedBytes: 1_048_576,
+  maxResponseBytes: 33_554_432,
+};
 const TOKEN = 'Sup3rS3cretT0ken-2026';
 
 describe("the sample app's environment", () => {
@@ -33,10 +39,21 @@ describe("the sample app's environment", () => {
     expect(validateAppConfig({ HOST: '0.0.0.0', PORT: '8080' }).http).toMatchObject({ host: '0.0.0.0', port: 8080 });
   });
 
-  it('takes the API token, the heartbeat of event streams and the response budget from the environment', () => {
+  it('takes the API token, the heartbeat and buffer bound of event streams and the response budget from the environment', () => {
     expect(
-      validateAppConfig({ API_TOKEN: TOKEN, EVENTS_HEARTBEAT_MS: '500', MAX_RESPONSE_BYTES: '65536' }).http,
-    ).toEqual({ ...DEFAULT_HTTP, apiToken: TOKEN, eventsHeartbeatMs: 500, maxResponseBytes: 65_536 });
+      validateAppConfig({
+        API_TOKEN: TOKEN,
+        EVENTS_HEARTBEAT_MS: '500',
+        EVENTS_MAX_BUFFERED_BYTES: '65536',
+        MAX_RESPONSE_BYTES: '65536',
+      }).http,
+    ).toEqual({
+      ...DEFAULT_HTTP,
+      apiToken: TOKEN,
+      eventsHeartbeatMs: 500,
+      eventsMaxBufferedBytes: 65_536,
+      maxResponseBytes: 65_536,
+    });
   });
 
   it.each<[string, Record<string, string>, Record<string, unknown>]>([
@@ -126,6 +143,23 @@ describe("the sample app's environment", () => {
     ],
   ])('rejects %s with a message naming the variable', (_case, env, variable) => {
     expect(problemWith(env)).toMatch(new RegExp(`^invalid environment: ${variable} `));
+  });
+
+  it.each([
+    ['DATABASE_POOL_MAX', { STORAGE_DRIVER: 'postgres', DATABASE_URL: 'postgresql://db/sync' }],
+    ['AWARENESS_TIMEOUT_MS', {}],
+    ['HEALTH_CHECK_TIMEOUT_MS', {}],
+    ['MAX_DELTA_BYTES', {}],
+    ['MAX_SNAPSHOT_BYTES', {}],
+    ['MAX_JSON_DEPTH', {}],
+    ['MAX_CLOCK_ENTRIES', {}],
+    ['MAX_DOCUMENT_AUTHORS', {}],
+    ['MAX_BATCH_DELTAS', {}],
+    ['MAX_AWARENESS_BYTES', {}],
+    ['MAX_AWARENESS_ENTRIES_PER_DOCUMENT', {}],
+  ])('rejects %s=0, which the module would refuse, in one line naming the variable', (variable, rest) => {
+    const message = problemWith({ ...rest, [variable]: '0' });
+    expect(message).toMatch(new RegExp(`^invalid environment: ${variable} must be at least 1$`));
   });
 
   it('names every bad variable in one line', () => {

@@ -63,6 +63,16 @@ describe.each(DRIVERS)('paged catch-up over HTTP (%s driver)', (driver) => {
     expect(pages.map((page) => page.deltas.length)).toEqual([4, 4, 4, 4, 4, 2]);
   });
 
+  it.each(['0', '999999999999999', 'p3'])(
+    'answers 400 naming after for a cursor no page returned: %s',
+    async (after) => {
+      await http.request('POST', '/documents/forged/deltas/batch', { json: { deltas: [delta('f1', 'ann', 1, 1)] } });
+      const answer = await http.request('GET', `/documents/forged/deltas?after=${after}&limit=1`);
+      expect(answer.status).toBe(400);
+      expect(answer.text).toContain('after');
+    },
+  );
+
   it('answers at most 1000 deltas on a page when no limit is given', async () => {
     const deltas = Array.from({ length: 1001 }, (_, i) => delta(`m${i}`, 'ann', i + 1, null));
     await http.request('POST', '/documents/many/deltas/batch', { json: { deltas } });

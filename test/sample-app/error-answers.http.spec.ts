@@ -54,8 +54,31 @@ describe.each(DRIVERS)('storage errors over HTTP (%s driver)', (driver) => {
         body: new Uint8Array([1, 2]),
         headers: { 'content-type': 'application/octet-stream', 'x-vector-clock': clock },
       });
+    const deltas = [1, 2, 3, 4, 5].map((n) => ({
+      id: `a${n}`,
+      clientId: 'ann',
+      timestamp: n,
+      data: n,
+      vectorClock: { ann: n },
+    }));
+    expect((await http.request('POST', '/documents/snap/deltas/batch', { json: { deltas } })).status).toBe(200);
     expect((await save('{"ann":5}')).status).toBe(204);
     expectJsonError(await save('{"ann":4}'), 409);
+  });
+
+  it('answers a snapshot whose clock claims more than the document stored with 409, storing nothing', async () => {
+    const save = (clock: string) =>
+      http.request('PUT', '/documents/ahead/snapshot', {
+        body: new Uint8Array([1, 2]),
+        headers: { 'content-type': 'application/octet-stream', 'x-vector-clock': clock },
+      });
+    const delta = { id: 'a1', clientId: 'ann', timestamp: 1, data: 1, vectorClock: { ann: 1 } };
+    expect((await http.request('POST', '/documents/ahead/deltas', { json: delta })).status).toBe(200);
+    const refused = expectJsonError(await save('{"ann":1,"victim":9007199254740991}'), 409);
+    expect(refused.message).toContain('runs ahead of the document clock');
+    expect((await http.request('GET', '/documents/ahead/snapshot')).status).toBe(404);
+    const victim = { id: 'v1', clientId: 'victim', timestamp: 1, data: 1, vectorClock: { victim: 1 } };
+    expect((await http.request('POST', '/documents/ahead/deltas', { json: victim })).body).toEqual({ stored: true });
   });
 });
 

@@ -193,7 +193,8 @@ async function postgresBinary(): Promise<string> {
   return binaries.postgres;
 }
 
-function postgresUser(): { uid: number; gid: number } {
+/** The uid and gid of the `postgres` user, which PostgreSQL and PgBouncer run as when the tests run as root. */
+export function postgresUser(): { uid: number; gid: number } {
   return {
     uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim()),
     gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim()),

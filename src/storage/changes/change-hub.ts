@@ -72,6 +72,15 @@ export class ChangeHub {
     for (const subscriber of this.everything) subscriber.next({ documentId: null, kind: 'resync', source });
   }
 
+  /** The feed cannot run as configured: every subscription errors with `error`; a later one tries again. */
+  fail(error: Error): void {
+    const all = [...this.everything, ...[...this.byDocument.values()].flatMap((group) => [...group])];
+    this.everything.clear();
+    this.byDocument.clear();
+    this.subscribers = 0;
+    for (const subscriber of all) subscriber.error(error);
+  }
+
   /** Completes every subscription; later subscriptions error with `StorageUnavailableError`. */
   close(): void {
     if (this.closed) return;

@@ -1,5 +1,6 @@
 import type { ClientConfig } from 'pg';
 import pgListen, { type Options as ListenOptions, type Subscriber } from 'pg-listen';
+import { StorageError } from '../contract/errors.js';
 import type { StorageChange } from '../contract/types.js';
 import type { ChangeHub } from './change-hub.js';
 
@@ -37,11 +38,16 @@ export class PostgresChangeListener {
   /** Bumped by every start and stop, so a late connect of an earlier start gives up. */
   private generation = 0;
 
+  /**
+   * `beforeListen` checks the connection settings before the feed connects; a `StorageError` it throws fails
+   * the feed's start-up (every subscription errors with it) instead of being retried.
+   */
   constructor(
     private readonly settings: () => Promise<ClientConfig>,
     private readonly channel: string,
     private readonly origin: string,
     private readonly hub: ChangeHub,
+    private readonly beforeListen: (settings: ClientConfig) => Promise<void> = async () => undefined,
   ) {}
 
   /** Opens the connection (in the background; retried until it works or `stop()` is called). */
@@ -73,7 +79,16 @@ export class PostgresChangeListener {
   }
 
   private async connect(generation: number, attempt: number): Promise<void> {
-    const subscriber = createSubscriber(await this.settings(), {
+    const settings = await this.settings();
+    try {
+      await this.beforeListen(settings);
+    } catch (error) {
+      if (this.generation !== generation) return;
+      if (error instanceof StorageError) return this.hub.fail(error);
+      // The check could not run (the server is down): retried like a failed connect.
+      return this.retry(generation, attempt);
+    }
+    const subscriber = createSubscriber(settings, {
       retryInterval: backoff,
       retryLimit: Infinity,
       retryTimeout: 0,
@@ -98,10 +113,7 @@ export class PostgresChangeListener {
       await subscriber.listenTo(this.channel);
     } catch {
       await subscriber.close().catch(() => undefined);
-      if (this.generation !== generation) return;
-      await new Promise((done) => setTimeout(done, backoff(attempt)).unref());
-      if (this.generation !== generation) return;
-      return this.connect(generation, attempt + 1);
+      return this.retry(generation, attempt);
     }
     if (this.generation !== generation) {
       await subscriber.close().catch(() => undefined);
@@ -111,6 +123,13 @@ export class PostgresChangeListener {
     // Another instance may have committed while this connection was opening, after its subscribers
     // subscribed: they catch up once now, as after a reconnect. (This provider's own writes waited.)
     this.hub.publishResync('local');
+  }
+
+  private async retry(generation: number, attempt: number): Promise<void> {
+    if (this.generation !== generation) return;
+    await new Promise((done) => setTimeout(done, backoff(attempt)).unref());
+    if (this.generation !== generation) return;
+    return this.connect(generation, attempt + 1);
   }
 
   private deliver(payload: ChangePayload): void {

@@ -37,7 +37,7 @@ export interface DocumentBackend {
   ): Promise<BackendPage>;
   getChangesSince(documentId: string, since: VectorClock | null): Promise<ChangesSince>;
   getVectorClock(documentId: string): Promise<VectorClock>;
-  /** `includesUnstored`: the clock may run ahead of the document clock (see `SaveSnapshotOptions`). */
+  /** `includesUnstored`: the clock may run ahead of the document clock and is merged; false when the caller passed `refuseClockAhead`. */
   saveSnapshot(
     documentId: string,
     data: Uint8Array,

@@ -11,7 +11,7 @@ export interface StoragePoolOptions {
 }
 
 /**
- * An app's own MikroORM 6 instance on PostgreSQL (`MikroORM` from `@mikro-orm/postgresql`, or the one
+ * An app's own MikroORM 6 or 7 instance on PostgreSQL (`MikroORM` from `@mikro-orm/postgresql`, or the one
  * `@mikro-orm/nestjs` provides). Typed by shape, so that the root entry's types need no MikroORM installed.
  */
 export interface StorageHostOrm {
@@ -49,13 +49,19 @@ export interface StorageModuleOptions {
   /** Most unexpired awareness entries in one document; a new client past it gets `StorageLimitError`. Default 1000. */
   maxAwarenessEntriesPerDocument?: number;
   /**
-   * postgres: run on this MikroORM instance of the app (its pool, its connection settings) instead of the
-   * driver's own. The module never closes it. Excludes the connection options (clientUrl, host, port, user,
-   * password, dbName, pool, ssl) and mikroOrm. `schema` defaults to the ORM's own schema.
+   * postgres: run on the database of this MikroORM instance of the app (its connection settings, its schema),
+   * on a pool of the driver's own (sized by `pool`). The module never closes it. Excludes the connection options
+   * (clientUrl, host, port, user, password, dbName, ssl) and mikroOrm. `schema` defaults to the ORM's own schema.
    */
   orm?: StorageHostOrm;
   /** postgres: `postgresql://user:password@host:port/db`; or use host/port/user/password/dbName. */
   clientUrl?: string;
+  /**
+   * postgres: a direct connection to PostgreSQL (not through a transaction pooler such as PgBouncer in
+   * `pool_mode = transaction`) for the change feed's LISTEN, which needs a session of its own. Default: the
+   * connection of the pool (`clientUrl`, or the ORM's with `orm`). TLS: an `sslmode` in it, else `ssl`.
+   */
+  listenUrl?: string;
   host?: string;
   port?: number;
   user?: string;
@@ -71,7 +77,12 @@ export interface StorageModuleOptions {
   ssl?: boolean | StorageTlsOptions;
   /** postgres: run pending migrations at start-up. Default true. */
   migrate?: boolean;
-  /** postgres: extra MikroORM options, merged last; options that decide where data goes are refused. */
+  /**
+   * postgres: pool bounds and pg connection settings in MikroORM's words, read over the driver's: `pool`
+   * (`min`, `max`, `acquireTimeoutMillis`, `idleTimeoutMillis`, `createTimeoutMillis`) and
+   * `driverOptions.connection` (`statement_timeout`, `idle_in_transaction_session_timeout`, `query_timeout`,
+   * `connectionTimeoutMillis`, others passed to pg). Options that decide where data goes are refused.
+   */
   mikroOrm?: Record<string, unknown>;
 }
 
@@ -121,6 +132,7 @@ const KNOWN_OPTIONS = new Set([
   'maxAwarenessBytes',
   'maxAwarenessEntriesPerDocument',
   'clientUrl',
+  'listenUrl',
   'host',
   'port',
   'user',
@@ -169,7 +181,10 @@ export function resolveStorageOptions(input: unknown): ResolvedStorageOptions {
     migrate: booleanOption(options, 'migrate'),
   };
   if (resolved.driver === 'postgres') checkPostgresOptions(resolved);
-  else if (resolved.orm !== undefined) throw new StorageValidationError('options.orm', `is for driver 'postgres' only`);
+  else
+    for (const key of ['orm', 'listenUrl'] as const)
+      if (resolved[key] !== undefined)
+        throw new StorageValidationError(`options.${key}`, `is for driver 'postgres' only`);
   return resolved;
 }
 

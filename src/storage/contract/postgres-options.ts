@@ -31,19 +31,22 @@ const RESERVED_ORM_OPTIONS: Record<string, string> = {
 };
 const RESERVED_CONNECTION_OPTIONS = ['host', 'port', 'user', 'password', 'database', 'connectionString', 'ssl'];
 
-/** What says where to connect: with `orm`, the app's ORM already knows, so none of it may come along. */
-const CONNECTION_OPTIONS = ['clientUrl', 'host', 'port', 'user', 'password', 'dbName', 'pool', 'ssl'] as const;
+/** What says where to connect: with `orm`, the app's ORM already knows, so none of it may come along (`pool` may: it sizes the driver's own pool). */
+const CONNECTION_OPTIONS = ['clientUrl', 'host', 'port', 'user', 'password', 'dbName', 'ssl'] as const;
 
 /** Checks the postgres options, naming the option at fault; values are never echoed (they may be secrets). */
 export function checkPostgresOptions(options: ResolvedStorageOptions): void {
-  for (const key of ['clientUrl', 'host', 'user', 'password', 'dbName', 'schema'] as const) {
+  for (const key of ['clientUrl', 'listenUrl', 'host', 'user', 'password', 'dbName', 'schema'] as const) {
     const value = options[key];
     if (value !== undefined && (typeof value !== 'string' || value.length === 0))
       throw new StorageValidationError(`options.${key}`, 'must be a non-empty string');
   }
   if (options.schema !== undefined) checkSchemaName(options.schema, 'options.schema');
+  if (options.listenUrl !== undefined) checkClientUrl(options.listenUrl, 'options.listenUrl', false);
+  if (options.pool !== undefined) checkPool(options.pool);
   if (options.orm !== undefined) return checkHostOrm(options);
-  if (options.clientUrl !== undefined) checkClientUrl(options.clientUrl, options.ssl !== undefined);
+  if (options.clientUrl !== undefined)
+    checkClientUrl(options.clientUrl, 'options.clientUrl', options.ssl !== undefined);
   else if (options.host === undefined && options.dbName === undefined)
     throw new StorageValidationError(
       'options.clientUrl',
@@ -51,7 +54,6 @@ export function checkPostgresOptions(options: ResolvedStorageOptions): void {
     );
   if (options.port !== undefined && (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535))
     throw new StorageValidationError('options.port', 'must be an integer from 1 to 65535');
-  if (options.pool !== undefined) checkPool(options.pool);
   if (options.ssl !== undefined) checkTls(options.ssl);
   if (options.mikroOrm !== undefined) checkMikroOrm(options.mikroOrm);
 }
@@ -80,7 +82,8 @@ function checkHostOrm(options: ResolvedStorageOptions): void {
     );
 }
 
-function checkClientUrl(clientUrl: string, sslGiven: boolean): void {
+/** A connection URL: its scheme, and only the query parameters the driver honours. */
+function checkClientUrl(clientUrl: string, argument: string, sslGiven: boolean): void {
   let url: URL | undefined;
   try {
     url = new URL(clientUrl);
@@ -88,18 +91,18 @@ function checkClientUrl(clientUrl: string, sslGiven: boolean): void {
     url = undefined;
   }
   if (!url || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:'))
-    throw new StorageValidationError('options.clientUrl', 'must be a postgres:// or postgresql:// URL');
+    throw new StorageValidationError(argument, 'must be a postgres:// or postgresql:// URL');
   for (const name of url.searchParams.keys()) {
     if (!(URL_PARAMETERS as readonly string[]).includes(name))
       throw new StorageValidationError(
-        'options.clientUrl',
+        argument,
         `has the query parameter "${name}", which the driver does not honour (it honours ${URL_PARAMETERS.join(', ')})`,
       );
   }
   const mode = url.searchParams.get('sslmode');
   if (mode !== null && !(SSL_MODES as readonly string[]).includes(mode))
     throw new StorageValidationError(
-      'options.clientUrl',
+      argument,
       `has an sslmode the driver does not honour (use ${SSL_MODES.join(', ')})`,
     );
   if (mode !== null && sslGiven)

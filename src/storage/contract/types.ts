@@ -156,10 +156,10 @@ export interface StorageProvider extends StorageChangeFeed {
 /** Options of `saveSnapshot`. */
 export interface SaveSnapshotOptions {
   /**
-   * The snapshot holds events that are not stored as deltas (a server's own updates still queued, or one too
-   * large for a delta): its clock may then run ahead of the document clock, and is merged into it. Only for
-   * a clock the server computed itself, never one a client sent: a clock claiming an author's future events
-   * makes that author's later deltas no-ops. Default false: such a clock gets `SnapshotAheadError`.
+   * Refuse a clock with an entry above the document clock's (`SnapshotAheadError`, nothing written) instead of
+   * merging it. Pass it for a clock a client sent: a clock claiming an author's future events would make that
+   * author's later deltas no-ops, answered like resends. Default false: the clock is merged into the document
+   * clock (a server's own snapshot may hold updates still queued, or one too large for a delta).
    */
-  includesUnstored?: boolean;
+  refuseClockAhead?: boolean;
 }

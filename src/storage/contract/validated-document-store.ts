@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { DocumentBackend, StorageLimits } from './backend.js';
 import { StorageValidationError } from './errors.js';
 import type {
@@ -26,8 +27,12 @@ import {
 const DEFAULT_ID_PAGE = 1000;
 const DEFAULT_DELTA_PAGE = 1000;
 
-/** `getDeltasPage`'s `after`: the decimal storage position of the previous page's last delta. */
-const DELTA_CURSOR = /^(0|[1-9][0-9]{0,14})$/;
+/**
+ * `getDeltasPage`'s `after`: the decimal storage position of the previous page's last delta, then a check
+ * derived from the document id and that position, so that a cursor no page returned (a bare number, one
+ * of another document) is refused instead of paging from wherever it points.
+ */
+const DELTA_CURSOR = /^(0|[1-9][0-9]{0,14})\.([A-Za-z0-9_-]{11})$/;
 
 /** The public `DocumentStore`: checks every argument once, then hands it to exactly one driver's backend. */
 export class ValidatedDocumentStore implements DocumentStore {
@@ -108,8 +113,8 @@ export class ValidatedDocumentStore implements DocumentStore {
     const clock = this.since(since);
     const { limit, after } = checkOptions<{ limit: number; after: string | null }>('options', options);
     const pageSize = checkPageSize('limit', limit, DEFAULT_DELTA_PAGE);
-    const page = await this.backend.getDeltasPage(id, clock, pageSize, parseDeltaCursor(after));
-    return { deltas: page.deltas, next: page.next === null ? null : String(page.next) };
+    const page = await this.backend.getDeltasPage(id, clock, pageSize, parseDeltaCursor(id, after));
+    return { deltas: page.deltas, next: page.next === null ? null : deltaCursor(id, page.next) };
   }
 
   async *iterateDeltasSince(
@@ -149,10 +154,10 @@ export class ValidatedDocumentStore implements DocumentStore {
     const id = checkId('documentId', documentId);
     const bytes = checkSnapshotData('data', data, this.limits.maxSnapshotBytes);
     const clock = checkClock('vectorClock', vectorClock, this.limits.maxClockEntries);
-    const { includesUnstored = false } = checkOptions<SaveSnapshotOptions>('options', options);
-    if (typeof includesUnstored !== 'boolean')
-      throw new StorageValidationError('options.includesUnstored', 'must be true or false');
-    return this.backend.saveSnapshot(id, bytes, clock, includesUnstored);
+    const { refuseClockAhead = false } = checkOptions<SaveSnapshotOptions>('options', options);
+    if (typeof refuseClockAhead !== 'boolean')
+      throw new StorageValidationError('options.refuseClockAhead', 'must be true or false');
+    return this.backend.saveSnapshot(id, bytes, clock, !refuseClockAhead);
   }
 
   async getSnapshot(documentId: string): Promise<DocumentSnapshot | null> {
@@ -169,10 +174,21 @@ export class ValidatedDocumentStore implements DocumentStore {
   }
 }
 
-function parseDeltaCursor(after: unknown): number | null {
+function parseDeltaCursor(documentId: string, after: unknown): number | null {
   const cursor = checkCursor('after', after);
   if (cursor === null) return null;
-  if (!DELTA_CURSOR.test(cursor))
+  const match = DELTA_CURSOR.exec(cursor);
+  const position = match ? Number(match[1]) : Number.NaN;
+  if (!match || !Number.isSafeInteger(position) || cursorCheck(documentId, position) !== match[2])
     throw new StorageValidationError('after', 'must be the `next` of an earlier page of this document');
-  return Number(cursor);
+  return position;
+}
+
+function deltaCursor(documentId: string, position: number): string {
+  return `${position}.${cursorCheck(documentId, position)}`;
+}
+
+/** 11 base64url characters (66 bits) of SHA-256 over the document id and the position: not a secret, a check. */
+function cursorCheck(documentId: string, position: number): string {
+  return createHash('sha256').update(`${position}\u0000${documentId}`).digest('base64url').slice(0, 11);
 }

@@ -10,6 +10,7 @@ import {
 import type { ChangesSince, DocumentSnapshot, StoredDelta, SyncDocument, VectorClock } from '../contract/types.js';
 import type { PreparedDelta } from '../contract/validation.js';
 import type { MemoryAwarenessBackend } from './memory-awareness.backend.js';
+import { SortedChunks } from './sorted-chunks.js';
 import { SortedIdIndex } from './sorted-id-index.js';
 
 /** One stored delta: the fields the indexes need, and the delta itself as the JSON it was validated as. */
@@ -44,10 +45,17 @@ interface MemoryDocument {
   byId: Map<string, DeltaRecord>;
   /**
    * The authors with stored deltas, each sorted by own counter: catch-up visits these authors only and
-   * binary-searches the part a clock has not seen; `(clientId, counter)` conflicts are found the same way.
+   * searches the part a clock has not seen; `(clientId, counter)` conflicts are found the same way.
    */
-  byClient: Map<string, DeltaRecord[]>;
+  byClient: Map<string, AuthorDeltas>;
   snapshot: StoredSnapshot | null;
+}
+
+/** One author's stored deltas, by own counter. */
+interface AuthorDeltas {
+  readonly records: SortedChunks<DeltaRecord, number>;
+  /** Whether counter order is also storage order (the author stored its deltas in counter order). */
+  inStorageOrder: boolean;
 }
 
 /** The memory driver's documents: indexed so a call costs what it carries and returns, not the history. */
@@ -134,8 +142,7 @@ export class MemoryDocumentBackend implements DocumentBackend {
     const doc = this.documents.get(documentId);
     if (!doc) return { deltas: [], next: null };
     // The first page of a catch-up reads by author; later ones walk storage order from where the last stopped.
-    const records =
-      after === null && since !== null ? unseenRecords(doc, since).slice(0, limit + 1) : walk(doc, since, limit, after);
+    const records = after === null ? unseenRecords(doc, since, limit + 1) : walk(doc, since, limit, after);
     const page = records.slice(0, limit);
     return {
       deltas: page.map(toStoredDelta),
@@ -203,14 +210,14 @@ export class MemoryDocumentBackend implements DocumentBackend {
     let removed = 0;
     // Only the authors upTo names can lose deltas: the cost follows upTo and what is deleted.
     for (const clientId of Object.keys(upToClock)) {
-      const records = doc.byClient.get(clientId);
-      if (!records) continue;
-      const end = firstAbove(records, Math.min(counterOf(upToClock, clientId), counterOf(snapshotClock, clientId)));
-      if (end === 0) continue;
-      for (let i = 0; i < end; i++) doc.byId.delete(records[i]!.id);
-      if (end === records.length) doc.byClient.delete(clientId);
-      else records.splice(0, end);
-      removed += end;
+      const author = doc.byClient.get(clientId);
+      if (!author) continue;
+      const gone = author.records.removeUpTo(
+        Math.min(counterOf(upToClock, clientId), counterOf(snapshotClock, clientId)),
+      );
+      for (const record of gone) doc.byId.delete(record.id);
+      if (author.records.size === 0) doc.byClient.delete(clientId);
+      removed += gone.length;
     }
     if (removed === 0) return 0;
     doc.log = doc.log.filter((record) => doc.byId.get(record.id) === record);
@@ -273,7 +280,7 @@ function admit(
   if ((doc?.authors ?? 0) + newAuthors > maxAuthors) throw documentAuthorsLimitError(documentId, maxAuthors);
   const fresh: PreparedDelta[] = [];
   for (const [delta, holder] of candidates) {
-    const existing = findEvent(doc?.byClient.get(delta.clientId), delta.counter)?.id ?? holder;
+    const existing = findEvent(doc?.byClient.get(delta.clientId)?.records, delta.counter)?.id ?? holder;
     if (existing !== undefined) throw new DeltaConflictError(documentId, delta.id, existing);
     fresh.push(delta);
   }
@@ -305,61 +312,127 @@ class EventIndex {
   }
 }
 
-/** The stored deltas `since` does not cover, in storage order: only authors with stored deltas are visited. */
-function unseenRecords(doc: MemoryDocument, since: VectorClock | null): DeltaRecord[] {
-  if (since === null) return doc.log.slice();
-  const unseen: DeltaRecord[] = [];
-  for (const [clientId, records] of doc.byClient) {
+/**
+ * Up to `max` of the stored deltas `since` does not cover, in storage order. Only the authors with stored
+ * deltas are visited; each one's unseen deltas are merged by storage position, and the merge stops at `max`.
+ * An author that stored its deltas in counter order is read lazily; one that did not is read whole, sorted.
+ * So the first page of a catch-up costs the authors, the page and the out-of-order authors' unseen deltas,
+ * not every unseen delta.
+ */
+function unseenRecords(doc: MemoryDocument, since: VectorClock | null, max = Infinity): DeltaRecord[] {
+  if (since === null) return doc.log.slice(0, max);
+  const sources: Iterator<DeltaRecord>[] = [];
+  for (const [clientId, author] of doc.byClient) {
     const seen = counterOf(since, clientId);
-    if (records[records.length - 1]!.counter <= seen) continue;
-    for (let i = firstAbove(records, seen); i < records.length; i++) unseen.push(records[i]!);
+    if (author.records.last()!.counter <= seen) continue;
+    const unseen = author.records.itemsAbove(seen);
+    sources.push(author.inStorageOrder ? unseen : [...unseen].sort((a, b) => a.seq - b.seq).values());
   }
-  if (unseen.length === doc.log.length) return doc.log.slice();
-  return unseen.sort((a, b) => a.seq - b.seq);
+  return mergeBySeq(sources, max);
+}
+
+/** The first `max` records of several iterators each in storage order, merged in storage order. */
+function mergeBySeq(sources: Iterator<DeltaRecord>[], max: number): DeltaRecord[] {
+  const heap = new MinHeap<{ record: DeltaRecord; rest: Iterator<DeltaRecord> }>((a, b) => a.record.seq - b.record.seq);
+  for (const rest of sources) {
+    const next = rest.next();
+    if (!next.done) heap.push({ record: next.value, rest });
+  }
+  const merged: DeltaRecord[] = [];
+  while (merged.length < max && heap.size > 0) {
+    const head = heap.pop()!;
+    merged.push(head.record);
+    const next = head.rest.next();
+    if (!next.done) heap.push({ record: next.value, rest: head.rest });
+  }
+  return merged;
+}
+
+/** A binary min-heap: the merge of many authors' deltas takes log(authors) per delta. */
+class MinHeap<T> {
+  private readonly items: T[] = [];
+
+  constructor(private readonly compare: (a: T, b: T) => number) {}
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(item: T): void {
+    const items = this.items;
+    let i = items.push(item) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (this.compare(items[parent]!, item) <= 0) break;
+      items[i] = items[parent]!;
+      i = parent;
+    }
+    items[i] = item;
+  }
+
+  pop(): T | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length === 0 || last === undefined) return top;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= items.length) break;
+      const child = left + 1 < items.length && this.compare(items[left + 1]!, items[left]!) < 0 ? left + 1 : left;
+      if (this.compare(items[child]!, last) >= 0) break;
+      items[i] = items[child]!;
+      i = child;
+    }
+    items[i] = last;
+    return top;
+  }
 }
 
 /** Up to `limit + 1` deltas `since` does not cover, stored after `after`, walking storage order. */
-function walk(doc: MemoryDocument, since: VectorClock | null, limit: number, after: number | null): DeltaRecord[] {
+function walk(doc: MemoryDocument, since: VectorClock | null, limit: number, after: number): DeltaRecord[] {
   const found: DeltaRecord[] = [];
-  for (
-    let i = after === null ? 0 : firstAbove(doc.log, after, 'seq');
-    i < doc.log.length && found.length <= limit;
-    i++
-  ) {
+  for (let i = firstAbove(doc.log, after); i < doc.log.length && found.length <= limit; i++) {
     const record = doc.log[i]!;
     if (since === null || counterOf(since, record.clientId) < record.counter) found.push(record);
   }
   return found;
 }
 
-/** Index of the first record whose `key` exceeds `value`, in records sorted by that key. */
-function firstAbove(records: readonly DeltaRecord[], value: number, key: 'counter' | 'seq' = 'counter'): number {
+/** Index of the first record stored after position `seq`, in the log (sorted by position). */
+function firstAbove(log: readonly DeltaRecord[], seq: number): number {
   let low = 0;
-  let high = records.length;
+  let high = log.length;
   while (low < high) {
     const mid = (low + high) >>> 1;
-    if (records[mid]![key] <= value) low = mid + 1;
+    if (log[mid]!.seq <= seq) low = mid + 1;
     else high = mid;
   }
   return low;
 }
 
-function findEvent(records: readonly DeltaRecord[] | undefined, counter: number): DeltaRecord | undefined {
+function findEvent(records: SortedChunks<DeltaRecord, number> | undefined, counter: number): DeltaRecord | undefined {
   // A client's next delta is usually past its last one: no search then.
-  if (!records || records[records.length - 1]!.counter < counter) return undefined;
-  const index = firstAbove(records, counter - 1);
-  return records[index]?.counter === counter ? records[index] : undefined;
+  if (!records || records.last()!.counter < counter) return undefined;
+  return records.find(counter);
 }
 
-function insertByCounter(byClient: Map<string, DeltaRecord[]>, record: DeltaRecord): void {
-  const records = byClient.get(record.clientId);
-  if (!records) {
-    byClient.set(record.clientId, [record]);
-  } else if (records[records.length - 1]!.counter <= record.counter) {
-    records.push(record);
-  } else {
-    records.splice(firstAbove(records, record.counter), 0, record);
+function insertByCounter(byClient: Map<string, AuthorDeltas>, record: DeltaRecord): void {
+  let author = byClient.get(record.clientId);
+  if (!author) {
+    author = {
+      records: new SortedChunks(
+        (each) => each.counter,
+        (a, b) => a - b,
+      ),
+      inStorageOrder: true,
+    };
+    byClient.set(record.clientId, author);
+  } else if (author.records.last()!.counter > record.counter) {
+    // Stored after deltas with larger counters: counter order no longer follows storage order.
+    author.inStorageOrder = false;
   }
+  author.records.insert(record);
 }
 
 /** `updatedAt` strictly moves on every change, even twice in one millisecond. */

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import type { Knex } from '@mikro-orm/knex';
 import pg from 'pg';
 import type { ConnectionOptions } from 'node:tls';
 import { StorageError } from '../contract/errors.js';
@@ -119,23 +118,4 @@ async function serverTakesTls(settings: ConnectionSettings, connectTimeoutMs: nu
   } finally {
     await client.end().catch(() => undefined);
   }
-}
-
-/**
- * The pg settings of a knex pool's connections (TLS and timeouts included), for a connection of its own
- * outside the pool, such as the change feed's LISTEN connection. A password given as a function (an app's
- * MikroORM may have one) is asked for now.
- */
-export async function knexConnectionSettings(knex: Knex): Promise<pg.ClientConfig> {
-  const client = knex.client as {
-    connectionSettings?: pg.ClientConfig;
-    connectionConfigProvider?: () => Promise<pg.ClientConfig & { expirationChecker?: unknown }>;
-  };
-  if (client.connectionConfigProvider) {
-    const { expirationChecker: _expirationChecker, ...settings } = await client.connectionConfigProvider();
-    return settings;
-  }
-  const settings = client.connectionSettings ?? {};
-  // knex keeps the password as a hidden (non-enumerable) property, which a spread would drop.
-  return { ...settings, password: settings.password };
 }

@@ -1,13 +1,13 @@
-import type { Knex } from '@mikro-orm/knex';
-import { Migrator } from '@mikro-orm/migrations';
-import { PostgreSqlDriver, type MikroORM } from '@mikro-orm/postgresql';
+import type { ClientConfig } from 'pg';
 import { StorageValidationError } from '../contract/errors.js';
-import type { StorageHostOrm } from '../contract/options.js';
+import type { StorageHostOrm, StoragePoolOptions } from '../contract/options.js';
 import { checkSchemaName } from '../contract/postgres-options.js';
+import { isPlainObject } from '../contract/validation.js';
+import { APPLICATION_NAME, storagePoolSettings } from './own-connection.js';
 import { describeTarget } from './postgres-errors.js';
-import { runStorageMigrations } from './run-storage-migrations.js';
+import { readMigrationStatus, runStorageMigrations } from './run-storage-migrations.js';
 import type { ConnectionPlan } from './storage-connection.js';
-import { createStorageOrm, storageMigrationOptions } from './storage-orm.js';
+import { StoragePool } from './storage-pool.js';
 import { DEFAULT_SCHEMA } from './storage-tables.js';
 
 /** Where the storage migrations run on an app's MikroORM. */
@@ -21,49 +21,82 @@ export interface StorageMigrationStatus {
   pending: string[];
 }
 
-/** knex's own bound on waiting for a pooled connection when the app's ORM sets none. */
-const KNEX_ACQUIRE_TIMEOUT_MS = 60_000;
+/** What the driver asks of an app's MikroORM (6 or 7): its public connection and configuration API only. */
+interface HostOrmApi {
+  em: {
+    getConnection(): {
+      getConnectionOptions(): { host?: string; port?: number; user?: string; password?: unknown; database?: string };
+      getPlatform(): { getDefaultSchemaName(): string | undefined };
+    };
+  };
+  config: { get(key: string): unknown };
+}
 
 /**
- * The postgres driver on an app's MikroORM (option `orm`): its statements run on the app's pool, its
- * migrations too (in the storage's own table, under the driver's advisory lock), and closing the provider
- * leaves the app's ORM open. The change feed still opens its own LISTEN connection, with the pool's settings.
+ * The postgres driver on an app's MikroORM (option `orm`): on the app's database, with its connection
+ * settings, in its schema, under its migrations flow; the driver's statements run on a pool of its own
+ * (MikroORM 7's public `execute` sends values inlined into the SQL text, and MikroORM 6's runs each call
+ * through knex: see docs/BENCHMARKS.md). The app's ORM is never closed by the storage.
  */
-export function hostOrmPlan(orm: StorageHostOrm, schemaOption: string | undefined): ConnectionPlan {
-  const knex = hostOrmKnex(orm);
+export function hostOrmPlan(
+  orm: StorageHostOrm,
+  schemaOption: string | undefined,
+  pool: StoragePoolOptions | undefined,
+): ConnectionPlan {
+  const connection = hostOrmConnection(orm);
   const schema = hostOrmSchema(orm, schemaOption);
-  const settings = (knex.client as { connectionSettings?: { host?: string; port?: number; database?: string } })
-    .connectionSettings;
-  const config = knex.client.config as { acquireConnectionTimeout?: number; pool?: { acquireTimeoutMillis?: number } };
+  const settings = storagePoolSettings({ pool }, connection);
   return {
     schema,
-    target: describeTarget(settings?.host, settings?.port, settings?.database),
-    // As knex decides it: the smaller of the two settings, 60 s when neither is set.
-    acquireTimeoutMs: Math.min(
-      config.acquireConnectionTimeout ?? Infinity,
-      config.pool?.acquireTimeoutMillis ?? Infinity,
-      KNEX_ACQUIRE_TIMEOUT_MS,
-    ),
+    target: describeTarget(connection.host, connection.port, connection.database),
+    acquireTimeoutMs: settings.acquireTimeoutMs,
+    connectTimeoutMs: settings.connectTimeoutMs,
     async open() {
+      const pool = new StoragePool(settings);
       return {
-        knex,
-        migrate: (events) => runStorageMigrations(createMigrationOrm(orm, schema).migrationOrm, schema, events),
-        release: async () => undefined,
+        pool,
+        settings: settings.connection,
+        migrate: (events) => runStorageMigrations(pool, schema, events),
+        release: () => pool.end(),
       };
     },
   };
 }
 
-/** The knex of an app's MikroORM, hence its pool; anything but a MikroORM 6 on PostgreSQL is refused. */
-export function hostOrmKnex(orm: unknown): Knex {
-  const connection = (orm as { em?: { getConnection?: () => unknown } } | null)?.em?.getConnection?.();
-  const knex = (connection as { getKnex?: () => Knex } | undefined)?.getKnex?.();
-  if (!knex || (knex.client as { dialect?: string }).dialect !== 'postgresql')
+/**
+ * pg's settings for the database of an app's MikroORM 6 or 7 on PostgreSQL, through its public API: the
+ * connection's options (host, port, user, password, database) and the TLS of its driver options
+ * (`driverOptions.connection` in MikroORM 6, `driverOptions` in 7). Anything else is refused.
+ */
+export function hostOrmConnection(orm: unknown): ClientConfig {
+  const api = orm as Partial<HostOrmApi> | null;
+  const connection = typeof api?.em?.getConnection === 'function' ? api.em.getConnection() : undefined;
+  // PostgreSQL is the one MikroORM platform whose default schema is `public`.
+  if (
+    typeof connection?.getConnectionOptions !== 'function' ||
+    connection.getPlatform?.().getDefaultSchemaName?.() !== 'public'
+  )
     throw new StorageValidationError(
       'options.orm',
-      'must be a MikroORM 6 instance on PostgreSQL (from @mikro-orm/postgresql or @mikro-orm/nestjs)',
+      'must be a MikroORM 6 or 7 instance on PostgreSQL (from @mikro-orm/postgresql or @mikro-orm/nestjs)',
     );
-  return knex;
+  const { host, port, user, password, database } = connection.getConnectionOptions();
+  const driverOptions = api!.config!.get('driverOptions');
+  const pgOptions = isPlainObject(driverOptions)
+    ? isPlainObject(driverOptions.connection)
+      ? driverOptions.connection
+      : driverOptions
+    : {};
+  const settings: ClientConfig = {
+    host,
+    port,
+    user,
+    password: password as ClientConfig['password'],
+    database,
+    application_name: APPLICATION_NAME,
+  };
+  if (pgOptions.ssl !== undefined) settings.ssl = pgOptions.ssl as ClientConfig['ssl'];
+  return settings;
 }
 
 /** The schema of the storage on an app's ORM: the one asked for, else the ORM's own `schema`, else `public`. */
@@ -73,58 +106,36 @@ function hostOrmSchema(orm: StorageHostOrm, schema: string | undefined): string 
   return typeof configured === 'string' && configured !== '' ? configured : DEFAULT_SCHEMA;
 }
 
-/**
- * A MikroORM that only migrates, on the app ORM's knex and so on its pool (MikroORM 6 reuses a knex instance
- * given as `driverOptions`). It owns no connection: closing it would destroy the app's pool, so nothing does.
- */
-function createMigrationOrm(
+/** A pool of one connection on the app ORM's database, for one migration command; ended by `use`'s end. */
+async function withMigrationPool<T>(
   orm: StorageHostOrm,
   schemaOption: string | undefined,
-): { migrationOrm: MikroORM; schema: string } {
-  const knex = hostOrmKnex(orm);
-  const schema = checkedSchema(orm, schemaOption);
-  const dbName = (orm.config as { get(key: string): unknown }).get('dbName');
-  const migrationOrm = createStorageOrm({
-    driver: PostgreSqlDriver,
-    dbName: typeof dbName === 'string' && dbName !== '' ? dbName : knex.client.database(),
-    schema,
-    entities: [],
-    discovery: { warnWhenNoEntities: false, requireEntitiesArray: true },
-    ensureDatabase: false,
-    ensureIndexes: false,
-    metadataCache: { enabled: false },
-    debug: false,
-    extensions: [Migrator],
-    migrations: storageMigrationOptions(),
-    driverOptions: knex,
-    // MikroORM would log the reuse of the knex instance; the app's ORM keeps its own logging.
-    logger: () => undefined,
-  });
-  return { migrationOrm, schema };
+  use: (pool: StoragePool, schema: string) => Promise<T>,
+): Promise<T> {
+  if (schemaOption !== undefined) checkSchemaName(schemaOption, 'options.schema');
+  const connection = hostOrmConnection(orm);
+  const settings = storagePoolSettings({}, connection);
+  const pool = new StoragePool({ ...settings, min: 0, max: 1 });
+  try {
+    return await use(pool, hostOrmSchema(orm, schemaOption));
+  } finally {
+    await pool.end();
+  }
 }
 
 /**
- * Applies the storage's pending migrations on an app's MikroORM, as the driver does at start-up with
- * `migrate: true`: on its pool, in the storage's own `sync_storage_migrations` table, under the driver's
- * advisory lock. The ORM stays open. Answers the names applied (`[]` when there was nothing to do).
+ * Applies the storage's pending migrations on the database of an app's MikroORM, as the driver does at
+ * start-up with `migrate: true`: in the storage's own `sync_storage_migrations` table, in one transaction
+ * under the driver's advisory lock, on one connection of its own (closed after). Answers the names applied.
  */
-export async function migrateStorage(orm: StorageHostOrm, options: StorageMigrationOptions = {}): Promise<string[]> {
-  const { migrationOrm, schema } = createMigrationOrm(orm, options.schema);
-  return runStorageMigrations(migrationOrm, schema);
+export function migrateStorage(orm: StorageHostOrm, options: StorageMigrationOptions = {}): Promise<string[]> {
+  return withMigrationPool(orm, options.schema, (pool, schema) => runStorageMigrations(pool, schema));
 }
 
-/** The storage's executed and pending migrations on an app's MikroORM (this creates the migrations table if missing). */
-export async function storageMigrationStatus(
+/** The storage's executed and pending migrations on the database of an app's MikroORM. */
+export function storageMigrationStatus(
   orm: StorageHostOrm,
   options: StorageMigrationOptions = {},
 ): Promise<StorageMigrationStatus> {
-  const { migrator } = createMigrationOrm(orm, options.schema).migrationOrm;
-  const executed = (await migrator.getExecutedMigrations()).map((row) => row.name);
-  const pending = (await migrator.getPendingMigrations()).map((row) => row.name);
-  return { executed, pending };
-}
-
-function checkedSchema(orm: StorageHostOrm, schema: string | undefined): string {
-  if (schema !== undefined) checkSchemaName(schema, 'options.schema');
-  return hostOrmSchema(orm, schema);
+  return withMigrationPool(orm, options.schema, (pool, schema) => readMigrationStatus(pool, schema));
 }

@@ -1,16 +1,17 @@
 import type { ResolvedStorageOptions } from '../contract/options.js';
 import { settleTls } from './connection-settings.js';
-import { migrateStorage, storageMigrationStatus } from './host-orm.js';
+import { describeDatabase, pgSettings, storagePoolSettings } from './own-connection.js';
 import { toStorageError } from './postgres-errors.js';
-import { CONNECTION_DEFAULTS, createStorageOrm, describeDatabase, storageOrmOptions } from './storage-orm.js';
+import { readMigrationStatus, runStorageMigrations } from './run-storage-migrations.js';
+import { StoragePool } from './storage-pool.js';
 import { DEFAULT_SCHEMA } from './storage-tables.js';
 
 export type MigrationCommand = 'list' | 'check' | 'up';
 
 /**
- * One command of `nest-sync-storage-migrations` on the database of `options`, through the same helpers an
- * app's own MikroORM would use; `up` takes the driver's advisory lock. Answers the exit code: `check` is 1
- * while a migration is pending. Failures are the driver's wrapped errors: no password, no raw driver text.
+ * One command of `nest-sync-storage-migrations` on the database of `options`, through the runner the driver
+ * uses at start-up; `up` takes the driver's advisory lock. Answers the exit code: `check` is 1 while a
+ * migration is pending. Failures are the driver's wrapped errors: no password, no raw driver text.
  */
 export async function runMigrationCommand(
   command: MigrationCommand,
@@ -20,16 +21,19 @@ export async function runMigrationCommand(
   const schema = options.schema ?? DEFAULT_SCHEMA;
   const target = describeDatabase(options);
   try {
-    const settings = await settleTls(options, CONNECTION_DEFAULTS.connectTimeoutMs);
-    const orm = createStorageOrm(storageOrmOptions(options, settings));
+    const settled = await settleTls(options, storagePoolSettings(options, {}).connectTimeoutMs);
+    const pool = new StoragePool({ ...storagePoolSettings(options, pgSettings(settled)), min: 0, max: 1 });
     try {
+      // A plain round trip first, so that the server's own reason for refusing (a missing database, a
+      // refused password) is what the command says, before any migration work.
+      await pool.query('select 1', []);
       print(`storage migrations in schema "${schema}" of ${target}`);
       if (command === 'up') {
-        const applied = await migrateStorage(orm, { schema });
+        const applied = await runStorageMigrations(pool, schema);
         print(applied.length ? applied.map((name) => `applied   ${name}`).join('\n') : 'nothing to apply');
         return 0;
       }
-      const { executed, pending } = await storageMigrationStatus(orm, { schema });
+      const { executed, pending } = await readMigrationStatus(pool, schema);
       if (command === 'list') {
         for (const name of executed) print(`executed  ${name}`);
         for (const name of pending) print(`pending   ${name}`);
@@ -38,7 +42,7 @@ export async function runMigrationCommand(
       print(pending.length ? `${pending.length} pending: ${pending.join(', ')}` : 'up to date');
       return pending.length ? 1 : 0;
     } finally {
-      await orm.close(true).catch(() => undefined);
+      await pool.end().catch(() => undefined);
     }
   } catch (error) {
     throw toStorageError(error, target);

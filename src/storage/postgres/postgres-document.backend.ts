@@ -12,7 +12,14 @@ import type { PreparedDelta } from '../contract/validation.js';
 import { DocumentWriteQueue, type CallOutcome } from './document-write-queue.js';
 import type { PostgresDatabase, SqlExecutor } from './postgres-database.js';
 import { sqlState } from './postgres-errors.js';
-import { catchUpStatement, toStoredDelta, walkStatement, type DeltaRow } from './sql/catch-up.sql.js';
+import {
+  catchUpStatement,
+  firstPageStatement,
+  toStoredDelta,
+  unseenEstimateStatement,
+  walkStatement,
+  type DeltaRow,
+} from './sql/catch-up.sql.js';
 import {
   changesHeadStatement,
   documentExistsStatement,
@@ -116,12 +123,18 @@ export class PostgresDocumentBackend implements DocumentBackend {
     after: number | null,
   ): Promise<BackendPage> {
     // Pages follow seq, which is commit order, so a delta committed while a client pages is never skipped. The
-    // first page of a catch-up reads by author; later ones walk seq order from where the last page stopped.
-    const page = { afterSeq: after ?? -1, limit: limit + 1 };
-    const statement =
-      after === null && since !== null
-        ? catchUpStatement(this.t, documentId, since, page)
-        : walkStatement(this.t, documentId, since, page);
+    // first page of a catch-up walks the log or reads by author, whichever costs less (see firstPageStatement);
+    // later ones walk seq order from where the last page stopped.
+    let statement = walkStatement(this.t, documentId, since, { afterSeq: after ?? -1, limit: limit + 1 });
+    if (after === null && since !== null) {
+      const [estimate] = await this.db.rows<{ stored: string; unseen: string }>(
+        unseenEstimateStatement(this.t, documentId, since),
+      );
+      statement = firstPageStatement(this.t, documentId, since, limit + 1, {
+        stored: Number(estimate!.stored),
+        unseen: Number(estimate!.unseen),
+      });
+    }
     const rows = await this.db.rows<DeltaRow>(statement);
     const more = rows.length > limit;
     if (more) rows.length = limit;

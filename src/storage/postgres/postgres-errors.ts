@@ -34,12 +34,15 @@ const CERTIFICATE_CODES =
 const UNAVAILABLE_MESSAGES: [RegExp, string][] = [
   // Asked for TLS, the driver never falls back to plaintext.
   [/does not support SSL connections/i, 'the server does not offer TLS'],
-  [/timeout acquiring a connection/i, 'no pooled connection became free in time'],
+  [
+    /timeout acquiring a connection|timeout exceeded when trying to connect/i,
+    'no pooled connection became free in time',
+  ],
   [/connection terminated due to connection timeout|timeout expired/i, 'connection timed out'],
   [/query read timeout/i, 'the query timed out'],
   [/connection terminated|connection ended|not queryable|client was closed/i, 'connection terminated'],
   // The pool was destroyed (the provider closed) while the call waited for a connection.
-  [/^aborted$/i, 'the connection pool was closed'],
+  [/^aborted$|cannot use a pool after calling end/i, 'the connection pool was closed'],
 ];
 
 /** Why the database is unavailable, or undefined when `error` is not an availability problem. */
@@ -89,10 +92,19 @@ export function describeTarget(
 export function toStorageError(error: unknown, database: string): StorageError {
   if (error instanceof StorageError) return error;
   const reason = unavailabilityReason(error);
+  const code = sqlStateWithin(error);
+  const sqlstate = code ? ` (SQLSTATE ${code})` : '';
   if (reason)
-    return new StorageUnavailableError(`PostgreSQL at ${database} is unavailable: ${reason}`, { cause: error });
-  const code = sqlState(error);
-  return new StorageError(`PostgreSQL request failed${code ? ` (SQLSTATE ${code})` : ''}`, { cause: error });
+    return new StorageUnavailableError(`PostgreSQL at ${database} is unavailable: ${reason}${sqlstate}`, {
+      cause: error,
+    });
+  return new StorageError(`PostgreSQL request failed${sqlstate}`, { cause: error });
+}
+
+/** The SQLSTATE of `error` or of the error it wraps (MikroORM and knex wrap pg's), if any. */
+function sqlStateWithin(error: unknown, depth = 0): string | undefined {
+  if (depth > 4 || typeof error !== 'object' || error === null) return undefined;
+  return sqlState(error) ?? sqlStateWithin((error as { cause?: unknown }).cause, depth + 1);
 }
 
 /** Whether `error` or an error in its `cause` chain (MikroORM's migrator wraps them) has SQLSTATE `code`. */

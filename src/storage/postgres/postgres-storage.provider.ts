@@ -1,6 +1,7 @@
 import type { Observable } from 'rxjs';
 import { ChangeHub } from '../changes/change-hub.js';
 import { PostgresChangeListener } from '../changes/postgres-change-listener.js';
+import { assertSessionOfItsOwn } from '../changes/pooler-check.js';
 import type { ResolvedStorageOptions } from '../contract/options.js';
 import type {
   AwarenessStore,
@@ -17,7 +18,7 @@ import { PostgresDocumentBackend } from './postgres-document.backend.js';
 import { defaultStorageLogger, type StorageLogger } from '../storage.logger.js';
 
 /**
- * The PostgreSQL driver on MikroORM 6. `initialize()` connects and (unless `migrate: false`) applies pending
+ * The PostgreSQL driver (MikroORM 6 or 7 for its entities and migrations, its own pg pool for statements). `initialize()` connects and (unless `migrate: false`) applies pending
  * migrations under an advisory lock; every call then goes through the shared validation to a backend that
  * speaks SQL to the pool. Changes reach subscribers through LISTEN/NOTIFY, from every instance on the schema.
  */
@@ -50,7 +51,17 @@ export class PostgresStorageProvider implements StorageProvider {
       firstSubscribed: () => this.listener.start(),
       lastUnsubscribed: () => void this.listener.stop(),
     });
-    this.listener = new PostgresChangeListener(() => this.database.connectionSettings(), channel, origin, this.hub);
+    this.listener = new PostgresChangeListener(
+      () => this.database.listenSettings(),
+      channel,
+      origin,
+      this.hub,
+      // LISTEN needs a session of its own: through a transaction pooler, the feed fails naming listenUrl.
+      async (settings) => {
+        if (!this.database.listensDirectly)
+          await assertSessionOfItsOwn(settings, () => this.database.poolBackendPid(), this.database.target);
+      },
+    );
     // A write issued right after a subscription waits (briefly) for the listening connection, so its
     // subscriber hears of it.
     this.database.beforeWrite = () => this.listener.listening(this.database.acquireTimeoutMs);

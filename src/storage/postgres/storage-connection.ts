@@ -1,14 +1,17 @@
-import type { Knex } from '@mikro-orm/knex';
+import type { ClientConfig } from 'pg';
 import type { ResolvedStorageOptions } from '../contract/options.js';
 import { hostOrmPlan } from './host-orm.js';
-import { ownOrmPlan } from './storage-orm.js';
+import { ownConnectionPlan } from './own-connection.js';
+import type { StoragePool } from './storage-pool.js';
 
 /** An open connection of the driver: the pool its statements run on. */
 export interface StorageConnection {
-  readonly knex: Knex;
+  readonly pool: StoragePool;
+  /** pg's settings of the pool's connections (no session parameters): the change feed's LISTEN connection uses them. */
+  readonly settings: ClientConfig;
   /** Applies the pending storage migrations under the driver's advisory lock; answers the names applied. */
   migrate(events?: MigrationEvents): Promise<string[]>;
-  /** Ends what the driver opened: its own ORM and pool, never an app's. */
+  /** Ends the driver's pool. */
   release(): Promise<void>;
 }
 
@@ -26,15 +29,14 @@ export interface ConnectionPlan {
   readonly target: string;
   /** How long a call may wait for a pooled connection. */
   readonly acquireTimeoutMs: number;
-  /**
-   * How long opening one connection may take, on the driver's own pool (where nothing else holds a connection
-   * at start-up, so a pool that gives none in time means connecting never completed).
-   */
-  readonly connectTimeoutMs?: number;
+  /** How long opening one of the pool's connections may take. */
+  readonly connectTimeoutMs: number;
   open(): Promise<StorageConnection>;
 }
 
-/** The driver's own MikroORM and pool, or (option `orm`) the app's, which the driver uses and never closes. */
+/** The driver's pool on the module's connection options, or (option `orm`) on the app's MikroORM's database. */
 export function planConnection(options: ResolvedStorageOptions): ConnectionPlan {
-  return options.orm === undefined ? ownOrmPlan(options) : hostOrmPlan(options.orm, options.schema);
+  return options.orm === undefined
+    ? ownConnectionPlan(options)
+    : hostOrmPlan(options.orm, options.schema, options.pool);
 }

@@ -74,15 +74,19 @@ export class HostApp {
 
   /**
    * Runs the lines of the README block `run:<name>`, one by one, as they are; only `npm install
-   * nest-sync-storage` installs the packed tarball instead (the package is not on the registry). Stops
-   * at the first line that fails.
+   * nest-sync-storage` installs the packed tarball instead (the package is not on the registry), and
+   * `adapt` may change a line (another MikroORM version). Stops at the first line that fails.
    */
-  async runReadme(name: string, env: Record<string, string> = {}): Promise<(Outcome & { line: string })[]> {
+  async runReadme(
+    name: string,
+    env: Record<string, string> = {},
+    adapt: (line: string) => string = (line) => line,
+  ): Promise<(Outcome & { line: string })[]> {
     const block = this.blocks.find((each) => each.hosts.includes(this.name) && each.run === name);
     if (!block) throw new Error(`README has no block "${this.name} run:${name}"`);
     const outcomes: (Outcome & { line: string })[] = [];
     for (const line of block.code.split('\n').filter((each) => each.trim() !== '')) {
-      const command = line === 'npm install nest-sync-storage' ? `npm install ${this.tarball}` : line;
+      const command = line === 'npm install nest-sync-storage' ? `npm install ${this.tarball}` : adapt(line);
       const outcome = { line, ...(await this.shell(command, env)) };
       outcomes.push(outcome);
       if (outcome.code !== 0) break;

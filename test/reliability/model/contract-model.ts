@@ -122,16 +122,16 @@ export class ContractModel {
   }
 
   /**
-   * 'stale' when the stored snapshot's clock is not covered by the new one, 'ahead' when the new one has an
-   * entry above the document clock's; nothing changes then. The document clock never moves.
+   * 'stale' when the stored snapshot's clock is not covered by the new one (nothing changes then); otherwise
+   * the snapshot is stored and its clock merged into the document clock.
    */
-  saveSnapshot(documentId: string, data: readonly number[], vectorClock: VectorClock): 'saved' | 'stale' | 'ahead' {
+  saveSnapshot(documentId: string, data: readonly number[], vectorClock: VectorClock): 'saved' | 'stale' {
     const clock = toMap(vectorClock);
     const existing = this.documents.get(documentId);
     if (existing?.snapshot && !clockCovers(clock, existing.snapshot.clock)) return 'stale';
-    if (!clockCovers(existing?.clock ?? new Map(), clock)) return 'ahead';
     const doc = this.documentFor(documentId);
     doc.snapshot = { data: [...data], clock };
+    mergeInto(doc.clock, vectorClock);
     return 'saved';
   }
 

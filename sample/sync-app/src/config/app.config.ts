@@ -20,6 +20,8 @@ export interface AppConfig {
     apiToken?: string;
     /** How often an open event stream gets a comment, so that proxies keep it open. */
     eventsHeartbeatMs: number;
+    /** Unsent bytes an event stream may hold before it is closed with a last `resync` event. */
+    eventsMaxBufferedBytes: number;
     /** About how much JSON one page of catch-up may hold. */
     maxResponseBytes: number;
   };
@@ -41,27 +43,30 @@ const environment = z
       .regex(/^[\x21-\x7e]{16,}$/, 'must be at least 16 visible ASCII characters without spaces')
       .optional(),
     EVENTS_HEARTBEAT_MS: wholeNumber(2_147_483_647, 1).default(15_000),
+    EVENTS_MAX_BUFFERED_BYTES: wholeNumber(1024 * 1024 * 1024, 4096).default(1024 * 1024),
     // Far below V8's largest string (about 512 MiB), which a response used to run into.
     MAX_RESPONSE_BYTES: wholeNumber(256 * 1024 * 1024, 1024).default(32 * 1024 * 1024),
     STORAGE_DRIVER: z.enum(['memory', 'postgres'], "must be 'memory' or 'postgres'").default('memory'),
     DATABASE_URL: z.string().optional(),
     DATABASE_SCHEMA: z.string().optional(),
-    DATABASE_POOL_MAX: wholeNumber().optional(),
+    // The module's own lower bounds, checked here so that a bad value names the variable, not the option.
+    DATABASE_POOL_MAX: wholeNumber(Number.MAX_SAFE_INTEGER, 1).optional(),
     STORAGE_MIGRATE: z
       .enum(['true', 'false'], "must be 'true' or 'false'")
       .default('true')
       .transform((value) => value === 'true'),
-    AWARENESS_TIMEOUT_MS: wholeNumber().optional(),
-    AWARENESS_PRUNE_INTERVAL_MS: wholeNumber().optional(),
-    HEALTH_CHECK_TIMEOUT_MS: wholeNumber().optional(),
+    AWARENESS_TIMEOUT_MS: wholeNumber(2_147_483_647, 1).optional(),
+    AWARENESS_PRUNE_INTERVAL_MS: wholeNumber(2_147_483_647).optional(),
+    HEALTH_CHECK_TIMEOUT_MS: wholeNumber(2_147_483_647, 1).optional(),
     // The module's own defaults, given here too because the HTTP layer sizes its limits from them.
-    MAX_DELTA_BYTES: wholeNumber().default(1_048_576),
-    MAX_SNAPSHOT_BYTES: wholeNumber().default(67_108_864),
-    MAX_JSON_DEPTH: wholeNumber().default(64),
-    MAX_CLOCK_ENTRIES: wholeNumber().optional(),
-    MAX_BATCH_DELTAS: wholeNumber().optional(),
-    MAX_AWARENESS_BYTES: wholeNumber().optional(),
-    MAX_AWARENESS_ENTRIES_PER_DOCUMENT: wholeNumber().optional(),
+    MAX_DELTA_BYTES: wholeNumber(Number.MAX_SAFE_INTEGER, 1).default(1_048_576),
+    MAX_SNAPSHOT_BYTES: wholeNumber(Number.MAX_SAFE_INTEGER, 1).default(67_108_864),
+    MAX_JSON_DEPTH: wholeNumber(1000, 1).default(64),
+    MAX_CLOCK_ENTRIES: wholeNumber(Number.MAX_SAFE_INTEGER, 1).optional(),
+    MAX_DOCUMENT_AUTHORS: wholeNumber(Number.MAX_SAFE_INTEGER, 1).optional(),
+    MAX_BATCH_DELTAS: wholeNumber(Number.MAX_SAFE_INTEGER, 1).optional(),
+    MAX_AWARENESS_BYTES: wholeNumber(Number.MAX_SAFE_INTEGER, 1).optional(),
+    MAX_AWARENESS_ENTRIES_PER_DOCUMENT: wholeNumber(Number.MAX_SAFE_INTEGER, 1).optional(),
   })
   .refine((env) => env.STORAGE_DRIVER !== 'postgres' || env.DATABASE_URL !== undefined, {
     path: ['DATABASE_URL'],
@@ -75,6 +80,7 @@ const environment = z
       port: env.PORT,
       apiToken: env.API_TOKEN,
       eventsHeartbeatMs: env.EVENTS_HEARTBEAT_MS,
+      eventsMaxBufferedBytes: env.EVENTS_MAX_BUFFERED_BYTES,
       maxResponseBytes: env.MAX_RESPONSE_BYTES,
     }),
     storage: withoutUnset({
@@ -86,6 +92,7 @@ const environment = z
       maxSnapshotBytes: env.MAX_SNAPSHOT_BYTES,
       maxJsonDepth: env.MAX_JSON_DEPTH,
       maxClockEntries: env.MAX_CLOCK_ENTRIES,
+      maxDocumentAuthors: env.MAX_DOCUMENT_AUTHORS,
       maxBatchDeltas: env.MAX_BATCH_DELTAS,
       maxAwarenessBytes: env.MAX_AWARENESS_BYTES,
       maxAwarenessEntriesPerDocument: env.MAX_AWARENESS_ENTRIES_PER_DOCUMENT,

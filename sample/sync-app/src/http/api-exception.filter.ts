@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import {
   DeltaConflictError,
+  SnapshotAheadError,
   StaleSnapshotError,
   StorageError,
   StorageLimitError,
@@ -73,6 +74,11 @@ function storageAnswer(error: StorageError): ErrorAnswer | undefined {
     return answer(429, errorBody(429, `the document is at the limit ${error.limit}`, { limit: error.limit }));
   if (error instanceof StaleSnapshotError)
     return answer(409, errorBody(409, "the snapshot's clock does not cover the stored snapshot's clock"));
+  if (error instanceof SnapshotAheadError)
+    return answer(
+      409,
+      errorBody(409, "the snapshot's clock runs ahead of the document clock: store the deltas it holds first"),
+    );
   if (error instanceof StorageUnavailableError)
     return answer(503, errorBody(503, 'storage is unavailable, try again later'));
   return undefined;

@@ -86,7 +86,8 @@ export class DocumentsController {
     if (!Buffer.isBuffer(body)) throw badArgument('body', 'must be the snapshot bytes (application/octet-stream)');
     const vectorClock = new ParseClockPipe(CLOCK_HEADER).transform(clock);
     if (vectorClock === null) throw badArgument(CLOCK_HEADER, 'header is required');
-    await this.documents.saveSnapshot(documentId, body, vectorClock);
+    // The clock is the client's claim: one that runs ahead of the document clock is refused (409), never merged.
+    await this.documents.saveSnapshot(documentId, body, vectorClock, { refuseClockAhead: true });
   }
 
   @Get(':documentId/snapshot')

@@ -1,23 +1,23 @@
-import { Controller, Param, Req, Sse, type BeforeApplicationShutdown, type MessageEvent } from '@nestjs/common';
+import { Controller, Get, Param, Res, type BeforeApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import {
   InjectDocumentStore,
   InjectStorageChanges,
   type DocumentStore,
-  type StorageChange,
   type StorageChangeFeed,
 } from 'nest-sync-storage';
-import { Observable, Subject, takeUntil } from 'rxjs';
+import { Subject, takeUntil } from 'rxjs';
 import type { AppConfig } from '../config/app.config.js';
 import { ApiErrors } from './api-docs.js';
-import type { HttpRequest } from './http-types.js';
+import { EventStream, type EventStreamLimits, type EventStreamResponse } from './event-stream.js';
 
 /** A document's change feed as Server-Sent Events. */
 @ApiTags('events')
 @Controller('documents/:documentId')
 export class EventsController implements BeforeApplicationShutdown {
   private readonly heartbeatMs: number;
+  private readonly limits: EventStreamLimits;
   /** Ends every open stream: the HTTP server waits for its connections before the storage closes the feed. */
   private readonly closing = new Subject<void>();
 
@@ -26,44 +26,44 @@ export class EventsController implements BeforeApplicationShutdown {
     @InjectStorageChanges() private readonly feed: StorageChangeFeed,
     config: ConfigService<AppConfig, true>,
   ) {
-    this.heartbeatMs = config.get('http', { infer: true }).eventsHeartbeatMs;
+    const http = config.get('http', { infer: true });
+    this.heartbeatMs = http.eventsHeartbeatMs;
+    this.limits = { maxBufferedBytes: http.eventsMaxBufferedBytes, closeGraceMs: 10_000 };
   }
 
   /**
    * One `change` event per change of the document, its data the change as JSON, and a comment every
-   * heartbeat. The document need not exist yet. The subscription ends when the client disconnects.
+   * heartbeat. The document need not exist yet. The subscription ends when the client disconnects. A client
+   * that falls `EVENTS_MAX_BUFFERED_BYTES` behind gets a last `resync` event and is disconnected.
    */
-  @Sse('events')
-  @ApiOkResponse({ description: 'text/event-stream of `change` events: { documentId, kind, deltaIds?, source }' })
+  @Get('events')
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({
+    description:
+      'text/event-stream of `change` events: { documentId, kind, deltaIds?, source }; a last `resync` event for a slow reader',
+  })
   @ApiErrors(400)
-  async events(
-    @Param('documentId') documentId: string,
-    @Req() request: HttpRequest,
-  ): Promise<Observable<MessageEvent>> {
+  async events(@Param('documentId') documentId: string, @Res() response: EventStreamResponse): Promise<void> {
     // Checks the id, so that a bad one is a 400 before the stream opens.
     await this.documents.exists(documentId);
-    // A stream the server ends closes its connection too: left idle, it would hold a shutdown for seconds.
-    request.res?.once('finish', () => request.socket.end());
-    return this.eventsOf(this.feed.changes(documentId)).pipe(takeUntil(this.closing));
+    const stream = new EventStream(response, documentId, this.limits);
+    // Proxies close connections that stay silent; clients ignore comments.
+    const heartbeat = setInterval(() => stream.sendHeartbeat(), this.heartbeatMs);
+    const subscription = this.feed
+      .changes(documentId)
+      .pipe(takeUntil(this.closing))
+      .subscribe({
+        next: (change) => stream.sendChange(change),
+        error: () => stream.end(),
+        complete: () => stream.end(),
+      });
+    stream.onClose(() => {
+      clearInterval(heartbeat);
+      subscription.unsubscribe();
+    });
   }
 
   beforeApplicationShutdown(): void {
     this.closing.next();
-  }
-
-  private eventsOf(changes: Observable<StorageChange>): Observable<MessageEvent> {
-    return new Observable<MessageEvent>((subscriber) => {
-      // Proxies close connections that stay silent; clients ignore comments.
-      const heartbeat = setInterval(() => subscriber.next({ comment: 'heartbeat' }), this.heartbeatMs);
-      const subscription = changes.subscribe({
-        next: (change) => subscriber.next({ type: 'change', data: change }),
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => subscriber.complete(),
-      });
-      return () => {
-        clearInterval(heartbeat);
-        subscription.unsubscribe();
-      };
-    });
   }
 }

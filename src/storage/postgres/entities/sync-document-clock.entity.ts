@@ -26,9 +26,9 @@ export const SyncDocumentClockEntity = new EntitySchema<SyncDocumentClockRecord>
       type: new BigIntType('number'),
       columnType: 'bigint',
       fieldName: 'snapshot_counter',
-      default: 0,
+      defaultRaw: '0',
     },
-    storedDeltas: { type: new BigIntType('number'), columnType: 'bigint', fieldName: 'stored_deltas', default: 0 },
+    storedDeltas: { type: new BigIntType('number'), columnType: 'bigint', fieldName: 'stored_deltas', defaultRaw: '0' },
   },
   indexes: [
     {

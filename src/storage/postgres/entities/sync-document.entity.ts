@@ -17,8 +17,8 @@ export const SyncDocumentEntity = new EntitySchema<SyncDocumentRecord>({
   tableName: STORAGE_TABLES.documents,
   properties: {
     id: { type: 'string', columnType: 'text', primary: true },
-    nextSeq: { type: new BigIntType('number'), columnType: 'bigint', fieldName: 'next_seq', default: 0 },
-    authorCount: { type: 'integer', columnType: 'int', fieldName: 'author_count', default: 0 },
+    nextSeq: { type: new BigIntType('number'), columnType: 'bigint', fieldName: 'next_seq', defaultRaw: '0' },
+    authorCount: { type: 'integer', columnType: 'int', fieldName: 'author_count', defaultRaw: '0' },
     createdAt: { type: 'datetime', columnType: 'timestamptz(3)', fieldName: 'created_at' },
     updatedAt: { type: 'datetime', columnType: 'timestamptz(3)', fieldName: 'updated_at' },
   },
@@ -26,7 +26,8 @@ export const SyncDocumentEntity = new EntitySchema<SyncDocumentRecord>({
 
 /** The key of a row that belongs to a document: part of its primary key, deleted and renamed with the document. */
 export const DOCUMENT_KEY = {
-  entity: 'SyncDocumentRecord',
+  // A function, not the entity's name: MikroORM 7 takes only this form, MikroORM 6 takes both.
+  entity: () => SyncDocumentEntity,
   primary: true,
   fieldName: 'document_id',
   columnType: 'text',

@@ -94,6 +94,49 @@ export function walkStatement(
   };
 }
 
+/** How many deltas a document stores, and at most how many of them `since` has not seen (from its authors' rows). */
+export interface UnseenEstimate {
+  stored: number;
+  unseen: number;
+}
+
+/**
+ * The estimate of the first page's choice: per author with stored deltas, its count and, when `since` is behind
+ * on it, the smaller of that count and the counters it has not seen. Costs the authors with stored deltas.
+ */
+export function unseenEstimateStatement(tables: QualifiedTables, documentId: string, since: VectorClock): SqlStatement {
+  return {
+    name: 'unseenEstimate',
+    sql: `select coalesce(sum(author.stored_deltas), 0)::int8 as stored,
+        coalesce(sum(least(author.stored_deltas, author.counter - coalesce((since.clock ->> author.client_id)::bigint, 0)))
+          filter (where author.counter > coalesce((since.clock ->> author.client_id)::bigint, 0)), 0)::int8 as unseen
+      from (select ?::jsonb as clock) as since
+      cross join ${tables.clocks} as author
+      where author.document_id = ? and author.stored_deltas > 0`,
+    params: [JSON.stringify(since), documentId],
+  };
+}
+
+/**
+ * The first page of a catch-up with `since`. When `since` has not seen at least half of what is stored, the
+ * page walks the log in seq order and stops at `limit` (it skips at most the seen half); otherwise it reads the
+ * unseen deltas by author, which are then fewer than half the log. Either way the first page never costs more
+ * than half the log, and a client far behind (or new) costs its page: reading and sorting every unseen delta
+ * took 133-163 ms at 200,000 deltas.
+ */
+export function firstPageStatement(
+  tables: QualifiedTables,
+  documentId: string,
+  since: VectorClock,
+  limit: number,
+  estimate: UnseenEstimate,
+): SqlStatement {
+  const page = { afterSeq: -1, limit };
+  return estimate.unseen * 2 >= estimate.stored
+    ? walkStatement(tables, documentId, since, page)
+    : catchUpStatement(tables, documentId, since, page);
+}
+
 export function toStoredDelta(row: DeltaRow): StoredDelta {
   return {
     id: row.id,

@@ -32,7 +32,11 @@ bob = A.change(bob, (doc) => {
 const fromAlice = await saveAutomergeChanges(documents, id, alice, { since: aliceSaved.heads });
 const fromBob = await saveAutomergeChanges(documents, id, bob);
 console.log(`driver: ${storageOptions.driver}`);
-console.log(`alice stored ${fromAlice.stored} change; bob sent ${fromBob.sent}, of which ${fromBob.stored} were new`);
+const changes = (count: number) => `${count} change${count === 1 ? '' : 's'}`;
+const were = (count: number) => (count === 1 ? 'was' : 'were');
+console.log(
+  `alice stored ${changes(fromAlice.stored)}; bob sent ${changes(fromBob.sent)}, of which ${fromBob.stored} ${were(fromBob.stored)} new`,
+);
 
 const carol = await loadAutomergeDoc<Todo>(documents, id);
 console.log('carol loads:', JSON.stringify(carol.doc), 'clock:', carol.clock);

@@ -38,6 +38,7 @@ export type {
 } from './storage/contract/options.js';
 export { StorageModule } from './storage/storage.module.js';
 export { openStorageProvider } from './storage/open-storage-provider.js';
+export type { StorageLogger } from './storage/storage.logger.js';
 export {
   STORAGE_PROVIDER,
   DOCUMENT_STORE,

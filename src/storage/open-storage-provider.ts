@@ -2,30 +2,42 @@ import { resolveStorageOptions, type ResolvedStorageOptions, type StorageModuleO
 import type { StorageProvider } from './contract/types.js';
 import { loadPostgresDriver } from './load-postgres-driver.js';
 import { MemoryStorageProvider } from './memory/memory-storage.provider.js';
+import { defaultStorageLogger, type StorageLogger } from './storage.logger.js';
 
 /**
  * A ready provider without Nest (scripts, workers, a Hocuspocus server of its own): checks the options as
  * `StorageModule.forRoot` does, connects and migrates. The caller owns it and ends it with `close()`.
+ * `logger` hears the start-up steps (default: Nest's `Logger`, context `StorageModule`).
  */
-export async function openStorageProvider(options: StorageModuleOptions): Promise<StorageProvider> {
-  return startStorageProvider(resolveStorageOptions(options));
+export async function openStorageProvider(
+  options: StorageModuleOptions,
+  { logger = defaultStorageLogger() }: { logger?: StorageLogger } = {},
+): Promise<StorageProvider> {
+  return startStorageProvider(resolveStorageOptions(options), logger);
 }
 
-/** Builds and initialises the provider; one that fails to start is closed, so nothing stays open. */
-export async function startStorageProvider(options: ResolvedStorageOptions): Promise<StorageProvider> {
-  const provider = await createStorageProvider(options);
+/**
+ * Builds and initialises the provider, telling `logger` each step; one that fails to start is closed, so
+ * nothing stays open.
+ */
+export async function startStorageProvider(
+  options: ResolvedStorageOptions,
+  logger: StorageLogger = defaultStorageLogger(),
+): Promise<StorageProvider> {
+  const provider = await createStorageProvider(options, logger);
   try {
     await provider.initialize();
   } catch (error) {
     await provider.close();
     throw error;
   }
+  if (options.driver === 'memory') logger.log('memory driver ready: the data lives in this process only');
   return provider;
 }
 
 /** Builds the provider of the configured driver; the postgres driver (and MikroORM) loads only when chosen. */
-async function createStorageProvider(options: ResolvedStorageOptions): Promise<StorageProvider> {
+async function createStorageProvider(options: ResolvedStorageOptions, logger: StorageLogger): Promise<StorageProvider> {
   if (options.driver === 'memory') return new MemoryStorageProvider(options);
   const { PostgresStorageProvider } = await loadPostgresDriver(() => import('./postgres/postgres-storage.provider.js'));
-  return new PostgresStorageProvider(options);
+  return new PostgresStorageProvider(options, logger);
 }

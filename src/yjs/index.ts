@@ -7,6 +7,7 @@ export type {
   YjsStorage,
   YjsStorageErrorContext,
   YjsStorageExtensionOptions,
+  YjsStorageLogger,
 } from './yjs-storage.options.js';
 export { YjsDeltaWriter, type YjsDeltaWriterErrorContext, type YjsDeltaWriterOptions } from './yjs-delta-writer.js';
 export { loadYDoc, catchUpYDoc, snapshotYDoc, type LoadedYDoc } from './yjs-document.js';

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { StorageValidationError } from '../storage/contract/errors.js';
 import type { StorageChangeFeed } from '../storage/contract/types.js';
 import type { CrdtDocumentStore } from '../integrations/crdt-document-store.js';
@@ -72,11 +73,30 @@ export interface YjsStorageExtensionOptions {
   retryDelayMs?: RetryDelays;
   /** How long an unload or `close()` waits for queued deltas to be stored. Default 10000 ms. */
   flushTimeoutMs?: number;
-  /** Reports errors; default: one line on stderr (names and messages only, never document content). */
+  /**
+   * Where the default `onError` writes: a Nest `LoggerService` or anything with `warn` and `error`. Default:
+   * Nest's `Logger` with the context `YjsStorageExtension` (it follows the app's logger when there is one).
+   */
+  logger?: YjsStorageLogger;
+  /**
+   * Reports errors; default: one line through `logger` (`error` when the extension stopped storing a document,
+   * `warn` otherwise), with the error's name and message and the context, never document content.
+   */
   onError?(error: unknown, context: YjsStorageErrorContext): void;
 }
 
-export type ResolvedYjsStorageOptions = Required<Omit<YjsStorageExtensionOptions, 'storage' | 'writerIdPrefix'>> & {
+/** What the extension logs through: the part of Nest's `LoggerService` it uses. */
+export interface YjsStorageLogger {
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** The context of the extension's lines in Nest's log. */
+export const YJS_STORAGE_LOG_CONTEXT = 'YjsStorageExtension';
+
+export type ResolvedYjsStorageOptions = Required<
+  Omit<YjsStorageExtensionOptions, 'storage' | 'writerIdPrefix' | 'logger'>
+> & {
   storage: YjsStorage;
   writerId: string;
 };
@@ -95,20 +115,27 @@ const DEFAULTS = {
   flushTimeoutMs: 10_000,
 };
 
-function reportToStderr(error: unknown, context: YjsStorageErrorContext): void {
-  const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  console.error(`[nest-sync-storage/yjs] ${JSON.stringify(context)} ${what}`);
+/** The default `onError`: one line through `logger`, names and messages only. */
+function reportTo(logger: YjsStorageLogger): (error: unknown, context: YjsStorageErrorContext) => void {
+  return (error, context) => {
+    const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const line = `${context.operation} failed ${JSON.stringify(context)}: ${what}`;
+    if (context.fatal) logger.error(line);
+    else logger.warn(line);
+  };
 }
 
 /** Fills in the defaults and checks every option, naming the one that is wrong. */
 export function resolveYjsStorageOptions(options: YjsStorageExtensionOptions): ResolvedYjsStorageOptions {
-  const { storage, writerIdPrefix = 'y', ...rest } = options ?? {};
+  const { storage, writerIdPrefix = 'y', logger = new Logger(YJS_STORAGE_LOG_CONTEXT), ...rest } = options ?? {};
+  if (typeof logger?.warn !== 'function' || typeof logger.error !== 'function')
+    throw new StorageValidationError('options.logger', 'must have warn() and error() (a Nest LoggerService)');
   if (typeof storage?.changes !== 'function' || typeof storage.documents?.getChangesSince !== 'function')
     throw new StorageValidationError('options.storage', 'must be a storage provider (documents and changes())');
   const resolved: ResolvedYjsStorageOptions = {
     ...DEFAULTS,
     documentId: (documentName) => documentName,
-    onError: reportToStderr,
+    onError: reportTo(logger),
     ...definedOnly(rest),
     storage,
     writerId: newWriterId(writerIdPrefix, 'options.writerIdPrefix'),

@@ -128,15 +128,16 @@ describe('the README', () => {
     expect(blocks.filter((block) => block.marker === undefined)).toEqual([]);
     expect(new Set(blocks.map((block) => block.section))).toEqual(new Set(TESTED_SECTIONS));
     // The shell blocks the apps run, in README order (a marked block no step runs would go unseen).
-    expect(readmeBlocks().flatMap((block) => (block.run ? [`${block.host} ${block.phase} ${block.run}`] : []))).toEqual(
-      [
-        'nest12 memory install',
-        'nest12 postgres peers',
-        'nest11 memory install',
-        'nest12 postgres release-step',
-        'nest12 postgres app-migrator',
-      ],
-    );
+    expect(
+      readmeBlocks().flatMap((block) => (block.run ? [`${block.hosts.join('+')} ${block.phase} ${block.run}`] : [])),
+    ).toEqual([
+      'nest12 memory install',
+      'nest11 postgres nest11-peers',
+      'nest12 postgres peers',
+      'nest11 memory install',
+      'nest12 postgres release-step',
+      'nest12 postgres app-migrator',
+    ]);
   });
 });
 
@@ -150,8 +151,9 @@ describe('a Nest 11 CommonJS app: Jest with ts-jest, MikroORM 6.0.2, @mikro-orm/
   it(`serves and passes its Jest tests on Node.js ${OLDEST_NODE}, the oldest that engines allows`, async () => {
     const { served, jest: tests } = await nest11.oldestNode;
     expect(probed(served)).toEqual({ status: 200, body: PROBED });
-    // The starter's Jest config: the README's test, and the one that expects the missing MikroORM named.
-    expect(tests.output).toMatch(/Tests:\s+2 passed, 2 total/);
+    // The starter's Jest config: the README's test, its CommonJS module and service (sync.spec.ts), and the
+    // one that expects the missing MikroORM named.
+    expect(tests.output).toMatch(/Tests:\s+3 passed, 3 total/);
   });
 
   it("builds on MikroORM 6.0.2, the package's declarations checked against MikroORM's (no skipLibCheck)", async () => {
@@ -176,8 +178,8 @@ describe('a Nest 11 CommonJS app: Jest with ts-jest, MikroORM 6.0.2, @mikro-orm/
     expect(served.responses['/entities/p']).toEqual({ status: 200, body: { count: 1, sameAsStore: true } });
   });
 
-  it('passes its Jest tests on postgres, and Terminus 11.0.0 answers 200 up and 503 for a returned down', async () => {
-    expect((await nest11.jestPostgres).output).toMatch(/Tests:\s+4 passed, 4 total/);
+  it('passes its Jest tests on postgres (the README module, service and @nestjs/config 4 module), and Terminus 11.0.0 answers 200 up and 503 for a returned down', async () => {
+    expect((await nest11.jestPostgres).output).toMatch(/Tests:\s+6 passed, 6 total/);
   });
 });
 

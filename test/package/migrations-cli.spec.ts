@@ -1,48 +1,23 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { storageMigrations } from '../../src/postgres.js';
 import { PACKAGE_ROOT } from '../support/built-package.js';
+import { freshClone, outcomeOf } from '../support/fresh-clone.js';
 import { freePort } from '../support/node-process.js';
 import { createTestDatabase, withDatabase, type TestDatabase } from '../support/postgres.js';
 
 const run = promisify(execFile);
 const NAMES = storageMigrations.map((migration) => migration.name);
 
-interface Outcome {
-  code: number;
-  output: string;
-}
-
-/** Runs a command to its end; its exit code and what it printed (stdout and stderr). */
-async function outcomeOf(command: string, args: string[], cwd: string, env: Record<string, string>): Promise<Outcome> {
-  try {
-    const { stdout, stderr } = await run(command, args, { cwd, env: { ...process.env, ...env } });
-    return { code: 0, output: stdout + stderr };
-  } catch (error) {
-    const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
-    return { code, output: stdout + stderr };
-  }
-}
-
 let database: TestDatabase;
 let clone: string;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  // What a fresh clone holds: the tracked (and new, unignored) files, no dist/; node_modules as `npm ci` left it.
-  clone = mkdtempSync(join(tmpdir(), 'nss-clone-'));
-  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], {
-    cwd: PACKAGE_ROOT,
-    encoding: 'utf8',
-  });
-  for (const file of files.split('\n').filter(Boolean)) {
-    mkdirSync(dirname(join(clone, file)), { recursive: true });
-    cpSync(join(PACKAGE_ROOT, file), join(clone, file), { force: true });
-  }
-  symlinkSync(join(PACKAGE_ROOT, 'node_modules'), join(clone, 'node_modules'));
+  clone = freshClone();
 });
 
 afterAll(async () => {
@@ -77,6 +52,14 @@ describe('nest-sync-storage-migrations', () => {
   const bin = join(PACKAGE_ROOT, 'dist/esm/storage/postgres/migrations-cli.js');
   const cli = (args: string[], env: Record<string, string> = {}) =>
     outcomeOf(process.execPath, [bin, ...args], tmpdir(), { DATABASE_URL: '', DATABASE_SCHEMA: '', ...env });
+
+  it('prints its usage on stdout and exits 0 for --help, -h and help, without DATABASE_URL', async () => {
+    for (const flag of ['--help', '-h', 'help']) {
+      const asked = await run(process.execPath, [bin, flag], { env: { ...process.env, DATABASE_URL: '' } });
+      expect(asked.stdout).toMatch(/^usage: nest-sync-storage-migrations <list\|check\|up\|--help>\n/);
+      expect(asked.stderr).toBe('');
+    }
+  });
 
   it('answers an unknown command or a missing DATABASE_URL with its usage and exit code 2', async () => {
     expect(await cli(['migrate'])).toMatchObject({ code: 2, output: expect.stringContaining('usage:') });

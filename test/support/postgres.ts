@@ -62,7 +62,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
         ...options,
       });
       schemas.add(resolved.schema!);
-      const provider = new PostgresStorageProvider(resolved);
+      // Its start-up lines (test/postgres/start-up-log.spec.ts checks them) would only crowd the test output.
+      const provider = new PostgresStorageProvider(resolved, { log: () => undefined, warn: () => undefined });
       providers.add(provider);
       await provider.initialize();
       return provider;

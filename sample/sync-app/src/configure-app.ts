@@ -32,7 +32,12 @@ export function configureApp(app: NestExpressApplication): void {
           'With API_TOKEN set, every route but /health wants Authorization: Bearer <API_TOKEN>.',
       )
       .setVersion('0.1.0')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'the API_TOKEN the app was started with' })
+      .addSecurity('bearer', {
+        type: 'http',
+        scheme: 'bearer',
+        // addBearerAuth would add bearerFormat 'JWT': the token is an opaque string, not a JWT.
+        description: 'the API_TOKEN the app was started with: an opaque string, not a JWT',
+      })
       .addSecurityRequirements('bearer')
       .build(),
   );

@@ -107,8 +107,17 @@ export class PostgresChangeListener {
       parse: (text: string) => text,
     });
     subscriber.notifications.on(this.channel, (payload: unknown) => this.receive(payload));
+    const stopped = (): boolean => this.generation !== generation;
+    // pg-listen has reconnected and listens again: hints sent meanwhile are lost, the feed reads the log. A
+    // reconnection that completes after stop() closes at once.
     subscriber.events.on('connected', () => {
       if (this.subscriber === subscriber) this.events.listening();
+      else if (stopped()) void subscriber.close().catch(() => undefined);
+    });
+    // pg-listen's reconnection loop does not end with close(): a throw from its 'reconnect' event ends it
+    // (reported as an 'error', ignored below), so a stopped provider stops dialling the server.
+    subscriber.events.on('reconnect', () => {
+      if (stopped()) throw new Error('the change listener was stopped');
     });
     // Reconnection errors are retried by pg-listen; the feed's polling covers the time it takes.
     subscriber.events.on('error', () => undefined);

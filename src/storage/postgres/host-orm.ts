@@ -50,12 +50,13 @@ export function hostOrmPlan(
     schema,
     target: describeTarget(connection.host, connection.port, connection.database),
     acquireTimeoutMs: settings.acquireTimeoutMs,
+    connectTimeoutMs: settings.connectTimeoutMs,
     async open() {
       const pool = new StoragePool(settings);
       return {
         pool,
         settings: settings.connection,
-        migrate: () => runStorageMigrations(pool, schema),
+        migrate: (events) => runStorageMigrations(pool, schema, events),
         release: () => pool.end(),
       };
     },

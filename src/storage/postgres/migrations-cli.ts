@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `nest-sync-storage-migrations <list|check|up>`: the storage migrations of DATABASE_URL (DATABASE_SCHEMA), for
-// release steps and deploy checks. Exit codes: 0 done, 1 failed (or `check` found pending migrations), 2 usage.
+// release steps and deploy checks. Exit codes: 0 done (and `--help`), 1 failed (or `check` found pending
+// migrations), 2 usage.
 import { StorageError } from '../contract/errors.js';
 import { resolveStorageOptions } from '../contract/options.js';
 import { loadPostgresDriver } from '../load-postgres-driver.js';
@@ -8,7 +9,7 @@ import type { MigrationCommand } from './migrations-command.js';
 
 const COMMANDS: readonly MigrationCommand[] = ['list', 'check', 'up'];
 
-const USAGE = `usage: nest-sync-storage-migrations <list|check|up>
+const USAGE = `usage: nest-sync-storage-migrations <list|check|up|--help>
   list   executed and pending storage migrations
   check  exit 1 while a migration is pending (for deploy scripts)
   up     apply the pending migrations, under the driver's advisory lock
@@ -20,7 +21,13 @@ const VARIABLES: [string, string][] = [
   ['options.schema', 'DATABASE_SCHEMA'],
 ];
 
+const HELP = ['--help', '-h', 'help'];
+
 async function main(command: string | undefined): Promise<number> {
+  if (HELP.includes(command as string)) {
+    console.log(USAGE);
+    return 0;
+  }
   if (!COMMANDS.includes(command as MigrationCommand)) {
     console.error(USAGE);
     return 2;

@@ -94,6 +94,7 @@ export function ownConnectionPlan(options: ResolvedStorageOptions): ConnectionPl
     schema,
     target: describeDatabase(options),
     acquireTimeoutMs: storagePoolSettings(options, {}).acquireTimeoutMs,
+    connectTimeoutMs: storagePoolSettings(options, {}).connectTimeoutMs,
     async open() {
       const settled = await settleTls(options, storagePoolSettings(options, {}).connectTimeoutMs);
       const settings = storagePoolSettings(options, pgSettings(settled));
@@ -101,7 +102,7 @@ export function ownConnectionPlan(options: ResolvedStorageOptions): ConnectionPl
       return {
         pool,
         settings: settings.connection,
-        migrate: () => runStorageMigrations(pool, schema),
+        migrate: (events) => runStorageMigrations(pool, schema, events),
         release: () => pool.end(),
       };
     },

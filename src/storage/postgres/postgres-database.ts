@@ -3,6 +3,7 @@ import type { ClientConfig as PgClientConfig } from 'pg';
 import { StorageError, StorageUnavailableError } from '../contract/errors.js';
 import type { ResolvedStorageOptions } from '../contract/options.js';
 import type { StorageHealth } from '../contract/types.js';
+import { defaultStorageLogger, elapsedSince, type StorageLogger } from '../storage.logger.js';
 import { toStorageError, unavailabilityReason } from './postgres-errors.js';
 import type { FeedTarget, SqlStatement } from './sql/sql-fragments.js';
 import { settleTls } from './connection-settings.js';
@@ -61,7 +62,10 @@ export class PostgresDatabase implements SqlExecutor {
   /** Calls waiting for a pooled connection, each with a way to reject it. */
   private readonly waitingForConnection = new Set<(error: Error) => void>();
 
-  constructor(private readonly options: ResolvedStorageOptions) {
+  constructor(
+    private readonly options: ResolvedStorageOptions,
+    private readonly logger: StorageLogger = defaultStorageLogger(),
+  ) {
     this.plan = planConnection(options);
     this.acquireTimeoutMs = this.plan.acquireTimeoutMs;
     this.tables = qualifiedTables(this.plan.schema);
@@ -228,15 +232,52 @@ export class PostgresDatabase implements SqlExecutor {
     return this.pendingPing;
   }
 
+  /** Connects, migrates or checks the tables, and tells the log each step with its time. */
   private async connect(): Promise<void> {
+    const started = performance.now();
+    const { target, schema } = this.plan;
+    const pool = this.options.orm === undefined ? 'its own pool' : "a pool on the app's MikroORM database";
+    this.logger.log(`postgres driver: connecting to ${target}, schema "${schema}", on ${pool}`);
     const connection = await this.plan.open();
     this.connection = connection;
     // A plain round trip first, so an unreachable server fails with a clear message before migrating.
-    await connection.pool.query('select 1', []);
-    if (this.options.migrate) await connection.migrate();
-    else await this.assertTablesExist(connection.pool);
+    await this.firstRoundTrip(connection.pool);
+    this.logger.log(`connected to ${target} in ${elapsedSince(started)}`);
+    const step = performance.now();
+    if (this.options.migrate) {
+      const applied = await connection.migrate({
+        lockWait: () =>
+          this.logger.log(`waiting for the storage migration lock held by another session (schema "${schema}")`),
+      });
+      this.logger.log(
+        applied.length === 0
+          ? `storage migrations up to date in schema "${schema}" (checked in ${elapsedSince(step)})`
+          : `applied ${applied.length} storage migration${applied.length === 1 ? '' : 's'} in schema "${schema}" in ${elapsedSince(step)}: ${applied.join(', ')}`,
+      );
+    } else {
+      await this.assertTablesExist(connection.pool);
+      this.logger.log(`storage tables found in schema "${schema}" (migrate: false; checked in ${elapsedSince(step)})`);
+    }
     if (this.closed) return;
     this.ready = true;
+    this.logger.log(`postgres driver ready in ${elapsedSince(started)}`);
+  }
+
+  /**
+   * `select 1`. At start-up nothing else holds the driver's pool, so a connection that timed out, or a pool
+   * that gave none in time, means connecting never completed: a server that accepts and never answers.
+   */
+  private async firstRoundTrip(pool: StoragePool): Promise<void> {
+    try {
+      await pool.query('select 1', []);
+    } catch (error) {
+      const reason = unavailabilityReason(error);
+      if (reason !== 'connection timed out' && reason !== 'no pooled connection became free in time') throw error;
+      throw new StorageUnavailableError(
+        `PostgreSQL at ${this.plan.target} is unavailable: connect timed out after ${this.plan.connectTimeoutMs / 1000} s (the server accepted the connection and never answered)`,
+        { cause: error },
+      );
+    }
   }
 
   /** Ends the driver's own ORM and pool; an app's ORM stays open. */

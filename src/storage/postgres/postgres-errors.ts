@@ -107,6 +107,12 @@ function sqlStateWithin(error: unknown, depth = 0): string | undefined {
   return sqlState(error) ?? sqlStateWithin((error as { cause?: unknown }).cause, depth + 1);
 }
 
+/** Whether `error` or an error in its `cause` chain (MikroORM's migrator wraps them) has SQLSTATE `code`. */
+export function hasSqlState(error: unknown, code: string, depth = 0): boolean {
+  if (depth > 4 || typeof error !== 'object' || error === null) return false;
+  return sqlState(error) === code || hasSqlState((error as { cause?: unknown }).cause, code, depth + 1);
+}
+
 /** The SQLSTATE of a pg error (possibly wrapped by knex), if it has one. */
 export function sqlState(error: unknown): string | undefined {
   const { code } = (error ?? {}) as { code?: unknown };

@@ -23,6 +23,7 @@ import { pruneChangeLogStatement, sendHintsStatement } from './sql/change-log.sq
 /** How long the change log keeps a version: a subscriber can fall this far behind without a resync. */
 const CHANGE_LOG_RETENTION_MS = 60 * 60 * 1000;
 const PRUNE_BATCH = 10_000;
+import { defaultStorageLogger, type StorageLogger } from '../storage.logger.js';
 
 /**
  * The PostgreSQL driver (MikroORM 6 or 7 for its entities and migrations, its own pg pool for statements). `initialize()` connects and (unless `migrate: false`) applies pending
@@ -42,8 +43,11 @@ export class PostgresStorageProvider implements StorageProvider {
   private readonly hints: ChangeHintSender;
   private stopTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: ResolvedStorageOptions) {
-    this.database = new PostgresDatabase(options);
+  constructor(
+    private readonly options: ResolvedStorageOptions,
+    logger: StorageLogger = defaultStorageLogger(),
+  ) {
+    this.database = new PostgresDatabase(options, logger);
     const { channel, origin } = this.database.feed;
     this.hints = new ChangeHintSender(origin, (payloads) => this.database.rows(sendHintsStatement(channel, payloads)));
     this.documentBackend = new PostgresDocumentBackend(

@@ -1,8 +1,12 @@
 import type { Configuration, MigrationObject } from '@mikro-orm/core';
 import type { Migration } from '@mikro-orm/migrations';
+import { StorageError, StorageUnavailableError } from '../contract/errors.js';
+import { elapsedSince } from '../storage.logger.js';
 import { storageMigrations } from './migrations/index.js';
+import { hasSqlState } from './postgres-errors.js';
+import type { MigrationEvents } from './storage-connection.js';
 import type { RunStatement, StoragePool } from './storage-pool.js';
-import { MIGRATIONS_TABLE, quoteIdentifier } from './storage-tables.js';
+import { MIGRATIONS_TABLE, STORAGE_TABLES, quoteIdentifier } from './storage-tables.js';
 
 /** Where the migrations run: one transaction on a connection that may come from a transaction pooler. */
 export type MigrationTarget = Pick<StoragePool, 'transaction'>;
@@ -18,16 +22,31 @@ const lockKey = (schema: string): string => `nest-sync-storage:migrations:${sche
  * The list of pending migrations is read under the lock, which MikroORM's Migrator cannot do (it reads it
  * before its transaction): hence this runner, in the Migrator's own table format. Answers the names applied.
  */
-export async function runStorageMigrations(target: MigrationTarget, schema: string): Promise<string[]> {
+export async function runStorageMigrations(
+  target: MigrationTarget,
+  schema: string,
+  events: MigrationEvents = {},
+): Promise<string[]> {
   return target.transaction(async (run) => {
     const [free] = await run<{ locked: boolean }>(
       'select pg_try_advisory_xact_lock(hashtextextended($1, 0)) as locked',
       [lockKey(schema)],
     );
     // Another instance is migrating: wait for its commit (bounded by the statement timeout).
-    if (!free?.locked) await run('select pg_advisory_xact_lock(hashtextextended($1, 0))', [lockKey(schema)]);
+    if (!free?.locked) {
+      events.lockWait?.();
+      const waiting = performance.now();
+      await run('select pg_advisory_xact_lock(hashtextextended($1, 0))', [lockKey(schema)]).catch((error: unknown) => {
+        if (!hasSqlState(error, '57014')) throw error;
+        throw new StorageUnavailableError(
+          `timed out after ${elapsedSince(waiting)} waiting for the storage migration lock held by another session (schema "${schema}"): another instance is still migrating, or a session holds the lock; start again once it is released`,
+          { cause: error },
+        );
+      });
+    }
     await ensureMigrationsTable(run, schema);
     const executed = new Set(await executedMigrations(run, schema));
+    if (executed.size === 0) await refuseTablesOfAnotherMigrator(run, schema);
     const pending = storageMigrations.filter((migration) => !executed.has(migration.name));
     for (const migration of pending) {
       for (const sql of await migrationQueries(migration, schema)) await run(sql, []);
@@ -51,6 +70,20 @@ export async function readMigrationStatus(
     },
     { readOnly: true },
   );
+}
+
+/**
+ * Nothing in this schema's storage migrations table, yet the tables are there: another migrator made them (an
+ * app's MikroORM migrations with storageMigrations record them in the app's own table). Say so, and what to do.
+ */
+async function refuseTablesOfAnotherMigrator(run: RunStatement, schema: string): Promise<void> {
+  const [found] = await run<{ table: string | null }>('select to_regclass($1) as table', [
+    `${quoteIdentifier(schema)}.${quoteIdentifier(STORAGE_TABLES.documents)}`,
+  ]);
+  if (found?.table)
+    throw new StorageError(
+      `the storage tables exist but this schema's storage migrations table is empty: schema "${schema}" was migrated by another migrator (an app's MikroORM migrations with storageMigrations record them in the app's own table). Keep migrating with that one and start with migrate: false, or use a schema of its own for the storage`,
+    );
 }
 
 const migrationsTable = (schema: string): string => `${quoteIdentifier(schema)}.${quoteIdentifier(MIGRATIONS_TABLE)}`;

@@ -10,9 +10,15 @@ export interface StorageConnection {
   /** pg's settings of the pool's connections (no session parameters): the change feed's LISTEN connection uses them. */
   readonly settings: ClientConfig;
   /** Applies the pending storage migrations under the driver's advisory lock; answers the names applied. */
-  migrate(): Promise<string[]>;
+  migrate(events?: MigrationEvents): Promise<string[]>;
   /** Ends the driver's pool. */
   release(): Promise<void>;
+}
+
+/** What a migration run tells its caller while it runs. */
+export interface MigrationEvents {
+  /** Another session holds the migration lock: the run waits for it. */
+  lockWait?(): void;
 }
 
 /** How a provider connects, decided from its options without I/O. */
@@ -23,6 +29,8 @@ export interface ConnectionPlan {
   readonly target: string;
   /** How long a call may wait for a pooled connection. */
   readonly acquireTimeoutMs: number;
+  /** How long opening one of the pool's connections may take. */
+  readonly connectTimeoutMs: number;
   open(): Promise<StorageConnection>;
 }
 

@@ -66,7 +66,7 @@ export class HostApp {
       cpSync(join(template, 'postgres'), this.path('src'), { recursive: true });
     }
     for (const block of this.blocks) {
-      if (block.host !== this.name || block.phase !== phase || block.file === undefined) continue;
+      if (!block.hosts.includes(this.name) || block.phase !== phase || block.file === undefined) continue;
       mkdirSync(dirname(this.path(block.file)), { recursive: true });
       writeFileSync(this.path(block.file), block.code);
     }
@@ -82,7 +82,7 @@ export class HostApp {
     env: Record<string, string> = {},
     adapt: (line: string) => string = (line) => line,
   ): Promise<(Outcome & { line: string })[]> {
-    const block = this.blocks.find((each) => each.host === this.name && each.run === name);
+    const block = this.blocks.find((each) => each.hosts.includes(this.name) && each.run === name);
     if (!block) throw new Error(`README has no block "${this.name} run:${name}"`);
     const outcomes: (Outcome & { line: string })[] = [];
     for (const line of block.code.split('\n').filter((each) => each.trim() !== '')) {

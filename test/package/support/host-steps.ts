@@ -89,6 +89,8 @@ export function nest11Steps(app: HostApp, url: string, oldestNode: Promise<strin
     // The build also checks the declarations of every package (no skipLibCheck): it answers the errors found
     // anywhere but inside MikroORM 6.0's own declarations, which TypeScript 5.9 finds fault with.
     peers: steps.add('install the oldest peers and build', async () => {
+      // The README's Nest 11 lines of Terminus and @nestjs/config; Terminus then goes down to its oldest 11.x.
+      allOk(await app.runReadme('nest11-peers'));
       ok(await app.shell(`npm install -E ${OLDEST_PEERS.join(' ')}`));
       rmSync(app.path('src/missing-peer.spec.ts'));
       app.addFiles('postgres');

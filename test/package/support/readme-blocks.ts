@@ -11,11 +11,12 @@ export type Phase = 'memory' | 'postgres';
 
 /**
  * A code block of the README and where it goes, from the HTML comment just before it:
- * `<!-- readme-test: <host> <phase> <file in the app | run:<name>> -->`. A `run` block is shell lines.
+ * `<!-- readme-test: <host>[+<host>] <phase> <file in the app | run:<name>> -->`. A `run` block is shell lines.
  */
 export interface ReadmeBlock {
   readonly section: string;
-  readonly host: HostName;
+  /** The apps it goes into: one, or both (`nest11+nest12`) for code that is the same in CommonJS and ESM. */
+  readonly hosts: readonly HostName[];
   readonly phase: Phase;
   /** A file of the host app (`src/app.module.ts`), or undefined for a `run` block. */
   readonly file?: string;
@@ -24,7 +25,7 @@ export interface ReadmeBlock {
   readonly code: string;
 }
 
-const MARKER = /^<!-- readme-test: (nest11|nest12) (memory|postgres) (run:[a-z-]+|[\w./-]+) -->$/;
+const MARKER = /^<!-- readme-test: ((?:nest11|nest12)(?:\+nest12)?) (memory|postgres) (run:[a-z0-9-]+|[\w./-]+) -->$/;
 
 /** Every fenced code block of README.md with its section and its marker (when it has one). */
 export function readmeCodeBlocks(): { section: string; marker?: string; code: string }[] {
@@ -55,9 +56,10 @@ export function readmeBlocks(): ReadmeBlock[] {
   return readmeCodeBlocks()
     .filter((block) => block.marker !== undefined)
     .map(({ section, marker, code }) => {
-      const [, host, phase, target] = MARKER.exec(marker!) ?? [];
+      const [, hosts, phase, target] = MARKER.exec(marker!) ?? [];
       if (!target) throw new Error(`README marker does not parse: ${marker}`);
       const run = target.startsWith('run:') ? target.slice(4) : undefined;
-      return { section, host: host as HostName, phase: phase as Phase, file: run ? undefined : target, run, code };
+      const names = hosts!.split('+') as HostName[];
+      return { section, hosts: names, phase: phase as Phase, file: run ? undefined : target, run, code };
     });
 }

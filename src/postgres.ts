@@ -20,6 +20,7 @@ export type {
   SyncDeltaRecord,
   SyncSnapshotRecord,
   SyncAwarenessRecord,
+  SyncChangeRecord,
 } from './storage/postgres/entities/index.js';
 export { storageMigrations } from './storage/postgres/migrations/index.js';
 export { MIGRATIONS_TABLE as STORAGE_MIGRATIONS_TABLE, STORAGE_TABLES } from './storage/postgres/storage-tables.js';

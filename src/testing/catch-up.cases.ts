@@ -1,6 +1,7 @@
-import type { DocumentStore, VectorClock } from '../../src/index.js';
+import type { DocumentStore, VectorClock } from '../index.js';
 import type { ConformanceContextGetter } from './conformance-context.js';
 import { bytesOf, collect, idsOf, makeDelta } from './conformance-helpers.js';
+import { describe, expect, it } from './runner.js';
 
 /**
  * Added neither in counter nor in timestamp order, across clients, through addDelta and addDeltas.

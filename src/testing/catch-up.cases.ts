@@ -63,7 +63,7 @@ export function catchUpCases(context: ConformanceContextGetter): void {
     });
 
     it.each([1, 2, 4, 5, 6, 7, 10_000, undefined])(
-      'iterateDeltasSince with batchSize %p yields what getDeltasSince returns, for every since',
+      'iterateDeltasSince with batchSize %s yields what getDeltasSince returns, for every since',
       async (batchSize) => {
         const { documents } = context();
         await addHistory(documents);

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { relative } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { PACKAGE_ROOT, fixtureScript } from '../support/built-package.js';
 
@@ -52,5 +53,45 @@ describe('nest-sync-storage/testing', () => {
     expect(withoutRunner).toMatch(/^TypeError: no test runner globals \(describe, it, expect, beforeEach, afterEach/);
     expect(withoutRunner).toContain("from 'vitest'");
     expect(partialRunner).toMatch(/^TypeError: runner lacks expect, beforeEach, afterEach, afterAll/);
+  });
+});
+
+describe('the kit under Vitest', () => {
+  it('fails the cases a store breaks, and passes the others', async () => {
+    // Vitest with the repository's config (the aliases to the build), on the fixture only.
+    const folder = join(PACKAGE_ROOT, '.tmp/vitest-broken-store');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(
+      join(folder, 'vitest.config.mjs'),
+      `import base from '../../vitest.config.mjs';
+       export default { ...base, test: { ...base.test, include: ['test/fixtures/vitest/broken-catch-up.check.ts'] } };`,
+    );
+    const results = join(folder, 'results.json');
+    const vitest = join(PACKAGE_ROOT, 'node_modules/vitest/vitest.mjs');
+    const args = [
+      vitest,
+      'run',
+      '--config',
+      join(folder, 'vitest.config.mjs'),
+      '--reporter=json',
+      `--outputFile=${results}`,
+    ];
+    await expect(run(process.execPath, args, { cwd: PACKAGE_ROOT, maxBuffer: 1 << 24 })).rejects.toMatchObject({
+      code: 1,
+    });
+    const report = JSON.parse(readFileSync(results, 'utf8')) as {
+      numPassedTests: number;
+      testResults: Array<{ assertionResults: Array<{ title: string; status: string }> }>;
+    };
+    const failed = report.testResults.flatMap((file) =>
+      file.assertionResults.filter((test) => test.status === 'failed').map((test) => test.title),
+    );
+    expect(failed).toContain(
+      'getDeltasSince(since { a: 2, b: 2, c: 0 }) returns the deltas since does not cover, in the order added',
+    );
+    expect(failed).toContain('iterateDeltasSince with batchSize 2 yields what getDeltasSince returns, for every since');
+    // Cases that never read deltas still pass.
+    expect(failed.filter((title) => /awareness|health|driver|document id/i.test(title))).toEqual([]);
+    expect(report.numPassedTests).toBeGreaterThan(250);
   });
 });

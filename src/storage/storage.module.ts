@@ -56,7 +56,8 @@ import { RESOLVED_STORAGE_OPTIONS } from './storage.internal-constants.js';
 export class StorageModule extends ConfigurableStorageModule implements OnApplicationShutdown {
   /**
    * Registers the storage with options given now (`isGlobal: true` to make its tokens visible app-wide). Invalid
-   * options fail the app's start-up, naming the option; on PostgreSQL the start-up connects and migrates.
+   * options fail the app's start-up, naming the option; on PostgreSQL the start-up connects and, with
+   * `migrate` (the default), runs pending migrations.
    */
   declare static forRoot: (typeof ConfigurableStorageModule)['forRoot'];
   /**

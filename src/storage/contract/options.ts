@@ -74,7 +74,7 @@ export interface StorageModuleOptions {
   listenUrl?: string;
   /** postgres: the server's host, when `clientUrl` is not given. */
   host?: string;
-  /** postgres: the server's port, when `clientUrl` is not given. Default 5432. */
+  /** postgres: the server's port, when `clientUrl` is not given (PostgreSQL's default: 5432). */
   port?: number;
   /** postgres: the user, when `clientUrl` is not given. */
   user?: string;

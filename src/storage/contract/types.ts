@@ -201,7 +201,7 @@ export type StorageDriver = 'memory' | 'postgres';
 
 /** What `checkHealth` answers. */
 export interface StorageHealth {
-  /** Whether the storage answered a trivial query within `healthCheckTimeoutMs`. */
+  /** Whether the storage is open and answered within `healthCheckTimeoutMs` (PostgreSQL: a trivial query). */
   healthy: boolean;
   /** The driver that was asked. */
   driver: StorageDriver;

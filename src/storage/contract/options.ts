@@ -6,7 +6,9 @@ import type { StorageDriver } from './types.js';
 
 /** Connection pool bounds (postgres driver). */
 export interface StoragePoolOptions {
+  /** Connections kept open when idle. */
   min?: number;
+  /** Most connections open at once; a call waits for one beyond it. */
   max?: number;
 }
 
@@ -15,12 +17,15 @@ export interface StoragePoolOptions {
  * `@mikro-orm/nestjs` provides). Typed by shape, so that the root entry's types need no MikroORM installed.
  */
 export interface StorageHostOrm {
+  /** The ORM's entity manager (read for its driver and connection). */
   readonly em: object;
+  /** The ORM's configuration (read for its connection settings and schema). */
   readonly config: object;
 }
 
 /** Options of `StorageModule.forRoot` / `forRootAsync`; all but `driver` optional. */
 export interface StorageModuleOptions {
+  /** `memory` (this process only) or `postgres` (shared by every instance on the database). */
   driver: StorageDriver;
   /** How long an awareness entry lives after it is written (ms). Default 30000. */
   awarenessTimeoutMs?: number;
@@ -67,13 +72,19 @@ export interface StorageModuleOptions {
    * connection of the pool (`clientUrl`, or the ORM's with `orm`). TLS: an `sslmode` in it, else `ssl`.
    */
   listenUrl?: string;
+  /** postgres: the server's host, when `clientUrl` is not given. */
   host?: string;
+  /** postgres: the server's port, when `clientUrl` is not given (PostgreSQL's default: 5432). */
   port?: number;
+  /** postgres: the user, when `clientUrl` is not given. */
   user?: string;
+  /** postgres: the password, when `clientUrl` is not given; never logged or put in an error. */
   password?: string;
+  /** postgres: the database, when `clientUrl` is not given. */
   dbName?: string;
   /** postgres: schema of the tables. Default `public`. */
   schema?: string;
+  /** postgres: bounds of the driver's connection pool (also with `orm`). */
   pool?: StoragePoolOptions;
   /**
    * postgres: TLS. `true` verifies the server against the system's CAs; an object is passed to the TLS
@@ -93,10 +104,15 @@ export interface StorageModuleOptions {
 
 /** TLS settings of the postgres connection (node's `tls.connect` options of the same names). */
 export interface StorageTlsOptions {
+  /** Refuse a server whose certificate does not verify. Default true. */
   rejectUnauthorized?: boolean;
+  /** The CA certificates (PEM) to verify the server against, instead of the system's. */
   ca?: string | Buffer | Array<string | Buffer>;
+  /** The client certificate (PEM), for a server that asks for one. */
   cert?: string | Buffer;
+  /** The client certificate's private key (PEM). */
   key?: string | Buffer;
+  /** The name the server's certificate must carry, when it differs from the host. */
   servername?: string;
 }
 

@@ -1,7 +1,8 @@
-import type { AwarenessStore, DocumentStore, StorageModuleOptions, StorageProvider } from '../../src/index.js';
+import type { AwarenessStore, DocumentStore, StorageProvider } from '../../src/index.js';
+import type { ResolvedStorageOptions } from '../../src/storage/contract/options.js';
 
 /** Every option a conformance target may be asked to build a provider with. */
-export type ConformanceProviderOptions = Partial<Omit<StorageModuleOptions, 'driver'>>;
+export type ConformanceProviderOptions = Omit<Partial<ResolvedStorageOptions>, 'driver'>;
 
 /** What each case sees: the fresh, empty provider of the running test. */
 export interface ConformanceContext {

@@ -1,4 +1,5 @@
-import type { StorageModuleOptions, StorageProvider } from '../../src/index.js';
+import type { StorageProvider } from '../../src/index.js';
+import type { ResolvedStorageOptions } from '../../src/storage/contract/options.js';
 import { awarenessCases } from './awareness.cases.js';
 import { awarenessExpiryCases } from './awareness-expiry.cases.js';
 import { binaryDataCases } from './binary-data.cases.js';
@@ -26,7 +27,7 @@ import { versionCases } from './versions.cases.js';
 export interface ConformanceTarget {
   driver: 'memory' | 'postgres';
   /** An initialised provider over EMPTY storage, built with these options on top of the driver's own. */
-  createProvider(options?: Partial<Omit<StorageModuleOptions, 'driver'>>): Promise<StorageProvider>;
+  createProvider(options?: Omit<Partial<ResolvedStorageOptions>, 'driver'>): Promise<StorageProvider>;
   /** Called once after every test of the suite (stop a database, remove temp folders). */
   teardown?(): Promise<void>;
 }

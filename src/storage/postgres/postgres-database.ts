@@ -8,8 +8,9 @@ import { defaultStorageLogger, elapsedSince, type StorageLogger } from '../stora
 import { toStorageError, unavailabilityReason } from './postgres-errors.js';
 import type { FeedTarget, SqlStatement } from './sql/sql-fragments.js';
 import { settleTls } from './connection-settings.js';
-import { pgSettings } from './own-connection.js';
-import { planConnection, type ConnectionPlan, type StorageConnection } from './storage-connection.js';
+import { ownConnectionPlan, pgSettings } from './own-connection.js';
+import { hostOrmPlan } from './host-orm.js';
+import type { ConnectionPlan, StorageConnection } from './storage-connection.js';
 import type { StoragePool, TransactionOptions } from './storage-pool.js';
 import { qualifiedTables, type QualifiedTables } from './storage-tables.js';
 
@@ -351,4 +352,11 @@ function settleWithin(promise: Promise<unknown>, timeoutMs: number): Promise<Out
       },
     );
   });
+}
+
+/** The driver's pool on the module's connection options, or (option `orm`) on the app's MikroORM's database. */
+function planConnection(options: ResolvedStorageOptions): ConnectionPlan {
+  return options.orm === undefined
+    ? ownConnectionPlan(options)
+    : hostOrmPlan(options.orm, options.schema, options.pool);
 }

@@ -20,36 +20,6 @@ export const STORAGE_OPTION_DEFAULTS = {
   migrate: true,
 } as const;
 
-const KNOWN_OPTIONS = new Set([
-  'driver',
-  'isGlobal',
-  'awarenessTimeoutMs',
-  'awarenessPruneIntervalMs',
-  'healthCheckTimeoutMs',
-  'changeFeedMaxDelayMs',
-  'maxDeltaBytes',
-  'maxSnapshotBytes',
-  'maxClockEntries',
-  'maxDocumentAuthors',
-  'maxJsonDepth',
-  'maxBatchDeltas',
-  'maxAwarenessBytes',
-  'maxAwarenessEntriesPerDocument',
-  'clientUrl',
-  'listenUrl',
-  'host',
-  'port',
-  'user',
-  'password',
-  'dbName',
-  'schema',
-  'pool',
-  'ssl',
-  'migrate',
-  'mikroOrm',
-  'orm',
-]);
-const MAX_TIMER_MS = 2_147_483_647;
 /** What the memory driver refuses (the types refuse them too), rather than quietly running in memory. */
 const POSTGRES_ONLY_OPTIONS = [
   'orm',
@@ -66,6 +36,24 @@ const POSTGRES_ONLY_OPTIONS = [
   'mikroOrm',
   'migrate',
 ] as const;
+const KNOWN_OPTIONS = new Set<string>([
+  'driver',
+  'isGlobal',
+  'awarenessTimeoutMs',
+  'awarenessPruneIntervalMs',
+  'healthCheckTimeoutMs',
+  'changeFeedMaxDelayMs',
+  'maxDeltaBytes',
+  'maxSnapshotBytes',
+  'maxClockEntries',
+  'maxDocumentAuthors',
+  'maxJsonDepth',
+  'maxBatchDeltas',
+  'maxAwarenessBytes',
+  'maxAwarenessEntriesPerDocument',
+  ...POSTGRES_ONLY_OPTIONS,
+]);
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** Checks module options and fills in defaults; the error names the bad option and never echoes a secret. */
 export function resolveStorageOptions(input: unknown): ResolvedStorageOptions {

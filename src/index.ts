@@ -31,6 +31,10 @@ export {
 } from './storage/contract/errors.js';
 export { mergeClocks, clockCovers, clockCoversDelta } from './storage/contract/clocks.js';
 export type {
+  MemoryStorageOptions,
+  PostgresConnectionOptions,
+  PostgresOrmOptions,
+  StorageCommonOptions,
   StorageHostOrm,
   StorageModuleOptions,
   StoragePoolOptions,

@@ -10,7 +10,7 @@ import {
   type AwarenessStore,
   type DocumentStore,
   type StorageChangeFeed,
-  type StorageModuleOptions,
+  type PostgresOrmOptions,
 } from '../../src/index.js';
 import {
   SyncAwarenessEntity,
@@ -48,7 +48,7 @@ async function appOrm(schema: string, extra: Partial<Options> = {}): Promise<Mik
   return orm;
 }
 
-const storageOn = (options: Omit<StorageModuleOptions, 'driver'>) =>
+const storageOn = (options: Omit<PostgresOrmOptions, 'driver'>) =>
   StorageModule.forRoot({ driver: 'postgres', ...options });
 
 beforeAll(async () => {

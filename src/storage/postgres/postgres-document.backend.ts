@@ -76,7 +76,7 @@ export class PostgresDocumentBackend implements DocumentBackend {
     private readonly announce: AnnounceChange,
   ) {
     this.t = db.tables;
-    this.writes = new DocumentWriteQueue(db.acquireTimeoutMs, maxGroupDeltas, (documentId, calls) =>
+    this.writes = new DocumentWriteQueue(db.state, db.acquireTimeoutMs, maxGroupDeltas, (documentId, calls) =>
       this.storeGroup(documentId, calls),
     );
   }

@@ -9,6 +9,7 @@ import type { ConformanceContext, ConformanceProviderOptions } from './conforman
 import { deltaCases } from './deltas.cases.js';
 import { documentIdCases } from './document-ids.cases.js';
 import { documentCases } from './documents.cases.js';
+import { historyCases } from './history.cases.js';
 import { identityCases } from './identity.cases.js';
 import { jsonRoundTripCases } from './json-round-trip.cases.js';
 import { lifecycleCases } from './lifecycle.cases.js';
@@ -92,5 +93,6 @@ export function describeStorageConformance(target: ConformanceTarget): void {
     badPagingCases(context);
     limitCases(context);
     changeFeedCases(context);
+    historyCases(context);
   });
 }

@@ -33,6 +33,12 @@ export interface StorageModuleOptions {
    * never arrives (postgres: how often the feed reads the change log). Default 1000.
    */
   changeFeedMaxDelayMs?: number;
+  /**
+   * How long (ms) each version stays readable after it was written (`getVersions`, `getChangesAt`,
+   * `forkDocument`): compaction and snapshot replacement then copy what they remove to history tables, pruned
+   * by the prune timer. Default 0: off, only the current version is readable.
+   */
+  historyRetentionMs?: number;
   /** Largest delta, as UTF-8 bytes of its JSON (bytes data: their length plus the JSON of the rest). Default 1 MiB. */
   maxDeltaBytes?: number;
   /** Largest snapshot in bytes. Default 64 MiB. */
@@ -106,6 +112,7 @@ export interface ResolvedStorageOptions extends Omit<StorageModuleOptions, keyof
   awarenessPruneIntervalMs: number;
   healthCheckTimeoutMs: number;
   changeFeedMaxDelayMs: number;
+  historyRetentionMs: number;
   migrate: boolean;
 }
 
@@ -114,6 +121,7 @@ export const STORAGE_OPTION_DEFAULTS = {
   awarenessPruneIntervalMs: 10_000,
   healthCheckTimeoutMs: 1_000,
   changeFeedMaxDelayMs: 1_000,
+  historyRetentionMs: 0,
   maxDeltaBytes: 1024 * 1024,
   maxSnapshotBytes: 64 * 1024 * 1024,
   maxClockEntries: 10_000,
@@ -131,6 +139,7 @@ const KNOWN_OPTIONS = new Set([
   'awarenessPruneIntervalMs',
   'healthCheckTimeoutMs',
   'changeFeedMaxDelayMs',
+  'historyRetentionMs',
   'maxDeltaBytes',
   'maxSnapshotBytes',
   'maxClockEntries',
@@ -154,6 +163,8 @@ const KNOWN_OPTIONS = new Set([
   'orm',
 ]);
 const MAX_TIMER_MS = 2_147_483_647;
+/** Ten years: beyond it retention is "forever" in all but name, and the cut-off arithmetic stays exact. */
+const MAX_HISTORY_MS = 10 * 365 * 24 * 60 * 60 * 1000;
 
 /** Checks module options and fills in defaults; the error names the bad option and never echoes a secret. */
 export function resolveStorageOptions(input: unknown): ResolvedStorageOptions {
@@ -172,6 +183,7 @@ export function resolveStorageOptions(input: unknown): ResolvedStorageOptions {
     awarenessPruneIntervalMs: integerOption(options, 'awarenessPruneIntervalMs', 0, MAX_TIMER_MS),
     healthCheckTimeoutMs: integerOption(options, 'healthCheckTimeoutMs', 1, MAX_TIMER_MS),
     changeFeedMaxDelayMs: integerOption(options, 'changeFeedMaxDelayMs', 10, MAX_TIMER_MS),
+    historyRetentionMs: integerOption(options, 'historyRetentionMs', 0, MAX_HISTORY_MS),
     maxDeltaBytes: integerOption(options, 'maxDeltaBytes', 1, Number.MAX_SAFE_INTEGER),
     maxSnapshotBytes: integerOption(options, 'maxSnapshotBytes', 1, Number.MAX_SAFE_INTEGER),
     maxClockEntries,

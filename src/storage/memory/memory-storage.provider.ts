@@ -13,6 +13,7 @@ import { ValidatedAwarenessStore } from '../contract/validated-awareness-store.j
 import { ValidatedDocumentStore } from '../contract/validated-document-store.js';
 import { MemoryAwarenessBackend } from './memory-awareness.backend.js';
 import { MemoryDocumentBackend } from './memory-document.backend.js';
+import { MemoryHistory } from './memory-history.js';
 
 /** The embedded driver: everything lives in this process and is gone when it exits. */
 export class MemoryStorageProvider implements StorageProvider {
@@ -22,9 +23,11 @@ export class MemoryStorageProvider implements StorageProvider {
   private readonly documentBackend: MemoryDocumentBackend;
   private readonly awarenessBackend: MemoryAwarenessBackend;
   private readonly hub = new ChangeHub();
+  private readonly history: MemoryHistory;
   private closed = false;
 
   constructor(options: ResolvedStorageOptions) {
+    this.history = new MemoryHistory(options.historyRetentionMs);
     const assertOpen = (): void => {
       if (this.closed) throw new StorageUnavailableError('the memory storage provider is closed');
     };
@@ -44,6 +47,7 @@ export class MemoryStorageProvider implements StorageProvider {
       assertOpen,
       publish,
       options.maxDocumentAuthors,
+      this.history,
     );
     this.documents = new ValidatedDocumentStore(this.documentBackend, options);
     this.awareness = new ValidatedAwarenessStore(this.awarenessBackend, options);
@@ -53,6 +57,11 @@ export class MemoryStorageProvider implements StorageProvider {
 
   changes(documentId?: string): Observable<StorageChange> {
     return this.hub.changes(documentId);
+  }
+
+  /** Drops history past `historyRetentionMs` (run by the module's prune timer); costs the kept history. */
+  async pruneHistory(): Promise<number> {
+    return this.closed ? 0 : this.history.prune();
   }
 
   async checkHealth(): Promise<StorageHealth> {

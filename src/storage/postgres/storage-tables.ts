@@ -6,6 +6,8 @@ export const STORAGE_TABLES = {
   awareness: 'sync_awareness',
   clocks: 'sync_document_clocks',
   changes: 'sync_changes',
+  historyDeltas: 'sync_history_deltas',
+  historySnapshots: 'sync_history_snapshots',
 } as const;
 
 /** The functions the migrations create: the locked write paths, one round trip each. */

@@ -1,0 +1,61 @@
+import { BigIntType, EntitySchema } from '@mikro-orm/core';
+import type { JsonValue, VectorClock } from '../../contract/types.js';
+import { STORAGE_TABLES } from '../storage-tables.js';
+import { JsonTextType } from './json-text.type.js';
+import { DOCUMENT_KEY, type SyncDocumentRecord } from './sync-document.entity.js';
+
+/** A row of `sync_history_deltas`: a delta compaction removed while `historyRetentionMs` was on, and when. */
+export interface SyncHistoryDeltaRecord {
+  document: SyncDocumentRecord;
+  seq: number;
+  id: string;
+  clientId: string;
+  counter: number;
+  timestamp: number;
+  data: JsonValue | null;
+  dataBytes: Uint8Array | null;
+  vectorClock: VectorClock;
+  removedAt: Date;
+}
+
+/** The entity of `sync_history_deltas` (read by history reads only, pruned past retention). */
+export const SyncHistoryDeltaEntity = new EntitySchema<SyncHistoryDeltaRecord>({
+  name: 'SyncHistoryDeltaRecord',
+  tableName: STORAGE_TABLES.historyDeltas,
+  properties: {
+    document: { kind: 'm:1', ...DOCUMENT_KEY },
+    seq: { type: new BigIntType('number'), columnType: 'bigint', primary: true },
+    id: { type: 'string', columnType: 'text' },
+    clientId: { type: 'string', columnType: 'text', fieldName: 'client_id' },
+    counter: { type: new BigIntType('number'), columnType: 'bigint' },
+    timestamp: { type: new BigIntType('number'), columnType: 'bigint' },
+    data: { type: JsonTextType, nullable: true },
+    dataBytes: { type: 'blob', columnType: 'bytea', fieldName: 'data_bytes', nullable: true },
+    vectorClock: { type: 'json', columnType: 'jsonb', fieldName: 'vector_clock' },
+    removedAt: { type: 'datetime', columnType: 'timestamptz', fieldName: 'removed_at', index: true },
+  },
+});
+
+/** A row of `sync_history_snapshots`: a snapshot a newer one replaced, with the version it was written at. */
+export interface SyncHistorySnapshotRecord {
+  document: SyncDocumentRecord;
+  version: number;
+  data: Buffer;
+  vectorClock: VectorClock;
+  createdAt: Date;
+  replacedAt: Date;
+}
+
+/** The entity of `sync_history_snapshots` (read by history reads only, pruned past retention). */
+export const SyncHistorySnapshotEntity = new EntitySchema<SyncHistorySnapshotRecord>({
+  name: 'SyncHistorySnapshotRecord',
+  tableName: STORAGE_TABLES.historySnapshots,
+  properties: {
+    document: { kind: 'm:1', ...DOCUMENT_KEY },
+    version: { type: new BigIntType('number'), columnType: 'bigint', primary: true },
+    data: { type: 'blob', columnType: 'bytea' },
+    vectorClock: { type: 'json', columnType: 'jsonb', fieldName: 'vector_clock' },
+    createdAt: { type: 'datetime', columnType: 'timestamptz(3)', fieldName: 'created_at' },
+    replacedAt: { type: 'datetime', columnType: 'timestamptz', fieldName: 'replaced_at', index: true },
+  },
+});

@@ -1,0 +1,160 @@
+import type { QualifiedTables } from '../storage-tables.js';
+import { timestampToMs, type SqlStatement } from './sql-fragments.js';
+
+/**
+ * The history statements. A version's row in `sync_changes` says what it was and when; the content right
+ * after it is the snapshot in effect then (the current one, or one kept in `sync_history_snapshots`) and the
+ * deltas stored by then that snapshot does not cover (live, or kept in `sync_history_deltas`). Only rows
+ * logged since the document's last deletion count: versions start again at 1 after one.
+ */
+
+/** The position of the document's last deletion in the log (0: none), as SQL over the `?` document id. */
+const SINCE_DELETED = (t: QualifiedTables): string =>
+  `coalesce((select max(z.position) from ${t.changes} as z where z.document_id = ? and z.kind = 'deleted'), 0)`;
+
+/** A version as `getVersions` reads it. */
+export interface VersionRow {
+  version: string;
+  kind: 'deltas' | 'snapshot' | 'compacted';
+  at_ms: string;
+  client_ids: string[];
+}
+
+/**
+ * At most `limit` versions above `after` that are readable: the current one, and (retention on) those
+ * committed within `retentionMs`, oldest first. Authors come from the deltas each stored, live or kept.
+ */
+export function versionsStatement(
+  t: QualifiedTables,
+  documentId: string,
+  retentionMs: number,
+  after: number,
+  limit: number,
+): SqlStatement {
+  return {
+    name: 'getVersions',
+    sql: `select c.version, c.kind, ${timestampToMs('c.committed_at')} as at_ms,
+            case when c.kind = 'deltas' then array(
+              select u.client_id from (
+                select x.client_id from ${t.deltas} as x
+                  where x.document_id = c.document_id and x.seq between c.first_seq and c.last_seq
+                union
+                select h.client_id from ${t.historyDeltas} as h
+                  where h.document_id = c.document_id and h.seq between c.first_seq and c.last_seq
+              ) as u order by u.client_id)
+            else '{}'::text[] end as client_ids
+          from ${t.changes} as c
+          join ${t.documents} as doc on doc.id = c.document_id
+          where c.document_id = ? and c.kind <> 'deleted' and c.version > ?
+            and c.position > ${SINCE_DELETED(t)}
+            and (c.version = doc.version or (?::bigint > 0 and c.committed_at >= now() - ?::bigint * interval '1 millisecond'))
+          order by c.version limit ?`,
+    params: [documentId, after, documentId, retentionMs, retentionMs, limit],
+  };
+}
+
+/** The version a history point names, as found in the log. */
+export interface PointRow {
+  version: string;
+  current: boolean;
+  fresh: boolean;
+  up_to_seq: string;
+}
+
+/**
+ * The logged version `at` names (by number, or the last committed at or before a time in Unix ms); whether it
+ * is the current one or within `retentionMs`; and the last delta position it covers (the first position a
+ * later version stored, less one, or the document's last).
+ */
+export function historyPointStatement(
+  t: QualifiedTables,
+  documentId: string,
+  at: { version: number } | { time: number },
+  retentionMs: number,
+): SqlStatement {
+  const match =
+    'version' in at ? 'c.version = ?' : `c.committed_at <= timestamptz 'epoch' + ?::bigint * interval '1 millisecond'`;
+  return {
+    name: 'historyPoint',
+    sql: `select c.version, c.version = doc.version as current,
+                 (?::bigint > 0 and c.committed_at >= now() - ?::bigint * interval '1 millisecond') as fresh,
+                 coalesce((select min(l.first_seq) from ${t.changes} as l
+                           where l.document_id = c.document_id and l.kind = 'deltas' and l.version > c.version
+                             and l.position > c.position), doc.next_seq) - 1 as up_to_seq
+          from ${t.changes} as c
+          join ${t.documents} as doc on doc.id = c.document_id
+          where c.document_id = ? and c.kind <> 'deleted' and ${match}
+            and c.position > ${SINCE_DELETED(t)}
+          order by c.version desc limit 1`,
+    params: [retentionMs, retentionMs, documentId, 'version' in at ? at.version : at.time, documentId],
+  };
+}
+
+/** The snapshot in effect right after `version`: the newest, current or kept, written at or before it. */
+export function snapshotAtStatement(t: QualifiedTables, documentId: string, version: number): SqlStatement {
+  return {
+    name: 'snapshotAt',
+    sql: `select s.data, s.vector_clock, ${timestampToMs('s.created_at')} as created_ms from (
+            select data, vector_clock, created_at, version from ${t.snapshots} where document_id = ? and version <= ?
+            union all
+            select data, vector_clock, created_at, version from ${t.historySnapshots}
+              where document_id = ? and version <= ?
+          ) as s order by s.version desc limit 1`,
+    params: [documentId, version, documentId, version],
+  };
+}
+
+/** The deltas, live or kept, stored at or before position `upToSeq` that `snapshotClock` does not cover, in order. */
+export function deltasAtStatement(
+  t: QualifiedTables,
+  documentId: string,
+  upToSeq: number,
+  snapshotClock: Record<string, number>,
+): SqlStatement {
+  const columns = 'seq, id, client_id, counter, "timestamp", data, data_bytes, vector_clock';
+  return {
+    name: 'deltasAt',
+    sql: `select u.seq, u.id, u.client_id, u."timestamp", u.data, u.data_bytes, u.vector_clock from (
+            select ${columns} from ${t.deltas} where document_id = ? and seq <= ?
+            union all
+            select ${columns} from ${t.historyDeltas} where document_id = ? and seq <= ?
+          ) as u
+          where u.counter > coalesce((?::jsonb ->> u.client_id)::bigint, 0)
+          order by u.seq`,
+    params: [documentId, upToSeq, documentId, upToSeq, JSON.stringify(snapshotClock)],
+  };
+}
+
+/**
+ * Removes every row naming the document: awareness, change-log rows, and the document (its deltas, snapshot,
+ * clocks and history follow by cascade). Answers whether the document existed.
+ */
+export function eraseStatement(t: QualifiedTables, documentId: string): SqlStatement {
+  return {
+    name: 'erase',
+    sql: `with presence as (delete from ${t.awareness} where document_id = ?),
+          logged as (delete from ${t.changes} where document_id = ?),
+          removed as (delete from ${t.documents} where id = ? returning 1)
+          select count(*)::integer as erased from removed`,
+    params: [documentId, documentId, documentId],
+  };
+}
+
+/** Removes up to `limit` kept deltas and snapshots that left the live tables more than `retentionMs` ago. */
+export function pruneHistoryStatement(t: QualifiedTables, retentionMs: number, limit: number): SqlStatement {
+  return {
+    name: 'pruneHistory',
+    sql: `with deltas as (
+            delete from ${t.historyDeltas} where ctid = any(array(
+              select ctid from ${t.historyDeltas} where removed_at < now() - ?::bigint * interval '1 millisecond' limit ?))
+            returning 1
+          ),
+          snapshots as (
+            delete from ${t.historySnapshots} where ctid = any(array(
+              select ctid from ${t.historySnapshots} where replaced_at < now() - ?::bigint * interval '1 millisecond' limit ?))
+            returning 1
+          )
+          select (select count(*) from deltas) + (select count(*) from snapshots) as removed`,
+    params: [retentionMs, limit, retentionMs, limit],
+  };
+}

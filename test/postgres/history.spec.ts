@@ -1,5 +1,8 @@
 import { HistoryUnavailableError, type StorageProvider } from '../../src/index.js';
 import { makeDelta } from '../conformance/conformance-helpers.js';
+import { eventually } from '../fixtures/eventually.js';
+import { DOCUMENT_STORE, StorageModule, type DocumentStore } from '../../src/index.js';
+import { startNestApp } from '../support/nest-app.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
 
 let database: TestDatabase;
@@ -95,6 +98,36 @@ describe('history on the postgres driver', () => {
       expect((await documents.getChangesAt('doc', { version: 4 })).snapshot?.data).toEqual(new Uint8Array([2]));
     } finally {
       await short.close();
+    }
+  });
+
+  it("the module's prune timer empties the history tables once their rows are past historyRetentionMs", async () => {
+    const timed = uniqueName('timer');
+    const app = await startNestApp(
+      StorageModule.forRoot({
+        driver: 'postgres',
+        clientUrl: database.url,
+        schema: timed,
+        historyRetentionMs: 200,
+        awarenessPruneIntervalMs: 50,
+      }),
+    );
+    try {
+      const documents = app.get<DocumentStore>(DOCUMENT_STORE);
+      await documents.addDeltas('doc', [makeDelta('a1', 'a', 1), makeDelta('a2', 'a', 2)]);
+      await documents.saveSnapshot('doc', new Uint8Array([1]), { a: 2 });
+      await documents.compactDeltas('doc', { a: 2 });
+      await documents.saveSnapshot('doc', new Uint8Array([2]), { a: 2 });
+      const kept = async (): Promise<number> => {
+        const [row] = await database.query<{ count: string }>(
+          `select (select count(*) from "${timed}".sync_history_deltas) + (select count(*) from "${timed}".sync_history_snapshots) as count`,
+        );
+        return Number(row!.count);
+      };
+      expect(await kept()).toBe(3);
+      await eventually(async () => (await kept()) === 0, 'the timer pruned the history');
+    } finally {
+      await app.close();
     }
   });
 });

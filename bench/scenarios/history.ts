@@ -35,7 +35,7 @@ async function loadWithSnapshots(
 }
 
 export const scenario: Scenario = {
-  name: 'history',
+  name: 'version history',
   drivers: ['postgres'],
   async run(context) {
     const postgres = context.postgres!;

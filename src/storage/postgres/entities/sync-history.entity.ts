@@ -34,6 +34,7 @@ export const SyncHistoryDeltaEntity = new EntitySchema<SyncHistoryDeltaRecord>({
     vectorClock: { type: 'json', columnType: 'jsonb', fieldName: 'vector_clock' },
     removedAt: { type: 'datetime', columnType: 'timestamptz', fieldName: 'removed_at', index: true },
   },
+  indexes: [{ name: 'sync_history_deltas_author_index', properties: ['document', 'clientId', 'counter', 'seq'] }],
 });
 
 /** A row of `sync_history_snapshots`: a snapshot a newer one replaced, with the version it was written at. */

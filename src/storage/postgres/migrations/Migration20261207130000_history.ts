@@ -5,7 +5,9 @@ import { Migration20261207120000_document_versions } from './Migration2026120712
 /**
  * Version 3's history (`historyRetentionMs`). What compaction removes and what a new snapshot replaces can be
  * kept, for the retention, in two tables of their own that catch-up and `addDelta` never read:
- * - `sync_history_deltas`: the deltas compaction removed (the columns of `sync_deltas`, and when);
+ * - `sync_history_deltas`: the deltas compaction removed (the columns of `sync_deltas`, and when), indexed
+ *   by (document, author, counter, seq), so a version is read per author and its later deltas are skipped in
+ *   the index;
  * - `sync_history_snapshots`: the snapshots a new one replaced, with the version each was written at;
  * - `sync_snapshots.version`: the version the current snapshot took (0 for one stored before this migration);
  * - `sync_changes` gains an index on (document, version): history reads look versions up by number.
@@ -36,6 +38,10 @@ export class Migration20261207130000_history extends Migration {
         references ${q('sync_documents')} ("id") on update cascade on delete cascade
     )`);
     this.addSql(`create index "sync_history_deltas_removed_at_index" on ${q('sync_history_deltas')} ("removed_at")`);
+    // A version is read per author, as catch-up reads: the counters above the snapshot's. `seq` is a key column
+    // so that the version's bound (seq <= its last) is checked in the index: later deltas are not fetched.
+    this.addSql(`create index "sync_history_deltas_author_index" on ${q('sync_history_deltas')}
+      ("document_id", "client_id", "counter", "seq")`);
     this.addSql(`create table ${q('sync_history_snapshots')} (
       "document_id" text collate "C" not null,
       "version" bigint not null,

@@ -94,34 +94,46 @@ export function historyPointStatement(
 export function snapshotAtStatement(t: QualifiedTables, documentId: string, version: number): SqlStatement {
   return {
     name: 'snapshotAt',
+    // Each side picks its one row by the key first: a sort of the union would read every kept snapshot's bytes.
     sql: `select s.data, s.vector_clock, ${timestampToMs('s.created_at')} as created_ms from (
-            select data, vector_clock, created_at, version from ${t.snapshots} where document_id = ? and version <= ?
+            (select data, vector_clock, created_at, version from ${t.snapshots} where document_id = ? and version <= ?)
             union all
-            select data, vector_clock, created_at, version from ${t.historySnapshots}
-              where document_id = ? and version <= ?
+            (select data, vector_clock, created_at, version from ${t.historySnapshots}
+              where document_id = ? and version <= ? order by version desc limit 1)
           ) as s order by s.version desc limit 1`,
     params: [documentId, version, documentId, version],
   };
 }
 
-/** The deltas, live or kept, stored at or before position `upToSeq` that `snapshotClock` does not cover, in order. */
+/**
+ * The deltas, live or kept, stored at or before position `upToSeq` that `snapshotClock` does not cover, in
+ * storage order. Read per author, as catch-up reads (a range of each author's counters above the snapshot's,
+ * on the (document, author, counter) index of each table), so the cost follows what is returned, not the
+ * history before it.
+ */
 export function deltasAtStatement(
   t: QualifiedTables,
   documentId: string,
   upToSeq: number,
   snapshotClock: Record<string, number>,
 ): SqlStatement {
-  const columns = 'seq, id, client_id, counter, "timestamp", data, data_bytes, vector_clock';
+  const columns = (alias: string) =>
+    ['seq', 'id', 'client_id', '"timestamp"', 'data', 'data_bytes', 'vector_clock']
+      .map((c) => `${alias}.${c}`)
+      .join(', ');
+  const range = (table: string) => `select ${columns('x')} from ${table} as x
+        where x.document_id = author.document_id and x.client_id = author.client_id
+          and x.counter > coalesce((since.clock ->> author.client_id)::bigint, 0) and x.seq <= ?
+        offset 0`;
   return {
     name: 'deltasAt',
-    sql: `select u.seq, u.id, u.client_id, u."timestamp", u.data, u.data_bytes, u.vector_clock from (
-            select ${columns} from ${t.deltas} where document_id = ? and seq <= ?
-            union all
-            select ${columns} from ${t.historyDeltas} where document_id = ? and seq <= ?
-          ) as u
-          where u.counter > coalesce((?::jsonb ->> u.client_id)::bigint, 0)
+    sql: `select ${columns('u')}
+          from (select ?::jsonb as clock) as since
+          cross join ${t.clocks} as author
+          cross join lateral ((${range(t.deltas)}) union all (${range(t.historyDeltas)})) as u
+          where author.document_id = ?
           order by u.seq`,
-    params: [documentId, upToSeq, documentId, upToSeq, JSON.stringify(snapshotClock)],
+    params: [JSON.stringify(snapshotClock), upToSeq, upToSeq, documentId],
   };
 }
 

@@ -36,6 +36,10 @@ export {
 } from './storage/contract/errors.js';
 export { mergeClocks, clockCovers, clockCoversDelta } from './storage/contract/clocks.js';
 export type {
+  MemoryStorageOptions,
+  PostgresConnectionOptions,
+  PostgresOrmOptions,
+  StorageCommonOptions,
   StorageHostOrm,
   StorageModuleOptions,
   StoragePoolOptions,

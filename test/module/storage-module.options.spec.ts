@@ -140,6 +140,15 @@ describe('StorageModule options are checked at start-up', () => {
       ],
     ),
     ['orm on the memory driver', { driver: 'memory', orm: { em: {}, config: {} } }, 'options.orm'],
+    ...(['clientUrl', 'host', 'port', 'user', 'password', 'dbName', 'pool', 'ssl', 'mikroOrm'] as const).map(
+      (key): [string, Record<string, unknown>, string] => [
+        `${key} on the memory driver, which would otherwise run in memory unnoticed`,
+        { driver: 'memory', [key]: CONNECTION_VALUES[key] },
+        `options.${key}`,
+      ],
+    ),
+    ['schema on the memory driver', { driver: 'memory', schema: 'sync' }, 'options.schema'],
+    ['migrate on the memory driver', { driver: 'memory', migrate: true }, 'options.migrate'],
     ['an orm that is not an object', { driver: 'postgres', orm: 'postgres://db/sync' }, 'options.orm'],
     ['an orm without an EntityManager', { driver: 'postgres', orm: { config: {} } }, 'options.orm'],
     ...(['clientUrl', 'host', 'port', 'user', 'password', 'dbName', 'ssl', 'mikroOrm'] as const).map(

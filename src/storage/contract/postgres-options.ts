@@ -1,5 +1,5 @@
 import { StorageValidationError } from './errors.js';
-import type { ResolvedStorageOptions } from './options.js';
+import type { ResolvedStorageOptions } from './options.types.js';
 import { isPlainObject } from './validation.js';
 
 /** libpq's sslmode values the driver honours; `allow` (plaintext first) is not one of them. */

@@ -75,30 +75,25 @@ export class MemoryDocumentBackend implements DocumentBackend {
 
   constructor(
     private readonly awareness: MemoryAwarenessBackend,
-    private readonly assertOpen: () => void,
     private readonly publish: ChangePublisher,
     private readonly maxDocumentAuthors: number,
     private readonly history: MemoryHistory,
   ) {}
 
   async getOrCreate(documentId: string): Promise<SyncDocument> {
-    this.assertOpen();
     return toDocument(this.documentFor(documentId));
   }
 
   async get(documentId: string): Promise<SyncDocument | null> {
-    this.assertOpen();
     const doc = this.documents.get(documentId);
     return doc ? toDocument(doc) : null;
   }
 
   async exists(documentId: string): Promise<boolean> {
-    this.assertOpen();
     return this.documents.has(documentId);
   }
 
   async delete(documentId: string): Promise<boolean> {
-    this.assertOpen();
     this.awareness.removeDocument(documentId);
     const doc = this.documents.get(documentId);
     if (!doc) return false;
@@ -110,7 +105,6 @@ export class MemoryDocumentBackend implements DocumentBackend {
   }
 
   async erase(documentId: string): Promise<boolean> {
-    this.assertOpen();
     this.awareness.removeDocument(documentId);
     this.history.forget(documentId);
     const existed = this.documents.delete(documentId);
@@ -119,23 +113,19 @@ export class MemoryDocumentBackend implements DocumentBackend {
   }
 
   async getVersions(documentId: string, limit: number, after: number | null): Promise<BackendVersionPage> {
-    this.assertOpen();
     return this.history.versions(documentId, this.documents.get(documentId)?.version ?? 0, limit, after);
   }
 
   async getChangesAt(documentId: string, at: BackendHistoryPoint): Promise<ChangesAt> {
-    this.assertOpen();
     const doc = this.documents.get(documentId);
     return this.history.changesAt(documentId, doc?.version ?? 0, doc?.log ?? [], at, toStoredDelta);
   }
 
   async getDocumentIds(limit: number, cursor: string | null): Promise<string[]> {
-    this.assertOpen();
     return this.ids.page(limit, cursor);
   }
 
   async addDeltas(documentId: string, deltas: readonly PreparedDelta[]): Promise<number> {
-    this.assertOpen();
     const existing = this.documents.get(documentId);
     const { fresh, newAuthors } = admit(documentId, existing, deltas, this.maxDocumentAuthors);
     if (fresh.length === 0) return 0;
@@ -147,7 +137,7 @@ export class MemoryDocumentBackend implements DocumentBackend {
         id: delta.id,
         clientId: delta.clientId,
         counter: delta.counter,
-        json: delta.json,
+        json: deltaJson(delta),
         bytes: delta.dataBytes,
       };
       doc.log.push(record);
@@ -163,7 +153,6 @@ export class MemoryDocumentBackend implements DocumentBackend {
   }
 
   async getDeltasSince(documentId: string, since: VectorClock | null): Promise<StoredDelta[]> {
-    this.assertOpen();
     const doc = this.documents.get(documentId);
     return doc ? unseenRecords(doc, since).map(toStoredDelta) : [];
   }
@@ -174,7 +163,6 @@ export class MemoryDocumentBackend implements DocumentBackend {
     limit: number,
     after: number | null,
   ): Promise<BackendPage> {
-    this.assertOpen();
     const doc = this.documents.get(documentId);
     if (!doc) return { deltas: [], next: null };
     // The first page of a catch-up reads by author; later ones walk storage order from where the last stopped.
@@ -187,7 +175,6 @@ export class MemoryDocumentBackend implements DocumentBackend {
   }
 
   async getChangesSince(documentId: string, since: VectorClock | null): Promise<ChangesSince> {
-    this.assertOpen();
     const doc = this.documents.get(documentId);
     if (!doc) return { snapshot: null, deltas: [], vectorClock: {} };
     const seen = clockAfterSnapshot(since, doc.snapshot?.clock);
@@ -199,7 +186,6 @@ export class MemoryDocumentBackend implements DocumentBackend {
   }
 
   async getVectorClock(documentId: string): Promise<VectorClock> {
-    this.assertOpen();
     return copyClock(this.documents.get(documentId)?.clock ?? {});
   }
 
@@ -209,7 +195,6 @@ export class MemoryDocumentBackend implements DocumentBackend {
     vectorClock: VectorClock,
     includesUnstored: boolean,
   ): Promise<void> {
-    this.assertOpen();
     const existing = this.documents.get(documentId);
     if (existing?.snapshot && !clockCovers(vectorClock, existing.snapshot.clock))
       throw new StaleSnapshotError(documentId);
@@ -234,13 +219,11 @@ export class MemoryDocumentBackend implements DocumentBackend {
   }
 
   async getSnapshot(documentId: string): Promise<DocumentSnapshot | null> {
-    this.assertOpen();
     const snapshot = this.documents.get(documentId)?.snapshot;
     return snapshot ? toSnapshot(snapshot) : null;
   }
 
   async compactDeltas(documentId: string, upToClock: VectorClock): Promise<number> {
-    this.assertOpen();
     const doc = this.documents.get(documentId);
     if (!doc?.snapshot) return 0;
     const snapshotClock = doc.snapshot.clock;
@@ -484,6 +467,25 @@ function insertByCounter(byClient: Map<string, AuthorDeltas>, record: DeltaRecor
 function touch(doc: MemoryDocument): number {
   doc.updatedAt = Math.max(Date.now(), doc.updatedAt + 1);
   return ++doc.version;
+}
+
+/** The delta as JSON, bytes data standing as `null`; join() yields one flat string where a template keeps a rope. */
+function deltaJson(delta: PreparedDelta): string {
+  const data = delta.dataJson ?? 'null';
+  const [id, clientId, clock] = [delta.id, delta.clientId, delta.vectorClock].map((part) => JSON.stringify(part));
+  return [
+    '{"id":',
+    id,
+    ',"clientId":',
+    clientId,
+    ',"timestamp":',
+    String(delta.timestamp),
+    ',"data":',
+    data,
+    ',"vectorClock":',
+    clock,
+    '}',
+  ].join('');
 }
 
 function toStoredDelta(record: Pick<DeltaRecord, 'json' | 'bytes'>): StoredDelta {

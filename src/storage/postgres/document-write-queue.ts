@@ -1,4 +1,5 @@
 import type { PreparedDelta } from '../contract/validation.js';
+import type { OpenState } from '../provider-core.js';
 import { StorageUnavailableError } from '../contract/errors.js';
 
 /** What one `addDeltas` call of a group came to: how many deltas were new, or the error of that call alone. */
@@ -30,9 +31,8 @@ interface DocumentLine {
  */
 export class DocumentWriteQueue {
   private readonly lines = new Map<string, DocumentLine>();
-  private closed = false;
-
   constructor(
+    private readonly state: OpenState,
     private readonly maxWaitMs: number,
     /** Most deltas one group transaction may carry. */
     private readonly maxGroupDeltas: number,
@@ -50,17 +50,16 @@ export class DocumentWriteQueue {
 
   /** Rejects every waiting call; the running ones finish or fail with the pool. */
   close(): void {
-    this.closed = true;
     for (const line of this.lines.values()) {
       for (const job of line.waiting.splice(0)) {
         clearTimeout(job.timer);
-        job.reject(closedError());
+        job.reject(this.state.closedError());
       }
     }
   }
 
   private enqueue(documentId: string, work: Pick<Job, 'deltas' | 'task'>): Promise<unknown> {
-    if (this.closed) return Promise.reject(closedError());
+    if (this.state.closed) return Promise.reject(this.state.closedError());
     return new Promise((resolve, reject) => {
       let line = this.lines.get(documentId);
       if (!line) this.lines.set(documentId, (line = { busy: false, waiting: [] }));
@@ -167,8 +166,4 @@ async function settle(job: Job, task: () => Promise<unknown>): Promise<void> {
   } catch (error) {
     job.reject(error);
   }
-}
-
-function closedError(): StorageUnavailableError {
-  return new StorageUnavailableError('the postgres storage provider is closed');
 }

@@ -85,7 +85,7 @@ export class PostgresDocumentBackend implements DocumentBackend {
     private readonly history: PostgresHistory,
   ) {
     this.t = db.tables;
-    this.writes = new DocumentWriteQueue(db.acquireTimeoutMs, maxGroupDeltas, (documentId, calls) =>
+    this.writes = new DocumentWriteQueue(db.state, db.acquireTimeoutMs, maxGroupDeltas, (documentId, calls) =>
       this.storeGroup(documentId, calls),
     );
   }

@@ -1,6 +1,5 @@
 import type { Observable } from 'rxjs';
 import { ChangeHintSender } from '../changes/change-hints.js';
-import { ChangeHub } from '../changes/change-hub.js';
 import { FEED_GRACE_MS, PostgresChangeFeed, type LoggedChange } from '../changes/postgres-change-feed.js';
 import { PostgresChangeListener } from '../changes/postgres-change-listener.js';
 import { assertSessionOfItsOwn } from '../changes/pooler-check.js';
@@ -12,8 +11,7 @@ import type {
   StorageHealth,
   StorageProvider,
 } from '../contract/types.js';
-import { ValidatedAwarenessStore } from '../contract/validated-awareness-store.js';
-import { ValidatedDocumentStore } from '../contract/validated-document-store.js';
+import { ProviderCore } from '../provider-core.js';
 import { PostgresAwarenessBackend } from './postgres-awareness.backend.js';
 import { PostgresDatabase } from './postgres-database.js';
 import { PostgresDocumentBackend } from './postgres-document.backend.js';
@@ -39,7 +37,7 @@ export class PostgresStorageProvider implements StorageProvider {
   private readonly database: PostgresDatabase;
   private readonly documentBackend: PostgresDocumentBackend;
   private readonly history: PostgresHistory;
-  private readonly hub: ChangeHub;
+  private readonly core: ProviderCore;
   private readonly feed: PostgresChangeFeed;
   private readonly listener: PostgresChangeListener;
   private readonly hints: ChangeHintSender;
@@ -49,7 +47,15 @@ export class PostgresStorageProvider implements StorageProvider {
     private readonly options: ResolvedStorageOptions,
     logger: StorageLogger = defaultStorageLogger(),
   ) {
-    this.database = new PostgresDatabase(options, logger);
+    this.core = new ProviderCore(this.driver, {
+      firstSubscribed: () => this.following(),
+      lastUnsubscribed: () => this.scheduleStop(),
+      documentSubscribed: (documentId) => this.feed.documentSubscribed(documentId),
+      documentUnsubscribed: (documentId) => this.feed.documentUnsubscribed(documentId),
+      everythingSubscribed: () => this.feed.everythingSubscribed(),
+      everythingUnsubscribed: () => this.feed.everythingUnsubscribed(),
+    });
+    this.database = new PostgresDatabase(options, logger, this.core);
     const { channel, origin } = this.database.feed;
     this.hints = new ChangeHintSender(origin, (payloads) => this.database.rows(sendHintsStatement(channel, payloads)));
     this.documentBackend = new PostgresDocumentBackend(
@@ -59,25 +65,23 @@ export class PostgresStorageProvider implements StorageProvider {
       (change, issuedAt) => this.committed(change, issuedAt),
       (this.history = new PostgresHistory(this.database, options.historyRetentionMs)),
     );
-    this.documents = new ValidatedDocumentStore(this.documentBackend, options);
-    this.awareness = new ValidatedAwarenessStore(
-      new PostgresAwarenessBackend(
-        this.database,
-        options.awarenessTimeoutMs,
-        options.maxAwarenessEntriesPerDocument,
-        (documentId, clientId) => this.awarenessChanged(documentId, clientId),
-      ),
-      options,
+    const awareness = new PostgresAwarenessBackend(
+      this.database,
+      options.awarenessTimeoutMs,
+      options.maxAwarenessEntriesPerDocument,
+      (documentId, clientId) => this.awarenessChanged(documentId, clientId),
     );
-    this.hub = new ChangeHub({
-      firstSubscribed: () => this.following(),
-      lastUnsubscribed: () => this.scheduleStop(),
-      documentSubscribed: (documentId) => this.feed.documentSubscribed(documentId),
-      documentUnsubscribed: (documentId) => this.feed.documentUnsubscribed(documentId),
-      everythingSubscribed: () => this.feed.everythingSubscribed(),
-      everythingUnsubscribed: () => this.feed.everythingUnsubscribed(),
-    });
-    this.feed = new PostgresChangeFeed(this.hub, changeLogSource(this.database), origin, options.changeFeedMaxDelayMs);
+    ({ documents: this.documents, awareness: this.awareness } = this.core.stores(
+      this.documentBackend,
+      awareness,
+      options,
+    ));
+    this.feed = new PostgresChangeFeed(
+      this.core.hub,
+      changeLogSource(this.database),
+      origin,
+      options.changeFeedMaxDelayMs,
+    );
     this.listener = new PostgresChangeListener(
       () => this.database.listenSettings(),
       channel,
@@ -85,7 +89,7 @@ export class PostgresStorageProvider implements StorageProvider {
         hinted: (hint) => this.feed.hinted(hint),
         listening: () => this.feed.listening(),
         failed: (error) => {
-          this.hub.fail(error);
+          this.core.hub.fail(error);
           this.scheduleStop();
         },
       },
@@ -102,19 +106,19 @@ export class PostgresStorageProvider implements StorageProvider {
   }
 
   changes(documentId?: string): Observable<StorageChange> {
-    return this.hub.changes(documentId);
+    return this.core.changes(documentId);
   }
 
   checkHealth(): Promise<StorageHealth> {
-    return this.database.checkHealth(this.options.healthCheckTimeoutMs);
+    return this.core.checkHealth(() => this.database.checkHealth(this.options.healthCheckTimeoutMs));
   }
 
   async close(): Promise<void> {
     clearTimeout(this.stopTimer);
+    this.core.close();
     this.documentBackend.close();
     this.hints.close();
     this.feed.close();
-    this.hub.close();
     await Promise.all([this.listener.stop(), this.database.close()]);
   }
 

@@ -85,7 +85,6 @@ const environment = z
       maxResponseBytes: env.MAX_RESPONSE_BYTES,
     }),
     storage: withoutUnset({
-      driver: env.STORAGE_DRIVER,
       awarenessTimeoutMs: env.AWARENESS_TIMEOUT_MS,
       awarenessPruneIntervalMs: env.AWARENESS_PRUNE_INTERVAL_MS,
       healthCheckTimeoutMs: env.HEALTH_CHECK_TIMEOUT_MS,
@@ -99,12 +98,15 @@ const environment = z
       maxAwarenessBytes: env.MAX_AWARENESS_BYTES,
       maxAwarenessEntriesPerDocument: env.MAX_AWARENESS_ENTRIES_PER_DOCUMENT,
       // The database variables configure the postgres driver only.
-      ...(env.STORAGE_DRIVER === 'postgres' && {
-        clientUrl: env.DATABASE_URL,
-        schema: env.DATABASE_SCHEMA,
-        migrate: env.STORAGE_MIGRATE,
-        pool: env.DATABASE_POOL_MAX === undefined ? undefined : { max: env.DATABASE_POOL_MAX },
-      }),
+      ...(env.STORAGE_DRIVER === 'postgres'
+        ? {
+            driver: 'postgres' as const,
+            clientUrl: env.DATABASE_URL,
+            schema: env.DATABASE_SCHEMA,
+            migrate: env.STORAGE_MIGRATE,
+            pool: env.DATABASE_POOL_MAX === undefined ? undefined : { max: env.DATABASE_POOL_MAX },
+          }
+        : { driver: 'memory' as const }),
     }),
   }));
 

@@ -1,11 +1,7 @@
-import {
-  HistoryUnavailableError,
-  StorageValidationError,
-  type ChangesSince,
-  type DocumentStore,
-} from '../../src/index.js';
+import { HistoryUnavailableError, StorageValidationError, type ChangesSince, type DocumentStore } from '../index.js';
 import type { ConformanceContextGetter } from './conformance-context.js';
 import { makeDelta } from './conformance-helpers.js';
+import { describe, expect, it } from './runner.js';
 
 const RETAINED = { historyRetentionMs: 60 * 60 * 1000 };
 
@@ -44,6 +40,7 @@ async function writeHistory(documents: DocumentStore, documentId: string): Promi
   return states;
 }
 
+/** The History rules (docs/CONTRACT.md 5b): versions, reads of the past, forks and erase, on both drivers. */
 export function historyCases(context: ConformanceContextGetter): void {
   describe('history', () => {
     it('with historyRetentionMs on, every version reads back as the document was right after it', async () => {

@@ -2,6 +2,12 @@ import * as A from '@automerge/automerge';
 import type { DocumentStore, HistoryPoint } from '../storage/contract/types.js';
 import { loadAutomergeDoc, type LoadAutomergeDocOptions, type LoadedAutomergeDoc } from './automerge-document.js';
 
+/** An Automerge document as it was at a version. */
+export interface LoadedAutomergeDocAt<T> extends LoadedAutomergeDoc<T> {
+  /** The version read (for a time: the last one written at or before it). */
+  version: number;
+}
+
 /**
  * Builds the Automerge document as it was right after a version (`getChangesAt`), like `loadAutomergeDoc`
  * does for the current one: one history read. Rejects with `HistoryUnavailableError` past retention.
@@ -11,7 +17,7 @@ export async function loadAutomergeDocAt<T>(
   documentId: string,
   at: HistoryPoint,
   options: { actor?: A.ActorId } & LoadAutomergeDocOptions = {},
-): Promise<LoadedAutomergeDoc<T> & { version: number }> {
+): Promise<LoadedAutomergeDocAt<T>> {
   let version = 0;
   const loaded = await loadAutomergeDoc<T>(
     {

@@ -5,6 +5,7 @@ import type { LoadedYDoc } from './yjs-document.js';
 
 /** A document as it was at a version: `version` is the one read (for `{ time }`, the last at or before it). */
 export interface LoadedYDocAt extends LoadedYDoc {
+  /** The version read. */
   version: number;
 }
 

@@ -47,7 +47,9 @@ export class SnapshotAheadError extends StorageError {
  */
 export class HistoryUnavailableError extends StorageError {
   constructor(
+    /** The document asked for. */
     readonly documentId: string,
+    /** The version asked for (or found for a time); null for a time before every readable version. */
     readonly version: number | null,
   ) {
     super(

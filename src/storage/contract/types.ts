@@ -67,7 +67,9 @@ export interface DeltasPage {
 
 /** One version of a document, as `getVersions` lists it. */
 export interface DocumentVersion {
+  /** 1, 2, 3, ... per document, in commit order. */
   version: number;
+  /** The write that took it: stored deltas, a new snapshot, or a compaction. */
   kind: 'deltas' | 'snapshot' | 'compacted';
   /** When the write that took it committed. */
   at: Date;
@@ -77,15 +79,26 @@ export interface DocumentVersion {
 
 /** A page of `getVersions`: `next` is the `after` of the following page, or null when nothing follows. */
 export interface DocumentVersionPage {
+  /** Oldest first. */
   versions: DocumentVersion[];
+  /** The `after` of the following page; null on the last. */
   next: string | null;
 }
 
 /** A point of a document's history: a version, or the last version written at or before a time. */
-export type HistoryPoint = { version: number } | { time: Date };
+export type HistoryPoint =
+  | {
+      /** A version the document took (>= 1). */
+      version: number;
+    }
+  | {
+      /** The last version written at or before this time. */
+      time: Date;
+    };
 
 /** What `getChangesAt` answers: the document right after `version`, as a snapshot and the deltas after it. */
 export interface ChangesAt extends ChangesSince {
+  /** The version answered (for a time: the last one written at or before it). */
   version: number;
 }
 

@@ -6,15 +6,25 @@ import { DOCUMENT_KEY, type SyncDocumentRecord } from './sync-document.entity.js
 
 /** A row of `sync_history_deltas`: a delta compaction removed while `historyRetentionMs` was on, and when. */
 export interface SyncHistoryDeltaRecord {
+  /** The document it belongs to (part of the key). */
   document: SyncDocumentRecord;
+  /** Its place in the document's log when it was stored. */
   seq: number;
+  /** The delta's id. */
   id: string;
+  /** The author. */
   clientId: string;
+  /** The author's own counter. */
   counter: number;
+  /** Unix ms as sent by the client. */
   timestamp: number;
+  /** JSON data; null when the data is bytes. */
   data: JsonValue | null;
+  /** Bytes data; null when the data is JSON. */
   dataBytes: Uint8Array | null;
+  /** Its clock. */
   vectorClock: VectorClock;
+  /** When compaction removed it: pruned once older than `historyRetentionMs`. */
   removedAt: Date;
 }
 
@@ -39,11 +49,17 @@ export const SyncHistoryDeltaEntity = new EntitySchema<SyncHistoryDeltaRecord>({
 
 /** A row of `sync_history_snapshots`: a snapshot a newer one replaced, with the version it was written at. */
 export interface SyncHistorySnapshotRecord {
+  /** The document it belongs to (part of the key). */
   document: SyncDocumentRecord;
+  /** The version its write took (part of the key). */
   version: number;
+  /** The snapshot's bytes. */
   data: Buffer;
+  /** Its clock. */
   vectorClock: VectorClock;
+  /** When it was saved. */
   createdAt: Date;
+  /** When a newer snapshot replaced it: pruned once older than `historyRetentionMs`. */
   replacedAt: Date;
 }
 

@@ -9,7 +9,6 @@ import {
   eraseStatement,
   historyPointStatement,
   pruneHistoryStatement,
-  snapshotAtStatement,
   versionsStatement,
   type PointRow,
   type VersionRow,
@@ -74,9 +73,10 @@ export class PostgresHistory {
         const version = Number(point.version);
         if (point.current) return current(tx);
         if (!point.fresh) throw new HistoryUnavailableError(documentId, version);
-        const [snapshot] = await tx.rows<{ data: Buffer; vector_clock: Record<string, number>; created_ms: string }>(
-          snapshotAtStatement(t, documentId, version),
-        );
+        const snapshot =
+          point.snapshot_data === null
+            ? null
+            : { data: point.snapshot_data, vector_clock: point.snapshot_clock!, created_ms: point.snapshot_ms! };
         const snapshotClock = snapshot?.vector_clock ?? {};
         const rows = await tx.rows<DeltaRow>(deltasAtStatement(t, documentId, Number(point.up_to_seq), snapshotClock));
         const deltas = rows.map(toStoredDelta);

@@ -59,12 +59,17 @@ export interface PointRow {
   current: boolean;
   fresh: boolean;
   up_to_seq: string;
+  /** The snapshot in effect right after it (null: none, or the version is the current one). */
+  snapshot_data: Buffer | null;
+  snapshot_clock: Record<string, number> | null;
+  snapshot_ms: string | null;
 }
 
 /**
  * The logged version `at` names (by number, or the last committed at or before a time in Unix ms); whether it
- * is the current one or within `retentionMs`; and the last delta position it covers (the first position a
- * later version stored, less one, or the document's last).
+ * is the current one or within `retentionMs`; the last delta position it covers (the first position a later
+ * version stored, less one, or the document's last); and, for a past version, the snapshot in effect then:
+ * the newest, current or kept, written at or before it. One round trip.
  */
 export function historyPointStatement(
   t: QualifiedTables,
@@ -80,28 +85,25 @@ export function historyPointStatement(
                  (?::bigint > 0 and c.committed_at >= now() - ?::bigint * interval '1 millisecond') as fresh,
                  coalesce((select min(l.first_seq) from ${t.changes} as l
                            where l.document_id = c.document_id and l.kind = 'deltas' and l.version > c.version
-                             and l.position > c.position), doc.next_seq) - 1 as up_to_seq
+                             and l.position > c.position), doc.next_seq) - 1 as up_to_seq,
+                 snap.data as snapshot_data, snap.vector_clock as snapshot_clock,
+                 ${timestampToMs('snap.created_at')} as snapshot_ms
           from ${t.changes} as c
           join ${t.documents} as doc on doc.id = c.document_id
+          -- Each side picks its one row by the key first: a sort of the union would read every kept snapshot's bytes.
+          left join lateral (
+            select u.data, u.vector_clock, u.created_at from (
+              (select x.data, x.vector_clock, x.created_at, x.version from ${t.snapshots} as x
+                where x.document_id = c.document_id and x.version <= c.version)
+              union all
+              (select h.data, h.vector_clock, h.created_at, h.version from ${t.historySnapshots} as h
+                where h.document_id = c.document_id and h.version <= c.version order by h.version desc limit 1)
+            ) as u order by u.version desc limit 1
+          ) as snap on c.version <> doc.version
           where c.document_id = ? and c.kind <> 'deleted' and ${match}
             and c.position > ${SINCE_DELETED(t)}
           order by c.version desc limit 1`,
     params: [retentionMs, retentionMs, documentId, 'version' in at ? at.version : at.time, documentId],
-  };
-}
-
-/** The snapshot in effect right after `version`: the newest, current or kept, written at or before it. */
-export function snapshotAtStatement(t: QualifiedTables, documentId: string, version: number): SqlStatement {
-  return {
-    name: 'snapshotAt',
-    // Each side picks its one row by the key first: a sort of the union would read every kept snapshot's bytes.
-    sql: `select s.data, s.vector_clock, ${timestampToMs('s.created_at')} as created_ms from (
-            (select data, vector_clock, created_at, version from ${t.snapshots} where document_id = ? and version <= ?)
-            union all
-            (select data, vector_clock, created_at, version from ${t.historySnapshots}
-              where document_id = ? and version <= ? order by version desc limit 1)
-          ) as s order by s.version desc limit 1`,
-    params: [documentId, version, documentId, version],
   };
 }
 

@@ -3,12 +3,16 @@
 export type {
   AwarenessEntry,
   AwarenessStore,
+  ChangesAt,
   ChangesSince,
   DeltaData,
   DeltasPage,
   DocumentIdPage,
   DocumentSnapshot,
   DocumentStore,
+  DocumentVersion,
+  DocumentVersionPage,
+  HistoryPoint,
   JsonValue,
   StorageChange,
   StorageChangeFeed,
@@ -28,6 +32,7 @@ export {
   StorageUnavailableError,
   DeltaConflictError,
   StorageLimitError,
+  HistoryUnavailableError,
 } from './storage/contract/errors.js';
 export { mergeClocks, clockCovers, clockCoversDelta } from './storage/contract/clocks.js';
 export type {

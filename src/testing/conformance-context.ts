@@ -15,6 +15,7 @@ export type StorageConformanceOptions = Pick<
   | 'maxBatchDeltas'
   | 'maxAwarenessBytes'
   | 'maxAwarenessEntriesPerDocument'
+  | 'historyRetentionMs'
 >;
 
 /** What each case sees: the fresh, empty provider of the running test. */

@@ -14,6 +14,7 @@ import type {
 import { deltaCases } from './deltas.cases.js';
 import { documentIdCases } from './document-ids.cases.js';
 import { documentCases } from './documents.cases.js';
+import { historyCases } from './history.cases.js';
 import { identityCases } from './identity.cases.js';
 import { jsonRoundTripCases } from './json-round-trip.cases.js';
 import { lifecycleCases } from './lifecycle.cases.js';
@@ -54,6 +55,7 @@ const CONFORMANCE_CASES: ReadonlyArray<(context: ConformanceContextGetter) => vo
   badPagingCases,
   limitCases,
   changeFeedCases,
+  historyCases,
 ];
 
 /** The store under test: a factory of fresh, empty, initialised providers, and what to do after the suite. */

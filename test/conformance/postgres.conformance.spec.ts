@@ -12,7 +12,10 @@ runStorageConformance('postgres driver', {
     database ??= await createTestDatabase();
     const reused = idleSchemas.pop();
     // A fresh schema costs a full migration (~0.1 s); emptying one that is already migrated is cheaper.
-    if (reused) await database.query(`delete from "${reused}".sync_documents; delete from "${reused}".sync_awareness`);
+    if (reused)
+      await database.query(
+        `delete from "${reused}".sync_documents; delete from "${reused}".sync_awareness; delete from "${reused}".sync_changes`,
+      );
     const schema = reused ?? uniqueName('conformance');
     const provider = await database.createProvider({ ...options, schema, migrate: !reused });
     return releasingSchemaOnClose(provider, () => idleSchemas.push(schema));

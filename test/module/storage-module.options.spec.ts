@@ -37,6 +37,9 @@ describe('StorageModule options are checked at start-up', () => {
     ['awarenessTimeoutMs 1.5', { driver: 'memory', awarenessTimeoutMs: 1.5 }, 'options.awarenessTimeoutMs'],
     ["awarenessTimeoutMs '5'", { driver: 'memory', awarenessTimeoutMs: '5' }, 'options.awarenessTimeoutMs'],
     ['awarenessTimeoutMs NaN', { driver: 'memory', awarenessTimeoutMs: Number.NaN }, 'options.awarenessTimeoutMs'],
+    ['historyRetentionMs -1', { driver: 'memory', historyRetentionMs: -1 }, 'options.historyRetentionMs'],
+    ['historyRetentionMs 1.5', { driver: 'memory', historyRetentionMs: 1.5 }, 'options.historyRetentionMs'],
+    ["historyRetentionMs '60000'", { driver: 'memory', historyRetentionMs: '60000' }, 'options.historyRetentionMs'],
     [
       'awarenessPruneIntervalMs -1',
       { driver: 'memory', awarenessPruneIntervalMs: -1 },

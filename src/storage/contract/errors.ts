@@ -41,6 +41,23 @@ export class SnapshotAheadError extends StorageError {
   }
 }
 
+/**
+ * `getChangesAt` / `forkDocument` asked for a version that was never written, or that is past `historyRetentionMs`
+ * (`version` is null for a time before every readable version).
+ */
+export class HistoryUnavailableError extends StorageError {
+  constructor(
+    /** The document asked for. */
+    readonly documentId: string,
+    /** The version asked for (or found for a time); null for a time before every readable version. */
+    readonly version: number | null,
+  ) {
+    super(
+      `version ${version === null ? '(at that time)' : version} of document ${JSON.stringify(documentId)} cannot be read: never written, or past history retention`,
+    );
+  }
+}
+
 /** The database is unreachable, timed out, or the provider is closed. The driver's error is kept as `cause`. */
 export class StorageUnavailableError extends StorageError {}
 

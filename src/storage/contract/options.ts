@@ -10,6 +10,7 @@ export const STORAGE_OPTION_DEFAULTS = {
   awarenessPruneIntervalMs: 10_000,
   healthCheckTimeoutMs: 1_000,
   changeFeedMaxDelayMs: 1_000,
+  historyRetentionMs: 0,
   maxDeltaBytes: 1024 * 1024,
   maxSnapshotBytes: 64 * 1024 * 1024,
   maxClockEntries: 10_000,
@@ -43,6 +44,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'awarenessPruneIntervalMs',
   'healthCheckTimeoutMs',
   'changeFeedMaxDelayMs',
+  'historyRetentionMs',
   'maxDeltaBytes',
   'maxSnapshotBytes',
   'maxClockEntries',
@@ -54,6 +56,8 @@ const KNOWN_OPTIONS = new Set<string>([
   ...POSTGRES_ONLY_OPTIONS,
 ]);
 const MAX_TIMER_MS = 2_147_483_647;
+/** Ten years: beyond it retention is "forever" in all but name, and the cut-off arithmetic stays exact. */
+const MAX_HISTORY_MS = 10 * 365 * 24 * 60 * 60 * 1000;
 
 /** Checks module options and fills in defaults; the error names the bad option and never echoes a secret. */
 export function resolveStorageOptions(input: unknown): ResolvedStorageOptions {
@@ -72,6 +76,7 @@ export function resolveStorageOptions(input: unknown): ResolvedStorageOptions {
     awarenessPruneIntervalMs: integerOption(options, 'awarenessPruneIntervalMs', 0, MAX_TIMER_MS),
     healthCheckTimeoutMs: integerOption(options, 'healthCheckTimeoutMs', 1, MAX_TIMER_MS),
     changeFeedMaxDelayMs: integerOption(options, 'changeFeedMaxDelayMs', 10, MAX_TIMER_MS),
+    historyRetentionMs: integerOption(options, 'historyRetentionMs', 0, MAX_HISTORY_MS),
     maxDeltaBytes: integerOption(options, 'maxDeltaBytes', 1, Number.MAX_SAFE_INTEGER),
     maxSnapshotBytes: integerOption(options, 'maxSnapshotBytes', 1, Number.MAX_SAFE_INTEGER),
     maxClockEntries,

@@ -36,6 +36,12 @@ export interface StorageCommonOptions {
    * never arrives (postgres: how often the feed reads the change log). Default 1000.
    */
   changeFeedMaxDelayMs?: number;
+  /**
+   * How long (ms) each version stays readable after it was written (`getVersions`, `getChangesAt`,
+   * `forkDocument`): compaction and snapshot replacement then copy what they remove to history tables, pruned
+   * by the prune timer. Default 0: off, only the current version is readable.
+   */
+  historyRetentionMs?: number;
   /** Largest delta, as UTF-8 bytes of its JSON (bytes data: their length plus the JSON of the rest). Default 1 MiB. */
   maxDeltaBytes?: number;
   /** Largest snapshot in bytes. Default 64 MiB. */
@@ -161,5 +167,6 @@ export interface ResolvedStorageOptions extends Omit<AnyStorageOptions, keyof St
   awarenessPruneIntervalMs: number;
   healthCheckTimeoutMs: number;
   changeFeedMaxDelayMs: number;
+  historyRetentionMs: number;
   migrate: boolean;
 }

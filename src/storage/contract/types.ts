@@ -65,6 +65,43 @@ export interface DeltasPage {
   next: string | null;
 }
 
+/** One version of a document, as `getVersions` lists it. */
+export interface DocumentVersion {
+  /** 1, 2, 3, ... per document, in commit order. */
+  version: number;
+  /** The write that took it: stored deltas, a new snapshot, or a compaction. */
+  kind: 'deltas' | 'snapshot' | 'compacted';
+  /** When the write that took it committed. */
+  at: Date;
+  /** `deltas`: the authors of the deltas it stored, still readable; empty for the other kinds. */
+  clientIds: string[];
+}
+
+/** A page of `getVersions`: `next` is the `after` of the following page, or null when nothing follows. */
+export interface DocumentVersionPage {
+  /** Oldest first. */
+  versions: DocumentVersion[];
+  /** The `after` of the following page; null on the last. */
+  next: string | null;
+}
+
+/** A point of a document's history: a version, or the last version written at or before a time. */
+export type HistoryPoint =
+  | {
+      /** A version the document took (>= 1). */
+      version: number;
+    }
+  | {
+      /** The last version written at or before this time. */
+      time: Date;
+    };
+
+/** What `getChangesAt` answers: the document right after `version`, as a snapshot and the deltas after it. */
+export interface ChangesAt extends ChangesSince {
+  /** The version answered (for a time: the last one written at or before it). */
+  version: number;
+}
+
 /** Options of `getDocumentIds`. */
 export interface DocumentIdPage {
   /** Most ids to answer, 1..10000. Default 1000. */
@@ -145,6 +182,14 @@ export interface DocumentStore {
    * a snapshot it deletes nothing. Costs the deltas deleted.
    */
   compactDeltas(documentId: string, upToClock: VectorClock): Promise<number>;
+  /** The readable versions (see `historyRetentionMs`), oldest first, `limit` at a time; `after` is the previous page's `next`. */
+  getVersions(documentId: string, options?: { limit?: number; after?: string | null }): Promise<DocumentVersionPage>;
+  /** The document right after that version; rejects with `HistoryUnavailableError` when it cannot be read. */
+  getChangesAt(documentId: string, at: HistoryPoint): Promise<ChangesAt>;
+  /** Creates `targetId` (which must not exist) holding the source's content at that point. */
+  forkDocument(sourceId: string, at: HistoryPoint, targetId: string): Promise<SyncDocument>;
+  /** Removes the document, its deltas, snapshots, history, change-log rows and awareness; true when it existed. */
+  erase(documentId: string): Promise<boolean>;
 }
 
 /** A client's presence ("awareness") state in one document; it expires. */

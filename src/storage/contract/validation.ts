@@ -375,3 +375,23 @@ export function describe(value: unknown): string {
   }
   return `a ${typeof value}`;
 }
+
+/** A history point: `{ version }` (a safe integer >= 1) or `{ time }` (a valid Date), nothing else. */
+export function checkHistoryPoint(argument: string, value: unknown): { version: number } | { time: number } {
+  if (!isPlainObject(value))
+    throw new StorageValidationError(argument, `must be { version } or { time }, got ${describe(value)}`);
+  const keys = Object.keys(value);
+  if (keys.length !== 1 || (keys[0] !== 'version' && keys[0] !== 'time'))
+    throw new StorageValidationError(argument, 'must have exactly one key, version or time');
+  const record = value as Record<string, unknown>;
+  if (keys[0] === 'version') {
+    const version = record['version'];
+    if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1)
+      throw new StorageValidationError(`${argument}.version`, `must be an integer >= 1, got ${describe(version)}`);
+    return { version };
+  }
+  const time = record['time'];
+  if (!(time instanceof Date) || Number.isNaN(time.getTime()))
+    throw new StorageValidationError(`${argument}.time`, `must be a valid Date, got ${describe(time)}`);
+  return { time: time.getTime() };
+}

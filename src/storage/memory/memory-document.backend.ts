@@ -1,5 +1,5 @@
 import type { ChangePublisher } from '../changes/change-hub.js';
-import type { BackendPage, DocumentBackend } from '../contract/backend.js';
+import type { BackendHistoryPoint, BackendPage, BackendVersionPage, DocumentBackend } from '../contract/backend.js';
 import { clockAfterSnapshot, clockCovers, copyClock, counterOf, mergeInto } from '../contract/clocks.js';
 import {
   DeltaConflictError,
@@ -7,9 +7,17 @@ import {
   SnapshotAheadError,
   StaleSnapshotError,
 } from '../contract/errors.js';
-import type { ChangesSince, DocumentSnapshot, StoredDelta, SyncDocument, VectorClock } from '../contract/types.js';
+import type {
+  ChangesAt,
+  ChangesSince,
+  DocumentSnapshot,
+  StoredDelta,
+  SyncDocument,
+  VectorClock,
+} from '../contract/types.js';
 import type { PreparedDelta } from '../contract/validation.js';
 import type { MemoryAwarenessBackend } from './memory-awareness.backend.js';
+import type { MemoryHistory } from './memory-history.js';
 import { SortedChunks } from './sorted-chunks.js';
 import { SortedIdIndex } from './sorted-id-index.js';
 
@@ -69,6 +77,7 @@ export class MemoryDocumentBackend implements DocumentBackend {
     private readonly awareness: MemoryAwarenessBackend,
     private readonly publish: ChangePublisher,
     private readonly maxDocumentAuthors: number,
+    private readonly history: MemoryHistory,
   ) {}
 
   async getOrCreate(documentId: string): Promise<SyncDocument> {
@@ -90,8 +99,26 @@ export class MemoryDocumentBackend implements DocumentBackend {
     if (!doc) return false;
     this.documents.delete(documentId);
     this.ids.remove(documentId);
+    this.history.forget(documentId);
     this.publish({ documentId, kind: 'deleted', version: doc.version + 1 });
     return true;
+  }
+
+  async erase(documentId: string): Promise<boolean> {
+    this.awareness.removeDocument(documentId);
+    this.history.forget(documentId);
+    const existed = this.documents.delete(documentId);
+    if (existed) this.ids.remove(documentId);
+    return existed;
+  }
+
+  async getVersions(documentId: string, limit: number, after: number | null): Promise<BackendVersionPage> {
+    return this.history.versions(documentId, this.documents.get(documentId)?.version ?? 0, limit, after);
+  }
+
+  async getChangesAt(documentId: string, at: BackendHistoryPoint): Promise<ChangesAt> {
+    const doc = this.documents.get(documentId);
+    return this.history.changesAt(documentId, doc?.version ?? 0, doc?.log ?? [], at, toStoredDelta);
   }
 
   async getDocumentIds(limit: number, cursor: string | null): Promise<string[]> {
@@ -119,6 +146,8 @@ export class MemoryDocumentBackend implements DocumentBackend {
       mergeInto(doc.clock, delta.vectorClock);
     }
     const version = touch(doc);
+    const clientIds = [...new Set(fresh.map((delta) => delta.clientId))];
+    this.history.record(documentId, { version, kind: 'deltas', clientIds }, doc.nextSeq - 1, doc.snapshot);
     this.publish({ documentId, kind: 'deltas', deltaIds: fresh.map((delta) => delta.id), version });
     return fresh.length;
   }
@@ -184,7 +213,9 @@ export class MemoryDocumentBackend implements DocumentBackend {
       doc.authors += newAuthors;
     }
     doc.snapshot = { data: new Uint8Array(data), clock: copyClock(vectorClock), createdAt: Date.now() };
-    this.publish({ documentId, kind: 'snapshot', version: touch(doc) });
+    const version = touch(doc);
+    this.history.record(documentId, { version, kind: 'snapshot', clientIds: [] }, doc.nextSeq - 1, doc.snapshot);
+    this.publish({ documentId, kind: 'snapshot', version });
   }
 
   async getSnapshot(documentId: string): Promise<DocumentSnapshot | null> {
@@ -206,16 +237,20 @@ export class MemoryDocumentBackend implements DocumentBackend {
       );
       for (const record of gone) doc.byId.delete(record.id);
       if (author.records.size === 0) doc.byClient.delete(clientId);
+      this.history.retire(documentId, gone);
       removed += gone.length;
     }
     if (removed === 0) return 0;
     doc.log = doc.log.filter((record) => doc.byId.get(record.id) === record);
-    this.publish({ documentId, kind: 'compacted', version: ++doc.version });
+    const version = ++doc.version;
+    this.history.record(documentId, { version, kind: 'compacted', clientIds: [] }, doc.nextSeq - 1, doc.snapshot);
+    this.publish({ documentId, kind: 'compacted', version });
     return removed;
   }
 
   clear(): void {
     this.documents.clear();
+    this.history.clear();
   }
 
   private documentFor(documentId: string): MemoryDocument {
@@ -453,7 +488,7 @@ function deltaJson(delta: PreparedDelta): string {
   ].join('');
 }
 
-function toStoredDelta(record: DeltaRecord): StoredDelta {
+function toStoredDelta(record: Pick<DeltaRecord, 'json' | 'bytes'>): StoredDelta {
   const delta = JSON.parse(record.json) as StoredDelta;
   if (record.bytes) delta.data = record.bytes.slice();
   return delta;

@@ -10,6 +10,7 @@ import type {
 import { ProviderCore } from '../provider-core.js';
 import { MemoryAwarenessBackend } from './memory-awareness.backend.js';
 import { MemoryDocumentBackend } from './memory-document.backend.js';
+import { MemoryHistory } from './memory-history.js';
 
 /** The embedded driver: everything lives in this process and is gone when it exits. */
 export class MemoryStorageProvider implements StorageProvider {
@@ -19,8 +20,10 @@ export class MemoryStorageProvider implements StorageProvider {
   private readonly core = new ProviderCore(this.driver);
   private readonly documentBackend: MemoryDocumentBackend;
   private readonly awarenessBackend: MemoryAwarenessBackend;
+  private readonly history: MemoryHistory;
 
   constructor(options: ResolvedStorageOptions) {
+    this.history = new MemoryHistory(options.historyRetentionMs);
     // Writes here are synchronous: a change reaches subscribers as soon as it is stored.
     const publish = this.core.publishLocal.bind(this.core);
     this.awarenessBackend = new MemoryAwarenessBackend(
@@ -28,7 +31,12 @@ export class MemoryStorageProvider implements StorageProvider {
       options.maxAwarenessEntriesPerDocument,
       publish,
     );
-    this.documentBackend = new MemoryDocumentBackend(this.awarenessBackend, publish, options.maxDocumentAuthors);
+    this.documentBackend = new MemoryDocumentBackend(
+      this.awarenessBackend,
+      publish,
+      options.maxDocumentAuthors,
+      this.history,
+    );
     ({ documents: this.documents, awareness: this.awareness } = this.core.stores(
       this.documentBackend,
       this.awarenessBackend,
@@ -40,6 +48,11 @@ export class MemoryStorageProvider implements StorageProvider {
 
   changes(documentId?: string): Observable<StorageChange> {
     return this.core.changes(documentId);
+  }
+
+  /** Drops history past `historyRetentionMs` (run by the module's prune timer); costs the kept history. */
+  async pruneHistory(): Promise<number> {
+    return this.core.closed ? 0 : this.history.prune();
   }
 
   checkHealth(): Promise<StorageHealth> {

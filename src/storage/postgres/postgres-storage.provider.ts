@@ -15,6 +15,7 @@ import { ProviderCore } from '../provider-core.js';
 import { PostgresAwarenessBackend } from './postgres-awareness.backend.js';
 import { PostgresDatabase } from './postgres-database.js';
 import { PostgresDocumentBackend } from './postgres-document.backend.js';
+import { PostgresHistory } from './postgres-history.js';
 import { changeLogSource } from './postgres-change-log.js';
 import { pruneChangeLogStatement, sendHintsStatement } from './sql/change-log.sql.js';
 
@@ -35,6 +36,7 @@ export class PostgresStorageProvider implements StorageProvider {
   readonly awareness: AwarenessStore;
   private readonly database: PostgresDatabase;
   private readonly documentBackend: PostgresDocumentBackend;
+  private readonly history: PostgresHistory;
   private readonly core: ProviderCore;
   private readonly feed: PostgresChangeFeed;
   private readonly listener: PostgresChangeListener;
@@ -61,6 +63,7 @@ export class PostgresStorageProvider implements StorageProvider {
       options.maxBatchDeltas,
       options.maxDocumentAuthors,
       (change, issuedAt) => this.committed(change, issuedAt),
+      (this.history = new PostgresHistory(this.database, options.historyRetentionMs)),
     );
     const awareness = new PostgresAwarenessBackend(
       this.database,
@@ -127,12 +130,21 @@ export class PostgresStorageProvider implements StorageProvider {
     let removed = 0;
     for (let batch = 0; batch < 10; batch++) {
       const [row] = await this.database.rows<{ removed: string }>(
-        pruneChangeLogStatement(this.database.tables, CHANGE_LOG_RETENTION_MS, PRUNE_BATCH),
+        pruneChangeLogStatement(
+          this.database.tables,
+          Math.max(CHANGE_LOG_RETENTION_MS, this.options.historyRetentionMs),
+          PRUNE_BATCH,
+        ),
       );
       removed += Number(row!.removed);
       if (Number(row!.removed) < PRUNE_BATCH) break;
     }
     return removed;
+  }
+
+  /** Removes history past `historyRetentionMs` in bounded batches (run by the module's prune timer); no document lock. */
+  pruneHistory(): Promise<number> {
+    return this.history.prune();
   }
 
   private committed(change: LoggedChange, issuedAt: number): void {

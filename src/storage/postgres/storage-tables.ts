@@ -12,6 +12,10 @@ export const STORAGE_TABLES = {
   clocks: 'sync_document_clocks',
   /** The change log the feed reads. */
   changes: 'sync_changes',
+  /** Deltas compaction removed while `historyRetentionMs` was on, pruned past it. */
+  historyDeltas: 'sync_history_deltas',
+  /** Snapshots a newer one replaced while `historyRetentionMs` was on, pruned past it. */
+  historySnapshots: 'sync_history_snapshots',
 } as const;
 
 /** The functions the migrations create: the locked write paths, one round trip each. */

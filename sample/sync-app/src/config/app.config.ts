@@ -58,6 +58,7 @@ const environment = z
     AWARENESS_TIMEOUT_MS: wholeNumber(2_147_483_647, 1).optional(),
     AWARENESS_PRUNE_INTERVAL_MS: wholeNumber(2_147_483_647).optional(),
     HEALTH_CHECK_TIMEOUT_MS: wholeNumber(2_147_483_647, 1).optional(),
+    HISTORY_RETENTION_MS: wholeNumber(10 * 365 * 24 * 60 * 60 * 1000).optional(),
     // The module's own defaults, given here too because the HTTP layer sizes its limits from them.
     MAX_DELTA_BYTES: wholeNumber(Number.MAX_SAFE_INTEGER, 1).default(1_048_576),
     MAX_SNAPSHOT_BYTES: wholeNumber(Number.MAX_SAFE_INTEGER, 1).default(67_108_864),
@@ -87,6 +88,7 @@ const environment = z
       awarenessTimeoutMs: env.AWARENESS_TIMEOUT_MS,
       awarenessPruneIntervalMs: env.AWARENESS_PRUNE_INTERVAL_MS,
       healthCheckTimeoutMs: env.HEALTH_CHECK_TIMEOUT_MS,
+      historyRetentionMs: env.HISTORY_RETENTION_MS,
       maxDeltaBytes: env.MAX_DELTA_BYTES,
       maxSnapshotBytes: env.MAX_SNAPSHOT_BYTES,
       maxJsonDepth: env.MAX_JSON_DEPTH,

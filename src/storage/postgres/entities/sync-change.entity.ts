@@ -39,6 +39,7 @@ export const SyncChangeEntity = new EntitySchema<SyncChangeRecord>({
   },
   indexes: [
     { name: 'sync_changes_position_index', properties: ['position'] },
+    { name: 'sync_changes_version_index', properties: ['documentId', 'version'] },
     {
       name: 'sync_changes_deleted_index',
       properties: ['documentId', 'position'],

@@ -1,4 +1,4 @@
-import { EntitySchema } from '@mikro-orm/core';
+import { BigIntType, EntitySchema } from '@mikro-orm/core';
 import { STORAGE_TABLES } from '../storage-tables.js';
 import { DOCUMENT_KEY, type SyncDocumentRecord } from './sync-document.entity.js';
 
@@ -12,6 +12,8 @@ export interface SyncSnapshotRecord {
   vectorClock: Record<string, number>;
   /** When it was saved. */
   createdAt: Date;
+  /** The version the snapshot's write took (0: stored before Migration20261207130000_history). */
+  version: number;
 }
 
 export const SyncSnapshotEntity = new EntitySchema<SyncSnapshotRecord>({
@@ -22,5 +24,6 @@ export const SyncSnapshotEntity = new EntitySchema<SyncSnapshotRecord>({
     data: { type: 'blob', columnType: 'bytea' },
     vectorClock: { type: 'json', columnType: 'jsonb', fieldName: 'vector_clock' },
     createdAt: { type: 'datetime', columnType: 'timestamptz(3)', fieldName: 'created_at' },
+    version: { type: new BigIntType('number'), columnType: 'bigint', default: 0 },
   },
 });

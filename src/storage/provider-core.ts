@@ -7,20 +7,12 @@ import type { StorageChange, StorageDriver, StorageHealth } from './contract/typ
 import { ValidatedAwarenessStore } from './contract/validated-awareness-store.js';
 import { ValidatedDocumentStore } from './contract/validated-document-store.js';
 
-/** Whether a provider is closed, and the one error its calls then fail with. */
-export interface OpenState {
-  readonly closed: boolean;
-  closedError(): StorageUnavailableError;
-  /** Marks it closed; false when it already was. */
-  close(): boolean;
-}
-
 /**
  * What every provider holds once, above its driver: whether it is open (and the one error a closed provider
  * answers with), the validated stores, and the change feed's fan-out. Every call of a store on its driver
  * passes `run`, so a driver never checks whether it is closed and timing has one place to hook in.
  */
-export class ProviderCore implements OpenState {
+export class ProviderCore {
   readonly hub: ChangeHub;
   private isClosed = false;
 
@@ -31,6 +23,7 @@ export class ProviderCore implements OpenState {
     this.hub = new ChangeHub(hooks, () => this.closedError());
   }
 
+  /** Whether the provider is closed (then every call fails with `closedError()`). */
   get closed(): boolean {
     return this.isClosed;
   }

@@ -1,6 +1,6 @@
 import { StorageValidationError } from './errors.js';
 import type { AnyStorageOptions, ResolvedStorageOptions } from './options.types.js';
-import { checkPostgresOptions } from './postgres-options.js';
+import { CONNECTION_OPTIONS, checkPostgresOptions } from './postgres-options.js';
 import { isPlainObject } from './validation.js';
 
 export type * from './options.types.js';
@@ -22,35 +22,16 @@ export const STORAGE_OPTION_DEFAULTS = {
 
 /** What the memory driver refuses (the types refuse them too), rather than quietly running in memory. */
 const POSTGRES_ONLY_OPTIONS = [
+  'mikroOrm',
   'orm',
-  'clientUrl',
   'listenUrl',
-  'host',
-  'port',
-  'user',
-  'password',
-  'dbName',
   'schema',
   'pool',
-  'ssl',
-  'mikroOrm',
   'migrate',
+  ...CONNECTION_OPTIONS,
 ] as const;
 const KNOWN_OPTIONS = new Set<string>([
-  'driver',
-  'isGlobal',
-  'awarenessTimeoutMs',
-  'awarenessPruneIntervalMs',
-  'healthCheckTimeoutMs',
-  'changeFeedMaxDelayMs',
-  'maxDeltaBytes',
-  'maxSnapshotBytes',
-  'maxClockEntries',
-  'maxDocumentAuthors',
-  'maxJsonDepth',
-  'maxBatchDeltas',
-  'maxAwarenessBytes',
-  'maxAwarenessEntriesPerDocument',
+  ...['driver', 'isGlobal', 'maxDocumentAuthors', ...Object.keys(STORAGE_OPTION_DEFAULTS)],
   ...POSTGRES_ONLY_OPTIONS,
 ]);
 const MAX_TIMER_MS = 2_147_483_647;

@@ -100,20 +100,15 @@ export interface PostgresConnectionOptions extends PostgresCommonOptions {
   orm?: never;
 }
 
+/** The connection options, which `orm` excludes. */
+type NoConnection = { [K in Exclude<keyof PostgresConnectionOptions, keyof PostgresCommonOptions>]?: never };
+
 /**
  * postgres on the database of the app's MikroORM instance (its connection settings, its schema), on a pool
  * of the driver's own (sized by `pool`). The module never closes it.
  */
-export interface PostgresOrmOptions extends PostgresCommonOptions {
+export interface PostgresOrmOptions extends PostgresCommonOptions, Omit<NoConnection, 'orm'> {
   orm: StorageHostOrm;
-  clientUrl?: never;
-  host?: never;
-  port?: never;
-  user?: never;
-  password?: never;
-  dbName?: never;
-  ssl?: never;
-  mikroOrm?: never;
 }
 
 /** TLS settings of the postgres connection (node's `tls.connect` options of the same names). */

@@ -1,5 +1,5 @@
 import type { PreparedDelta } from '../contract/validation.js';
-import type { OpenState } from '../provider-core.js';
+import type { ProviderCore } from '../provider-core.js';
 import { StorageUnavailableError } from '../contract/errors.js';
 
 /** What one `addDeltas` call of a group came to: how many deltas were new, or the error of that call alone. */
@@ -32,7 +32,7 @@ interface DocumentLine {
 export class DocumentWriteQueue {
   private readonly lines = new Map<string, DocumentLine>();
   constructor(
-    private readonly state: OpenState,
+    private readonly state: ProviderCore,
     private readonly maxWaitMs: number,
     /** Most deltas one group transaction may carry. */
     private readonly maxGroupDeltas: number,

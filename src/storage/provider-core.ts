@@ -1,9 +1,8 @@
-import type { Observable } from 'rxjs';
 import { ChangeHub, type ChangeEvent, type ChangeHubHooks } from './changes/change-hub.js';
 import type { AwarenessBackend, DocumentBackend } from './contract/backend.js';
 import { StorageUnavailableError } from './contract/errors.js';
 import type { ResolvedStorageOptions } from './contract/options.js';
-import type { StorageChange, StorageDriver, StorageHealth } from './contract/types.js';
+import type { StorageDriver, StorageHealth } from './contract/types.js';
 import { ValidatedAwarenessStore } from './contract/validated-awareness-store.js';
 import { ValidatedDocumentStore } from './contract/validated-document-store.js';
 
@@ -14,7 +13,8 @@ import { ValidatedDocumentStore } from './contract/validated-document-store.js';
  */
 export class ProviderCore {
   readonly hub: ChangeHub;
-  private isClosed = false;
+  /** Set by `close()`: every call then fails with `closedError()`. */
+  closed = false;
 
   constructor(
     readonly driver: StorageDriver,
@@ -23,21 +23,12 @@ export class ProviderCore {
     this.hub = new ChangeHub(hooks, () => this.closedError());
   }
 
-  /** Whether the provider is closed (then every call fails with `closedError()`). */
-  get closed(): boolean {
-    return this.isClosed;
-  }
-
   closedError(): StorageUnavailableError {
     return new StorageUnavailableError(`the ${this.driver} storage provider is closed`);
   }
 
   /** The validated stores of `options` over a driver's backends. */
-  stores(
-    documents: DocumentBackend,
-    awareness: AwarenessBackend,
-    options: ResolvedStorageOptions,
-  ): { documents: ValidatedDocumentStore; awareness: ValidatedAwarenessStore } {
+  stores(documents: DocumentBackend, awareness: AwarenessBackend, options: ResolvedStorageOptions) {
     return {
       documents: new ValidatedDocumentStore(this.gated(documents), options),
       awareness: new ValidatedAwarenessStore(this.gated(awareness), options),
@@ -46,10 +37,10 @@ export class ProviderCore {
 
   /** Runs a store call on the driver, refused once the provider is closed. */
   run<T>(call: () => Promise<T>): Promise<T> {
-    return this.isClosed ? Promise.reject(this.closedError()) : call();
+    return this.closed ? Promise.reject(this.closedError()) : call();
   }
 
-  /** The backend as the stores see it: each of its methods runs through `run`, named by the method. */
+  /** The backend as the stores see it: each of its methods runs through `run`. */
   private gated<Backend extends object>(backend: Backend): Backend {
     return new Proxy(backend, {
       get: (target, key, receiver) => {
@@ -66,20 +57,16 @@ export class ProviderCore {
     if (this.hub.active) this.hub.publish({ ...change, source: 'local' });
   }
 
-  changes(documentId?: string): Observable<StorageChange> {
-    return this.hub.changes(documentId);
-  }
-
   /** The driver's check while open; once closed, unhealthy without asking it. */
   async checkHealth(check: () => Promise<StorageHealth>): Promise<StorageHealth> {
-    if (!this.isClosed) return check();
+    if (!this.closed) return check();
     return { healthy: false, driver: this.driver, latencyMs: 0, message: 'storage provider is closed' };
   }
 
   /** Marks the provider closed and completes the feed; false when it already was. */
   close(): boolean {
-    if (this.isClosed) return false;
-    this.isClosed = true;
+    if (this.closed) return false;
+    this.closed = true;
     this.hub.close();
     return true;
   }

@@ -21,15 +21,8 @@ export const STORAGE_OPTION_DEFAULTS = {
 } as const;
 
 /** What the memory driver refuses (the types refuse them too), rather than quietly running in memory. */
-const POSTGRES_ONLY_OPTIONS = [
-  'mikroOrm',
-  'orm',
-  'listenUrl',
-  'schema',
-  'pool',
-  'migrate',
-  ...CONNECTION_OPTIONS,
-] as const;
+const POSTGRES_SETTINGS = ['mikroOrm', 'orm', 'listenUrl', 'schema', 'pool', 'migrate'] as const;
+const POSTGRES_ONLY_OPTIONS = [...CONNECTION_OPTIONS, ...POSTGRES_SETTINGS];
 const KNOWN_OPTIONS = new Set<string>([
   ...['driver', 'isGlobal', 'maxDocumentAuthors', ...Object.keys(STORAGE_OPTION_DEFAULTS)],
   ...POSTGRES_ONLY_OPTIONS,

@@ -39,7 +39,7 @@ export class MemoryStorageProvider implements StorageProvider {
   async initialize(): Promise<void> {}
 
   changes(documentId?: string): Observable<StorageChange> {
-    return this.core.changes(documentId);
+    return this.core.hub.changes(documentId);
   }
 
   checkHealth(): Promise<StorageHealth> {

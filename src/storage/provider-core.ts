@@ -5,6 +5,7 @@ import type { ResolvedStorageOptions } from './contract/options.js';
 import type { StorageDriver, StorageHealth } from './contract/types.js';
 import { ValidatedAwarenessStore } from './contract/validated-awareness-store.js';
 import { ValidatedDocumentStore } from './contract/validated-document-store.js';
+import { StorageMetrics, type StorageMeter } from './storage-metrics.js';
 
 /**
  * What every provider holds once, above its driver: whether it is open (and the one error a closed provider
@@ -13,14 +14,18 @@ import { ValidatedDocumentStore } from './contract/validated-document-store.js';
  */
 export class ProviderCore {
   readonly hub: ChangeHub;
+  /** Set with the `metrics` option. */
+  readonly metrics: StorageMetrics | undefined;
   /** Set by `close()`: every call then fails with `closedError()`. */
   closed = false;
 
   constructor(
     readonly driver: StorageDriver,
+    meter?: StorageMeter,
     hooks?: ChangeHubHooks,
   ) {
     this.hub = new ChangeHub(hooks, () => this.closedError());
+    this.metrics = meter && new StorageMetrics(meter, driver);
   }
 
   closedError(): StorageUnavailableError {
@@ -35,19 +40,20 @@ export class ProviderCore {
     };
   }
 
-  /** Runs a store call on the driver, refused once the provider is closed. */
-  run<T>(call: () => Promise<T>): Promise<T> {
-    return this.closed ? Promise.reject(this.closedError()) : call();
+  /** Runs a store call on the driver, refused once the provider is closed, timed when metrics are on. */
+  run<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(this.closedError());
+    return this.metrics ? this.metrics.time(operation, call) : call();
   }
 
-  /** The backend as the stores see it: each of its methods runs through `run`. */
+  /** The backend as the stores see it: each of its methods runs through `run`, named by the method. */
   private gated<Backend extends object>(backend: Backend): Backend {
     return new Proxy(backend, {
       get: (target, key, receiver) => {
         const value: unknown = Reflect.get(target, key, receiver);
         if (typeof value !== 'function') return value;
         return (...args: unknown[]) =>
-          this.run(() => (value as (...args: unknown[]) => Promise<unknown>).apply(target, args));
+          this.run(String(key), () => (value as (...args: unknown[]) => Promise<unknown>).apply(target, args));
       },
     });
   }

@@ -1,4 +1,5 @@
 import { StorageValidationError } from './errors.js';
+import type { StorageMeter } from '../storage-metrics.js';
 import type { AnyStorageOptions, ResolvedStorageOptions } from './options.types.js';
 import { CONNECTION_OPTIONS, checkPostgresOptions } from './postgres-options.js';
 import { isPlainObject } from './validation.js';
@@ -24,7 +25,7 @@ export const STORAGE_OPTION_DEFAULTS = {
 const POSTGRES_SETTINGS = ['mikroOrm', 'orm', 'listenUrl', 'schema', 'pool', 'migrate'] as const;
 const POSTGRES_ONLY_OPTIONS = [...CONNECTION_OPTIONS, ...POSTGRES_SETTINGS];
 const KNOWN_OPTIONS = new Set<string>([
-  ...['driver', 'isGlobal', 'maxDocumentAuthors', ...Object.keys(STORAGE_OPTION_DEFAULTS)],
+  ...['driver', 'isGlobal', 'maxDocumentAuthors', 'metrics', ...Object.keys(STORAGE_OPTION_DEFAULTS)],
   ...POSTGRES_ONLY_OPTIONS,
 ]);
 const MAX_TIMER_MS = 2_147_483_647;
@@ -63,6 +64,11 @@ export function resolveStorageOptions(input: unknown): ResolvedStorageOptions {
     ),
     migrate: booleanOption(options, 'migrate'),
   };
+  if (
+    options.metrics !== undefined &&
+    typeof (options.metrics as Partial<StorageMeter>)?.createHistogram !== 'function'
+  )
+    throw new StorageValidationError('options.metrics', 'must be an OpenTelemetry Meter');
   if (resolved.driver === 'postgres') checkPostgresOptions(resolved);
   else
     for (const key of POSTGRES_ONLY_OPTIONS)

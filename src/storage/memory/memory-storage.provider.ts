@@ -16,11 +16,12 @@ export class MemoryStorageProvider implements StorageProvider {
   readonly driver = 'memory' as const;
   readonly documents: DocumentStore;
   readonly awareness: AwarenessStore;
-  private readonly core = new ProviderCore(this.driver);
+  private readonly core: ProviderCore;
   private readonly documentBackend: MemoryDocumentBackend;
   private readonly awarenessBackend: MemoryAwarenessBackend;
 
   constructor(options: ResolvedStorageOptions) {
+    this.core = new ProviderCore(this.driver, options.metrics);
     // Writes here are synchronous: a change reaches subscribers as soon as it is stored.
     const publish = this.core.publishLocal.bind(this.core);
     this.awarenessBackend = new MemoryAwarenessBackend(

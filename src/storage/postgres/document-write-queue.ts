@@ -116,6 +116,7 @@ export class DocumentWriteQueue {
   }
 
   private async commitGroup(documentId: string, group: Job[]): Promise<void> {
+    this.state.metrics?.writeGroup(group.length);
     let outcomes: CallOutcome[];
     try {
       outcomes = await this.storeGroup(

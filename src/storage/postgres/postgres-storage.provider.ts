@@ -45,7 +45,7 @@ export class PostgresStorageProvider implements StorageProvider {
     private readonly options: ResolvedStorageOptions,
     logger: StorageLogger = defaultStorageLogger(),
   ) {
-    this.core = new ProviderCore(this.driver, {
+    this.core = new ProviderCore(this.driver, options.metrics, {
       firstSubscribed: () => this.following(),
       lastUnsubscribed: () => this.scheduleStop(),
       documentSubscribed: (documentId) => this.feed.documentSubscribed(documentId),

@@ -1,17 +1,18 @@
 import type { StorageDriver } from './contract/types.js';
 
-/** Attributes of one measurement. */
-type Attributes = Record<string, string>;
-
 /**
  * The part of an OpenTelemetry `Meter` (`metrics.getMeter(...)` of `@opentelemetry/api`) the storage uses,
  * typed by shape so that the root entry's types need no OpenTelemetry installed.
  */
 export interface StorageMeter {
+  /** Creates the histogram `name` (called once per instrument, when the provider is built). */
   createHistogram(
     name: string,
     options?: { description?: string; unit?: string; advice?: { explicitBucketBoundaries?: number[] } },
-  ): { record(value: number, attributes?: Attributes): void };
+  ): {
+    /** Records one value with its attributes (called on every measured store call). */
+    record(value: number, attributes?: Record<string, string>): void;
+  };
 }
 
 /** Seconds, from 0.25 ms to 10 s: a memory call, a PostgreSQL round trip, a slow group commit. */
@@ -23,7 +24,7 @@ const GROUP_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 export class StorageMetrics {
   private readonly duration;
   private readonly groupSize;
-  private readonly ok: Map<string, Attributes> = new Map();
+  private readonly ok = new Map<string, Record<string, string>>();
 
   constructor(
     meter: StorageMeter,
@@ -64,7 +65,7 @@ export class StorageMetrics {
   }
 
   /** One attribute object per operation, built once: the SDK hashes it on every record. */
-  private okAttributes(operation: string): Attributes {
+  private okAttributes(operation: string): Record<string, string> {
     let attributes = this.ok.get(operation);
     if (!attributes) {
       attributes = {

@@ -8,7 +8,12 @@ const SYNC_STEP_1 = 0;
 
 /** The part of a Hocuspocus connection the extension closes (so `/yjs` type-checks without Hocuspocus). */
 export interface ClosableConnection {
-  readonly webSocket?: { close(code?: number, reason?: string): void };
+  /** The connection's socket, closed directly when present (Hocuspocus 4's `Connection.webSocket`). */
+  readonly webSocket?: {
+    /** Closes the socket with a WebSocket close code and reason. */
+    close(code?: number, reason?: string): void;
+  };
+  /** Closes the connection with a close code and reason (the fallback without `webSocket`). */
   close(event?: { code: number; reason: string }): void;
 }
 

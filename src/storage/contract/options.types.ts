@@ -4,7 +4,9 @@ import type { StorageDriver } from './types.js';
 
 /** Connection pool bounds (postgres driver). */
 export interface StoragePoolOptions {
+  /** Connections kept open when idle. */
   min?: number;
+  /** Most connections open at once; a call waits for one beyond it. */
   max?: number;
 }
 
@@ -13,7 +15,9 @@ export interface StoragePoolOptions {
  * `@mikro-orm/nestjs` provides). Typed by shape, so that the root entry's types need no MikroORM installed.
  */
 export interface StorageHostOrm {
+  /** The ORM's entity manager (read for its driver and connection). */
   readonly em: object;
+  /** The ORM's configuration (read for its connection settings and schema). */
   readonly config: object;
 }
 
@@ -62,11 +66,13 @@ export interface StorageCommonOptions {
 
 /** The memory driver: everything lives in this process. */
 export interface MemoryStorageOptions extends StorageCommonOptions {
+  /** `memory`: this process only; nothing survives a restart. */
   driver: 'memory';
 }
 
 /** What every postgres variant takes besides where it connects. */
 interface PostgresCommonOptions extends StorageCommonOptions {
+  /** `postgres`: shared by every instance on the database. */
   driver: 'postgres';
   /**
    * A direct connection to PostgreSQL (not through a transaction pooler such as PgBouncer in
@@ -86,10 +92,15 @@ interface PostgresCommonOptions extends StorageCommonOptions {
 export interface PostgresConnectionOptions extends PostgresCommonOptions {
   /** `postgresql://user:password@host:port/db`; or use host/port/user/password/dbName. */
   clientUrl?: string;
+  /** Server host, when `clientUrl` is not given. Default `localhost`. */
   host?: string;
+  /** Server port, when `clientUrl` is not given. Default 5432. */
   port?: number;
+  /** Role to connect as, when `clientUrl` is not given. Never logged. */
   user?: string;
+  /** The role's password, when `clientUrl` is not given. Never logged or echoed in errors. */
   password?: string;
+  /** Database name, when `clientUrl` is not given. */
   dbName?: string;
   /**
    * TLS. `true` verifies the server against the system's CAs; an object is passed to the TLS connection. A
@@ -103,26 +114,46 @@ export interface PostgresConnectionOptions extends PostgresCommonOptions {
    * `connectionTimeoutMillis`, others passed to pg). Options that decide where data goes are refused.
    */
   mikroOrm?: Record<string, unknown>;
+  /** Not with a connection of the driver's own: pass `orm` alone to use the app's MikroORM instead. */
   orm?: never;
 }
-
-/** The connection options, which `orm` excludes. */
-type NoConnection = { [K in Exclude<keyof PostgresConnectionOptions, keyof PostgresCommonOptions>]?: never };
 
 /**
  * postgres on the database of the app's MikroORM instance (its connection settings, its schema), on a pool
  * of the driver's own (sized by `pool`). The module never closes it.
  */
-export interface PostgresOrmOptions extends PostgresCommonOptions, Omit<NoConnection, 'orm'> {
+export interface PostgresOrmOptions extends PostgresCommonOptions {
+  /** The app's MikroORM instance: its database, connection settings and schema are the storage's. */
   orm: StorageHostOrm;
+  /** Not with `orm`: the app's ORM says where to connect. */
+  clientUrl?: never;
+  /** Not with `orm`. */
+  host?: never;
+  /** Not with `orm`. */
+  port?: never;
+  /** Not with `orm`. */
+  user?: never;
+  /** Not with `orm`. */
+  password?: never;
+  /** Not with `orm`. */
+  dbName?: never;
+  /** Not with `orm`: TLS follows the app's ORM settings. */
+  ssl?: never;
+  /** Not with `orm`: configure the app's ORM instead. */
+  mikroOrm?: never;
 }
 
 /** TLS settings of the postgres connection (node's `tls.connect` options of the same names). */
 export interface StorageTlsOptions {
+  /** Refuse a server whose certificate does not verify. Default true. */
   rejectUnauthorized?: boolean;
+  /** CA certificates (PEM) to verify the server against, instead of the system's. */
   ca?: string | Buffer | Array<string | Buffer>;
+  /** Client certificate (PEM), for servers that ask for one. */
   cert?: string | Buffer;
+  /** The client certificate's private key (PEM). Never logged. */
   key?: string | Buffer;
+  /** Server name to verify the certificate against (SNI), when it differs from the host. */
   servername?: string;
 }
 

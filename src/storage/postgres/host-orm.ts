@@ -16,8 +16,11 @@ export interface StorageMigrationOptions {
   schema?: string;
 }
 
+/** What `storageMigrationStatus` answers: the driver's migrations by name, in the order they run. */
 export interface StorageMigrationStatus {
+  /** Recorded as run in the driver's migrations table. */
   executed: string[];
+  /** Not run yet. */
   pending: string[];
 }
 

@@ -1,10 +1,16 @@
 /** Table names of the postgres driver; every key leads with the document id. */
 export const STORAGE_TABLES = {
+  /** One row per document: its seq counter, version and times. */
   documents: 'sync_documents',
+  /** The delta logs, one row per delta. */
   deltas: 'sync_deltas',
+  /** At most one snapshot per document. */
   snapshots: 'sync_snapshots',
+  /** Expiring presence entries. */
   awareness: 'sync_awareness',
+  /** Document clocks, one row per (document, author). */
   clocks: 'sync_document_clocks',
+  /** The change log the feed reads. */
   changes: 'sync_changes',
 } as const;
 

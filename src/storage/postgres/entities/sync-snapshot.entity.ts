@@ -4,9 +4,13 @@ import { DOCUMENT_KEY, type SyncDocumentRecord } from './sync-document.entity.js
 
 /** A row of `sync_snapshots`: at most one snapshot per document. */
 export interface SyncSnapshotRecord {
+  /** The document it belongs to (its key). */
   document: SyncDocumentRecord;
+  /** The snapshot's bytes. */
   data: Buffer;
+  /** The clock the snapshot covers. */
   vectorClock: Record<string, number>;
+  /** When it was saved. */
   createdAt: Date;
 }
 

@@ -1,6 +1,7 @@
-import type { DocumentStore, StoredDelta, VectorClock } from '../../src/index.js';
+import type { DocumentStore, StoredDelta, VectorClock } from '../index.js';
 import type { ConformanceContextGetter } from './conformance-context.js';
 import { idsOf, makeDelta } from './conformance-helpers.js';
+import { describe, expect, it } from './runner.js';
 
 /** Pages from `after: null` until `next` is null; fails past `maxPages` so a loop that never ends shows. */
 async function pageThrough(

@@ -1,6 +1,7 @@
-import type { JsonValue } from '../../src/index.js';
+import type { JsonValue } from '../index.js';
 import type { ConformanceContextGetter } from './conformance-context.js';
 import { collect, makeDelta } from './conformance-helpers.js';
+import { describe, expect, it } from './runner.js';
 
 function nested(depth: number): JsonValue {
   let value: JsonValue = 'bottom';

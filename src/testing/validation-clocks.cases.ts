@@ -1,7 +1,8 @@
-import type { StoredDelta } from '../../src/index.js';
+import type { StoredDelta } from '../index.js';
 import { expectRejectedEverywhere, type BadInputSite, type LabelledValues } from './bad-input.js';
 import type { ConformanceContextGetter } from './conformance-context.js';
 import { idsOf, makeDelta, storeClock } from './conformance-helpers.js';
+import { describe, expect, it } from './runner.js';
 
 class ClockLike {
   a = 1;

@@ -1,6 +1,7 @@
-import type { StorageProvider } from '../../src/index.js';
+import type { StorageProvider } from '../index.js';
 import type { ConformanceContextGetter } from './conformance-context.js';
 import { plainEntry, sleep, sortEntries } from './conformance-helpers.js';
+import { describe, expect, it } from './runner.js';
 
 /** Short enough to keep the suite fast; the waits below are generous because the machine is shared. */
 const TIMEOUT_MS = 200;

@@ -1,7 +1,8 @@
-import { StorageError, StorageLimitError, type JsonValue, type StorageProvider } from '../../src/index.js';
+import { StorageError, StorageLimitError, type JsonValue, type StorageProvider } from '../index.js';
 import { expectRejectedEverywhere, type BadInputSite } from './bad-input.js';
 import type { ConformanceContextGetter } from './conformance-context.js';
 import { makeDelta, readStorage, sleep } from './conformance-helpers.js';
+import { describe, expect, it } from './runner.js';
 
 /** A clock with `size` keys. */
 const clockOf = (size: number, counter = 1): Record<string, number> =>

@@ -1,6 +1,7 @@
-import { SnapshotAheadError, StaleSnapshotError, StorageError } from '../../src/index.js';
+import { SnapshotAheadError, StaleSnapshotError, StorageError } from '../index.js';
 import type { ConformanceContextGetter } from './conformance-context.js';
 import { bytesOf, idsOf, makeDelta, readStorage, storeClock } from './conformance-helpers.js';
+import { describe, expect, it } from './runner.js';
 
 export function snapshotCases(context: ConformanceContextGetter): void {
   describe('snapshots', () => {

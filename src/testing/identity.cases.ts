@@ -1,6 +1,7 @@
-import { DeltaConflictError, StorageError } from '../../src/index.js';
+import { DeltaConflictError, StorageError } from '../index.js';
 import type { ConformanceContextGetter } from './conformance-context.js';
 import { idsOf, makeDelta, readStorage } from './conformance-helpers.js';
+import { describe, expect, it } from './runner.js';
 
 /** Calls `write`, which must reject with a DeltaConflictError naming these ids, and checks nothing changed. */
 async function expectConflict(

@@ -1,5 +1,6 @@
-import { StorageError, StorageUnavailableError, StorageValidationError } from '../../src/index.js';
+import { StorageError, StorageUnavailableError, StorageValidationError } from '../index.js';
 import type { ConformanceContextGetter } from './conformance-context.js';
+import { describe, expect, it } from './runner.js';
 
 export function lifecycleCases(context: ConformanceContextGetter): void {
   describe('provider lifecycle', () => {

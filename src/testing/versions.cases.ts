@@ -1,7 +1,8 @@
-import type { StorageChange } from '../../src/index.js';
+import type { StorageChange } from '../index.js';
 import { recordChanges } from './change-recorder.js';
 import type { ConformanceContextGetter } from './conformance-context.js';
 import { makeDelta } from './conformance-helpers.js';
+import { describe, expect, it } from './runner.js';
 
 const versionOf = async (context: ConformanceContextGetter, documentId: string): Promise<number | undefined> =>
   (await context().documents.get(documentId))?.version;

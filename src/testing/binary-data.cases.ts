@@ -1,8 +1,9 @@
 import { types } from 'node:util';
-import type { StoredDelta } from '../../src/index.js';
+import type { StoredDelta } from '../index.js';
 import { expectRejectedEverywhere } from './bad-input.js';
 import type { ConformanceContextGetter } from './conformance-context.js';
 import { bytesOf, collect, makeDelta } from './conformance-helpers.js';
+import { describe, expect, it } from './runner.js';
 
 /** Every way a delta can be read back, for one document with no snapshot. */
 async function everyRead(context: ConformanceContextGetter, documentId: string): Promise<StoredDelta[][]> {

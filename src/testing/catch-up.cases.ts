@@ -1,6 +1,7 @@
-import type { DocumentStore, VectorClock } from '../../src/index.js';
+import type { DocumentStore, VectorClock } from '../index.js';
 import type { ConformanceContextGetter } from './conformance-context.js';
 import { bytesOf, collect, idsOf, makeDelta } from './conformance-helpers.js';
+import { describe, expect, it } from './runner.js';
 
 /**
  * Added neither in counter nor in timestamp order, across clients, through addDelta and addDeltas.
@@ -62,7 +63,7 @@ export function catchUpCases(context: ConformanceContextGetter): void {
     });
 
     it.each([1, 2, 4, 5, 6, 7, 10_000, undefined])(
-      'iterateDeltasSince with batchSize %p yields what getDeltasSince returns, for every since',
+      'iterateDeltasSince with batchSize %s yields what getDeltasSince returns, for every since',
       async (batchSize) => {
         const { documents } = context();
         await addHistory(documents);

@@ -1,4 +1,4 @@
-import type { StoredDelta } from '../../src/index.js';
+import type { StoredDelta } from '../index.js';
 import {
   expectRejectedEverywhere,
   expectValidationError,
@@ -7,6 +7,7 @@ import {
 } from './bad-input.js';
 import type { ConformanceContextGetter } from './conformance-context.js';
 import { bytesOf, makeDelta, storeClock } from './conformance-helpers.js';
+import { describe, expect, it } from './runner.js';
 
 class Point {
   x = 1;

@@ -1,5 +1,6 @@
 import type { ConformanceContextGetter } from './conformance-context.js';
 import { makeDelta } from './conformance-helpers.js';
+import { describe, expect, it } from './runner.js';
 
 export function documentCases(context: ConformanceContextGetter): void {
   describe('documents', () => {

@@ -1,6 +1,7 @@
-import type { DocumentStore } from '../../src/index.js';
+import type { DocumentStore } from '../index.js';
 import type { ConformanceContextGetter } from './conformance-context.js';
 import { codePointSort, collect } from './conformance-helpers.js';
+import { describe, expect, it } from './runner.js';
 
 /** Ids whose code-point order differs from JavaScript's `<`: astral characters sort after U+E000..U+FFFF. */
 const MIXED_IDS = [

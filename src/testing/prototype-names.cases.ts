@@ -5,9 +5,10 @@ import {
   StaleSnapshotError,
   StorageValidationError,
   type VectorClock,
-} from '../../src/index.js';
+} from '../index.js';
 import type { ConformanceContextGetter } from './conformance-context.js';
 import { collect, idsOf } from './conformance-helpers.js';
+import { describe, expect, it } from './runner.js';
 
 /** Names an object inherits from Object.prototype: as client ids or clock keys they are ordinary strings. */
 const NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'] as const;

@@ -1,6 +1,7 @@
 import { expectRejectedEverywhere, type BadInputSite, type LabelledValues } from './bad-input.js';
 import type { ConformanceContextGetter } from './conformance-context.js';
 import { collect, idsOf, makeDelta } from './conformance-helpers.js';
+import { describe, expect, it } from './runner.js';
 
 const BAD_PAGE_SIZES: LabelledValues = [
   ['0', 0],

@@ -1,6 +1,7 @@
-import { StorageValidationError } from '../../src/index.js';
+import { StorageValidationError } from '../index.js';
 import type { ConformanceContextGetter } from './conformance-context.js';
 import { idsOf, makeDelta } from './conformance-helpers.js';
+import { describe, expect, it } from './runner.js';
 
 export function deltaCases(context: ConformanceContextGetter): void {
   describe('adding deltas', () => {

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
-import { StorageValidationError, type StorageProvider } from '../../src/index.js';
+import { StorageValidationError, type StorageProvider } from '../index.js';
 import { makeDelta, readStorage } from './conformance-helpers.js';
+import { expect } from './runner.js';
 
 /** One public call that takes the bad value in one argument; `argument` is the name the error must carry. */
 export interface BadInputSite {

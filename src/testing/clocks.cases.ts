@@ -1,6 +1,7 @@
-import { clockCovers, clockCoversDelta, mergeClocks, type VectorClock } from '../../src/index.js';
+import { clockCovers, clockCoversDelta, mergeClocks, type VectorClock } from '../index.js';
 import type { ConformanceContextGetter } from './conformance-context.js';
 import { makeDelta } from './conformance-helpers.js';
+import { describe, expect, it } from './runner.js';
 
 const COVERS: ReadonlyArray<readonly [VectorClock, VectorClock, boolean]> = [
   [{}, {}, true],

@@ -1,7 +1,8 @@
-import type { StorageProvider, StoredDelta } from '../../src/index.js';
+import type { StorageProvider, StoredDelta } from '../index.js';
 import { expectRejectedEverywhere, type BadInputSite, type LabelledValues } from './bad-input.js';
 import type { ConformanceContextGetter } from './conformance-context.js';
 import { makeDelta } from './conformance-helpers.js';
+import { describe, expect, it } from './runner.js';
 
 const ASTRAL_255 = '\u{1F600}'.repeat(255);
 

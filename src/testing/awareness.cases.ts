@@ -1,5 +1,6 @@
 import type { ConformanceContextGetter } from './conformance-context.js';
 import { codePointSort, makeDelta, sortEntries } from './conformance-helpers.js';
+import { describe, expect, it } from './runner.js';
 
 const DEFAULT_AWARENESS_TIMEOUT_MS = 30_000;
 

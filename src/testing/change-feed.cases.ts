@@ -1,7 +1,8 @@
-import type { StorageChange } from '../../src/index.js';
+import type { StorageChange } from '../index.js';
 import { recordChanges } from './change-recorder.js';
 import type { ConformanceContextGetter } from './conformance-context.js';
 import { idsOf, makeDelta, sleep } from './conformance-helpers.js';
+import { describe, expect, it } from './runner.js';
 
 const local = (change: Omit<StorageChange, 'source'>): StorageChange => ({ ...change, source: 'local' });
 

@@ -1,38 +1,31 @@
-import type { Observable } from 'rxjs';
 import { ChangeHub, type ChangeEvent, type ChangeHubHooks } from './changes/change-hub.js';
 import type { AwarenessBackend, DocumentBackend } from './contract/backend.js';
 import { StorageUnavailableError } from './contract/errors.js';
 import type { ResolvedStorageOptions } from './contract/options.js';
-import type { StorageChange, StorageDriver, StorageHealth } from './contract/types.js';
+import type { StorageDriver, StorageHealth } from './contract/types.js';
 import { ValidatedAwarenessStore } from './contract/validated-awareness-store.js';
 import { ValidatedDocumentStore } from './contract/validated-document-store.js';
-
-/** Whether a provider is closed, and the one error its calls then fail with. */
-export interface OpenState {
-  readonly closed: boolean;
-  closedError(): StorageUnavailableError;
-  /** Marks it closed; false when it already was. */
-  close(): boolean;
-}
+import { StorageMetrics, type StorageMeter } from './storage-metrics.js';
 
 /**
  * What every provider holds once, above its driver: whether it is open (and the one error a closed provider
  * answers with), the validated stores, and the change feed's fan-out. Every call of a store on its driver
  * passes `run`, so a driver never checks whether it is closed and timing has one place to hook in.
  */
-export class ProviderCore implements OpenState {
+export class ProviderCore {
   readonly hub: ChangeHub;
-  private isClosed = false;
+  /** Set with the `metrics` option. */
+  readonly metrics: StorageMetrics | undefined;
+  /** Set by `close()`: every call then fails with `closedError()`. */
+  closed = false;
 
   constructor(
     readonly driver: StorageDriver,
+    meter?: StorageMeter,
     hooks?: ChangeHubHooks,
   ) {
     this.hub = new ChangeHub(hooks, () => this.closedError());
-  }
-
-  get closed(): boolean {
-    return this.isClosed;
+    this.metrics = meter && new StorageMetrics(meter, driver);
   }
 
   closedError(): StorageUnavailableError {
@@ -40,20 +33,17 @@ export class ProviderCore implements OpenState {
   }
 
   /** The validated stores of `options` over a driver's backends. */
-  stores(
-    documents: DocumentBackend,
-    awareness: AwarenessBackend,
-    options: ResolvedStorageOptions,
-  ): { documents: ValidatedDocumentStore; awareness: ValidatedAwarenessStore } {
+  stores(documents: DocumentBackend, awareness: AwarenessBackend, options: ResolvedStorageOptions) {
     return {
       documents: new ValidatedDocumentStore(this.gated(documents), options),
       awareness: new ValidatedAwarenessStore(this.gated(awareness), options),
     };
   }
 
-  /** Runs a store call on the driver, refused once the provider is closed. */
-  run<T>(call: () => Promise<T>): Promise<T> {
-    return this.isClosed ? Promise.reject(this.closedError()) : call();
+  /** Runs a store call on the driver, refused once the provider is closed, timed when metrics are on. */
+  run<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(this.closedError());
+    return this.metrics ? this.metrics.time(operation, call) : call();
   }
 
   /** The backend as the stores see it: each of its methods runs through `run`, named by the method. */
@@ -63,7 +53,7 @@ export class ProviderCore implements OpenState {
         const value: unknown = Reflect.get(target, key, receiver);
         if (typeof value !== 'function') return value;
         return (...args: unknown[]) =>
-          this.run(() => (value as (...args: unknown[]) => Promise<unknown>).apply(target, args));
+          this.run(String(key), () => (value as (...args: unknown[]) => Promise<unknown>).apply(target, args));
       },
     });
   }
@@ -73,20 +63,16 @@ export class ProviderCore implements OpenState {
     if (this.hub.active) this.hub.publish({ ...change, source: 'local' });
   }
 
-  changes(documentId?: string): Observable<StorageChange> {
-    return this.hub.changes(documentId);
-  }
-
   /** The driver's check while open; once closed, unhealthy without asking it. */
   async checkHealth(check: () => Promise<StorageHealth>): Promise<StorageHealth> {
-    if (!this.isClosed) return check();
+    if (!this.closed) return check();
     return { healthy: false, driver: this.driver, latencyMs: 0, message: 'storage provider is closed' };
   }
 
   /** Marks the provider closed and completes the feed; false when it already was. */
   close(): boolean {
-    if (this.isClosed) return false;
-    this.isClosed = true;
+    if (this.closed) return false;
+    this.closed = true;
     this.hub.close();
     return true;
   }

@@ -1,6 +1,7 @@
 import { StorageValidationError } from './errors.js';
+import type { StorageMeter } from '../storage-metrics.js';
 import type { AnyStorageOptions, ResolvedStorageOptions } from './options.types.js';
-import { checkPostgresOptions } from './postgres-options.js';
+import { CONNECTION_OPTIONS, checkPostgresOptions } from './postgres-options.js';
 import { isPlainObject } from './validation.js';
 
 export type * from './options.types.js';
@@ -22,37 +23,10 @@ export const STORAGE_OPTION_DEFAULTS = {
 } as const;
 
 /** What the memory driver refuses (the types refuse them too), rather than quietly running in memory. */
-const POSTGRES_ONLY_OPTIONS = [
-  'orm',
-  'clientUrl',
-  'listenUrl',
-  'host',
-  'port',
-  'user',
-  'password',
-  'dbName',
-  'schema',
-  'pool',
-  'ssl',
-  'mikroOrm',
-  'migrate',
-] as const;
+const POSTGRES_SETTINGS = ['mikroOrm', 'orm', 'listenUrl', 'schema', 'pool', 'migrate'] as const;
+const POSTGRES_ONLY_OPTIONS = [...CONNECTION_OPTIONS, ...POSTGRES_SETTINGS];
 const KNOWN_OPTIONS = new Set<string>([
-  'driver',
-  'isGlobal',
-  'awarenessTimeoutMs',
-  'awarenessPruneIntervalMs',
-  'healthCheckTimeoutMs',
-  'changeFeedMaxDelayMs',
-  'historyRetentionMs',
-  'maxDeltaBytes',
-  'maxSnapshotBytes',
-  'maxClockEntries',
-  'maxDocumentAuthors',
-  'maxJsonDepth',
-  'maxBatchDeltas',
-  'maxAwarenessBytes',
-  'maxAwarenessEntriesPerDocument',
+  ...['driver', 'isGlobal', 'maxDocumentAuthors', 'metrics', ...Object.keys(STORAGE_OPTION_DEFAULTS)],
   ...POSTGRES_ONLY_OPTIONS,
 ]);
 const MAX_TIMER_MS = 2_147_483_647;
@@ -94,6 +68,11 @@ export function resolveStorageOptions(input: unknown): ResolvedStorageOptions {
     ),
     migrate: booleanOption(options, 'migrate'),
   };
+  if (
+    options.metrics !== undefined &&
+    typeof (options.metrics as Partial<StorageMeter>)?.createHistogram !== 'function'
+  )
+    throw new StorageValidationError('options.metrics', 'must be an OpenTelemetry Meter');
   if (resolved.driver === 'postgres') checkPostgresOptions(resolved);
   else
     for (const key of POSTGRES_ONLY_OPTIONS)

@@ -1,4 +1,5 @@
 import type { StorageLimits } from './backend.js';
+import type { StorageMeter } from '../storage-metrics.js';
 import type { StorageDriver } from './types.js';
 
 /** Connection pool bounds (postgres driver). */
@@ -62,6 +63,11 @@ export interface StorageCommonOptions {
   maxAwarenessBytes?: number;
   /** Most unexpired awareness entries in one document; a new client past it gets `StorageLimitError`. Default 1000. */
   maxAwarenessEntriesPerDocument?: number;
+  /**
+   * An OpenTelemetry `Meter` (`metrics.getMeter('nest-sync-storage')` of `@opentelemetry/api`) the storage
+   * records its metrics on (docs/OBSERVABILITY.md). Default: none, and no cost.
+   */
+  metrics?: StorageMeter;
 }
 
 /** The memory driver: everything lives in this process. */

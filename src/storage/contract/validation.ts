@@ -23,6 +23,32 @@ export interface PreparedDelta {
   dataBytes: Uint8Array | null;
 }
 
+/**
+ * The contract's identity rule among deltas not yet stored (one call, or a group of calls): the events
+ * `(clientId, counter)` and ids seen, with the id that used each event first.
+ */
+export class DeltaEvents {
+  private readonly owners = new Map<string, string>();
+  private readonly ids = new Set<string>();
+
+  /** Records `delta`; returns the id of an earlier delta with its event, if any. */
+  claim(delta: PreparedDelta): string | undefined {
+    const owner = this.owners.get(eventOf(delta));
+    if (owner === undefined) this.owners.set(eventOf(delta), delta.id);
+    this.ids.add(delta.id);
+    return owner;
+  }
+
+  /** Records the deltas when none shares an id or an event with those seen; false (nothing recorded) otherwise. */
+  claimApart(deltas: readonly PreparedDelta[]): boolean {
+    if (deltas.some((delta) => this.ids.has(delta.id) || this.owners.has(eventOf(delta)))) return false;
+    for (const delta of deltas) this.claim(delta);
+    return true;
+  }
+}
+
+const eventOf = (delta: PreparedDelta): string => `${delta.counter}\u0000${delta.clientId}`;
+
 /** The limits a delta is checked against. */
 export interface DeltaLimits {
   maxDeltaBytes: number;

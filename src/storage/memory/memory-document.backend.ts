@@ -15,7 +15,7 @@ import type {
   SyncDocument,
   VectorClock,
 } from '../contract/types.js';
-import type { PreparedDelta } from '../contract/validation.js';
+import { DeltaEvents, type PreparedDelta } from '../contract/validation.js';
 import type { MemoryAwarenessBackend } from './memory-awareness.backend.js';
 import type { MemoryHistory } from './memory-history.js';
 import { SortedChunks } from './sorted-chunks.js';
@@ -291,7 +291,7 @@ function admit(
   maxAuthors: number,
 ): { fresh: PreparedDelta[]; newAuthors: number } {
   const candidates: [PreparedDelta, string | undefined][] = [];
-  const earlier = deltas.length > 1 ? new EventIndex() : undefined;
+  const earlier = deltas.length > 1 ? new DeltaEvents() : undefined;
   for (const delta of deltas) {
     const holder = earlier?.claim(delta);
     if (doc?.byId.has(delta.id) || (doc?.snapshot && counterOf(doc.snapshot.clock, delta.clientId) >= delta.counter))
@@ -321,20 +321,6 @@ function countNewAuthors(clock: VectorClock, clocks: readonly VectorClock[]): nu
     }
   }
   return added?.size ?? 0;
-}
-
-/** The events `(clientId, counter)` of a call's earlier deltas, with the id that used each first. */
-class EventIndex {
-  private readonly owners = new Map<string, Map<number, string>>();
-
-  /** Records `delta`'s event; returns the id of an earlier delta that used it, if any. */
-  claim(delta: PreparedDelta): string | undefined {
-    let counters = this.owners.get(delta.clientId);
-    if (!counters) this.owners.set(delta.clientId, (counters = new Map()));
-    const owner = counters.get(delta.counter);
-    if (owner === undefined) counters.set(delta.counter, delta.id);
-    return owner;
-  }
 }
 
 /**

@@ -17,12 +17,13 @@ export class MemoryStorageProvider implements StorageProvider {
   readonly driver = 'memory' as const;
   readonly documents: DocumentStore;
   readonly awareness: AwarenessStore;
-  private readonly core = new ProviderCore(this.driver);
+  private readonly core: ProviderCore;
   private readonly documentBackend: MemoryDocumentBackend;
   private readonly awarenessBackend: MemoryAwarenessBackend;
   private readonly history: MemoryHistory;
 
   constructor(options: ResolvedStorageOptions) {
+    this.core = new ProviderCore(this.driver, options.metrics);
     this.history = new MemoryHistory(options.historyRetentionMs);
     // Writes here are synchronous: a change reaches subscribers as soon as it is stored.
     const publish = this.core.publishLocal.bind(this.core);
@@ -47,7 +48,7 @@ export class MemoryStorageProvider implements StorageProvider {
   async initialize(): Promise<void> {}
 
   changes(documentId?: string): Observable<StorageChange> {
-    return this.core.changes(documentId);
+    return this.core.hub.changes(documentId);
   }
 
   /** Drops history past `historyRetentionMs` (run by the module's prune timer); costs the kept history. */

@@ -3,12 +3,12 @@ import type { ClientConfig as PgClientConfig } from 'pg';
 import { StorageError, StorageUnavailableError } from '../contract/errors.js';
 import type { ResolvedStorageOptions } from '../contract/options.js';
 import type { StorageHealth } from '../contract/types.js';
-import { ProviderCore, type OpenState } from '../provider-core.js';
+import { ProviderCore } from '../provider-core.js';
 import { defaultStorageLogger, elapsedSince, type StorageLogger } from '../storage.logger.js';
 import { toStorageError, unavailabilityReason } from './postgres-errors.js';
 import type { FeedTarget, SqlStatement } from './sql/sql-fragments.js';
 import { settleTls } from './connection-settings.js';
-import { ownConnectionPlan, pgSettings } from './own-connection.js';
+import { ownConnectionPlan } from './own-connection.js';
 import { hostOrmPlan } from './host-orm.js';
 import type { ConnectionPlan, StorageConnection } from './storage-connection.js';
 import type { StoragePool, TransactionOptions } from './storage-pool.js';
@@ -67,7 +67,7 @@ export class PostgresDatabase implements SqlExecutor {
     private readonly options: ResolvedStorageOptions,
     private readonly logger: StorageLogger = defaultStorageLogger(),
     /** The provider's open state: closing the provider closes this connection's calls too. */
-    readonly state: OpenState = new ProviderCore('postgres'),
+    readonly state: ProviderCore = new ProviderCore('postgres'),
   ) {
     this.plan = planConnection(options);
     this.acquireTimeoutMs = this.plan.acquireTimeoutMs;
@@ -96,13 +96,12 @@ export class PostgresDatabase implements SqlExecutor {
     const pool = this.connection!.settings;
     const listenUrl = this.options.listenUrl;
     if (listenUrl === undefined) return pool;
-    const settled = await settleTls(
+    const { sslMode, ssl, ...listen } = await settleTls(
       { ...this.options, clientUrl: listenUrl, ...NO_CONNECTION_PARTS },
       this.acquireTimeoutMs,
     );
-    const given = Object.entries(pgSettings(settled)).filter(([key, value]) => value !== undefined && key !== 'ssl');
-    const ssl = new URL(listenUrl).searchParams.has('sslmode') ? settled.ssl : pool.ssl;
-    return { ...pool, ...Object.fromEntries(given), ssl };
+    const given = Object.entries(listen).filter(([, value]) => value !== undefined);
+    return { ...pool, ...Object.fromEntries(given), ssl: sslMode === undefined ? pool.ssl : ssl };
   }
 
   /** The server process a statement of the pool runs on (the change feed's pooler check). */

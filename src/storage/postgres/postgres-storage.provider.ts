@@ -47,7 +47,7 @@ export class PostgresStorageProvider implements StorageProvider {
     private readonly options: ResolvedStorageOptions,
     logger: StorageLogger = defaultStorageLogger(),
   ) {
-    this.core = new ProviderCore(this.driver, {
+    this.core = new ProviderCore(this.driver, options.metrics, {
       firstSubscribed: () => this.following(),
       lastUnsubscribed: () => this.scheduleStop(),
       documentSubscribed: (documentId) => this.feed.documentSubscribed(documentId),
@@ -57,7 +57,8 @@ export class PostgresStorageProvider implements StorageProvider {
     });
     this.database = new PostgresDatabase(options, logger, this.core);
     const { channel, origin } = this.database.feed;
-    this.hints = new ChangeHintSender(origin, (payloads) => this.database.rows(sendHintsStatement(channel, payloads)));
+    const sendHints = (payloads: string[]) => this.database.rows(sendHintsStatement(channel, payloads));
+    this.hints = new ChangeHintSender(origin, sendHints, () => this.core.closed);
     this.documentBackend = new PostgresDocumentBackend(
       this.database,
       options.maxBatchDeltas,
@@ -106,7 +107,7 @@ export class PostgresStorageProvider implements StorageProvider {
   }
 
   changes(documentId?: string): Observable<StorageChange> {
-    return this.core.changes(documentId);
+    return this.core.hub.changes(documentId);
   }
 
   checkHealth(): Promise<StorageHealth> {
@@ -117,7 +118,6 @@ export class PostgresStorageProvider implements StorageProvider {
     clearTimeout(this.stopTimer);
     this.core.close();
     this.documentBackend.close();
-    this.hints.close();
     this.feed.close();
     await Promise.all([this.listener.stop(), this.database.close()]);
   }

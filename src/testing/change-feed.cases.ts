@@ -195,6 +195,8 @@ export function changeFeedCases(context: ConformanceContextGetter): void {
       const { provider, documents } = context();
       await documents.addDelta('doc', makeDelta('a1', 'a', 1));
       const feed = recordChanges(provider, 'doc', { keepResync: true, afterVersion: 7 });
+      expect(await feed.received(1)).toEqual([local({ documentId: 'doc', kind: 'resync' })]);
+      // Written once the subscriber was told to read the document: it follows from there.
       await documents.addDelta('doc', makeDelta('a2', 'a', 2));
       expect(await feed.received(2)).toEqual([
         local({ documentId: 'doc', kind: 'resync' }),

@@ -223,6 +223,8 @@ describe('a subscription resuming after a version, across instances', () => {
     await first.documents.saveSnapshot('compacted', new Uint8Array([1]), { c: 3 });
     await first.documents.compactDeltas('compacted', { c: 3 });
     const feed = recordChanges(second, 'compacted', { keepResync: true, afterVersion: 1 });
+    await feed.received(1);
+    // Written once the subscriber was told to read the document: it follows from there.
     await first.documents.addDelta('compacted', makeDelta('c4', 'c', 4));
     expect(await feed.received(2)).toEqual([
       { documentId: 'compacted', kind: 'resync', source: 'local' },

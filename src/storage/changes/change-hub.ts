@@ -24,10 +24,14 @@ export interface ChangeHubHooks {
   /**
    * A subscriber of `documentId` asked for the changes after `afterVersion` (called after `documentSubscribed`).
    * The driver calls `release` once with what that subscriber missed, in version order (or one `resync` where
-   * it cannot be read); the subscriber receives nothing else before.
+   * it cannot be read), and the version that brings it to; the subscriber receives nothing else before, and
+   * afterwards no change of a version up to that one.
    */
-  resume?(documentId: string, afterVersion: number, release: (missed: StorageChange[]) => void): void;
+  resume?(documentId: string, afterVersion: number, release: Release): void;
 }
+
+/** Hands a resuming subscriber what it missed, which brings it to version `reached`. */
+export type Release = (missed: StorageChange[], reached: number) => void;
 
 /**
  * The change feed of one provider: hands each published change to the subscribers of its document and to
@@ -39,6 +43,11 @@ export class ChangeHub {
   private readonly everything = new Set<Subscriber<StorageChange>>();
   /** Subscribers waiting for the changes they missed (`afterVersion`): nothing is published to them before. */
   private readonly held = new Set<Subscriber<StorageChange>>();
+  /**
+   * Resumed subscribers and the version they were brought to: a change of that version or an earlier one (a
+   * driver may deliver again what came before a start it read) is not theirs, until a later one arrives.
+   */
+  private readonly reached = new Map<Subscriber<StorageChange>, number>();
   private subscribers = 0;
   private closed = false;
 
@@ -92,15 +101,17 @@ export class ChangeHub {
         else this.hooks.documentSubscribed?.(documentId);
       }
       if (afterVersion !== undefined) {
-        const release = (missed: StorageChange[]) => {
+        const release: Release = (missed, reached) => {
           if (!this.held.delete(subscriber)) return;
+          this.reached.set(subscriber, reached);
           for (const change of missed) subscriber.next(change);
         };
         if (this.hooks.resume) this.hooks.resume(documentId!, afterVersion, release);
-        else release([]);
+        else release([], afterVersion);
       }
       return () => {
         this.held.delete(subscriber);
+        this.reached.delete(subscriber);
         if (!group.delete(subscriber)) return;
         if (documentId !== undefined && group.size === 0) {
           this.byDocument.delete(documentId);
@@ -116,7 +127,7 @@ export class ChangeHub {
     if (this.subscribers === 0) return;
     if (change.documentId !== null)
       for (const subscriber of this.byDocument.get(change.documentId) ?? [])
-        if (!this.held.has(subscriber)) subscriber.next(change);
+        if (this.receives(subscriber, change)) subscriber.next(change);
     for (const subscriber of this.everything) subscriber.next(change);
   }
 
@@ -126,6 +137,7 @@ export class ChangeHub {
     this.everything.clear();
     this.byDocument.clear();
     this.held.clear();
+    this.reached.clear();
     this.subscribers = 0;
     for (const subscriber of all) subscriber.error(error);
   }
@@ -136,6 +148,17 @@ export class ChangeHub {
     this.closed = true;
     const all = [...this.everything, ...[...this.byDocument.values()].flatMap((group) => [...group])];
     for (const subscriber of all) subscriber.complete();
+  }
+
+  /** Whether a subscriber of the change's document is handed it (see `held` and `reached`). */
+  private receives(subscriber: Subscriber<StorageChange>, change: StorageChange): boolean {
+    if (this.held.has(subscriber)) return false;
+    const reached = this.reached.get(subscriber);
+    if (reached === undefined || change.version === undefined) return true;
+    // A deletion starts the count again: what follows it is new whatever its number.
+    if (change.version <= reached && change.kind !== 'deleted') return false;
+    this.reached.delete(subscriber);
+    return true;
   }
 
   private groupOf(documentId: string): Set<Subscriber<StorageChange>> {

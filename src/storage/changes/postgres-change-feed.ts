@@ -1,5 +1,5 @@
 import type { StorageChange } from '../contract/types.js';
-import type { ChangeHub } from './change-hub.js';
+import type { ChangeHub, Release } from './change-hub.js';
 import type { ChangeHint } from './postgres-change-listener.js';
 
 /** One row of the change log: a committed content write of one document. */
@@ -129,7 +129,12 @@ export class PostgresChangeFeed {
     this.run(async () => {
       if (this.documents.has(documentId) || !this.hub.follows(documentId)) return;
       const start = await reading;
-      const state: DocumentState = { ...start, since, baseline: start.position, resynced: false };
+      let state: DocumentState = { ...start, since, baseline: start.position, resynced: false };
+      if (this.everythingBaseline !== null && this.cursor !== null && this.cursor < start.position) {
+        // An all-documents subscription has yet to read this document's rows after the feed's position: its
+        // delivery starts there, so they still reach it (the new subscriber may hear a few of them too).
+        state = { ...(await this.source.start(documentId, this.cursor)), since, baseline: null, resynced: false };
+      }
       this.documents.set(documentId, state);
       // The feed's reading may already be past it: what came between is read for this document alone.
       if (this.cursor !== null && start.position < this.cursor) await this.fillUpTo(state, documentId, this.cursor);
@@ -141,13 +146,14 @@ export class PostgresChangeFeed {
    * where the document's delivery stands (read from the log, in turn with delivery), then follows with the rest.
    * Versions it can no longer read (pruned, compacted, another incarnation) make one `resync` instead.
    */
-  resume(documentId: string, afterVersion: number, release: (missed: StorageChange[]) => void): void {
+  resume(documentId: string, afterVersion: number, release: Release): void {
     const resync: StorageChange[] = [{ documentId, kind: 'resync', source: 'local' }];
     this.run(async () => {
       try {
         await this.readMissed(documentId, afterVersion, release, resync);
       } catch (error) {
-        release(resync); // the log could not be read now: the subscriber reads the document instead
+        // The log could not be read now: the subscriber reads the document instead.
+        release(resync, this.documents.get(documentId)?.version ?? afterVersion);
         throw error;
       }
     });
@@ -156,10 +162,10 @@ export class PostgresChangeFeed {
   private async readMissed(
     documentId: string,
     afterVersion: number,
-    release: (missed: StorageChange[]) => void,
+    release: Release,
     resync: StorageChange[],
   ): Promise<void> {
-    if (!this.hub.follows(documentId)) return release([]);
+    if (!this.hub.follows(documentId)) return release([], afterVersion);
     let state = this.documents.get(documentId);
     if (!state) {
       // Followed by an all-documents subscription that has not met the document yet: its delivery starts where
@@ -168,11 +174,9 @@ export class PostgresChangeFeed {
       state = { ...start, since: performance.now(), baseline: null, resynced: false };
       this.documents.set(documentId, state);
     }
-    // Rows up to here go to this subscriber below; a rewind would hand them to it a second time.
-    state.baseline = null;
     const current = state.version ?? 0;
-    if (afterVersion === current) return release([]);
-    if (afterVersion > current) return release(resync);
+    if (afterVersion === current) return release([], current);
+    if (afterVersion > current) return release(resync, current);
     const missed: StorageChange[] = [];
     let after = 0;
     for (;;) {
@@ -180,13 +184,13 @@ export class PostgresChangeFeed {
       const rows = await this.source.readDocumentAfterVersion(documentId, afterVersion, range);
       for (const row of rows) {
         const change = this.toChange(row);
-        if (!change || row.version !== afterVersion + missed.length + 1) return release(resync);
+        if (!change || row.version !== afterVersion + missed.length + 1) return release(resync, current);
         missed.push(change);
       }
       if (rows.length < PAGE) break;
       after = rows[rows.length - 1]!.position;
     }
-    release(afterVersion + missed.length === current ? missed : resync);
+    release(afterVersion + missed.length === current ? missed : resync, current);
   }
 
   /** A document's last own subscriber left: unless all documents are followed, it is forgotten. */

@@ -26,12 +26,10 @@ export class MemoryStorageProvider implements StorageProvider {
   constructor(options: ResolvedStorageOptions) {
     this.core = new ProviderCore(this.driver, options.metrics, {
       // No change log is kept here: a subscriber behind (or ahead of) the document reads it again.
-      resume: (documentId, afterVersion, release) =>
-        release(
-          afterVersion === this.documentBackend.versionOf(documentId)
-            ? []
-            : [{ documentId, kind: 'resync', source: 'local' }],
-        ),
+      resume: (documentId, afterVersion, release) => {
+        const current = this.documentBackend.versionOf(documentId);
+        release(afterVersion === current ? [] : [{ documentId, kind: 'resync', source: 'local' }], current);
+      },
     });
     this.history = new MemoryHistory(options.historyRetentionMs);
     // Writes here are synchronous: a change reaches subscribers as soon as it is stored.

@@ -157,11 +157,9 @@ export class StorageMetrics {
 
   /** The instruments of store call `operation`: `ok` and `failed` record its duration from `started` (ms). */
   operation(operation: string): MeasuredOperation {
-    const ok: Attributes = {
-      'sync_storage.operation': operation,
-      ...this.driverAttributes,
-      'sync_storage.outcome': 'ok',
-    };
+    // Two attributes: the SDK's cost per record grows with their number. A failure adds `error.type`, as
+    // OpenTelemetry's semantic conventions do (its absence means success).
+    const ok: Attributes = { 'sync_storage.operation': operation, ...this.driverAttributes };
     const failures = new Map<string, Attributes>();
     return {
       ok: (started) => this.duration.record((performance.now() - started) / 1000, ok),
@@ -169,7 +167,7 @@ export class StorageMetrics {
         const type = error instanceof Error ? error.name : typeof error;
         let attributes = failures.get(type);
         if (!attributes) {
-          attributes = { ...ok, 'sync_storage.outcome': 'error', 'error.type': type };
+          attributes = { ...ok, 'error.type': type };
           failures.set(type, attributes);
         }
         this.duration.record((performance.now() - started) / 1000, attributes);

@@ -53,7 +53,7 @@ function meterWithReader() {
 }
 
 describe.each(DRIVERS)('metrics of the %s driver', (driver) => {
-  it('record each store call by operation, driver and outcome, with the error type of a failed one', async () => {
+  it('record each store call by operation and driver, with the error type of a failed one', async () => {
     const { reader, meter } = meterWithReader();
     const provider = await (await targets.get(driver)).createProvider({ metrics: meter });
     await provider.documents.addDelta('doc', makeDelta('a1', 'a', 1));
@@ -62,17 +62,17 @@ describe.each(DRIVERS)('metrics of the %s driver', (driver) => {
     await expect(provider.documents.addDelta('doc', makeDelta('other-a1', 'a', 1))).rejects.toThrow(DeltaConflictError);
 
     const points = await reader.histogram('sync_storage.operation.duration');
-    const point = (operation: string, outcome: string) =>
+    const point = (operation: string, errorType?: string) =>
       points.find(
         ({ attributes }) =>
           attributes['sync_storage.operation'] === operation &&
-          attributes['sync_storage.outcome'] === outcome &&
+          attributes['error.type'] === errorType &&
           attributes['sync_storage.driver'] === driver,
       );
-    expect(point('getDeltasSince', 'ok')?.count).toBe(2);
-    expect(point('addDeltas', 'ok')?.count).toBe(1);
-    expect(point('addDeltas', 'error')).toMatchObject({ count: 1, attributes: { 'error.type': 'DeltaConflictError' } });
-    expect(point('getDeltasSince', 'ok')!.sum).toBeGreaterThan(0);
+    expect(point('getDeltasSince')?.count).toBe(2);
+    expect(point('addDeltas')?.count).toBe(1);
+    expect(point('addDeltas', 'DeltaConflictError')?.count).toBe(1);
+    expect(point('getDeltasSince')!.sum).toBeGreaterThan(0);
   });
 
   it('record nothing for a call the provider refuses because it is closed', async () => {

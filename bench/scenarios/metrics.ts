@@ -63,7 +63,8 @@ export const scenario: Scenario = {
 async function slicedRates(
   context: ScenarioContext,
   opsPerSlice: number,
-  run: (side: Side, round: number, slice: number) => Promise<void>,
+  /** The slice's calls, built before its clock starts. */
+  prepare: (side: Side, round: number, slice: number) => () => Promise<void>,
 ): Promise<Map<string, Throughput>> {
   const sides: Side[] = ['off', 'noop', 'sdk'];
   const { rounds, slices } = SLICES[context.sizes.mode];
@@ -75,7 +76,7 @@ async function slicedRates(
       const taken = new Map<Side, number>();
       for (let turn = 0; turn < sides.length; turn++) {
         const side = sides[(slice + turn) % sides.length]!;
-        taken.set(side, await elapsedMs(() => run(side, round, slice)));
+        taken.set(side, await elapsedMs(prepare(side, round, slice)));
       }
       if (round < 0) continue;
       for (const side of sides) {
@@ -102,10 +103,12 @@ async function slicedRates(
 
 async function writes(context: ScenarioContext, providers: Record<Side, StorageProvider>): Promise<void> {
   const { clients, writeDocuments } = context.sizes;
-  const rates = await slicedRates(context, SLICE_CALLS, async (side, round, slice) => {
+  const rates = await slicedRates(context, SLICE_CALLS, (side, round, slice) => {
     const work = spreadWrites(`metrics/${side}/${round}/${slice}`, SLICE_CALLS, writeDocuments, clients);
     const store = providers[side].documents;
-    for (const { documentId, delta } of work) expectEqual(await store.addDelta(documentId, delta), true, 'addDelta');
+    return async () => {
+      for (const { documentId, delta } of work) expectEqual(await store.addDelta(documentId, delta), true, 'addDelta');
+    };
   });
   const total = SLICE_CALLS * SLICES[context.sizes.mode].slices;
   record(context, 'addDelta', `${count(total)} addDelta calls a round, ${writeDocuments} documents`, rates);
@@ -120,10 +123,12 @@ async function catchUps(context: ScenarioContext, providers: Record<Side, Storag
     for (const part of chunk([...old, ...fresh], context.sizes.loadBatch))
       await provider.documents.addDeltas('metrics/catch-up', part);
   const calls = SLICE_CALLS / 10;
-  const rates = await slicedRates(context, calls, async (side) => {
+  const rates = await slicedRates(context, calls, (side) => {
     const store = providers[side].documents;
-    for (let call = 0; call < calls; call++)
-      expectEqual((await store.getDeltasSince('metrics/catch-up', since)).length, FRESH, 'catch-up');
+    return async () => {
+      for (let call = 0; call < calls; call++)
+        expectEqual((await store.getDeltasSince('metrics/catch-up', since)).length, FRESH, 'catch-up');
+    };
   });
   const total = calls * SLICES[context.sizes.mode].slices;
   record(

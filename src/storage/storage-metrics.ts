@@ -69,6 +69,8 @@ interface SinceSnapshot {
   deltas: number;
   bytes: number;
   attributes: Attributes;
+  /** When it was last (re)inserted into the map, counted in insertions. */
+  inserted: number;
 }
 
 /**
@@ -84,8 +86,9 @@ export class StorageMetrics {
   private readonly driverAttributes: Attributes;
   private readonly sourceAttributes: Record<'local' | 'remote', Attributes>;
   private readonly refillAttributes: Record<RefillReason, Attributes>;
-  /** Least recently written first: the first entry goes when the map is full. */
+  /** Least recently written first (nearly: see `deltasAdded`): the first entry goes when the map is full. */
   private readonly documents = new Map<string, SinceSnapshot>();
+  private insertions = 0;
 
   private constructor(
     meter: StorageMeter,
@@ -202,10 +205,15 @@ export class StorageMetrics {
     if (added < deltas.length) bytes = Math.round((bytes * added) / deltas.length);
     const entry = this.documents.get(documentId);
     if (entry) {
-      this.documents.delete(documentId);
       entry.deltas += added;
       entry.bytes += bytes;
-      this.documents.set(documentId, entry);
+      // Moved to the end only from the older half: a hot document costs one lookup per write, and every
+      // document written within the last MAX_TRACKED_DOCUMENTS / 2 insertions stays.
+      if (this.insertions - entry.inserted > MAX_TRACKED_DOCUMENTS / 2) {
+        this.documents.delete(documentId);
+        entry.inserted = ++this.insertions;
+        this.documents.set(documentId, entry);
+      }
       return;
     }
     if (this.documents.size >= MAX_TRACKED_DOCUMENTS) this.documents.delete(this.documents.keys().next().value!);
@@ -213,6 +221,7 @@ export class StorageMetrics {
       deltas: added,
       bytes,
       attributes: { 'sync_storage.document.id': documentId, 'sync_storage.driver': this.driver },
+      inserted: ++this.insertions,
     });
   }
 

@@ -202,9 +202,11 @@ describe('metrics over many documents', () => {
     const { reader, meter } = meterWithReader();
     const provider = new MemoryStorageProvider(resolveStorageOptions({ driver: 'memory', metrics: meter }));
     const written = MAX_TRACKED_DOCUMENTS + 50;
-    for (let index = 0; index < written; index++)
+    for (let index = 0; index < written; index++) {
       await provider.documents.addDelta(`doc-${index}`, makeDelta(`d${index}`, 'a', 1));
-    await provider.documents.addDelta('doc-0', makeDelta('again', 'a', 2));
+      // The first document is written again just before the map fills: it must outlive the ones after it.
+      if (index === MAX_TRACKED_DOCUMENTS - 1) await provider.documents.addDelta('doc-0', makeDelta('again', 'a', 2));
+    }
 
     const ids = (await reader.values('sync_storage.document.deltas_since_snapshot')).map(
       ({ attributes }) => attributes['sync_storage.document.id'],

@@ -107,51 +107,56 @@ export class StorageMetrics {
       poll: withDriver('sync_storage.refill.reason', 'poll'),
       resync: withDriver('sync_storage.refill.reason', 'resync'),
     };
-    this.groupSize = meter.createHistogram('sync_storage.write.group.size', {
-      description: 'addDeltas calls committed together in one transaction (postgres group commit).',
-      unit: '{call}',
-      advice: { explicitBucketBoundaries: GROUP_BUCKETS },
-    });
-    this.poolWait = meter.createHistogram('sync_storage.pool.wait.duration', {
-      description: 'Time a storage call waited for a connection of the pool (postgres).',
-      unit: 's',
-      advice: { explicitBucketBoundaries: DURATION_BUCKETS },
-    });
-    this.delay = meter.createHistogram('sync_storage.feed.delivery.delay', {
-      description: 'Time from a change being committed to the change feed handing it to its subscribers.',
-      unit: 's',
-      advice: { explicitBucketBoundaries: DELAY_BUCKETS },
-    });
+    this.groupSize = histogram(
+      meter,
+      'sync_storage.write.group.size',
+      '{call}',
+      GROUP_BUCKETS,
+      'addDeltas calls committed together in one transaction (postgres group commit).',
+    );
+    this.poolWait = histogram(
+      meter,
+      'sync_storage.pool.wait.duration',
+      's',
+      DURATION_BUCKETS,
+      'Time a storage call waited for a connection of the pool (postgres).',
+    );
+    this.delay = histogram(
+      meter,
+      'sync_storage.feed.delivery.delay',
+      's',
+      DELAY_BUCKETS,
+      'Time from a change being committed to the change feed handing it to its subscribers.',
+    );
     this.refills = meter.createCounter('sync_storage.feed.refills', {
       description: 'Changes the feed read from storage that no notification brought, and resyncs it published.',
       unit: '{change}',
     });
+    this.gauge(meter, 'deltas', '{delta}', 'Deltas');
+    this.gauge(meter, 'bytes', 'By', 'Delta data');
+  }
+
+  /** `sync_storage.document.<what>_since_snapshot`: each reported document's count, read at each collection. */
+  private gauge(meter: StorageMeter, what: 'deltas' | 'bytes', unit: string, noun: string): void {
     meter
-      .createObservableGauge('sync_storage.document.deltas_since_snapshot', {
-        description: 'Deltas this instance stored in a document since its last snapshot (recently written documents).',
-        unit: '{delta}',
+      .createObservableGauge(`sync_storage.document.${what}_since_snapshot`, {
+        description: `${noun} this instance stored in a document since its last snapshot (recently written documents).`,
+        unit,
       })
       .addCallback((result) => {
-        for (const entry of this.documents.values()) result.observe(entry.deltas, entry.attributes);
-      });
-    meter
-      .createObservableGauge('sync_storage.document.bytes_since_snapshot', {
-        description:
-          'Delta data this instance stored in a document since its last snapshot (recently written documents).',
-        unit: 'By',
-      })
-      .addCallback((result) => {
-        for (const entry of this.documents.values()) result.observe(entry.bytes, entry.attributes);
+        for (const entry of this.documents.values()) result.observe(entry[what], entry.attributes);
       });
   }
 
   /** The instruments on `meter`, or undefined when it is OpenTelemetry's no-op meter (no SDK registered). */
   static on(meter: StorageMeter, driver: StorageDriver): StorageMetrics | undefined {
-    const duration = meter.createHistogram('sync_storage.operation.duration', {
-      description: 'Duration of a storage call on its driver, after argument validation.',
-      unit: 's',
-      advice: { explicitBucketBoundaries: DURATION_BUCKETS },
-    });
+    const duration = histogram(
+      meter,
+      'sync_storage.operation.duration',
+      's',
+      DURATION_BUCKETS,
+      'Duration of a storage call on its driver, after argument validation.',
+    );
     // The API hands out one shared no-op instrument of this class when no SDK was registered before the
     // meter was taken; such a meter stays a no-op for good.
     if (duration.constructor.name === 'NoopHistogramMetric') return undefined;
@@ -235,4 +240,8 @@ export class StorageMetrics {
   documentRemoved(documentId: string): void {
     this.documents.delete(documentId);
   }
+}
+
+function histogram(meter: StorageMeter, name: string, unit: string, buckets: number[], description: string) {
+  return meter.createHistogram(name, { description, unit, advice: { explicitBucketBoundaries: buckets } });
 }

@@ -1,15 +1,10 @@
+import { makeDelta } from '../conformance/conformance-helpers.js';
 import { DRIVERS } from '../support/storage-targets.js';
 import { httpApps } from './http-apps.js';
 import { expectJsonError } from './http-client.js';
 import { isChange, openEventStream } from './sse-client.js';
 
-const delta = (id: string, counter: number) => ({
-  id,
-  clientId: 'ann',
-  timestamp: counter,
-  data: { id },
-  vectorClock: { ann: counter },
-});
+const delta = (id: string, counter: number) => makeDelta(id, 'ann', counter, { data: { id } });
 
 /** One sample of a Prometheus text exposition: its metric name, labels and value. */
 interface Sample {

@@ -184,7 +184,39 @@ describe('metrics of the postgres feed and pool', () => {
     expect(remote!.sum).toBeLessThan(10);
   });
 
-  it('record how long each call waited for a pooled connection, longer when the pool is exhausted', async () => {
+  it('count a resync when the versions a subscriber missed were compacted away before the feed read them', async () => {
+    const { reader, meter } = meterWithReader();
+    const target = await targets.get('postgres');
+    const schema = uniqueName('resync');
+    const quiet = await target.createProvider({ schema });
+    // No periodic read within the test: the feed reads the log only when a hint asks.
+    const subscriberSide = await target.createProvider({
+      schema,
+      migrate: false,
+      metrics: meter,
+      changeFeedMaxDelayMs: 600_000,
+    });
+    const recorder = recordChanges(subscriberSide, 'doc', { keepResync: true });
+    await subscriberSide.awareness.set('doc', 'marker', 1, 1);
+    await recorder.until((changes) => changes.some((change) => change.kind === 'awareness'));
+
+    // Written, snapshotted and compacted by a provider closed before its hints go: nobody reads it yet.
+    await quiet.documents.addDelta('doc', makeDelta('c1', 'a', 1));
+    await quiet.documents.saveSnapshot('doc', new Uint8Array([1]), { a: 1 });
+    await quiet.documents.compactDeltas('doc', { a: 1 });
+    await quiet.close();
+    const hinting = await target.createProvider({ schema, migrate: false });
+    await hinting.documents.addDelta('doc', makeDelta('c2', 'a', 2));
+    await recorder.until((changes) => changes.some((change) => change.deltaIds?.includes('c2')), 10_000);
+    recorder.stop();
+
+    expect(recorder.changes.filter((change) => change.kind === 'resync')).toHaveLength(1);
+    expect(await reader.values('sync_storage.feed.refills')).toEqual([
+      { attributes: { 'sync_storage.driver': 'postgres', 'sync_storage.refill.reason': 'resync' }, value: 1 },
+    ]);
+  });
+
+  it('record how long each call waited for a pooled connection', async () => {
     const { reader, meter } = meterWithReader();
     const provider = await (await targets.get('postgres')).createProvider({ metrics: meter, pool: { min: 0, max: 1 } });
     await Promise.all(Array.from({ length: 6 }, (_, index) => provider.documents.exists(`doc-${index}`)));

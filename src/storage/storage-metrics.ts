@@ -1,14 +1,20 @@
 import type { StorageDriver } from './contract/types.js';
 import type { PreparedDelta } from './contract/validation.js';
 
-/** Attributes of one measurement, as OpenTelemetry takes them. */
-type Attributes = Record<string, string>;
+/** Attributes of one measurement, as OpenTelemetry takes them (the storage's are all strings). */
+export type StorageMetricAttributes = Record<string, string>;
 
-/** What every instrument creation takes (OpenTelemetry's `MetricOptions`). */
-interface InstrumentOptions {
+/** What the storage passes when it creates an instrument (the part of OpenTelemetry's `MetricOptions` it uses). */
+export interface StorageInstrumentOptions {
+  /** What the instrument measures, in a sentence. */
   description?: string;
+  /** Its unit, in UCUM (`s`, `By`) or an annotation for a count (`{call}`). */
   unit?: string;
-  advice?: { explicitBucketBoundaries?: number[] };
+  /** Histograms: the bucket boundaries the storage suggests. */
+  advice?: {
+    /** Upper bounds of the histogram's buckets, ascending. */
+    explicitBucketBoundaries?: number[];
+  };
 }
 
 /**
@@ -19,26 +25,28 @@ export interface StorageMeter {
   /** Creates the histogram `name` (called once per instrument, when the provider is built). */
   createHistogram(
     name: string,
-    options?: InstrumentOptions,
+    options?: StorageInstrumentOptions,
   ): {
     /** Records one value with its attributes (called on every measured store call). */
-    record(value: number, attributes?: Attributes): void;
+    record(value: number, attributes?: StorageMetricAttributes): void;
   };
   /** Creates the counter `name` (once, when the provider is built). */
   createCounter(
     name: string,
-    options?: InstrumentOptions,
+    options?: StorageInstrumentOptions,
   ): {
     /** Adds `value` (called when the change feed refills). */
-    add(value: number, attributes?: Attributes): void;
+    add(value: number, attributes?: StorageMetricAttributes): void;
   };
   /** Creates the observable gauge `name` (once, when the provider is built); read at each collection. */
   createObservableGauge(
     name: string,
-    options?: InstrumentOptions,
+    options?: StorageInstrumentOptions,
   ): {
     /** `callback` reports the current values whenever the app's exporter collects. */
-    addCallback(callback: (result: { observe(value: number, attributes?: Attributes): void }) => void): void;
+    addCallback(
+      callback: (result: { observe(value: number, attributes?: StorageMetricAttributes): void }) => void,
+    ): void;
   };
 }
 
@@ -68,7 +76,7 @@ export interface MeasuredOperation {
 interface SinceSnapshot {
   deltas: number;
   bytes: number;
-  attributes: Attributes;
+  attributes: StorageMetricAttributes;
   /** When it was last (re)inserted into the map, counted in insertions. */
   inserted: number;
 }
@@ -83,9 +91,9 @@ export class StorageMetrics {
   private readonly poolWait;
   private readonly delay;
   private readonly refills;
-  private readonly driverAttributes: Attributes;
-  private readonly sourceAttributes: Record<'local' | 'remote', Attributes>;
-  private readonly refillAttributes: Record<RefillReason, Attributes>;
+  private readonly driverAttributes: StorageMetricAttributes;
+  private readonly sourceAttributes: Record<'local' | 'remote', StorageMetricAttributes>;
+  private readonly refillAttributes: Record<RefillReason, StorageMetricAttributes>;
   /** Least recently written first (nearly: see `deltasAdded`): the first entry goes when the map is full. */
   private readonly documents = new Map<string, SinceSnapshot>();
   private insertions = 0;
@@ -97,7 +105,10 @@ export class StorageMetrics {
   ) {
     this.duration = duration;
     this.driverAttributes = { 'sync_storage.driver': driver };
-    const withDriver = (name: string, value: string): Attributes => ({ ...this.driverAttributes, [name]: value });
+    const withDriver = (name: string, value: string): StorageMetricAttributes => ({
+      ...this.driverAttributes,
+      [name]: value,
+    });
     this.sourceAttributes = {
       local: withDriver('sync_storage.change.source', 'local'),
       remote: withDriver('sync_storage.change.source', 'remote'),
@@ -167,8 +178,8 @@ export class StorageMetrics {
   operation(operation: string): MeasuredOperation {
     // Two attributes: the SDK's cost per record grows with their number. A failure adds `error.type`, as
     // OpenTelemetry's semantic conventions do (its absence means success).
-    const ok: Attributes = { 'sync_storage.operation': operation, ...this.driverAttributes };
-    const failures = new Map<string, Attributes>();
+    const ok: StorageMetricAttributes = { 'sync_storage.operation': operation, ...this.driverAttributes };
+    const failures = new Map<string, StorageMetricAttributes>();
     return {
       ok: (started) => this.duration.record((performance.now() - started) / 1000, ok),
       failed: (started, error) => {

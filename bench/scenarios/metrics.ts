@@ -1,5 +1,5 @@
 // What recording metrics costs the hot path (issue 22): writes and catch-ups with metrics off, on OpenTelemetry's
-// no-op meter (the API without an SDK), and on the SDK with an in-memory reader, interleaved round by round.
+// no-op meter (the API without an SDK), and on the SDK with an in-memory reader, taking turns slice by slice.
 import { metrics as openTelemetry } from '@opentelemetry/api';
 import {
   AggregationTemporality,
@@ -10,12 +10,17 @@ import {
 import type { StorageMeter, StorageProvider } from '../../src/index.js';
 import { elapsedMs, median, type Throughput } from '../harness/measure.js';
 import { DeltaSequence, clientIds, chunk, spreadWrites } from '../workload.js';
+import type { StorageApp } from '../setup.js';
 import { count, expectEqual, type Scenario, type ScenarioContext } from './context.js';
 
-/** addDelta calls a slice (catch-ups: a tenth of it); a memory call takes microseconds, a slice about a millisecond. */
-const SLICE_CALLS = 200;
-/** Slices a round, and measured rounds: the differences sought are a few percent. */
-const SLICES = { full: { rounds: 15, slices: 100 }, quick: { rounds: 9, slices: 40 } };
+/**
+ * Calls a slice, slices a round and measured rounds, per driver: the differences sought are a few percent.
+ * A memory call takes microseconds (a slice about a millisecond); a postgres one a round trip and a flush.
+ */
+const SLICING = {
+  memory: { writes: 200, catchUps: 20, full: { rounds: 15, slices: 100 }, quick: { rounds: 9, slices: 40 } },
+  postgres: { writes: 10, catchUps: 10, full: { rounds: 7, slices: 60 }, quick: { rounds: 5, slices: 30 } },
+};
 const WARM_UP_ROUNDS = 2;
 const HISTORY = 1_000;
 const FRESH = 10;
@@ -28,8 +33,6 @@ const LABELS: Record<Exclude<Side, 'off'>, string> = {
 
 export const scenario: Scenario = {
   name: 'metrics overhead',
-  // On postgres a call is a round trip: what recording costs is lost in its noise.
-  drivers: ['memory'],
   async run(context) {
     const sdk = new MeterProvider({
       readers: [
@@ -39,17 +42,27 @@ export const scenario: Scenario = {
         }),
       ],
     });
-    const open = (metrics?: StorageMeter) => context.pkg.openStorageProvider({ driver: 'memory', metrics });
-    const providers: Record<Side, StorageProvider> = {
+    // Postgres: three providers on the driver's database, each with a pool of its own.
+    const open = async (metrics?: StorageMeter): Promise<StorageApp> => {
+      if (context.postgres) return context.postgres.startProvider({ metrics });
+      const provider = await context.pkg.openStorageProvider({ driver: 'memory', metrics });
+      return { provider, close: () => provider.close() };
+    };
+    const apps: Record<Side, StorageApp> = {
       off: await open(),
       noop: await open(openTelemetry.getMeter('nest-sync-storage-bench')),
       sdk: await open(sdk.getMeter('nest-sync-storage-bench')),
+    };
+    const providers: Record<Side, StorageProvider> = {
+      off: apps.off.provider,
+      noop: apps.noop.provider,
+      sdk: apps.sdk.provider,
     };
     try {
       await writes(context, providers);
       await catchUps(context, providers);
     } finally {
-      await Promise.all(Object.values(providers).map((provider) => provider.close()));
+      await Promise.all(Object.values(apps).map((app) => app.close()));
       await sdk.shutdown();
     }
   },
@@ -67,7 +80,7 @@ async function slicedRates(
   prepare: (side: Side, round: number, slice: number) => () => Promise<void>,
 ): Promise<Map<string, Throughput>> {
   const sides: Side[] = ['off', 'noop', 'sdk'];
-  const { rounds, slices } = SLICES[context.sizes.mode];
+  const { rounds, slices } = SLICING[context.driver][context.sizes.mode];
   const roundMs = new Map<Side, number[]>(sides.map((side) => [side, []]));
   const ratios = new Map<Side, number[]>(sides.map((side) => [side, []]));
   for (let round = -WARM_UP_ROUNDS; round < rounds; round++) {
@@ -103,14 +116,15 @@ async function slicedRates(
 
 async function writes(context: ScenarioContext, providers: Record<Side, StorageProvider>): Promise<void> {
   const { clients, writeDocuments } = context.sizes;
-  const rates = await slicedRates(context, SLICE_CALLS, (side, round, slice) => {
-    const work = spreadWrites(`metrics/${side}/${round}/${slice}`, SLICE_CALLS, writeDocuments, clients);
+  const calls = SLICING[context.driver].writes;
+  const rates = await slicedRates(context, calls, (side, round, slice) => {
+    const work = spreadWrites(`metrics/${side}/${round}/${slice}`, calls, writeDocuments, clients);
     const store = providers[side].documents;
     return async () => {
       for (const { documentId, delta } of work) expectEqual(await store.addDelta(documentId, delta), true, 'addDelta');
     };
   });
-  const total = SLICE_CALLS * SLICES[context.sizes.mode].slices;
+  const total = calls * SLICING[context.driver][context.sizes.mode].slices;
   record(context, 'addDelta', `${count(total)} addDelta calls a round, ${writeDocuments} documents`, rates);
 }
 
@@ -119,18 +133,20 @@ async function catchUps(context: ScenarioContext, providers: Record<Side, Storag
   const old = sequence.take(HISTORY);
   const since = sequence.clockSoFar();
   const fresh = sequence.take(FRESH);
-  for (const provider of Object.values(providers))
+  // One document per side: on postgres the three providers share the database.
+  for (const [side, provider] of Object.entries(providers))
     for (const part of chunk([...old, ...fresh], context.sizes.loadBatch))
-      await provider.documents.addDeltas('metrics/catch-up', part);
-  const calls = SLICE_CALLS / 10;
+      await provider.documents.addDeltas(`metrics/catch-up/${side}`, part);
+  await context.postgres?.analyze();
+  const calls = SLICING[context.driver].catchUps;
   const rates = await slicedRates(context, calls, (side) => {
     const store = providers[side].documents;
     return async () => {
       for (let call = 0; call < calls; call++)
-        expectEqual((await store.getDeltasSince('metrics/catch-up', since)).length, FRESH, 'catch-up');
+        expectEqual((await store.getDeltasSince(`metrics/catch-up/${side}`, since)).length, FRESH, 'catch-up');
     };
   });
-  const total = calls * SLICES[context.sizes.mode].slices;
+  const total = calls * SLICING[context.driver][context.sizes.mode].slices;
   record(
     context,
     'catchUp',

@@ -184,12 +184,16 @@ describe('metrics of the postgres feed and pool', () => {
     expect(remote!.sum).toBeLessThan(10);
   });
 
-  it('count a resync when the versions a subscriber missed were compacted away before the feed read them', async () => {
+  /**
+   * A subscriber of `doc` (with metrics, and no periodic read of the log within a test), a provider whose
+   * hints reach it, and one to write with that its hints never leave (closed right after): what `quiet`
+   * writes is read only when something else makes the feed read.
+   */
+  async function subscriberAndQuietWriter(name: string) {
     const { reader, meter } = meterWithReader();
     const target = await targets.get('postgres');
-    const schema = uniqueName('resync');
+    const schema = uniqueName(name);
     const quiet = await target.createProvider({ schema });
-    // No periodic read within the test: the feed reads the log only when a hint asks.
     const subscriberSide = await target.createProvider({
       schema,
       migrate: false,
@@ -210,8 +214,15 @@ describe('metrics of the postgres feed and pool', () => {
     }
     await hinting.documents.addDelta('doc', makeDelta('c0', 'b', 1));
     await recorder.until((changes) => changes.some((change) => change.deltaIds?.includes('c0')), 10_000);
+    const refills = async (reason: string) =>
+      (await reader.values('sync_storage.feed.refills')).find(
+        ({ attributes }) => attributes['sync_storage.refill.reason'] === reason,
+      );
+    return { quiet, subscriberSide, hinting, recorder, refills };
+  }
 
-    // Written, snapshotted and compacted by a provider closed before its hints go: nobody reads it yet.
+  it('count a resync when the versions a subscriber missed were compacted away before the feed read them', async () => {
+    const { quiet, hinting, recorder, refills } = await subscriberAndQuietWriter('resync');
     await quiet.documents.addDelta('doc', makeDelta('c1', 'a', 1));
     await quiet.documents.saveSnapshot('doc', new Uint8Array([1]), { a: 1, b: 1 });
     await quiet.documents.compactDeltas('doc', { a: 1, b: 1 });
@@ -221,9 +232,24 @@ describe('metrics of the postgres feed and pool', () => {
     recorder.stop();
 
     expect(recorder.changes.filter((change) => change.kind === 'resync')).toHaveLength(1);
-    const refills = await reader.values('sync_storage.feed.refills');
-    expect(refills.find(({ attributes }) => attributes['sync_storage.refill.reason'] === 'resync')).toEqual({
+    expect(await refills('resync')).toEqual({
       attributes: { 'sync_storage.driver': 'postgres', 'sync_storage.refill.reason': 'resync' },
+      value: 1,
+    });
+  });
+
+  it("count as a gap refill a version read because the subscriber's own next write skipped past it", async () => {
+    const { quiet, subscriberSide, recorder, refills } = await subscriberAndQuietWriter('gap');
+    await quiet.documents.addDelta('doc', makeDelta('c1', 'a', 1));
+    await quiet.close();
+    // Delivered at once as this provider's own change: the version before it is read from the log first.
+    await subscriberSide.documents.addDelta('doc', makeDelta('c2', 'a', 2));
+    await recorder.until((changes) => changes.some((change) => change.deltaIds?.includes('c2')), 10_000);
+    recorder.stop();
+
+    expect(recorder.changes.flatMap((change) => change.deltaIds ?? [])).toEqual(['c0', 'c1', 'c2']);
+    expect(await refills('gap')).toEqual({
+      attributes: { 'sync_storage.driver': 'postgres', 'sync_storage.refill.reason': 'gap' },
       value: 1,
     });
   });

@@ -58,6 +58,13 @@ function budgets(sizes: BenchSizes, hostile: (rejected: boolean) => string[]): B
     ['postgres', 'history.addDelta', '≤ 1.1× the time with retention off', timeVsFloor],
     ['postgres', 'history.catchUp', '≤ 1.1× the time with retention off', timeVsFloor],
     ['postgres', 'history.getChangesAt', '≤ 1.5× getChangesSince(null) of the same size', timeVsFloor],
+    // Issue 22: metrics cost next to nothing without an SDK, and little with one.
+    ...(['memory', 'postgres'] as const).flatMap((driver) =>
+      ['addDelta', 'catchUp'].flatMap((operation): Budget[] => [
+        [driver, `metrics.${operation}.noop`, '≤ 1.03× the time with metrics off', timeVsFloor],
+        [driver, `metrics.${operation}.sdk`, '≤ 1.1× the time with metrics off', timeVsFloor],
+      ]),
+    ),
     // Issue 18, on the durable server.
     ['postgres', `feed.latency.${sizes.callers}`, '≤ 50 ms, the p99', p99],
     ['postgres', `feed.lost.${sizes.callers}`, '≤ 1000 ms, the p99 (changeFeedMaxDelayMs)', p99],

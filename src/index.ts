@@ -47,7 +47,7 @@ export type {
   StorageTlsOptions,
 } from './storage/contract/options.js';
 export { StorageModule } from './storage/storage.module.js';
-export type { StorageMeter } from './storage/storage-metrics.js';
+export type { StorageInstrumentOptions, StorageMeter, StorageMetricAttributes } from './storage/storage-metrics.js';
 export { openStorageProvider } from './storage/open-storage-provider.js';
 export type { StorageLogger } from './storage/storage.logger.js';
 export {

@@ -5,6 +5,7 @@ import type { ResolvedStorageOptions } from './contract/options.js';
 import type { StorageDriver, StorageHealth } from './contract/types.js';
 import { ValidatedAwarenessStore } from './contract/validated-awareness-store.js';
 import { ValidatedDocumentStore } from './contract/validated-document-store.js';
+import type { PreparedDelta } from './contract/validation.js';
 import { StorageMetrics, type StorageMeter } from './storage-metrics.js';
 
 /** What `checkHealth` says of a closed provider. */
@@ -17,7 +18,7 @@ export const CLOSED_HEALTH_MESSAGE = 'storage provider is closed';
  */
 export class ProviderCore {
   readonly hub: ChangeHub;
-  /** Set with the `metrics` option. */
+  /** Set with the `metrics` option, unless its meter is OpenTelemetry's no-op one. */
   readonly metrics: StorageMetrics | undefined;
   /** Set by `close()`: every call then fails with `closedError()`. */
   closed = false;
@@ -28,7 +29,7 @@ export class ProviderCore {
     hooks?: ChangeHubHooks,
   ) {
     this.hub = new ChangeHub(hooks, () => this.closedError());
-    this.metrics = meter && new StorageMetrics(meter, driver);
+    this.metrics = meter && StorageMetrics.on(meter, driver);
   }
 
   closedError(): StorageUnavailableError {
@@ -43,27 +44,54 @@ export class ProviderCore {
     };
   }
 
-  /** Runs a store call on the driver, refused once the provider is closed, timed when metrics are on. */
-  run<T>(operation: string, call: () => Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(this.closedError());
-    return this.metrics ? this.metrics.time(operation, call) : call();
-  }
-
-  /** The backend as the stores see it: each of its methods runs through `run`, named by the method. */
+  /**
+   * The backend as the stores see it: each of its methods refused once the provider is closed, and timed
+   * when metrics are on. The wrapper of each method is built once, on its first call.
+   */
   private gated<Backend extends object>(backend: Backend): Backend {
+    const wrapped = new Map<PropertyKey, unknown>();
     return new Proxy(backend, {
       get: (target, key, receiver) => {
         const value: unknown = Reflect.get(target, key, receiver);
         if (typeof value !== 'function') return value;
-        return (...args: unknown[]) =>
-          this.run(String(key), () => (value as (...args: unknown[]) => Promise<unknown>).apply(target, args));
+        let method = wrapped.get(key);
+        if (!method) wrapped.set(key, (method = this.guarded(target, String(key), value as Method)));
+        return method;
       },
     });
   }
 
+  private guarded(target: object, name: string, method: Method): Method {
+    const metrics = this.metrics;
+    if (!metrics) return (...args) => (this.closed ? Promise.reject(this.closedError()) : method.apply(target, args));
+    const measured = metrics.operation(name);
+    const after = afterCall(metrics, name);
+    return (...args) => {
+      if (this.closed) return Promise.reject(this.closedError());
+      const started = performance.now();
+      return method.apply(target, args).then(
+        (value) => {
+          measured.ok(started);
+          after?.(args, value);
+          return value;
+        },
+        (error: unknown) => {
+          measured.failed(started, error);
+          throw error;
+        },
+      );
+    };
+  }
+
   /** A change written by this instance, published at once (nothing is built for a feed nobody listens to). */
   publishLocal(change: ChangeEvent): void {
-    if (this.hub.active) this.hub.publish({ ...change, source: 'local' });
+    if (!this.hub.active) return;
+    // Content changes someone follows, as the postgres feed measures them (awareness is not a commit).
+    const measured =
+      this.metrics && change.kind !== 'awareness' && change.documentId !== null && this.hub.follows(change.documentId);
+    const committedAt = measured ? performance.now() : 0;
+    this.hub.publish({ ...change, source: 'local' });
+    if (measured) this.metrics!.delivered(committedAt, 'local');
   }
 
   /** The driver's check while open; once closed, unhealthy without asking it. */
@@ -78,5 +106,22 @@ export class ProviderCore {
     this.closed = true;
     this.hub.close();
     return true;
+  }
+}
+
+type Method = (...args: unknown[]) => Promise<unknown>;
+
+/** What a successful document write tells the deltas-since-snapshot gauges; undefined for other calls. */
+function afterCall(metrics: StorageMetrics, name: string): ((args: unknown[], value: unknown) => void) | undefined {
+  switch (name) {
+    case 'addDeltas':
+      return (args, added) => metrics.deltasAdded(args[0] as string, args[1] as PreparedDelta[], added as number);
+    case 'saveSnapshot':
+      return (args) => metrics.snapshotSaved(args[0] as string);
+    case 'delete':
+    case 'erase':
+      return (args, removed) => removed && metrics.documentRemoved(args[0] as string);
+    default:
+      return undefined;
   }
 }

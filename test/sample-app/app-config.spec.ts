@@ -25,6 +25,7 @@ describe("the sample app's environment", () => {
   it('listens on 127.0.0.1:3000 without a token, with the memory driver and the default limits when nothing is set', () => {
     expect(validateAppConfig({})).toEqual({
       http: DEFAULT_HTTP,
+      metrics: { enabled: false },
       storage: { driver: 'memory', ...DEFAULT_LIMITS },
     });
   });
@@ -33,6 +34,12 @@ describe("the sample app's environment", () => {
     expect(validateAppConfig({ HOST: ' ', PORT: '', STORAGE_DRIVER: '  ', AWARENESS_TIMEOUT_MS: '' })).toEqual(
       validateAppConfig({}),
     );
+  });
+
+  it('turns metrics on with METRICS_ENABLED=true only, and names the variable for anything but true or false', () => {
+    expect(validateAppConfig({ METRICS_ENABLED: 'true' }).metrics).toEqual({ enabled: true });
+    expect(validateAppConfig({ METRICS_ENABLED: 'false' }).metrics).toEqual({ enabled: false });
+    expect(() => validateAppConfig({ METRICS_ENABLED: 'yes' })).toThrow(/^invalid environment: METRICS_ENABLED /);
   });
 
   it('listens where HOST and PORT say', () => {

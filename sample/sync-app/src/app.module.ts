@@ -12,6 +12,8 @@ import { DocumentsController } from './http/documents.controller.js';
 import { EventsController } from './http/events.controller.js';
 import { HealthController } from './http/health.controller.js';
 import { HistoryController } from './http/history.controller.js';
+import { AppMetrics } from './metrics/app-metrics.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 
 /** What `AppModule.forRoot` may be told; the defaults are what `npm start` runs with. */
 export interface AppModuleOptions {
@@ -31,9 +33,14 @@ export class AppModule {
       module: AppModule,
       imports: [
         await ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: !readEnvFile, validate: validateAppConfig }),
+        MetricsModule,
         StorageModule.forRootAsync({
-          inject: [ConfigService],
-          useFactory: (config: ConfigService<AppConfig, true>) => config.get('storage', { infer: true }),
+          imports: [MetricsModule],
+          inject: [ConfigService, AppMetrics],
+          useFactory: (config: ConfigService<AppConfig, true>, metrics: AppMetrics) => ({
+            ...config.get('storage', { infer: true }),
+            metrics: metrics.meter,
+          }),
         }),
         TerminusModule,
       ],

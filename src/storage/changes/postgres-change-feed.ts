@@ -1,4 +1,5 @@
 import type { StorageChange } from '../contract/types.js';
+import type { RefillReason, StorageMetrics } from '../storage-metrics.js';
 import type { ChangeHub, Release } from './change-hub.js';
 import type { ChangeHint } from './postgres-change-listener.js';
 
@@ -14,6 +15,8 @@ export interface LoggedChange {
   deltaCount: number | null;
   /** `deltas`: the ids still stored (fewer than `deltaCount` once compacted or deleted); null where not read. */
   ids: string[] | null;
+  /** When it was committed, on this process's performance.now() timeline (feed delay metric). */
+  committedAt?: number;
 }
 
 /** A document's latest log position and current version, where a new subscription starts. */
@@ -86,12 +89,17 @@ export class PostgresChangeFeed {
   private pollAgain = false;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** A hint asked for the next poll: rows it finds are not refills. */
+  private hintArrived = false;
+  /** Set while reading what no notification brought: each change published then counts as a refill. */
+  private refilling: RefillReason | undefined;
 
   constructor(
     private readonly hub: ChangeHub,
     private readonly source: ChangeLogSource,
     private readonly origin: string,
     private readonly maxDelayMs: number,
+    private readonly metrics?: StorageMetrics,
   ) {}
 
   /** Following begins (first subscriber): position read, then a read every `maxDelayMs`. */
@@ -221,6 +229,7 @@ export class PostgresChangeFeed {
   /** This provider committed a content write (`issuedAt`: performance.now() before it was sent). */
   committed(change: LoggedChange, issuedAt: number): void {
     if (!this.timer || !this.hub.follows(change.documentId)) return;
+    if (this.metrics) change.committedAt = performance.now();
     this.run(() => this.deliverLocal(change, issuedAt));
   }
 
@@ -238,7 +247,10 @@ export class PostgresChangeFeed {
         if (this.hub.follows(documentId))
           this.hub.publish({ documentId, kind: 'awareness', clientId, source: 'remote' });
     if (hint.origin === this.origin) return;
-    if (hint.documents.some((documentId) => this.hub.follows(documentId))) this.requestPoll();
+    if (hint.documents.some((documentId) => this.hub.follows(documentId))) {
+      this.hintArrived = true;
+      this.requestPoll();
+    }
   }
 
   /** The listening connection (re)connected: hints may have been lost meanwhile. */
@@ -267,7 +279,9 @@ export class PostgresChangeFeed {
       try {
         do {
           this.pollAgain = false;
-          await this.poll();
+          const hinted = this.hintArrived;
+          this.hintArrived = false;
+          await this.poll(hinted);
         } while (this.pollAgain && this.timer);
       } finally {
         this.pollQueued = false;
@@ -275,7 +289,7 @@ export class PostgresChangeFeed {
     });
   }
 
-  private async poll(): Promise<void> {
+  private async poll(hinted: boolean): Promise<void> {
     if (!this.timer) return;
     if (this.cursor === null) {
       this.cursor = await this.source.end();
@@ -288,7 +302,13 @@ export class PostgresChangeFeed {
       const followed = this.hub.followsEverything ? null : [...this.hub.subscribedDocuments()];
       const rows = await this.source.read(this.cursor, [...this.holes.keys()], followed, PAGE);
       this.advance(rows);
-      for (const row of rows) await this.deliver(row, 'log');
+      // Found by the periodic read or after a reconnect: the notification of these rows never came.
+      this.refilling = hinted || this.hintArrived ? undefined : 'poll';
+      try {
+        for (const row of rows) await this.deliver(row, 'log');
+      } finally {
+        this.refilling = undefined;
+      }
       if (rows.length < PAGE) break;
     }
     const expired = performance.now() - HOLE_WAIT_MS;
@@ -363,8 +383,14 @@ export class PostgresChangeFeed {
   }
 
   /** Reads and delivers the document's rows between its position and `row`. */
-  private fillGap(state: DocumentState, row: LoggedChange): Promise<void> {
-    return this.fillUpTo(state, row.documentId, row.position - 1);
+  private async fillGap(state: DocumentState, row: LoggedChange): Promise<void> {
+    const outer = this.refilling;
+    this.refilling = 'gap';
+    try {
+      await this.fillUpTo(state, row.documentId, row.position - 1);
+    } finally {
+      this.refilling = outer;
+    }
   }
 
   /** Reads and delivers the document's rows after its position, up to `upTo`. */
@@ -395,6 +421,10 @@ export class PostgresChangeFeed {
     state.resynced = false;
     this.skip(state, row);
     this.hub.publish(change);
+    if (this.metrics) {
+      if (row.committedAt !== undefined) this.metrics.delivered(row.committedAt, change.source);
+      if (this.refilling) this.metrics.refilled(this.refilling);
+    }
   }
 
   /** The change a row announces; null when its delta ids can no longer all be read (compacted, deleted). */
@@ -421,5 +451,6 @@ export class PostgresChangeFeed {
     if (state.resynced) return;
     state.resynced = true;
     this.hub.publish({ documentId, kind: 'resync', source: 'local' });
+    this.metrics?.refilled('resync');
   }
 }

@@ -68,10 +68,7 @@ export function resolveStorageOptions(input: unknown): ResolvedStorageOptions {
     ),
     migrate: booleanOption(options, 'migrate'),
   };
-  if (
-    options.metrics !== undefined &&
-    typeof (options.metrics as Partial<StorageMeter>)?.createHistogram !== 'function'
-  )
+  if (options.metrics !== undefined && !isMeter(options.metrics))
     throw new StorageValidationError('options.metrics', 'must be an OpenTelemetry Meter');
   if (resolved.driver === 'postgres') checkPostgresOptions(resolved);
   else
@@ -110,4 +107,14 @@ function booleanOption(options: Partial<AnyStorageOptions>, key: 'migrate'): boo
   if (value === undefined) return STORAGE_OPTION_DEFAULTS[key];
   if (typeof value !== 'boolean') throw new StorageValidationError(`options.${key}`, 'must be true or false');
   return value;
+}
+
+/** Whether `meter` has the instrument factories the storage uses (an OpenTelemetry `Meter` has them all). */
+function isMeter(meter: unknown): boolean {
+  const factories = meter as Partial<Record<keyof StorageMeter, unknown>> | null;
+  return (
+    typeof factories?.createHistogram === 'function' &&
+    typeof factories.createCounter === 'function' &&
+    typeof factories.createObservableGauge === 'function'
+  );
 }

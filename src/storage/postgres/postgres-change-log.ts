@@ -51,5 +51,6 @@ function toChange(row: ChangeLogRow): LoggedChange {
     origin: row.origin,
     deltaCount: row.delta_count,
     ids: row.ids,
+    committedAt: performance.now() - row.age_ms,
   };
 }

@@ -186,7 +186,10 @@ export class PostgresDatabase implements SqlExecutor {
         reject(error);
       };
       this.waitingForConnection.add(abandon);
-      const connected = (): void => void this.waitingForConnection.delete(abandon);
+      const waitingSince = performance.now();
+      const connected = (): void => {
+        if (this.waitingForConnection.delete(abandon)) this.state.metrics?.waitedForConnection(waitingSince);
+      };
       call(connected).then(
         (value) => {
           connected();

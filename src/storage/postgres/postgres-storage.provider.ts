@@ -84,6 +84,7 @@ export class PostgresStorageProvider implements StorageProvider {
       changeLogSource(this.database),
       origin,
       options.changeFeedMaxDelayMs,
+      this.core.metrics,
     );
     this.listener = new PostgresChangeListener(
       () => this.database.listenSettings(),

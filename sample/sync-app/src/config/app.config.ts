@@ -25,6 +25,8 @@ export interface AppConfig {
     /** About how much JSON one page of catch-up may hold. */
     maxResponseBytes: number;
   };
+  /** `GET /metrics` in Prometheus's text format, and the storage recording on the OpenTelemetry SDK. */
+  metrics: { enabled: boolean };
   /** The module options; the limits the HTTP layer sizes itself by are always set. */
   storage: StorageModuleOptions & { maxDeltaBytes: number; maxSnapshotBytes: number; maxJsonDepth: number };
 }
@@ -55,6 +57,10 @@ const environment = z
       .enum(['true', 'false'], "must be 'true' or 'false'")
       .default('true')
       .transform((value) => value === 'true'),
+    METRICS_ENABLED: z
+      .enum(['true', 'false'], "must be 'true' or 'false'")
+      .default('false')
+      .transform((value) => value === 'true'),
     AWARENESS_TIMEOUT_MS: wholeNumber(2_147_483_647, 1).optional(),
     AWARENESS_PRUNE_INTERVAL_MS: wholeNumber(2_147_483_647).optional(),
     HEALTH_CHECK_TIMEOUT_MS: wholeNumber(2_147_483_647, 1).optional(),
@@ -84,6 +90,7 @@ const environment = z
       eventsMaxBufferedBytes: env.EVENTS_MAX_BUFFERED_BYTES,
       maxResponseBytes: env.MAX_RESPONSE_BYTES,
     }),
+    metrics: { enabled: env.METRICS_ENABLED },
     storage: withoutUnset({
       awarenessTimeoutMs: env.AWARENESS_TIMEOUT_MS,
       awarenessPruneIntervalMs: env.AWARENESS_PRUNE_INTERVAL_MS,

@@ -23,11 +23,14 @@ export interface ChangeLogRow {
    * compaction removed some, none when the document was deleted since). Null otherwise.
    */
   ids: string[] | null;
+  /** How long ago (ms, the database clock) its transaction began, when read: the feed's delivery delay. */
+  age_ms: number;
 }
 
 /** The columns of a log row `c`; ids only where `followed` (an SQL condition on `c`) holds. */
 function logColumns(t: QualifiedTables, followed: string): string {
   return `c.position, c.document_id, c.version, c.kind, c.origin, (c.last_seq - c.first_seq + 1)::integer as delta_count,
+    (extract(epoch from clock_timestamp() - c.committed_at) * 1000)::float8 as age_ms,
     case when c.kind = 'deltas' and ${followed} then
       case when not exists (select 1 from ${t.changes} as z
                             where z.document_id = c.document_id and z.kind = 'deleted' and z.position > c.position)

@@ -54,6 +54,7 @@ function budgets(sizes: BenchSizes, hostile: (rejected: boolean) => string[]): B
     ]),
     ['memory', 'sse.unread.peakRss', '≤ 512 MiB, the peak RSS', (row) => row.extra['peakRssMiB']!],
     ['memory', 'sse.unread.health', '≤ 100 ms, the slowest', slowest],
+    ['memory', 'sse.unread.eventLoop', '≤ 100 ms, the longest the event loop was held', slowest],
     // Issue 21: history retention keeps the hot path's cost; an old version costs about a current read.
     ['postgres', 'history.addDelta', '≤ 1.1× the time with retention off', timeVsFloor],
     ['postgres', 'history.catchUp', '≤ 1.1× the time with retention off', timeVsFloor],

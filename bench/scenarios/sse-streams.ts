@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect, createServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import type { EventLoopDelay } from '../harness/event-loop-probe.js';
 import { latencyOf } from '../harness/measure.js';
 import { count, type Scenario } from './context.js';
 
@@ -64,11 +65,18 @@ export const scenario: Scenario = {
     const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
     execFileSync(process.execPath, [tsc, '-b', 'sample/sync-app/tsconfig.json'], { cwd: root, stdio: 'inherit' });
     const port = await freePort();
-    const app = spawn(process.execPath, ['sample/sync-app/dist/main.js'], {
+    const probe = fileURLToPath(new URL('../harness/event-loop-probe.js', import.meta.url));
+    const app = spawn(process.execPath, ['--import', probe, 'sample/sync-app/dist/main.js'], {
       cwd: root,
       env: { PATH: process.env.PATH, PORT: String(port), STORAGE_DRIVER: 'memory' },
-      stdio: 'ignore',
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
     });
+    /** The app's event-loop delay since the last reading (see event-loop-probe.ts). */
+    const eventLoopDelay = () =>
+      new Promise<EventLoopDelay>((resolve) => {
+        app.once('message', (answer) => resolve(answer as EventLoopDelay));
+        app.send('event-loop');
+      });
     const base = `http://127.0.0.1:${port}`;
     const sockets: Socket[] = [];
     try {
@@ -83,6 +91,7 @@ export const scenario: Scenario = {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       const baseline = memoryOf(app.pid!, 'VmRSS');
+      await eventLoopDelay();
       for (let i = 0; i < STREAMS; i++) sockets.push(unreadStream(port, 'flood'));
       await new Promise((resolve) => setTimeout(resolve, 200));
       const health: number[] = [];
@@ -107,6 +116,7 @@ export const scenario: Scenario = {
       await new Promise((resolve) => setTimeout(resolve, 500));
       writing = false;
       await polling;
+      const loop = await eventLoopDelay();
       const peak = memoryOf(app.pid!, 'VmHWM');
       context.record({
         id: 'sse.unread.peakRss',
@@ -120,6 +130,12 @@ export const scenario: Scenario = {
         scenario: `GET /health every 50 ms while the batches reach ${STREAMS} unread streams`,
         detail: `${count(health.length)} request(s)`,
         ours: latencyOf(health),
+      });
+      context.record({
+        id: 'sse.unread.eventLoop',
+        scenario: `the sample app's event-loop delay while the batches reach ${STREAMS} unread streams`,
+        detail: 'how late a 10 ms timer ran (monitorEventLoopDelay, preloaded): the longest the loop was held',
+        ours: { kind: 'latency', ...loop, samples: 1 },
       });
     } finally {
       for (const socket of sockets) socket.destroy();

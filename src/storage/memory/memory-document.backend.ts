@@ -15,6 +15,7 @@ import type {
   SyncDocument,
   VectorClock,
 } from '../contract/types.js';
+import { mapInSlices } from '../contract/in-slices.js';
 import { DeltaEvents, type PreparedDelta } from '../contract/validation.js';
 import type { MemoryAwarenessBackend } from './memory-awareness.backend.js';
 import type { MemoryHistory } from './memory-history.js';
@@ -126,18 +127,30 @@ export class MemoryDocumentBackend implements DocumentBackend {
   }
 
   async addDeltas(documentId: string, deltas: readonly PreparedDelta[]): Promise<number> {
+    // Encoding and the batch's own identity rule need no document state: a large batch does them in slices (the
+    // process answers meanwhile). What reads and changes the document runs after that in one synchronous step,
+    // so a batch is stored whole; a concurrent call made meanwhile may be stored before it.
+    const events = deltas.length > 1 ? new DeltaEvents() : undefined;
+    const holders: (string | undefined)[] = [];
+    const encoding = mapInSlices(deltas, (delta, index) => {
+      holders[index] = events?.claim(delta);
+      return deltaJson(delta);
+    });
+    // A batch that fits one slice goes on at once: it keeps its place among concurrent calls.
+    const encoded = Array.isArray(encoding) ? encoding : await encoding;
     const existing = this.documents.get(documentId);
-    const { fresh, newAuthors } = admit(documentId, existing, deltas, this.maxDocumentAuthors);
+    const { fresh, newAuthors } = admit(documentId, existing, deltas, holders, this.maxDocumentAuthors);
     if (fresh.length === 0) return 0;
     const doc = existing ?? this.documentFor(documentId);
     doc.authors += newAuthors;
-    for (const delta of fresh) {
+    for (const index of fresh) {
+      const delta = deltas[index]!;
       const record: DeltaRecord = {
         seq: doc.nextSeq++,
         id: delta.id,
         clientId: delta.clientId,
         counter: delta.counter,
-        json: deltaJson(delta),
+        json: encoded[index]!,
         bytes: delta.dataBytes,
       };
       doc.log.push(record);
@@ -146,9 +159,9 @@ export class MemoryDocumentBackend implements DocumentBackend {
       mergeInto(doc.clock, delta.vectorClock);
     }
     const version = touch(doc);
-    const clientIds = [...new Set(fresh.map((delta) => delta.clientId))];
+    const clientIds = [...new Set(fresh.map((index) => deltas[index]!.clientId))];
     this.history.record(documentId, { version, kind: 'deltas', clientIds }, doc.nextSeq - 1, doc.snapshot);
-    this.publish({ documentId, kind: 'deltas', deltaIds: fresh.map((delta) => delta.id), version });
+    this.publish({ documentId, kind: 'deltas', deltaIds: fresh.map((index) => deltas[index]!.id), version });
     return fresh.length;
   }
 
@@ -280,34 +293,35 @@ export class MemoryDocumentBackend implements DocumentBackend {
 /**
  * The contract's identity rule, delta by delta in call order: a stored id or a delta the snapshot covers is
  * a no-op; an event `(clientId, counter)` stored under another id, or used by an earlier delta of the call
- * under another id, rejects the whole call. Before that, the deltas that are not no-ops must not give the
- * document more than `maxAuthors` authors (as the postgres driver checks it). Returns the deltas to store and
- * how many authors they add.
+ * under another id (`holders[index]`, that id), rejects the whole call. Before that, the deltas that are not
+ * no-ops must not give the document more than `maxAuthors` authors (as the postgres driver checks it).
+ * Returns the indexes of the deltas to store and how many authors they add.
  */
 function admit(
   documentId: string,
   doc: MemoryDocument | undefined,
   deltas: readonly PreparedDelta[],
+  holders: readonly (string | undefined)[],
   maxAuthors: number,
-): { fresh: PreparedDelta[]; newAuthors: number } {
-  const candidates: [PreparedDelta, string | undefined][] = [];
-  const earlier = deltas.length > 1 ? new DeltaEvents() : undefined;
-  for (const delta of deltas) {
-    const holder = earlier?.claim(delta);
+): { fresh: number[]; newAuthors: number } {
+  const candidates: number[] = [];
+  for (let index = 0; index < deltas.length; index++) {
+    const delta = deltas[index]!;
     if (doc?.byId.has(delta.id) || (doc?.snapshot && counterOf(doc.snapshot.clock, delta.clientId) >= delta.counter))
       continue;
-    candidates.push([delta, holder]);
+    candidates.push(index);
   }
   const newAuthors = countNewAuthors(
     doc?.clock ?? {},
-    candidates.map(([delta]) => delta.vectorClock),
+    candidates.map((index) => deltas[index]!.vectorClock),
   );
   if ((doc?.authors ?? 0) + newAuthors > maxAuthors) throw documentAuthorsLimitError(documentId, maxAuthors);
-  const fresh: PreparedDelta[] = [];
-  for (const [delta, holder] of candidates) {
-    const existing = findEvent(doc?.byClient.get(delta.clientId)?.records, delta.counter)?.id ?? holder;
+  const fresh: number[] = [];
+  for (const index of candidates) {
+    const delta = deltas[index]!;
+    const existing = findEvent(doc?.byClient.get(delta.clientId)?.records, delta.counter)?.id ?? holders[index];
     if (existing !== undefined) throw new DeltaConflictError(documentId, delta.id, existing);
-    fresh.push(delta);
+    fresh.push(index);
   }
   return { fresh, newAuthors };
 }

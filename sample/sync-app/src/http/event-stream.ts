@@ -115,11 +115,16 @@ export class EventStream {
   private changeBytes(change: StorageChange): Buffer {
     let bytes = encoded.get(change);
     if (!bytes) {
-      bytes = Buffer.from(`event: change\ndata: ${JSON.stringify(change)}\n\n`);
-      if (bytes.length > this.limits.maxBufferedBytes / 4 && change.deltaIds) {
-        const { deltaIds: _omitted, ...rest } = change;
-        bytes = Buffer.from(`event: change\ndata: ${JSON.stringify({ ...rest, deltaIdsOmitted: true })}\n\n`);
-      }
+      const bound = this.limits.maxBufferedBytes / 4;
+      const eventOf = (data: object) => Buffer.from(`event: change\ndata: ${JSON.stringify(data)}\n\n`);
+      const { deltaIds, ...rest } = change;
+      // Each id takes at least its length and 3 characters in the JSON: a change sure to pass the bound is not
+      // serialised whole first (10,000 long ids are megabytes, held on the event loop).
+      const idsAtLeast = deltaIds?.reduce((sum, id) => sum + id.length + 3, 0) ?? 0;
+      const whole = idsAtLeast > bound ? null : eventOf(change);
+      // Only a change with ids can pass the bound: ids are the one part of a change its writer sizes.
+      bytes =
+        whole === null || (deltaIds && whole.length > bound) ? eventOf({ ...rest, deltaIdsOmitted: true }) : whole;
       encoded.set(change, bytes);
     }
     return bytes;

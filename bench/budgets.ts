@@ -42,6 +42,8 @@ function budgets(sizes: BenchSizes, hostile: (rejected: boolean) => string[]): B
     ...(['memory', 'postgres'] as const).flatMap((driver): Budget[] => [
       [driver, `catchUp.${longest}`, `≤ 1.5× the p50 on ${n(shortest)} deltas`, versus(`catchUp.${shortest}`)],
       [driver, `catchUp.naive.${longest}`, `≥ ${growth}× the p50 on ${n(shortest)} deltas`, versus(`catchUp.naive.${shortest}`)],
+      // Issue 23, finding 6: a first page with since costs about the page, as one without.
+      [driver, `firstPage.since.${longest}`, '≤ 4× the p50 without since (postgres: + a round trip, the estimate)', versus(`firstPage.null.${longest}`)],
       ...hostile(true).flatMap((id): Budget[] => [
         [driver, id, '≤ 50 ms, the slowest rejection', slowest],
         [driver, `${id}.health`, '≤ 100 ms, the slowest', slowest],

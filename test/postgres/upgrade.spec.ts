@@ -110,6 +110,17 @@ describe('upgrading a version 1 database', () => {
     expect(superseded).toEqual([{ id: 'b3-again', client_id: 'b', counter: '3' }]);
   });
 
+  it('marks the authors it finds stored out of counter order (b stored 3, then 2), so catch-up reads them whole', async () => {
+    const authors = await database.query<{ client_id: string; out_of_order: boolean }>(
+      `select client_id, out_of_order from "${schema}".sync_document_clocks where document_id = 'notes' order by client_id`,
+    );
+    expect(authors).toEqual([
+      { client_id: 'a', out_of_order: false },
+      { client_id: 'b', out_of_order: true },
+      { client_id: 'z', out_of_order: false },
+    ]);
+  });
+
   it('carries the snapshot clock and the stored deltas over, so writes, catch-up and compaction work on them', async () => {
     const { documents } = provider;
     expect(await documents.addDelta('notes', makeDelta('a1-late', 'a', 1))).toBe(false);

@@ -116,7 +116,9 @@ export class EventStream {
     let bytes = encoded.get(change);
     if (!bytes) {
       const bound = this.limits.maxBufferedBytes / 4;
-      const eventOf = (data: object) => Buffer.from(`event: change\ndata: ${JSON.stringify(data)}\n\n`);
+      // The version is the event's id: EventSource sends the last one back when it reconnects.
+      const head = change.version === undefined ? 'event: change\n' : `event: change\nid: ${change.version}\n`;
+      const eventOf = (data: object) => Buffer.from(`${head}data: ${JSON.stringify(data)}\n\n`);
       const { deltaIds, ...rest } = change;
       // Each id takes at least its length and 3 characters in the JSON: a change sure to pass the bound is not
       // serialised whole first (10,000 long ids are megabytes, held on the event loop).

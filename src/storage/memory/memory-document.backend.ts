@@ -24,7 +24,8 @@ import { SortedIdIndex } from './sorted-id-index.js';
 
 /** One stored delta: the fields the indexes need, and the delta itself as the JSON it was validated as. */
 interface DeltaRecord {
-  readonly seq: number;
+  /** Its storage position: taken when the record is stored (a record is built before, -1 until then). */
+  seq: number;
   readonly id: string;
   readonly clientId: string;
   readonly counter: number;
@@ -137,32 +138,32 @@ export class MemoryDocumentBackend implements DocumentBackend {
     // so a batch is stored whole; a concurrent call made meanwhile may be stored before it.
     const events = deltas.length > 1 ? new DeltaEvents() : undefined;
     const holders: (string | undefined)[] = [];
-    const encoding = mapInSlices(deltas, (delta, index) => {
+    // The pointwise maximum of the batch's clocks: merged once when every delta is stored.
+    const batchClock: Record<string, number> = {};
+    const building = mapInSlices(deltas, (delta, index): DeltaRecord => {
       holders[index] = events?.claim(delta);
-      return deltaJson(delta);
+      mergeInto(batchClock, delta.vectorClock);
+      const { id, clientId, counter, dataBytes: bytes } = delta;
+      return { seq: -1, id, clientId, counter, json: deltaJson(delta), bytes };
     });
     // A batch that fits one slice goes on at once: it keeps its place among concurrent calls.
-    const encoded = Array.isArray(encoding) ? encoding : await encoding;
+    const records = Array.isArray(building) ? building : await building;
     const existing = this.documents.get(documentId);
-    const { fresh, newAuthors } = admit(documentId, existing, deltas, holders, this.maxDocumentAuthors);
+    const { fresh, newAuthors } = admit(documentId, existing, deltas, holders, batchClock, this.maxDocumentAuthors);
     if (fresh.length === 0) return 0;
     const doc = existing ?? this.documentFor(documentId);
     doc.authors += newAuthors;
+    const whole = fresh.length === deltas.length;
     for (const index of fresh) {
-      const delta = deltas[index]!;
-      const record: DeltaRecord = {
-        seq: doc.nextSeq++,
-        id: delta.id,
-        clientId: delta.clientId,
-        counter: delta.counter,
-        json: encoded[index]!,
-        bytes: delta.dataBytes,
-      };
+      const record = records[index]!;
+      record.seq = doc.nextSeq++;
       doc.log.push(record);
       doc.byId.set(record.id, record);
       insertByCounter(doc.byClient, record);
-      mergeInto(doc.clock, delta.vectorClock);
+      // A no-op delta must not move the clock: merged one by one unless the whole batch is stored.
+      if (!whole) mergeInto(doc.clock, deltas[index]!.vectorClock);
     }
+    if (whole) mergeInto(doc.clock, batchClock);
     const version = touch(doc);
     const clientIds = [...new Set(fresh.map((index) => deltas[index]!.clientId))];
     this.history.record(documentId, { version, kind: 'deltas', clientIds }, doc.nextSeq - 1, doc.snapshot);
@@ -299,7 +300,8 @@ export class MemoryDocumentBackend implements DocumentBackend {
  * The contract's identity rule, delta by delta in call order: a stored id or a delta the snapshot covers is
  * a no-op; an event `(clientId, counter)` stored under another id, or used by an earlier delta of the call
  * under another id (`holders[index]`, that id), rejects the whole call. Before that, the deltas that are not
- * no-ops must not give the document more than `maxAuthors` authors (as the postgres driver checks it).
+ * no-ops must not give the document more than `maxAuthors` authors (as the postgres driver checks it);
+ * `batchClock` is the merge of all the deltas' clocks.
  * Returns the indexes of the deltas to store and how many authors they add.
  */
 function admit(
@@ -307,6 +309,7 @@ function admit(
   doc: MemoryDocument | undefined,
   deltas: readonly PreparedDelta[],
   holders: readonly (string | undefined)[],
+  batchClock: VectorClock,
   maxAuthors: number,
 ): { fresh: number[]; newAuthors: number } {
   const candidates: number[] = [];
@@ -316,10 +319,10 @@ function admit(
       continue;
     candidates.push(index);
   }
-  const newAuthors = countNewAuthors(
-    doc?.clock ?? {},
-    candidates.map((index) => deltas[index]!.vectorClock),
-  );
+  // The batch's clock names the same keys as all its deltas' clocks together.
+  const clocks =
+    candidates.length === deltas.length ? [batchClock] : candidates.map((index) => deltas[index]!.vectorClock);
+  const newAuthors = countNewAuthors(doc?.clock ?? {}, clocks);
   if ((doc?.authors ?? 0) + newAuthors > maxAuthors) throw documentAuthorsLimitError(documentId, maxAuthors);
   const fresh: number[] = [];
   for (const index of candidates) {

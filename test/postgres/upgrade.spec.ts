@@ -164,6 +164,15 @@ describe('upgrading a version 1 database', () => {
     feed.stop();
   });
 
+  it('stores a batch with the function the last migrations made, answering its ids in order', async () => {
+    const feed = recordChanges(provider, 'batched');
+    const id = (n: number): string => `${'i'.repeat(200)}-${n}`;
+    const batch = [makeDelta(id(1), 'x', 1), makeDelta(id(2), 'x', 2), makeDelta(id(1), 'x', 1)];
+    expect(await provider.documents.addDeltas('batched', batch)).toBe(2);
+    expect(await feed.received(1)).toEqual([expect.objectContaining({ kind: 'deltas', deltaIds: [id(1), id(2)] })]);
+    feed.stop();
+  });
+
   it('keeps history for the documents it finds once historyRetentionMs is on: a version before a compaction reads back', async () => {
     const retained = await database.createProvider({ schema, historyRetentionMs: 60_000, migrate: false });
     try {

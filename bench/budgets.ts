@@ -42,11 +42,15 @@ function budgets(sizes: BenchSizes, hostile: (rejected: boolean) => string[]): B
     ...(['memory', 'postgres'] as const).flatMap((driver): Budget[] => [
       [driver, `catchUp.${longest}`, `≤ 1.5× the p50 on ${n(shortest)} deltas`, versus(`catchUp.${shortest}`)],
       [driver, `catchUp.naive.${longest}`, `≥ ${growth}× the p50 on ${n(shortest)} deltas`, versus(`catchUp.naive.${shortest}`)],
+      // Issue 23, finding 6: a first page with since costs about the page, as one without.
+      [driver, `firstPage.since.${longest}`, '≤ 4× the p50 without since (postgres: + a round trip, the estimate)', versus(`firstPage.null.${longest}`)],
       ...hostile(true).flatMap((id): Budget[] => [
         [driver, id, '≤ 50 ms, the slowest rejection', slowest],
         [driver, `${id}.health`, '≤ 100 ms, the slowest', slowest],
       ]),
       ...hostile(false).map((id): Budget => [driver, id, '≤ 0 calls that fail', (row) => row.extra['failed']!]),
+      // Ids of 200 characters cost a batch about what short ones do (their answer was quadratic on PostgreSQL).
+      [driver, 'hostile.batch10kLongIds.documentHeld', '≤ 3× the hold with short ids', versus('hostile.batch10k.documentHeld')],
       // The author bound keeps what one document's clock costs to read small (issue 23, finding 3).
       ...['hostile.clockAt10k', 'hostile.catchUpAt10k'].map((id): Budget => [driver, id, '≤ 100 ms, the slowest', slowest]),
       [driver, 'yjs.bytes.payload', '≤ 0.8× the base64 payload', timeVsFloor],
@@ -54,6 +58,7 @@ function budgets(sizes: BenchSizes, hostile: (rejected: boolean) => string[]): B
     ]),
     ['memory', 'sse.unread.peakRss', '≤ 512 MiB, the peak RSS', (row) => row.extra['peakRssMiB']!],
     ['memory', 'sse.unread.health', '≤ 100 ms, the slowest', slowest],
+    ['memory', 'sse.unread.eventLoop', '≤ 100 ms, the longest the event loop was held', slowest],
     // Issue 21: history retention keeps the hot path's cost; an old version costs about a current read.
     ['postgres', 'history.addDelta', '≤ 1.1× the time with retention off', timeVsFloor],
     ['postgres', 'history.catchUp', '≤ 1.1× the time with retention off', timeVsFloor],

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect, createServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import type { EventLoopDelay } from '../harness/event-loop-probe.js';
 import { latencyOf } from '../harness/measure.js';
 import { count, type Scenario } from './context.js';
 
@@ -64,11 +65,18 @@ export const scenario: Scenario = {
     const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
     execFileSync(process.execPath, [tsc, '-b', 'sample/sync-app/tsconfig.json'], { cwd: root, stdio: 'inherit' });
     const port = await freePort();
-    const app = spawn(process.execPath, ['sample/sync-app/dist/main.js'], {
+    const probe = fileURLToPath(new URL('../harness/event-loop-probe.js', import.meta.url));
+    const app = spawn(process.execPath, ['--import', probe, 'sample/sync-app/dist/main.js'], {
       cwd: root,
       env: { PATH: process.env.PATH, PORT: String(port), STORAGE_DRIVER: 'memory' },
-      stdio: 'ignore',
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
     });
+    /** The app's event-loop delay since the last reading (see event-loop-probe.ts). */
+    const eventLoopDelay = () =>
+      new Promise<EventLoopDelay>((resolve) => {
+        app.once('message', (answer) => resolve(answer as EventLoopDelay));
+        app.send('event-loop');
+      });
     const base = `http://127.0.0.1:${port}`;
     const sockets: Socket[] = [];
     try {
@@ -83,8 +91,11 @@ export const scenario: Scenario = {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       const baseline = memoryOf(app.pid!, 'VmRSS');
+      await eventLoopDelay();
       for (let i = 0; i < STREAMS; i++) sockets.push(unreadStream(port, 'flood'));
       await new Promise((resolve) => setTimeout(resolve, 200));
+      // Built before the polling starts: serialising megabytes here would delay the bench's own requests.
+      const bodies = Array.from({ length: rounds }, (_, round) => batchOf(round));
       const health: number[] = [];
       let writing = true;
       const polling = (async () => {
@@ -99,7 +110,7 @@ export const scenario: Scenario = {
         const answer = await fetch(`${base}/documents/flood/deltas/batch`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: batchOf(round),
+          body: bodies[round]!,
         });
         if (answer.status !== 200) throw new Error(`batch ${round}: ${answer.status}`);
         await answer.arrayBuffer();
@@ -107,6 +118,7 @@ export const scenario: Scenario = {
       await new Promise((resolve) => setTimeout(resolve, 500));
       writing = false;
       await polling;
+      const loop = await eventLoopDelay();
       const peak = memoryOf(app.pid!, 'VmHWM');
       context.record({
         id: 'sse.unread.peakRss',
@@ -120,6 +132,12 @@ export const scenario: Scenario = {
         scenario: `GET /health every 50 ms while the batches reach ${STREAMS} unread streams`,
         detail: `${count(health.length)} request(s)`,
         ours: latencyOf(health),
+      });
+      context.record({
+        id: 'sse.unread.eventLoop',
+        scenario: `the sample app's event-loop delay while the batches reach ${STREAMS} unread streams`,
+        detail: 'how late a 10 ms timer ran (monitorEventLoopDelay, preloaded): the longest the loop was held',
+        ours: { kind: 'latency', ...loop, samples: 1 },
       });
     } finally {
       for (const socket of sockets) socket.destroy();

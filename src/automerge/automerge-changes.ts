@@ -31,3 +31,22 @@ export function automergeClock<T>(doc: A.Doc<T>): VectorClock {
     if (counterOf(clock, actor) < seq) setCounter(clock, actor, seq);
   return clock;
 }
+
+/** Whether the change increments a counter (an `inc` op): the one op Automerge applies to a value that is not one. */
+export function hasIncrement(change: Uint8Array): boolean {
+  return A.decodeChange(change).ops.some((op) => op.action === 'inc');
+}
+
+/**
+ * Whether `Automerge.load(Automerge.save(doc))` works. An increment of a value that is not a counter (a
+ * string, say) is applied without complaint, but the document's save then fails to load ("mismatching
+ * heads"): a snapshot of it would make the document unloadable.
+ */
+export function savesAndLoads(doc: A.Doc<unknown>): boolean {
+  try {
+    A.load(A.save(doc), { allowMissingChanges: true });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -7,7 +7,7 @@ import {
   type CrdtDocumentStore,
   type CrdtSnapshotResult,
 } from '../integrations/crdt-document-store.js';
-import { automergeClock } from './automerge-changes.js';
+import { automergeClock, hasIncrement, savesAndLoads } from './automerge-changes.js';
 
 /** A document read from the store. */
 export interface LoadedAutomergeDoc<T> {
@@ -128,12 +128,20 @@ function applyStoredChanges<T>(
 ): { doc: A.Doc<T>; applied: number; badDeltas: string[] } {
   const unseen = changes.deltas.filter((delta) => !clockCoversDelta(seen, delta));
   if (unseen.length === 0) return { doc, applied: 0, badDeltas: [] };
+  // An increment of a value that is not a counter applies, but leaves a document whose save does not load.
+  const increments = (delta: StoredDelta): boolean => {
+    try {
+      return hasIncrement(deltaBytes(delta, 'Automerge'));
+    } catch {
+      return false; // not a change: applyChanges refuses it below
+    }
+  };
   try {
     const [next] = A.applyChanges(
       doc,
       unseen.map((delta) => deltaBytes(delta, 'Automerge')),
     );
-    return { doc: next, applied: unseen.length, badDeltas: [] };
+    if (!unseen.some(increments) || savesAndLoads(next)) return { doc: next, applied: unseen.length, badDeltas: [] };
   } catch {
     // one of them is refused: found below
   }
@@ -141,11 +149,21 @@ function applyStoredChanges<T>(
   const badDeltas: string[] = [];
   for (const delta of unseen) {
     try {
-      [current] = A.applyChanges(A.clone(current), [deltaBytes(delta, 'Automerge')]);
+      const [next] = A.applyChanges(A.clone(current), [deltaBytes(delta, 'Automerge')]);
+      if (increments(delta) && !savesAndLoads(next)) throw new NotCounterIncrementError();
+      current = next;
     } catch (error) {
       badDeltas.push(delta.id);
       onBadDelta?.(error, delta);
     }
   }
   return { doc: current, applied: unseen.length - badDeltas.length, badDeltas };
+}
+
+/** What `onBadDelta` gets for a stored change that increments a value that is not a counter. */
+class NotCounterIncrementError extends Error {
+  constructor() {
+    super('the change increments a value that is not a counter: the document would no longer load from a snapshot');
+    this.name = 'NotCounterIncrementError';
+  }
 }

@@ -2,7 +2,7 @@ import * as A from '@automerge/automerge';
 import { StorageValidationError } from '../storage/contract/errors.js';
 import type { StoredDelta } from '../storage/contract/types.js';
 import type { CrdtDocumentStore } from '../integrations/crdt-document-store.js';
-import { automergeChangeToDelta } from './automerge-changes.js';
+import { automergeChangeToDelta, hasIncrement, savesAndLoads } from './automerge-changes.js';
 import { loadAutomergeDoc } from './automerge-document.js';
 
 /** What `storeAutomergeChanges` checks the changes against: the document as stored, or the caller's copy of it. */
@@ -67,13 +67,15 @@ function decodedChange(change: Uint8Array, index: number): StoredDelta {
 }
 
 /**
- * Applies `changes` to a copy of `doc`. When Automerge refuses them, finds the first it refuses on top
- * of the ones before it. A refused apply can leave a document half-changed, so every try gets a copy.
+ * Applies `changes` to a copy of `doc`, and when one increments, checks that the result saves and loads back.
+ * When either fails, finds the first change at fault on top of the ones before it. A refused apply can leave a document half-changed, so every try gets a copy.
  */
 function assertChangesApply(doc: A.Doc<unknown>, changes: readonly Uint8Array[]): void {
+  // Only a call with an increment can apply and still leave a document whose save does not load.
+  const increments = changes.map(hasIncrement);
   try {
-    A.applyChanges(A.clone(doc), changes.slice());
-    return;
+    const [applied] = A.applyChanges(A.clone(doc), changes.slice());
+    if (!increments.includes(true) || savesAndLoads(applied)) return;
   } catch {
     // found below
   }
@@ -84,6 +86,11 @@ function assertChangesApply(doc: A.Doc<unknown>, changes: readonly Uint8Array[])
     } catch {
       throw new StorageValidationError(`changes[${index}]`, 'is a change Automerge refuses to apply to the document');
     }
+    if (increments[index] && !savesAndLoads(current))
+      throw new StorageValidationError(
+        `changes[${index}]`,
+        'increments a value that is not a counter: the document would no longer load from a snapshot',
+      );
   }
   throw new StorageValidationError('changes', 'are changes Automerge refuses to apply to the document together');
 }

@@ -30,6 +30,21 @@ function firstChangeWithSeq(seq: number): Uint8Array {
   const doc = A.change(A.init<Shape>({ actor: actorId(0xcc) }), (draft) => void (draft.tags = { z: 1 }));
   return A.encodeChange({ ...A.decodeChange(A.getLastLocalChange(doc)!), seq });
 }
+
+/**
+ * A document whose `text` is a plain string, and a change of another actor incrementing it: made as an
+ * increment of a counter stored under the same op id, then pointed at the string's change. Automerge applies
+ * it, but a save of the result no longer loads ("mismatching heads").
+ */
+function stringAndIncrement(): { doc: A.Doc<Shape>; increment: Uint8Array } {
+  const doc = A.change(A.init<Shape>({ actor: actorId(0xa5) }), (draft) => void (draft.text = 'kept'));
+  const counted = A.change(A.init<Shape>({ actor: actorId(0xa5) }), (draft) => void (draft.count = new A.Counter(1)));
+  const bob = A.change(A.clone(counted, { actor: actorId(0xb5) }), (draft) => void draft.count.increment(2));
+  const inc = A.decodeChange(A.getLastLocalChange(bob)!);
+  const ops = inc.ops.map((op) => ({ ...op, key: 'text' }));
+  const increment = A.encodeChange({ ...inc, ops, deps: [A.decodeChange(A.getLastLocalChange(doc)!).hash] });
+  return { doc, increment };
+}
 afterAll(() => targets.dispose());
 
 const SEEDS = [11, 12];
@@ -165,6 +180,38 @@ describe.each(DRIVERS)('Automerge changes as deltas on the %s driver', (driver: 
     const caughtUp = await catchUpAutomergeDoc(documents, 'poisoned', A.init<Shape>(), {});
     expect(caughtUp.badDeltas).toEqual([bad.id]);
     expect(A.toJS(caughtUp.doc)).toEqual(A.toJS(alice!.doc));
+  });
+
+  it('refuses a change that increments a value that is not a counter, which would make its snapshots unloadable', async () => {
+    const { doc, increment } = stringAndIncrement();
+    // Why: Automerge applies it, and the save of the result does not load.
+    const [applied] = A.applyChanges(A.clone(doc), [increment]);
+    expect(() => A.load(A.save(applied))).toThrow();
+    await saveAutomergeChanges(documents, 'not-a-counter', doc);
+    const before = await documents.getChangesSince('not-a-counter', null);
+    await expect(storeAutomergeChanges(documents, 'not-a-counter', [increment])).rejects.toMatchObject({
+      name: 'StorageValidationError',
+      argument: 'changes[0]',
+    });
+    expect(await documents.getChangesSince('not-a-counter', null)).toEqual(before);
+  });
+
+  it('skips and reports a stored change that increments a value that is not a counter, so snapshots still load', async () => {
+    const { doc, increment } = stringAndIncrement();
+    await saveAutomergeChanges(documents, 'incremented-string', doc);
+    const bad = automergeChangeToDelta(increment);
+    await documents.addDeltas('incremented-string', [bad]); // written past the integration, as an older version could
+    const reported: string[] = [];
+    const loaded = await loadAutomergeDoc<Shape>(documents, 'incremented-string', {
+      onBadDelta: (_error, delta) => reported.push(delta.id),
+    });
+    expect(reported).toEqual([bad.id]);
+    expect(loaded.badDeltas).toEqual([bad.id]);
+    expect(A.toJS(loaded.doc)).toEqual({ text: 'kept' });
+    await snapshotAutomergeDoc(documents, 'incremented-string', loaded.doc, { compact: false });
+    const reloaded = await loadAutomergeDoc<Shape>(documents, 'incremented-string');
+    expect(reloaded.fromSnapshot).toBe(true);
+    expect(A.toJS(reloaded.doc)).toEqual({ text: 'kept' });
   });
 
   it('refuses a forked actor, one actor id with two histories, with DeltaConflictError', async () => {

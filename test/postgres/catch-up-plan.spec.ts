@@ -83,6 +83,29 @@ const scansOf = (root: PlanNode, table: string): PlanNode[] =>
 const indexScans = (root: PlanNode, index: string): PlanNode[] =>
   nodes(root).filter((node) => node['Index Name'] === index);
 
+/** The first page's statement as the driver chooses it, from the estimate it reads first. */
+async function firstPage(since: Record<string, number>, limit: number, documentId = 'big'): Promise<SqlStatement> {
+  const estimate = unseenEstimateStatement(tables, documentId, since, limit);
+  let index = 0;
+  const [row] = await database.query<{ stored: string; unseen: string; behind: string; by_author: string }>(
+    estimate.sql.replace(/\?/g, () => `$${++index}`),
+    [...estimate.params],
+  );
+  return firstPageStatement(tables, documentId, since, limit, {
+    stored: Number(row!.stored),
+    unseen: Number(row!.unseen),
+    behind: Number(row!.behind),
+    byAuthor: Number(row!.by_author),
+  });
+}
+
+/** Rows of sync_deltas a plan read: those it returned and those its filters dropped, over every loop. */
+const deltasRead = (root: PlanNode): number =>
+  scansOf(root, 'sync_deltas').reduce(
+    (sum, scan) => sum + (scan['Actual Rows']! + (scan['Rows Removed by Filter'] ?? 0)) * scan['Actual Loops']!,
+    0,
+  );
+
 describe('catch-up on a document of 10,000 authors and 20,000 deltas', () => {
   /** A client that has seen everything but the last delta of three authors. */
   const behind = { ...FULL_CLOCK, [author(7)]: 1, [author(4242)]: 1, [author(9999)]: 1 };
@@ -117,27 +140,6 @@ describe('catch-up on a document of 10,000 authors and 20,000 deltas', () => {
     expect(await provider.documents.getDeltasSince('compacted', {})).toHaveLength(3 * PER_AUTHOR);
   });
 
-  /** The first page's statement as the driver chooses it, from the estimate it reads first. */
-  async function firstPage(since: Record<string, number>, limit: number): Promise<SqlStatement> {
-    const estimate = unseenEstimateStatement(tables, 'big', since);
-    let index = 0;
-    const [row] = await database.query<{ stored: string; unseen: string }>(
-      estimate.sql.replace(/\?/g, () => `$${++index}`),
-      [...estimate.params],
-    );
-    return firstPageStatement(tables, 'big', since, limit, {
-      stored: Number(row!.stored),
-      unseen: Number(row!.unseen),
-    });
-  }
-
-  /** Rows of sync_deltas a plan read: those it returned and those its filters dropped, over every loop. */
-  const deltasRead = (root: PlanNode): number =>
-    scansOf(root, 'sync_deltas').reduce(
-      (sum, scan) => sum + (scan['Actual Rows']! + (scan['Rows Removed by Filter'] ?? 0)) * scan['Actual Loops']!,
-      0,
-    );
-
   it.each([
     ['a new client', {}],
     ['a client that has seen one delta', { [author(1)]: 1 }],
@@ -163,7 +165,7 @@ describe('catch-up on a document of 10,000 authors and 20,000 deltas', () => {
     const statement = await firstPage(behind, 2);
     const root = await plan(statement, true);
     expect(scansOf(root, 'sync_deltas')[0]!['Actual Loops']).toBe(3);
-    expect(statement.name).toBe('catchUp');
+    expect(statement.name).toBe('catchUpFirstPage');
   });
 
   it('pages a large catch-up by seq through the primary key, never a sequential scan', async () => {
@@ -171,5 +173,46 @@ describe('catch-up on a document of 10,000 authors and 20,000 deltas', () => {
     const scans = scansOf(root, 'sync_deltas');
     expect(scans.map((scan) => scan['Node Type'])).not.toContain('Seq Scan');
     expect(scans.map((scan) => scan['Index Name'])).toEqual(['sync_deltas_pkey']);
+  });
+});
+
+describe('the first page of a catch-up on a document of two authors and 20,000 deltas', () => {
+  const HALF = 5_000;
+
+  beforeAll(async () => {
+    // a and b alternate: seq n is a's (n / 2 + 1)th delta when n is even, b's otherwise.
+    const schema = tables.deltas.split('.')[0]!.replaceAll('"', '');
+    await database.query(
+      `insert into "${schema}".sync_documents (id, next_seq, created_at, updated_at) values ('two', 20000, now(), now())`,
+    );
+    await database.query(
+      `insert into "${schema}".sync_document_clocks (document_id, client_id, counter, stored_deltas)
+       values ('two', 'a', 10000, 10000), ('two', 'b', 10000, 10000)`,
+    );
+    await database.query(
+      `insert into "${schema}".sync_deltas (document_id, seq, id, client_id, counter, "timestamp", data, vector_clock)
+       select 'two', n, 'd' || n, client, counter, 0, '{}', jsonb_build_object(client, counter)
+       from (select n, case when n % 2 = 0 then 'a' else 'b' end as client, n / 2 + 1 as counter
+             from generate_series(0, 19999) as n) as rows`,
+    );
+    await database.query(`analyze "${schema}".sync_deltas, "${schema}".sync_document_clocks`);
+  });
+
+  it('reads about the page from each author when the client has seen the older half (neither half of the log)', async () => {
+    const since = { a: HALF, b: HALF };
+    const statement = await firstPage(since, 2, 'two');
+    expect(statement.name).toBe('catchUpFirstPage');
+    const root = await plan(statement, true);
+    // Walking would skip the 10,000 seen deltas; reading every unseen one would read the other 10,000.
+    expect(deltasRead(root)).toBeLessThanOrEqual(2 * 2);
+    const page = await provider.documents.getDeltasPage('two', since, { limit: 1 });
+    expect(page.deltas.map((delta) => delta.id)).toEqual([`d${2 * HALF}`]);
+  });
+
+  it('reads about the page when the client has seen just over or just under half of the log', async () => {
+    for (const seen of [HALF - 1, HALF + 1]) {
+      const root = await plan(await firstPage({ a: seen, b: seen }, 2, 'two'), true);
+      expect(deltasRead(root)).toBeLessThanOrEqual(2 * 2);
+    }
   });
 });

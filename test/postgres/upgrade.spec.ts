@@ -110,6 +110,17 @@ describe('upgrading a version 1 database', () => {
     expect(superseded).toEqual([{ id: 'b3-again', client_id: 'b', counter: '3' }]);
   });
 
+  it('marks the authors it finds stored out of counter order (b stored 3, then 2), so catch-up reads them whole', async () => {
+    const authors = await database.query<{ client_id: string; out_of_order: boolean }>(
+      `select client_id, out_of_order from "${schema}".sync_document_clocks where document_id = 'notes' order by client_id`,
+    );
+    expect(authors).toEqual([
+      { client_id: 'a', out_of_order: false },
+      { client_id: 'b', out_of_order: true },
+      { client_id: 'z', out_of_order: false },
+    ]);
+  });
+
   it('carries the snapshot clock and the stored deltas over, so writes, catch-up and compaction work on them', async () => {
     const { documents } = provider;
     expect(await documents.addDelta('notes', makeDelta('a1-late', 'a', 1))).toBe(false);
@@ -150,6 +161,15 @@ describe('upgrading a version 1 database', () => {
       `select version, kind from "${schema}".sync_changes where document_id = 'notes' order by position desc limit 1`,
     );
     expect(last).toEqual({ version: String(before + 1), kind: 'deltas' });
+    feed.stop();
+  });
+
+  it('stores a batch with the function the last migrations made, answering its ids in order', async () => {
+    const feed = recordChanges(provider, 'batched');
+    const id = (n: number): string => `${'i'.repeat(200)}-${n}`;
+    const batch = [makeDelta(id(1), 'x', 1), makeDelta(id(2), 'x', 2), makeDelta(id(1), 'x', 1)];
+    expect(await provider.documents.addDeltas('batched', batch)).toBe(2);
+    expect(await feed.received(1)).toEqual([expect.objectContaining({ kind: 'deltas', deltaIds: [id(1), id(2)] })]);
     feed.stop();
   });
 

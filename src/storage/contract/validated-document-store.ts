@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { DocumentBackend, StorageLimits } from './backend.js';
 import { StorageValidationError } from './errors.js';
+import { mapInSlices } from './in-slices.js';
 import type {
   ChangesAt,
   ChangesSince,
@@ -97,11 +98,11 @@ export class ValidatedDocumentStore implements DocumentStore {
         'deltas',
         `has ${deltas.length} deltas, over the limit of ${this.limits.maxBatchDeltas}`,
       );
+    // A batch longer than a slice to check is checked in slices, so the process answers other calls meanwhile.
+    const checking = mapInSlices(deltas, (delta, index) => checkDelta(`deltas[${index}]`, delta, this.limits));
+    const prepared = Array.isArray(checking) ? checking : await checking;
     const unique = new Map<string, PreparedDelta>();
-    for (let index = 0; index < deltas.length; index++) {
-      const prepared = checkDelta(`deltas[${index}]`, deltas[index], this.limits);
-      if (!unique.has(prepared.id)) unique.set(prepared.id, prepared);
-    }
+    for (const delta of prepared) if (!unique.has(delta.id)) unique.set(delta.id, delta);
     if (unique.size === 0) return 0;
     return this.backend.addDeltas(id, [...unique.values()]);
   }

@@ -15,6 +15,7 @@ import type {
   SyncDocument,
   VectorClock,
 } from '../contract/types.js';
+import { mapInSlices } from '../contract/in-slices.js';
 import { DeltaEvents, type PreparedDelta } from '../contract/validation.js';
 import type { MemoryAwarenessBackend } from './memory-awareness.backend.js';
 import type { MemoryHistory } from './memory-history.js';
@@ -23,7 +24,8 @@ import { SortedIdIndex } from './sorted-id-index.js';
 
 /** One stored delta: the fields the indexes need, and the delta itself as the JSON it was validated as. */
 interface DeltaRecord {
-  readonly seq: number;
+  /** Its storage position: taken when the record is stored (a record is built before, -1 until then). */
+  seq: number;
   readonly id: string;
   readonly clientId: string;
   readonly counter: number;
@@ -131,29 +133,41 @@ export class MemoryDocumentBackend implements DocumentBackend {
   }
 
   async addDeltas(documentId: string, deltas: readonly PreparedDelta[]): Promise<number> {
+    // Encoding and the batch's own identity rule need no document state: a large batch does them in slices (the
+    // process answers meanwhile). What reads and changes the document runs after that in one synchronous step,
+    // so a batch is stored whole; a concurrent call made meanwhile may be stored before it.
+    const events = deltas.length > 1 ? new DeltaEvents() : undefined;
+    const holders: (string | undefined)[] = [];
+    // The pointwise maximum of the batch's clocks: merged once when every delta is stored.
+    const batchClock: Record<string, number> = {};
+    const building = mapInSlices(deltas, (delta, index): DeltaRecord => {
+      holders[index] = events?.claim(delta);
+      mergeInto(batchClock, delta.vectorClock);
+      const { id, clientId, counter, dataBytes: bytes } = delta;
+      return { seq: -1, id, clientId, counter, json: deltaJson(delta), bytes };
+    });
+    // A batch that fits one slice goes on at once: it keeps its place among concurrent calls.
+    const records = Array.isArray(building) ? building : await building;
     const existing = this.documents.get(documentId);
-    const { fresh, newAuthors } = admit(documentId, existing, deltas, this.maxDocumentAuthors);
+    const { fresh, newAuthors } = admit(documentId, existing, deltas, holders, batchClock, this.maxDocumentAuthors);
     if (fresh.length === 0) return 0;
     const doc = existing ?? this.documentFor(documentId);
     doc.authors += newAuthors;
-    for (const delta of fresh) {
-      const record: DeltaRecord = {
-        seq: doc.nextSeq++,
-        id: delta.id,
-        clientId: delta.clientId,
-        counter: delta.counter,
-        json: deltaJson(delta),
-        bytes: delta.dataBytes,
-      };
+    const whole = fresh.length === deltas.length;
+    for (const index of fresh) {
+      const record = records[index]!;
+      record.seq = doc.nextSeq++;
       doc.log.push(record);
       doc.byId.set(record.id, record);
       insertByCounter(doc.byClient, record);
-      mergeInto(doc.clock, delta.vectorClock);
+      // A no-op delta must not move the clock: merged one by one unless the whole batch is stored.
+      if (!whole) mergeInto(doc.clock, deltas[index]!.vectorClock);
     }
+    if (whole) mergeInto(doc.clock, batchClock);
     const version = touch(doc);
-    const clientIds = [...new Set(fresh.map((delta) => delta.clientId))];
+    const clientIds = [...new Set(fresh.map((index) => deltas[index]!.clientId))];
     this.history.record(documentId, { version, kind: 'deltas', clientIds }, doc.nextSeq - 1, doc.snapshot);
-    this.publish({ documentId, kind: 'deltas', deltaIds: fresh.map((delta) => delta.id), version });
+    this.publish({ documentId, kind: 'deltas', deltaIds: fresh.map((index) => deltas[index]!.id), version });
     return fresh.length;
   }
 
@@ -285,34 +299,37 @@ export class MemoryDocumentBackend implements DocumentBackend {
 /**
  * The contract's identity rule, delta by delta in call order: a stored id or a delta the snapshot covers is
  * a no-op; an event `(clientId, counter)` stored under another id, or used by an earlier delta of the call
- * under another id, rejects the whole call. Before that, the deltas that are not no-ops must not give the
- * document more than `maxAuthors` authors (as the postgres driver checks it). Returns the deltas to store and
- * how many authors they add.
+ * under another id (`holders[index]`, that id), rejects the whole call. Before that, the deltas that are not
+ * no-ops must not give the document more than `maxAuthors` authors (as the postgres driver checks it);
+ * `batchClock` is the merge of all the deltas' clocks.
+ * Returns the indexes of the deltas to store and how many authors they add.
  */
 function admit(
   documentId: string,
   doc: MemoryDocument | undefined,
   deltas: readonly PreparedDelta[],
+  holders: readonly (string | undefined)[],
+  batchClock: VectorClock,
   maxAuthors: number,
-): { fresh: PreparedDelta[]; newAuthors: number } {
-  const candidates: [PreparedDelta, string | undefined][] = [];
-  const earlier = deltas.length > 1 ? new DeltaEvents() : undefined;
-  for (const delta of deltas) {
-    const holder = earlier?.claim(delta);
+): { fresh: number[]; newAuthors: number } {
+  const candidates: number[] = [];
+  for (let index = 0; index < deltas.length; index++) {
+    const delta = deltas[index]!;
     if (doc?.byId.has(delta.id) || (doc?.snapshot && counterOf(doc.snapshot.clock, delta.clientId) >= delta.counter))
       continue;
-    candidates.push([delta, holder]);
+    candidates.push(index);
   }
-  const newAuthors = countNewAuthors(
-    doc?.clock ?? {},
-    candidates.map(([delta]) => delta.vectorClock),
-  );
+  // The batch's clock names the same keys as all its deltas' clocks together.
+  const clocks =
+    candidates.length === deltas.length ? [batchClock] : candidates.map((index) => deltas[index]!.vectorClock);
+  const newAuthors = countNewAuthors(doc?.clock ?? {}, clocks);
   if ((doc?.authors ?? 0) + newAuthors > maxAuthors) throw documentAuthorsLimitError(documentId, maxAuthors);
-  const fresh: PreparedDelta[] = [];
-  for (const [delta, holder] of candidates) {
-    const existing = findEvent(doc?.byClient.get(delta.clientId)?.records, delta.counter)?.id ?? holder;
+  const fresh: number[] = [];
+  for (const index of candidates) {
+    const delta = deltas[index]!;
+    const existing = findEvent(doc?.byClient.get(delta.clientId)?.records, delta.counter)?.id ?? holders[index];
     if (existing !== undefined) throw new DeltaConflictError(documentId, delta.id, existing);
-    fresh.push(delta);
+    fresh.push(index);
   }
   return { fresh, newAuthors };
 }

@@ -146,12 +146,14 @@ export class PostgresDocumentBackend implements DocumentBackend {
     // later ones walk seq order from where the last page stopped.
     let statement = walkStatement(this.t, documentId, since, { afterSeq: after ?? -1, limit: limit + 1 });
     if (after === null && since !== null) {
-      const [estimate] = await this.db.rows<{ stored: string; unseen: string }>(
-        unseenEstimateStatement(this.t, documentId, since),
+      const [estimate] = await this.db.rows<{ stored: string; unseen: string; behind: string; by_author: string }>(
+        unseenEstimateStatement(this.t, documentId, since, limit + 1),
       );
       statement = firstPageStatement(this.t, documentId, since, limit + 1, {
         stored: Number(estimate!.stored),
         unseen: Number(estimate!.unseen),
+        behind: Number(estimate!.behind),
+        byAuthor: Number(estimate!.by_author),
       });
     }
     const rows = await this.db.rows<DeltaRow>(statement);

@@ -115,13 +115,18 @@ export class EventStream {
   private changeBytes(change: StorageChange): Buffer {
     let bytes = encoded.get(change);
     if (!bytes) {
+      const bound = this.limits.maxBufferedBytes / 4;
       // The version is the event's id: EventSource sends the last one back when it reconnects.
       const head = change.version === undefined ? 'event: change\n' : `event: change\nid: ${change.version}\n`;
-      bytes = Buffer.from(`${head}data: ${JSON.stringify(change)}\n\n`);
-      if (bytes.length > this.limits.maxBufferedBytes / 4 && change.deltaIds) {
-        const { deltaIds: _omitted, ...rest } = change;
-        bytes = Buffer.from(`${head}data: ${JSON.stringify({ ...rest, deltaIdsOmitted: true })}\n\n`);
-      }
+      const eventOf = (data: object) => Buffer.from(`${head}data: ${JSON.stringify(data)}\n\n`);
+      const { deltaIds, ...rest } = change;
+      // Each id takes at least its length and 3 characters in the JSON: a change sure to pass the bound is not
+      // serialised whole first (10,000 long ids are megabytes, held on the event loop).
+      const idsAtLeast = deltaIds?.reduce((sum, id) => sum + id.length + 3, 0) ?? 0;
+      const whole = idsAtLeast > bound ? null : eventOf(change);
+      // Only a change with ids can pass the bound: ids are the one part of a change its writer sizes.
+      bytes =
+        whole === null || (deltaIds && whole.length > bound) ? eventOf({ ...rest, deltaIdsOmitted: true }) : whole;
       encoded.set(change, bytes);
     }
     return bytes;

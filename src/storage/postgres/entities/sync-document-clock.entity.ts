@@ -18,6 +18,8 @@ export interface SyncDocumentClockRecord {
   snapshotCounter: number;
   /** How many of the author's deltas are stored (0: catch-up skips the author). */
   storedDeltas: number;
+  /** Whether the author stored a delta below a counter it had stored (catch-up then reads it whole). */
+  outOfOrder: boolean;
 }
 
 export const SyncDocumentClockEntity = new EntitySchema<SyncDocumentClockRecord>({
@@ -34,6 +36,7 @@ export const SyncDocumentClockEntity = new EntitySchema<SyncDocumentClockRecord>
       defaultRaw: '0',
     },
     storedDeltas: { type: new BigIntType('number'), columnType: 'bigint', fieldName: 'stored_deltas', defaultRaw: '0' },
+    outOfOrder: { type: 'boolean', columnType: 'boolean', fieldName: 'out_of_order', defaultRaw: 'false' },
   },
   indexes: [
     {

@@ -13,12 +13,6 @@ export interface DeltaRow {
   vector_clock: Record<string, number>;
 }
 
-/** A page of catch-up: deltas stored after `afterSeq` (exclusive), at most `limit`. */
-export interface CatchUpPage {
-  afterSeq: number;
-  limit: number;
-}
-
 const deltaColumns = (alias: string): string =>
   ['seq', 'id', 'client_id', '"timestamp"', 'data', 'data_bytes', 'vector_clock']
     .map((column) => `${alias}.${column}`)
@@ -32,18 +26,8 @@ const deltaColumns = (alias: string): string =>
  * with stored deltas (each either named by `since` or returning deltas) and what it returns: never the
  * history, never the authors of the clock without stored deltas. `since` null walks the primary key.
  */
-export function catchUpStatement(
-  tables: QualifiedTables,
-  documentId: string,
-  since: VectorClock | null,
-  page?: CatchUpPage,
-): SqlStatement {
-  if (since === null) return walkStatement(tables, documentId, null, page ?? { afterSeq: -1, limit: null });
-  // Parameters in the order their `?` appear: since, afterSeq (inside the lateral), document id, limit.
-  const params: unknown[] = [JSON.stringify(since)];
-  if (page) params.push(page.afterSeq);
-  params.push(documentId);
-  if (page) params.push(page.limit);
+export function catchUpStatement(tables: QualifiedTables, documentId: string, since: VectorClock | null): SqlStatement {
+  if (since === null) return walkStatement(tables, documentId, null, { afterSeq: -1, limit: null });
   const sql = `select ${deltaColumns('unseen')}
     from (select ?::jsonb as clock) as since
     cross join ${tables.clocks} as author
@@ -53,16 +37,14 @@ export function catchUpStatement(
       where x.document_id = author.document_id
         and x.client_id = author.client_id
         and x.counter > coalesce((since.clock ->> author.client_id)::bigint, 0)
-        ${page ? 'and x.seq > ?' : ''}
       -- a fence: keeps this a per-author index range instead of a join the planner may turn into a scan
       offset 0
     ) as unseen
     where author.document_id = ?
       and author.stored_deltas > 0
       and author.counter > coalesce((since.clock ->> author.client_id)::bigint, 0)
-    order by unseen.seq
-    ${page ? 'limit ?' : ''}`;
-  return { name: 'catchUp', sql, params };
+    order by unseen.seq`;
+  return { name: 'catchUp', sql, params: [JSON.stringify(since), documentId] };
 }
 
 /**
@@ -94,35 +76,69 @@ export function walkStatement(
   };
 }
 
-/** How many deltas a document stores, and at most how many of them `since` has not seen (from its authors' rows). */
+/** What the first page's choice is made from: the document's stored deltas and, for `since`, what each way reads. */
 export interface UnseenEstimate {
+  /** How many deltas the document stores. */
   stored: number;
+  /** At most how many of them `since` has not seen. */
   unseen: number;
+  /** How many authors with stored deltas `since` is behind on: one index probe each when reading by author. */
+  behind: number;
+  /**
+   * At most how many deltas reading by author takes: per author `since` is behind on, its unseen deltas up to the
+   * page's size, or all of them for an author that stored deltas out of counter order.
+   */
+  byAuthor: number;
 }
 
 /**
- * The estimate of the first page's choice: per author with stored deltas, its count and, when `since` is behind
- * on it, the smaller of that count and the counters it has not seen. Costs the authors with stored deltas.
+ * The estimate of the first page's choice, for a page of `limit` rows, from the authors' rows alone: per author
+ * with stored deltas, its count and, when `since` is behind on it, the smaller of that count and the counters
+ * it has not seen. Costs the authors with stored deltas.
  */
-export function unseenEstimateStatement(tables: QualifiedTables, documentId: string, since: VectorClock): SqlStatement {
+export function unseenEstimateStatement(
+  tables: QualifiedTables,
+  documentId: string,
+  since: VectorClock,
+  limit: number,
+): SqlStatement {
   return {
     name: 'unseenEstimate',
     sql: `select coalesce(sum(author.stored_deltas), 0)::int8 as stored,
-        coalesce(sum(least(author.stored_deltas, author.counter - coalesce((since.clock ->> author.client_id)::bigint, 0)))
-          filter (where author.counter > coalesce((since.clock ->> author.client_id)::bigint, 0)), 0)::int8 as unseen
+        coalesce(sum(behind.unseen), 0)::int8 as unseen,
+        count(behind.unseen)::int8 as behind,
+        coalesce(sum(case when author.out_of_order then behind.unseen else least(behind.unseen, ?::int8) end)
+          filter (where behind.unseen is not null), 0)::int8 as by_author
       from (select ?::jsonb as clock) as since
       cross join ${tables.clocks} as author
+      left join lateral (
+        select least(author.stored_deltas, author.counter - coalesce((since.clock ->> author.client_id)::bigint, 0))
+          as unseen
+        where author.counter > coalesce((since.clock ->> author.client_id)::bigint, 0)
+      ) as behind on true
       where author.document_id = ? and author.stored_deltas > 0`,
-    params: [JSON.stringify(since), documentId],
+    params: [limit, JSON.stringify(since), documentId],
   };
 }
 
 /**
- * The first page of a catch-up with `since`. When `since` has not seen at least half of what is stored, the
- * page walks the log in seq order and stops at `limit` (it skips at most the seen half); otherwise it reads the
- * unseen deltas by author, which are then fewer than half the log. Either way the first page never costs more
- * than half the log, and a client far behind (or new) costs its page: reading and sorting every unseen delta
- * took 133-163 ms at 200,000 deltas.
+ * What one author's index probe costs, in rows a walk skips. Measured on PostgreSQL 18 (a 20,000-delta seen
+ * prefix, 1,000 to 10,000 authors behind by one delta): a probe took 6-9 µs, a skipped row 0.5-0.9 µs, so
+ * reading by author wins below about 2,000 authors behind there. See docs/SQL.md, "The first page of a catch-up".
+ */
+export const AUTHOR_PROBE_ROWS = 10;
+
+/**
+ * The first page of a catch-up with `since`, `limit` rows, whichever way reads less:
+ * - by author: for each author `since` is behind on, its first `limit` unseen deltas by counter through the
+ *   (document, client, counter) index, merged by seq and cut at `limit`. An author that stored its deltas in
+ *   counter order has them in seq order too, so its first `limit` by counter are its first by seq; one that
+ *   did not (`out_of_order`) is read whole. Costs the authors `since` is behind on and about `limit` rows each.
+ * - walking the log in seq order from the start, skipping what `since` has seen, until `limit` rows: costs at
+ *   most the seen deltas and the page, and only the page for a client far behind or new.
+ * A walk is assumed to skip every seen delta, its worst case; it is chosen when that costs less than the
+ * authors' probes and rows (a new client, a client behind on most authors of a large document). Either way the
+ * page no longer costs every unseen delta: that took 133-163 ms at 200,000 deltas (issue 23, finding 6).
  */
 export function firstPageStatement(
   tables: QualifiedTables,
@@ -131,10 +147,27 @@ export function firstPageStatement(
   limit: number,
   estimate: UnseenEstimate,
 ): SqlStatement {
-  const page = { afterSeq: -1, limit };
-  return estimate.unseen * 2 >= estimate.stored
-    ? walkStatement(tables, documentId, since, page)
-    : catchUpStatement(tables, documentId, since, page);
+  const walkCost = estimate.stored - estimate.unseen + limit;
+  if (estimate.behind * AUTHOR_PROBE_ROWS + estimate.byAuthor >= walkCost)
+    return walkStatement(tables, documentId, since, { afterSeq: -1, limit });
+  const sql = `select ${deltaColumns('unseen')}
+    from (select ?::jsonb as clock) as since
+    cross join ${tables.clocks} as author
+    cross join lateral (
+      select ${deltaColumns('x')}
+      from ${tables.deltas} as x
+      where x.document_id = author.document_id
+        and x.client_id = author.client_id
+        and x.counter > coalesce((since.clock ->> author.client_id)::bigint, 0)
+      order by x.counter
+      limit case when author.out_of_order then null else ?::int8 end
+    ) as unseen
+    where author.document_id = ?
+      and author.stored_deltas > 0
+      and author.counter > coalesce((since.clock ->> author.client_id)::bigint, 0)
+    order by unseen.seq
+    limit ?`;
+  return { name: 'catchUpFirstPage', sql, params: [JSON.stringify(since), limit, documentId, limit] };
 }
 
 export function toStoredDelta(row: DeltaRow): StoredDelta {

@@ -4,6 +4,7 @@ import { clockAfterSnapshot, clockCovers, copyClock, counterOf, mergeInto } from
 import {
   DeltaConflictError,
   documentAuthorsLimitError,
+  forkTargetExistsError,
   SnapshotAheadError,
   StaleSnapshotError,
 } from '../contract/errors.js';
@@ -93,32 +94,54 @@ export class MemoryDocumentBackend implements DocumentBackend {
     return this.documents.has(documentId);
   }
 
+  /** Removes the document; with retention on, its history and the deltas it held stay readable for it. */
   async delete(documentId: string): Promise<boolean> {
     this.awareness.removeDocument(documentId);
     const doc = this.documents.get(documentId);
     if (!doc) return false;
     this.documents.delete(documentId);
     this.ids.remove(documentId);
-    this.history.forget(documentId);
+    this.history.end(documentId, doc.log);
     this.publish({ documentId, kind: 'deleted', version: doc.version + 1 });
     return true;
   }
 
+  /** Removes the document and every incarnation's history; subscribers learn it as a deletion. */
   async erase(documentId: string): Promise<boolean> {
     this.awareness.removeDocument(documentId);
     this.history.forget(documentId);
-    const existed = this.documents.delete(documentId);
-    if (existed) this.ids.remove(documentId);
-    return existed;
+    const doc = this.documents.get(documentId);
+    if (!doc) return false;
+    this.documents.delete(documentId);
+    this.ids.remove(documentId);
+    this.publish({ documentId, kind: 'deleted', version: doc.version + 1 });
+    return true;
   }
 
   async getVersions(documentId: string, limit: number, after: number | null): Promise<BackendVersionPage> {
-    return this.history.versions(documentId, this.documents.get(documentId)?.version ?? 0, limit, after);
+    return this.history.versions(documentId, this.documents.get(documentId)?.version ?? null, limit, after);
   }
 
   async getChangesAt(documentId: string, at: BackendHistoryPoint): Promise<ChangesAt> {
     const doc = this.documents.get(documentId);
-    return this.history.changesAt(documentId, doc?.version ?? 0, doc?.log ?? [], at, toStoredDelta);
+    return this.history.changesAt(documentId, doc?.version ?? null, doc?.log ?? [], at, toStoredDelta);
+  }
+
+  /** One synchronous step: nothing else runs between reading the source and writing the whole target. */
+  async forkDocument(
+    sourceId: string,
+    at: BackendHistoryPoint,
+    targetId: string,
+    prepare: (deltas: readonly StoredDelta[]) => PreparedDelta[],
+  ): Promise<SyncDocument> {
+    if (this.documents.has(targetId)) throw forkTargetExistsError();
+    const source = this.documents.get(sourceId);
+    const content = this.history.changesAt(sourceId, source?.version ?? null, source?.log ?? [], at, toStoredDelta);
+    const deltas = prepare(content.deltas);
+    // Everything above may throw; from here on nothing does (the source's authors fit the same bound).
+    if (content.snapshot) this.storeSnapshot(targetId, content.snapshot.data, content.snapshot.vectorClock, true);
+    if (deltas.length > 0) this.storeDeltas(targetId, deltas);
+    return toDocument(this.documentFor(targetId));
   }
 
   async getDocumentIds(limit: number, cursor: string | null): Promise<string[]> {
@@ -126,6 +149,10 @@ export class MemoryDocumentBackend implements DocumentBackend {
   }
 
   async addDeltas(documentId: string, deltas: readonly PreparedDelta[]): Promise<number> {
+    return this.storeDeltas(documentId, deltas);
+  }
+
+  private storeDeltas(documentId: string, deltas: readonly PreparedDelta[]): number {
     const existing = this.documents.get(documentId);
     const { fresh, newAuthors } = admit(documentId, existing, deltas, this.maxDocumentAuthors);
     if (fresh.length === 0) return 0;
@@ -195,6 +222,15 @@ export class MemoryDocumentBackend implements DocumentBackend {
     vectorClock: VectorClock,
     allowClockAhead: boolean,
   ): Promise<void> {
+    this.storeSnapshot(documentId, data, vectorClock, allowClockAhead);
+  }
+
+  private storeSnapshot(
+    documentId: string,
+    data: Uint8Array,
+    vectorClock: VectorClock,
+    allowClockAhead: boolean,
+  ): void {
     const existing = this.documents.get(documentId);
     if (existing?.snapshot && !clockCovers(vectorClock, existing.snapshot.clock))
       throw new StaleSnapshotError(documentId);

@@ -3,6 +3,7 @@ import type { PostgresDatabase } from './postgres-database.js';
 import {
   changeLogEndStatement,
   documentStartStatement,
+  erasedStatement,
   readChangeLogStatement,
   readDocumentChangesStatement,
   type ChangeLogRow,
@@ -29,6 +30,10 @@ export function changeLogSource(db: PostgresDatabase): ChangeLogSource {
     async start(documentId) {
       const [row] = await db.rows<{ position: string; version: string }>(documentStartStatement(t, documentId));
       return { position: Number(row!.position), version: Number(row!.version) };
+    },
+    async erased(documentId, position) {
+      const [row] = await db.rows<{ erased: boolean }>(erasedStatement(t, documentId, position));
+      return row!.erased;
     },
   };
 }

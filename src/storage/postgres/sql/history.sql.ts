@@ -4,13 +4,107 @@ import { timestampToMs, type SqlStatement } from './sql-fragments.js';
 /**
  * The history statements. A version's row in `sync_changes` says what it was and when; the content right
  * after it is the snapshot in effect then (the current one, or one kept in `sync_history_snapshots`) and the
- * deltas stored by then that snapshot does not cover (live, or kept in `sync_history_deltas`). Only rows
- * logged since the document's last deletion count: versions start again at 1 after one.
+ * deltas stored by then that snapshot does not cover (live, or kept in `sync_history_deltas`).
+ *
+ * A document's **incarnations**: versions start again at 1 after a `delete`, so each run of the document's log
+ * rows between two `deleted` rows is one incarnation. The history rows of the live one have `ended_by` 0; a
+ * `delete` stamps those of the incarnation it ends with its own log position, and moves the deltas and the
+ * snapshot the document held there too. A read names the incarnation by `ended_by` and by the log positions
+ * that bound it (`after` < position < `before`; `before` null for the live one).
  */
 
-/** The position of the document's last deletion in the log (0: none), as SQL over the `?` document id. */
-const SINCE_DELETED = (t: QualifiedTables): string =>
-  `coalesce((select max(z.position) from ${t.changes} as z where z.document_id = ? and z.kind = 'deleted'), 0)`;
+/** One incarnation of a document, as the history reads name it. */
+export interface IncarnationBounds {
+  /** 0 for the live document; else the log position of the `delete` that ended it. */
+  endedBy: number;
+  /** Its log rows lie after this position (the `delete` before it; 0: none). */
+  after: number;
+  /** Its log rows lie before this position; null for the live document. */
+  before: number | null;
+}
+
+/** The live document's version and log stamp, as history reads start from. */
+export interface DocumentHeadRow {
+  version: string;
+  next_seq: string;
+  logged_version: LoggedVersion | null;
+}
+
+/** The current version's log row, kept on the document by the change-log pruning when it removed that row. */
+export interface LoggedVersion {
+  version: number;
+  kind: 'deltas' | 'snapshot' | 'compacted';
+  at_ms: number;
+  client_ids: string[];
+}
+
+export function documentHeadStatement(t: QualifiedTables, documentId: string): SqlStatement {
+  return {
+    name: 'historyHead',
+    sql: `select doc.version, doc.next_seq, doc.logged_version from ${t.documents} as doc where doc.id = ?`,
+    params: [documentId],
+  };
+}
+
+/** The log positions of the document's `delete`s closest before and after a position (null: none). */
+export interface DeletionsAroundRow {
+  before: string | null;
+  after: string | null;
+}
+
+export function deletionsAroundStatement(t: QualifiedTables, documentId: string, position: number): SqlStatement {
+  const nearest = (aggregate: string, side: string) =>
+    `(select ${aggregate}(z.position) from ${t.changes} as z
+      where z.document_id = ? and z.kind = 'deleted' and z.position ${side} ?::bigint)`;
+  return {
+    name: 'historyDeletions',
+    sql: `select ${nearest('max', '<')} as before, ${nearest('min', '>')} as after`,
+    params: [documentId, position, documentId, position],
+  };
+}
+
+/** The document's last log row (any kind) committed at or before a time in Unix ms: where a read by time starts. */
+export interface LastRowAtRow {
+  position: string;
+  kind: 'deltas' | 'snapshot' | 'compacted' | 'deleted';
+}
+
+export function lastRowAtStatement(t: QualifiedTables, documentId: string, timeMs: number): SqlStatement {
+  return {
+    name: 'historyLastRowAt',
+    sql: `select c.position, c.kind from ${t.changes} as c
+          where c.document_id = ? and c.committed_at <= timestamptz 'epoch' + ?::bigint * interval '1 millisecond'
+          order by c.position desc limit 1`,
+    params: [documentId, timeMs],
+  };
+}
+
+/** Rows of the incarnation `b` in the log, as SQL over a row alias (`b`'s bounds as parameters, in order). */
+function within(alias: string): string {
+  return `${alias}.position > ?::bigint and (?::bigint is null or ${alias}.position < ?::bigint)`;
+}
+
+function withinParams(bounds: IncarnationBounds): unknown[] {
+  return [bounds.after, bounds.before, bounds.before];
+}
+
+/**
+ * Whether log row `c` of incarnation `b` is within retention: written within it, or the last content row of an
+ * ended incarnation whose `delete` is within it (that version was current until the delete). Parameters:
+ * retention twice, then `within` of `b` and `b.before` (see `freshParams`).
+ */
+function fresh(t: QualifiedTables): string {
+  return `(?::bigint > 0 and (c.committed_at >= now() - ?::bigint * interval '1 millisecond'
+            or (?::bigint is not null
+                and not exists (select 1 from ${t.changes} as l where l.document_id = c.document_id
+                                and l.position > c.position and ${within('l')})
+                and exists (select 1 from ${t.changes} as d where d.document_id = c.document_id and d.position = ?::bigint
+                            and d.committed_at >= now() - ?::bigint * interval '1 millisecond'))))`;
+}
+
+function freshParams(bounds: IncarnationBounds, retentionMs: number): unknown[] {
+  return [retentionMs, retentionMs, bounds.before, ...withinParams(bounds), bounds.before, retentionMs];
+}
 
 /** A version as `getVersions` reads it. */
 export interface VersionRow {
@@ -21,12 +115,15 @@ export interface VersionRow {
 }
 
 /**
- * At most `limit` versions above `after` that are readable: the current one, and (retention on) those
- * committed within `retentionMs`, oldest first. Authors come from the deltas each stored, live or kept.
+ * At most `limit` versions of one incarnation above `after` that are readable: the live document's current one
+ * (`current`; null for an ended incarnation) and those within retention, oldest first. Authors come from the
+ * deltas each stored, live or kept.
  */
 export function versionsStatement(
   t: QualifiedTables,
   documentId: string,
+  bounds: IncarnationBounds,
+  current: number | null,
   retentionMs: number,
   after: number,
   limit: number,
@@ -37,85 +134,108 @@ export function versionsStatement(
             case when c.kind = 'deltas' then array(
               select u.client_id from (
                 select x.client_id from ${t.deltas} as x
-                  where x.document_id = c.document_id and x.seq between c.first_seq and c.last_seq
+                  where ?::bigint = 0 and x.document_id = c.document_id and x.seq between c.first_seq and c.last_seq
                 union
                 select h.client_id from ${t.historyDeltas} as h
-                  where h.document_id = c.document_id and h.seq between c.first_seq and c.last_seq
+                  where h.document_id = c.document_id and h.ended_by = ?::bigint
+                    and h.seq between c.first_seq and c.last_seq
               ) as u order by u.client_id)
             else '{}'::text[] end as client_ids
           from ${t.changes} as c
-          join ${t.documents} as doc on doc.id = c.document_id
-          where c.document_id = ? and c.kind <> 'deleted' and c.version > ?
-            and c.position > ${SINCE_DELETED(t)}
-            and (c.version = doc.version or (?::bigint > 0 and c.committed_at >= now() - ?::bigint * interval '1 millisecond'))
+          where c.document_id = ? and c.kind <> 'deleted' and c.version > ? and ${within('c')}
+            and (c.version = ?::bigint or ${fresh(t)})
           order by c.version limit ?`,
-    params: [documentId, after, documentId, retentionMs, retentionMs, limit],
+    params: [
+      bounds.endedBy,
+      bounds.endedBy,
+      documentId,
+      after,
+      ...withinParams(bounds),
+      current,
+      ...freshParams(bounds, retentionMs),
+      limit,
+    ],
   };
 }
 
 /** The version a history point names, as found in the log. */
 export interface PointRow {
   version: string;
-  current: boolean;
   fresh: boolean;
   up_to_seq: string;
-  /** The snapshot in effect right after it (null: none, or the version is the current one). */
+  /** The snapshot in effect right after it (null: none, or the version is the live document's current one). */
   snapshot_data: Buffer | null;
   snapshot_clock: Record<string, number> | null;
   snapshot_ms: string | null;
 }
 
+/** Past any seq: the end of an ended incarnation, all of whose deltas are kept. */
+const NO_SEQ_BOUND = Number.MAX_SAFE_INTEGER;
+
 /**
- * The logged version `at` names (by number, or the last committed at or before a time in Unix ms); whether it
- * is the current one or within `retentionMs`; the last delta position it covers (the first position a later
- * version stored, less one, or the document's last); and, for a past version, the snapshot in effect then:
- * the newest, current or kept, written at or before it. One round trip.
+ * The version `version` of incarnation `bounds`, or when `version` is null, its last version at or before
+ * position `atPosition`: whether it is within retention; the last delta position it covers (the first position
+ * a later version of the incarnation stored, less one; else the live document's last, `nextSeq` - 1); and,
+ * unless it is the live document's current version (`current`), the snapshot in effect then: the newest of
+ * the incarnation, live or kept, written at or before it. One round trip.
  */
 export function historyPointStatement(
   t: QualifiedTables,
   documentId: string,
-  at: { version: number } | { time: number },
+  bounds: IncarnationBounds,
+  at: { version: number } | { position: number },
+  current: number | null,
+  nextSeq: number | null,
   retentionMs: number,
 ): SqlStatement {
-  const match =
-    'version' in at ? 'c.version = ?' : `c.committed_at <= timestamptz 'epoch' + ?::bigint * interval '1 millisecond'`;
+  const match = 'version' in at ? 'c.version = ?::bigint' : 'c.position <= ?::bigint';
   return {
     name: 'historyPoint',
-    sql: `select c.version, c.version = doc.version as current,
-                 (?::bigint > 0 and c.committed_at >= now() - ?::bigint * interval '1 millisecond') as fresh,
+    sql: `select c.version, ${fresh(t)} as fresh,
                  coalesce((select min(l.first_seq) from ${t.changes} as l
-                           where l.document_id = c.document_id and l.kind = 'deltas' and l.version > c.version
-                             and l.position > c.position), doc.next_seq) - 1 as up_to_seq,
+                           where l.document_id = c.document_id and l.kind = 'deltas' and l.position > c.position
+                             and ${within('l')}), ?::bigint) - 1 as up_to_seq,
                  snap.data as snapshot_data, snap.vector_clock as snapshot_clock,
                  ${timestampToMs('snap.created_at')} as snapshot_ms
           from ${t.changes} as c
-          join ${t.documents} as doc on doc.id = c.document_id
           -- Each side picks its one row by the key first: a sort of the union would read every kept snapshot's bytes.
           left join lateral (
             select u.data, u.vector_clock, u.created_at from (
               (select x.data, x.vector_clock, x.created_at, x.version from ${t.snapshots} as x
-                where x.document_id = c.document_id and x.version <= c.version)
+                where ?::bigint = 0 and x.document_id = c.document_id and x.version <= c.version)
               union all
               (select h.data, h.vector_clock, h.created_at, h.version from ${t.historySnapshots} as h
-                where h.document_id = c.document_id and h.version <= c.version order by h.version desc limit 1)
+                where h.document_id = c.document_id and h.ended_by = ?::bigint and h.version <= c.version
+                order by h.version desc limit 1)
             ) as u order by u.version desc limit 1
-          ) as snap on c.version <> doc.version
-          where c.document_id = ? and c.kind <> 'deleted' and ${match}
-            and c.position > ${SINCE_DELETED(t)}
-          order by c.version desc limit 1`,
-    params: [retentionMs, retentionMs, documentId, 'version' in at ? at.version : at.time, documentId],
+          ) as snap on c.version is distinct from ?::bigint
+          where c.document_id = ? and c.kind <> 'deleted' and ${match} and ${within('c')}
+          order by c.position desc limit 1`,
+    params: [
+      ...freshParams(bounds, retentionMs),
+      ...withinParams(bounds),
+      nextSeq ?? NO_SEQ_BOUND,
+      bounds.endedBy,
+      bounds.endedBy,
+      current,
+      documentId,
+      'version' in at ? at.version : at.position,
+      ...withinParams(bounds),
+    ],
   };
 }
 
 /**
- * The deltas, live or kept, stored at or before position `upToSeq` that `snapshotClock` does not cover, in
- * storage order. Read per author, as catch-up reads (a range of each author's counters above the snapshot's,
- * on the (document, author, counter) index of each table), so the cost follows what is returned, not the
- * history before it.
+ * The deltas of incarnation `endedBy`, live or kept, stored at or before position `upToSeq` that
+ * `snapshotClock` does not cover, in storage order. For the live document they are read per author, as
+ * catch-up reads (a range of each author's counters above the snapshot's, on the (document, author, counter)
+ * index of each table), so the cost follows what is returned; an ended incarnation has no authors' rows left
+ * and is read whole from the kept deltas.
  */
 export function deltasAtStatement(
   t: QualifiedTables,
   documentId: string,
+  endedBy: number,
   upToSeq: number,
   snapshotClock: Record<string, number>,
 ): SqlStatement {
@@ -123,8 +243,17 @@ export function deltasAtStatement(
     ['seq', 'id', 'client_id', '"timestamp"', 'data', 'data_bytes', 'vector_clock']
       .map((c) => `${alias}.${c}`)
       .join(', ');
-  const range = (table: string) => `select ${columns('x')} from ${table} as x
-        where x.document_id = author.document_id and x.client_id = author.client_id
+  if (endedBy !== 0)
+    return {
+      name: 'deltasAtEnded',
+      sql: `select ${columns('h')} from ${t.historyDeltas} as h
+            where h.document_id = ? and h.ended_by = ? and h.seq <= ?
+              and h.counter > coalesce((?::jsonb ->> h.client_id)::bigint, 0)
+            order by h.seq`,
+      params: [documentId, endedBy, upToSeq, JSON.stringify(snapshotClock)],
+    };
+  const range = (table: string, kept: boolean) => `select ${columns('x')} from ${table} as x
+        where x.document_id = author.document_id${kept ? ' and x.ended_by = 0' : ''} and x.client_id = author.client_id
           and x.counter > coalesce((since.clock ->> author.client_id)::bigint, 0) and x.seq <= ?
         offset 0`;
   return {
@@ -132,7 +261,7 @@ export function deltasAtStatement(
     sql: `select ${columns('u')}
           from (select ?::jsonb as clock) as since
           cross join ${t.clocks} as author
-          cross join lateral ((${range(t.deltas)}) union all (${range(t.historyDeltas)})) as u
+          cross join lateral ((${range(t.deltas, false)}) union all (${range(t.historyDeltas, true)})) as u
           where author.document_id = ?
           order by u.seq`,
     params: [JSON.stringify(snapshotClock), upToSeq, upToSeq, documentId],
@@ -140,17 +269,20 @@ export function deltasAtStatement(
 }
 
 /**
- * Removes every row naming the document: awareness, change-log rows, and the document (its deltas, snapshot,
- * clocks and history follow by cascade). Answers whether the document existed.
+ * Removes every row naming the document: awareness, change-log rows, every incarnation's history, and the
+ * document (its deltas, snapshot and clocks follow by cascade). Answers the version and a fresh log position
+ * (taken, never written: the erase's place in the feed's order) when the document existed.
  */
 export function eraseStatement(t: QualifiedTables, documentId: string): SqlStatement {
   return {
     name: 'erase',
     sql: `with presence as (delete from ${t.awareness} where document_id = ?),
           logged as (delete from ${t.changes} where document_id = ?),
-          removed as (delete from ${t.documents} where id = ? returning 1)
-          select count(*)::integer as erased from removed`,
-    params: [documentId, documentId, documentId],
+          kept_deltas as (delete from ${t.historyDeltas} where document_id = ?),
+          kept_snapshots as (delete from ${t.historySnapshots} where document_id = ?),
+          removed as (delete from ${t.documents} where id = ? returning version)
+          select removed.version + 1 as out_version, nextval(?::regclass) as out_position from removed`,
+    params: [documentId, documentId, documentId, documentId, documentId, t.changePositions],
   };
 }
 

@@ -186,10 +186,15 @@ export class PostgresDocumentBackend implements DocumentBackend {
     return this.history.changesAt(documentId, at, (tx) => this.currentIn(tx, documentId));
   }
 
-  /** The document now, with its version, read in `tx`'s view. */
+  /**
+   * The document now, with its version, read in `tx`'s view. Unlike `getChangesSince(null)` it answers a
+   * snapshot whose clock is empty too: its bytes are part of the document (the memory driver answers it alike).
+   */
   private async currentIn(tx: SqlExecutor, documentId: string): Promise<ChangesAt> {
+    const changes = await this.changesIn(tx, documentId, null);
     return {
-      ...(await this.changesIn(tx, documentId, null)),
+      ...changes,
+      snapshot: changes.snapshot ?? (await this.readSnapshot(tx, documentId)),
       version: (await this.getIn(tx, documentId))?.version ?? 0,
     };
   }

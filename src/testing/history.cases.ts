@@ -286,6 +286,9 @@ export function historyCases(context: ConformanceContextGetter): void {
             expect(fork.reason).toMatchObject({ name: 'StorageValidationError', argument: 'targetId' });
             expect({ snapshot: stored.snapshot, ids }).toEqual({ snapshot: null, ids: ['other'] });
           } else {
+            // The fork took the target's first versions whole: the other write came after it.
+            const first = await documents.getChangesAt(target, { version: 1 });
+            expect(first.deltas.map((delta) => delta.id)).not.toContain('other');
             const forked = states.get(8) as { deltas: { id: string }[]; snapshot: unknown };
             expect(content({ ...stored, deltas: stored.deltas.filter((delta) => delta.id !== 'other') })).toEqual({
               ...forked,

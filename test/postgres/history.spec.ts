@@ -183,6 +183,13 @@ describe('history on the postgres driver', () => {
         version: 2,
         ids: ['a1', 'b1', 'c1'],
       });
+      // Deleted, the idle document's last version stays readable by number, though its log row is gone.
+      expect(await documents.delete('idle')).toBe(true);
+      const last = await documents.getChangesAt('idle', { version: 2 });
+      expect({ snapshot: last.snapshot && Array.from(last.snapshot.data), version: last.version }).toEqual({
+        snapshot: [7],
+        version: 2,
+      });
       // The next write moves the document on: its own row lists it.
       await documents.addDelta('doc', makeDelta('a2', 'a', 2));
       expect((await documents.getVersions('doc')).versions.map((each) => each.version)).toEqual([3]);
@@ -255,6 +262,28 @@ describe('history on the postgres driver', () => {
     } finally {
       await watcher.close();
       await eraser.close();
+    }
+  });
+
+  it('an erase hint that storage does not bear out publishes nothing: the document still has its rows', async () => {
+    const shared = uniqueName('forgederase');
+    const watcher = await database.createProvider({ schema: shared });
+    try {
+      await watcher.documents.addDelta('doc', makeDelta('a1', 'a', 1));
+      const feed = recordChanges(watcher, 'doc');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const forged = JSON.stringify({ o: '12345', e: [['doc', 2, 2 ** 40]] });
+      await database.query('select pg_notify($1, $2)', [`sync_storage:${shared}`, forged]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await watcher.documents.addDelta('doc', makeDelta('a2', 'a', 2));
+      expect(await feed.received(1)).toEqual([
+        { documentId: 'doc', kind: 'deltas', deltaIds: ['a2'], version: 2, source: 'local' },
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(feed.changes).toHaveLength(1);
+      feed.stop();
+    } finally {
+      await watcher.close();
     }
   });
 });

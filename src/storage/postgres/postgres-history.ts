@@ -7,6 +7,7 @@ import { toStoredDelta, type DeltaRow } from './sql/catch-up.sql.js';
 import {
   deletionsAroundStatement,
   deltasAtStatement,
+  endedLastPointStatement,
   documentHeadStatement,
   eraseStatement,
   historyPointStatement,
@@ -136,7 +137,7 @@ export class PostgresHistory {
     if (!found) throw unavailable(null);
     if (found === 'current') return current(tx);
     const { bounds, head, point } = found;
-    const [row] = await tx.rows<PointRow>(
+    let [row] = await tx.rows<PointRow>(
       historyPointStatement(
         t,
         documentId,
@@ -147,11 +148,18 @@ export class PostgresHistory {
         this.retentionMs,
       ),
     );
-    if (!row) {
-      // The log row of a long-unchanged current version may be pruned already.
-      if (head && 'version' in at && head.version === at.version) return current(tx);
-      throw unavailable(null);
+    if (!row && 'version' in point) {
+      // The version's log row may be pruned already: the live document's current one, or the last one of an
+      // ended incarnation (current until its delete).
+      if (head?.version === point.version) return current(tx);
+      if (bounds.before !== null) {
+        const [last] = await tx.rows<PointRow>(
+          endedLastPointStatement(t, documentId, bounds.endedBy, this.retentionMs),
+        );
+        if (last && Number(last.version) === point.version) row = last;
+      }
     }
+    if (!row) throw unavailable(null);
     const version = Number(row.version);
     if (head && version === head.version) return current(tx);
     if (!row.fresh) throw unavailable(version);

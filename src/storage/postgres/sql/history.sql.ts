@@ -226,6 +226,35 @@ export function historyPointStatement(
 }
 
 /**
+ * The last version of the incarnation a `delete` ended at log position `endedBy`, from the deletion's row
+ * (its version less one): for when that version's own row was pruned (it was current longer than the change
+ * log keeps rows). All the incarnation's kept deltas are in it, and its newest kept snapshot; it is within
+ * retention while the `delete` is.
+ */
+export function endedLastPointStatement(
+  t: QualifiedTables,
+  documentId: string,
+  endedBy: number,
+  retentionMs: number,
+): SqlStatement {
+  return {
+    name: 'historyEndedLastPoint',
+    sql: `select d.version - 1 as version,
+                 (?::bigint > 0 and d.committed_at >= now() - ?::bigint * interval '1 millisecond') as fresh,
+                 ?::bigint - 1 as up_to_seq,
+                 snap.data as snapshot_data, snap.vector_clock as snapshot_clock,
+                 ${timestampToMs('snap.created_at')} as snapshot_ms
+          from ${t.changes} as d
+          left join lateral (
+            select h.data, h.vector_clock, h.created_at from ${t.historySnapshots} as h
+            where h.document_id = d.document_id and h.ended_by = d.position order by h.version desc limit 1
+          ) as snap on true
+          where d.document_id = ? and d.position = ? and d.kind = 'deleted'`,
+    params: [retentionMs, retentionMs, NO_SEQ_BOUND, documentId, endedBy],
+  };
+}
+
+/**
  * The deltas of incarnation `endedBy`, live or kept, stored at or before position `upToSeq` that
  * `snapshotClock` does not cover, in storage order. For the live document they are read per author, as
  * catch-up reads (a range of each author's counters above the snapshot's, on the (document, author, counter)

@@ -5,7 +5,6 @@ import type { ChangesAt, ChangesSince } from '../contract/types.js';
 import type { PostgresDatabase, SqlExecutor } from './postgres-database.js';
 import { toStoredDelta, type DeltaRow } from './sql/catch-up.sql.js';
 import {
-  deletionsAroundStatement,
   deltasAtStatement,
   endedLastPointStatement,
   documentHeadStatement,
@@ -14,7 +13,6 @@ import {
   lastRowAtStatement,
   pruneHistoryStatement,
   versionsStatement,
-  type DeletionsAroundRow,
   type DocumentHeadRow,
   type IncarnationBounds,
   type LastRowAtRow,
@@ -25,9 +23,6 @@ import {
 
 /** How many kept rows of each history table one pruning statement removes. */
 const PRUNE_BATCH = 1_000;
-
-/** Past every log position. */
-const END_OF_LOG = Number.MAX_SAFE_INTEGER;
 
 /** The live document as a history read starts from it (null: it does not exist). */
 interface Head {
@@ -218,12 +213,10 @@ export class PostgresHistory {
 
   /** The incarnation version numbers name: the live document's, or the one deleted last; null: neither. */
   private async latest(tx: SqlExecutor, documentId: string): Promise<Target | null> {
-    const head = await this.head(tx, documentId);
-    const last = await this.deletionsAround(tx, documentId, END_OF_LOG);
-    if (head) return { bounds: { endedBy: 0, after: last.before ?? 0, before: null }, head };
-    if (last.before === null) return null;
-    const previous = await this.deletionsAround(tx, documentId, last.before);
-    return { bounds: { endedBy: last.before, after: previous.before ?? 0, before: last.before }, head: null };
+    const { head, lastDeleted, previousDeleted } = await this.head(tx, documentId);
+    if (head) return { bounds: { endedBy: 0, after: lastDeleted ?? 0, before: null }, head };
+    if (lastDeleted === null) return null;
+    return { bounds: { endedBy: lastDeleted, after: previousDeleted ?? 0, before: lastDeleted }, head: null };
   }
 
   /**
@@ -236,42 +229,33 @@ export class PostgresHistory {
     documentId: string,
     time: number,
   ): Promise<(Target & { point: { position: number } }) | 'current' | null> {
-    const head = await this.head(tx, documentId);
+    const { head } = await this.head(tx, documentId);
     const logged = head?.logged;
     // The current version's log row was pruned, and it was written by then: nothing of the document came later.
     if (logged && logged.at_ms <= time) return 'current';
     const [row] = await tx.rows<LastRowAtRow>(lastRowAtStatement(this.db.tables, documentId, time));
     if (!row || row.kind === 'deleted') return null;
     const position = Number(row.position);
-    const around = await this.deletionsAround(tx, documentId, position);
-    if (around.after === null) {
+    const before = row.deleted_before === null ? 0 : Number(row.deleted_before);
+    if (row.deleted_after === null) {
       if (!head) return null;
-      return { bounds: { endedBy: 0, after: around.before ?? 0, before: null }, head, point: { position } };
+      return { bounds: { endedBy: 0, after: before, before: null }, head, point: { position } };
     }
-    return {
-      bounds: { endedBy: around.after, after: around.before ?? 0, before: around.after },
-      head: null,
-      point: { position },
-    };
+    const endedBy = Number(row.deleted_after);
+    return { bounds: { endedBy, after: before, before: endedBy }, head: null, point: { position } };
   }
 
-  private async head(tx: SqlExecutor, documentId: string): Promise<Head | null> {
-    const [row] = await tx.rows<DocumentHeadRow>(documentHeadStatement(this.db.tables, documentId));
-    if (!row) return null;
-    const version = Number(row.version);
-    const logged = row.logged_version?.version === version ? row.logged_version : null;
-    return { version, nextSeq: Number(row.next_seq), logged };
-  }
-
-  private async deletionsAround(
+  /** The live document's head (null: it does not exist) and the log positions of its last two deletions. */
+  private async head(
     tx: SqlExecutor,
     documentId: string,
-    position: number,
-  ): Promise<{ before: number | null; after: number | null }> {
-    const [row] = await tx.rows<DeletionsAroundRow>(deletionsAroundStatement(this.db.tables, documentId, position));
-    return {
-      before: row!.before === null ? null : Number(row!.before),
-      after: row!.after === null ? null : Number(row!.after),
-    };
+  ): Promise<{ head: Head | null; lastDeleted: number | null; previousDeleted: number | null }> {
+    const [row] = await tx.rows<DocumentHeadRow>(documentHeadStatement(this.db.tables, documentId));
+    const position = (value: string | null) => (value === null ? null : Number(value));
+    const deletions = { lastDeleted: position(row!.last_deleted), previousDeleted: position(row!.previous_deleted) };
+    if (row!.version === null) return { head: null, ...deletions };
+    const version = Number(row!.version);
+    const logged = row!.logged_version?.version === version ? row!.logged_version : null;
+    return { head: { version, nextSeq: Number(row!.next_seq), logged }, ...deletions };
   }
 }

@@ -23,11 +23,16 @@ export interface IncarnationBounds {
   before: number | null;
 }
 
-/** The live document's version and log stamp, as history reads start from. */
+/**
+ * The live document's version and log stamp (null columns: it does not exist), and the log positions of its
+ * last `delete` and of the one before: where a history read starts. One round trip.
+ */
 export interface DocumentHeadRow {
-  version: string;
-  next_seq: string;
+  version: string | null;
+  next_seq: string | null;
   logged_version: LoggedVersion | null;
+  last_deleted: string | null;
+  previous_deleted: string | null;
 }
 
 /** The current version's log row, kept on the document by the change-log pruning when it removed that row. */
@@ -39,42 +44,40 @@ export interface LoggedVersion {
 }
 
 export function documentHeadStatement(t: QualifiedTables, documentId: string): SqlStatement {
+  const deleted = `select z.position from ${t.changes} as z where z.document_id = p.id and z.kind = 'deleted'`;
   return {
     name: 'historyHead',
-    sql: `select doc.version, doc.next_seq, doc.logged_version from ${t.documents} as doc where doc.id = ?`,
+    sql: `select doc.version, doc.next_seq, doc.logged_version, last.position as last_deleted,
+                 (${deleted} and z.position < last.position order by z.position desc limit 1) as previous_deleted
+          from (select ?::text as id) as p
+          left join ${t.documents} as doc on doc.id = p.id
+          left join lateral (${deleted} order by z.position desc limit 1) as last on true`,
     params: [documentId],
   };
 }
 
-/** The log positions of the document's `delete`s closest before and after a position (null: none). */
-export interface DeletionsAroundRow {
-  before: string | null;
-  after: string | null;
-}
-
-export function deletionsAroundStatement(t: QualifiedTables, documentId: string, position: number): SqlStatement {
-  const nearest = (aggregate: string, side: string) =>
-    `(select ${aggregate}(z.position) from ${t.changes} as z
-      where z.document_id = ? and z.kind = 'deleted' and z.position ${side} ?::bigint)`;
-  return {
-    name: 'historyDeletions',
-    sql: `select ${nearest('max', '<')} as before, ${nearest('min', '>')} as after`,
-    params: [documentId, position, documentId, position],
-  };
-}
-
-/** The document's last log row (any kind) committed at or before a time in Unix ms: where a read by time starts. */
+/**
+ * The document's last log row (any kind) committed at or before a time in Unix ms, where a read by time
+ * starts, with the log positions of the `delete`s closest before and after it (null: none): the bounds of
+ * its incarnation. One round trip.
+ */
 export interface LastRowAtRow {
   position: string;
   kind: 'deltas' | 'snapshot' | 'compacted' | 'deleted';
+  deleted_before: string | null;
+  deleted_after: string | null;
 }
 
 export function lastRowAtStatement(t: QualifiedTables, documentId: string, timeMs: number): SqlStatement {
+  const nearest = (aggregate: string, side: string) =>
+    `(select ${aggregate}(z.position) from ${t.changes} as z
+      where z.document_id = r.document_id and z.kind = 'deleted' and z.position ${side} r.position)`;
   return {
     name: 'historyLastRowAt',
-    sql: `select c.position, c.kind from ${t.changes} as c
-          where c.document_id = ? and c.committed_at <= timestamptz 'epoch' + ?::bigint * interval '1 millisecond'
-          order by c.position desc limit 1`,
+    sql: `select r.position, r.kind, ${nearest('max', '<')} as deleted_before, ${nearest('min', '>')} as deleted_after
+          from (select c.document_id, c.position, c.kind from ${t.changes} as c
+                where c.document_id = ? and c.committed_at <= timestamptz 'epoch' + ?::bigint * interval '1 millisecond'
+                order by c.position desc limit 1) as r`,
     params: [documentId, timeMs],
   };
 }

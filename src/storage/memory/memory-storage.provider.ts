@@ -3,6 +3,7 @@ import type { ResolvedStorageOptions } from '../contract/options.js';
 import type {
   AwarenessStore,
   DocumentStore,
+  ChangesOptions,
   StorageChange,
   StorageHealth,
   StorageProvider,
@@ -23,7 +24,15 @@ export class MemoryStorageProvider implements StorageProvider {
   private readonly history: MemoryHistory;
 
   constructor(options: ResolvedStorageOptions) {
-    this.core = new ProviderCore(this.driver, options.metrics);
+    this.core = new ProviderCore(this.driver, options.metrics, {
+      // No change log is kept here: a subscriber behind (or ahead of) the document reads it again.
+      resume: (documentId, afterVersion, release) =>
+        release(
+          afterVersion === this.documentBackend.versionOf(documentId)
+            ? []
+            : [{ documentId, kind: 'resync', source: 'local' }],
+        ),
+    });
     this.history = new MemoryHistory(options.historyRetentionMs);
     // Writes here are synchronous: a change reaches subscribers as soon as it is stored.
     const publish = this.core.publishLocal.bind(this.core);
@@ -47,8 +56,8 @@ export class MemoryStorageProvider implements StorageProvider {
 
   async initialize(): Promise<void> {}
 
-  changes(documentId?: string): Observable<StorageChange> {
-    return this.core.hub.changes(documentId);
+  changes(documentId?: string, options?: ChangesOptions): Observable<StorageChange> {
+    return this.core.hub.changes(documentId, options);
   }
 
   /** Drops history past `historyRetentionMs` (run by the module's prune timer); costs the kept history. */

@@ -7,6 +7,7 @@ import type { ResolvedStorageOptions } from '../contract/options.js';
 import type {
   AwarenessStore,
   DocumentStore,
+  ChangesOptions,
   StorageChange,
   StorageHealth,
   StorageProvider,
@@ -54,6 +55,7 @@ export class PostgresStorageProvider implements StorageProvider {
       documentUnsubscribed: (documentId) => this.feed.documentUnsubscribed(documentId),
       everythingSubscribed: () => this.feed.everythingSubscribed(),
       everythingUnsubscribed: () => this.feed.everythingUnsubscribed(),
+      resume: (documentId, afterVersion, release) => this.feed.resume(documentId, afterVersion, release),
     });
     this.database = new PostgresDatabase(options, logger, this.core);
     const { channel, origin } = this.database.feed;
@@ -107,8 +109,8 @@ export class PostgresStorageProvider implements StorageProvider {
     return this.database.open();
   }
 
-  changes(documentId?: string): Observable<StorageChange> {
-    return this.core.hub.changes(documentId);
+  changes(documentId?: string, options?: ChangesOptions): Observable<StorageChange> {
+    return this.core.hub.changes(documentId, options);
   }
 
   checkHealth(): Promise<StorageHealth> {

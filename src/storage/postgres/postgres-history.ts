@@ -9,7 +9,9 @@ import {
   endedLastPointStatement,
   documentHeadStatement,
   eraseStatement,
+  givenIncarnation,
   historyPointStatement,
+  latestIncarnation,
   lastRowAtStatement,
   pruneHistoryStatement,
   versionsStatement,
@@ -64,16 +66,9 @@ export class PostgresHistory {
         const target = await this.latest(tx, documentId);
         if (!target) return { versions: [], next: null };
         const { bounds, head } = target;
+        const source = givenIncarnation(bounds, head?.version ?? null, head?.nextSeq ?? null);
         const rows = await tx.rows<VersionRow>(
-          versionsStatement(
-            this.db.tables,
-            documentId,
-            bounds,
-            head?.version ?? null,
-            this.retentionMs,
-            after ?? 0,
-            limit + 1,
-          ),
+          versionsStatement(this.db.tables, documentId, source, this.retentionMs, after ?? 0, limit + 1),
         );
         const versions = rows.map((row) => ({
           version: Number(row.version),
@@ -102,7 +97,8 @@ export class PostgresHistory {
    * The document right after the version `at` names, read in one REPEATABLE READ transaction. The live
    * document's current version is read like `getChangesSince(null)` (`current`); an older one from the snapshot
    * in effect then and the deltas stored by then, live or kept: its cost follows the incarnation's deltas up to
-   * that version (all of them for an ended incarnation).
+   * that version (all of them for an ended incarnation). By version: two statements, the incarnation and the
+   * version found in one, then the deltas.
    */
   changesAt(
     documentId: string,
@@ -125,42 +121,37 @@ export class PostgresHistory {
     const t = this.db.tables;
     const unavailable = (version: number | null) =>
       new HistoryUnavailableError(documentId, 'version' in at ? at.version : version);
-    const found =
-      'version' in at
-        ? await this.byVersion(tx, documentId, at.version)
-        : await this.existingAt(tx, documentId, at.time);
-    if (!found) throw unavailable(null);
-    if (found === 'current') return current(tx);
-    const { bounds, head, point } = found;
-    let [row] = await tx.rows<PointRow>(
-      historyPointStatement(
-        t,
-        documentId,
-        bounds,
-        point,
-        head?.version ?? null,
-        head?.nextSeq ?? null,
-        this.retentionMs,
-      ),
-    );
-    if (!row && 'version' in point) {
+    let row: PointRow | undefined;
+    if ('version' in at) {
+      [row] = await tx.rows<PointRow>(
+        historyPointStatement(t, documentId, latestIncarnation(t, documentId), at, this.retentionMs),
+      );
+    } else {
+      const found = await this.existingAt(tx, documentId, at.time);
+      if (!found) throw unavailable(null);
+      if (found === 'current') return current(tx);
+      const source = givenIncarnation(found.bounds, found.head?.version ?? null, found.head?.nextSeq ?? null);
+      [row] = await tx.rows<PointRow>(historyPointStatement(t, documentId, source, found.point, this.retentionMs));
+    }
+    const currentVersion = row!.live && row!.current_version !== null ? Number(row!.current_version) : null;
+    if (row!.version === null && 'version' in at) {
       // The version's log row may be pruned already: the live document's current one, or the last one of an
       // ended incarnation (current until its delete).
-      if (head?.version === point.version) return current(tx);
-      if (bounds.before !== null) {
+      if (currentVersion === at.version) return current(tx);
+      if (row!.live === false && row!.before_pos !== null) {
         const [last] = await tx.rows<PointRow>(
-          endedLastPointStatement(t, documentId, bounds.endedBy, this.retentionMs),
+          endedLastPointStatement(t, documentId, Number(row!.before_pos), this.retentionMs),
         );
-        if (last && Number(last.version) === point.version) row = last;
+        if (last && Number(last.version) === at.version) row = last;
       }
     }
-    if (!row) throw unavailable(null);
+    if (!row || row.version === null) throw unavailable(null);
     const version = Number(row.version);
-    if (head && version === head.version) return current(tx);
+    if (version === currentVersion) return current(tx);
     if (!row.fresh) throw unavailable(version);
     const snapshotClock = row.snapshot_clock ?? {};
     const rows = await tx.rows<DeltaRow>(
-      deltasAtStatement(t, documentId, bounds.endedBy, Number(row.up_to_seq), snapshotClock),
+      deltasAtStatement(t, documentId, Number(row.ended_by), Number(row.up_to_seq), snapshotClock),
     );
     const deltas = rows.map(toStoredDelta);
     const vectorClock = copyClock(snapshotClock);
@@ -200,15 +191,6 @@ export class PostgresHistory {
       if (Number(row!.removed) === 0) break;
     }
     return removed;
-  }
-
-  private async byVersion(
-    tx: SqlExecutor,
-    documentId: string,
-    version: number,
-  ): Promise<(Target & { point: { version: number } }) | null> {
-    const target = await this.latest(tx, documentId);
-    return target && { ...target, point: { version } };
   }
 
   /** The incarnation version numbers name: the live document's, or the one deleted last; null: neither. */

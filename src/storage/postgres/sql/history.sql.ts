@@ -82,31 +82,69 @@ export function lastRowAtStatement(t: QualifiedTables, documentId: string, timeM
   };
 }
 
-/** Rows of the incarnation `b` in the log, as SQL over a row alias (`b`'s bounds as parameters, in order). */
-function within(alias: string): string {
-  return `${alias}.position > ?::bigint and (?::bigint is null or ${alias}.position < ?::bigint)`;
+/**
+ * The incarnation a statement reads, as a one-row relation `b`: `ended_by`, its log bounds `after_pos` and
+ * `before_pos` (null for the live document), `live`, and for the live document its `current_version`,
+ * `next_seq` and `logged_version` (null otherwise). `sql` holds `params` in order.
+ */
+export interface IncarnationSource {
+  sql: string;
+  params: unknown[];
 }
 
-function withinParams(bounds: IncarnationBounds): unknown[] {
-  return [bounds.after, bounds.before, bounds.before];
+/**
+ * The incarnation version numbers name, worked out in the statement itself: the live document's, or while it
+ * does not exist, the one its last `delete` ended (no row matches when there is neither).
+ */
+export function latestIncarnation(t: QualifiedTables, documentId: string): IncarnationSource {
+  const deleted = `select z.position from ${t.changes} as z where z.document_id = p.id and z.kind = 'deleted'`;
+  return {
+    sql: `(select case when doc.id is null then last.position else 0 end as ended_by,
+                  case when doc.id is null then coalesce(previous.position, 0) else coalesce(last.position, 0) end
+                    as after_pos,
+                  case when doc.id is null then last.position end as before_pos,
+                  doc.id is not null as live, doc.version as current_version, doc.next_seq,
+                  doc.logged_version
+           from (select ?::text as id) as p
+           left join ${t.documents} as doc on doc.id = p.id
+           left join lateral (${deleted} order by z.position desc limit 1) as last on true
+           left join lateral (${deleted} and z.position < last.position order by z.position desc limit 1)
+             as previous on true)`,
+    params: [documentId],
+  };
+}
+
+/** An incarnation known already (its bounds, and for the live document its version and next seq). */
+export function givenIncarnation(
+  bounds: IncarnationBounds,
+  current: number | null,
+  nextSeq: number | null,
+): IncarnationSource {
+  return {
+    sql: `(select ?::bigint as ended_by, ?::bigint as after_pos, ?::bigint as before_pos, ?::bigint = 0 as live,
+                  ?::bigint as current_version, ?::bigint as next_seq, null::jsonb as logged_version)`,
+    params: [bounds.endedBy, bounds.after, bounds.before, bounds.endedBy, current, nextSeq],
+  };
+}
+
+/** Rows of the incarnation `b` in the log, as SQL over a row alias. */
+function within(alias: string): string {
+  return `${alias}.position > b.after_pos and (b.before_pos is null or ${alias}.position < b.before_pos)`;
 }
 
 /**
  * Whether log row `c` of incarnation `b` is within retention: written within it, or the last content row of an
- * ended incarnation whose `delete` is within it (that version was current until the delete). Parameters:
- * retention twice, then `within` of `b` and `b.before` (see `freshParams`).
+ * ended incarnation whose `delete` is within it (that version was current until the delete). Three
+ * parameters, each the retention.
  */
 function fresh(t: QualifiedTables): string {
   return `(?::bigint > 0 and (c.committed_at >= now() - ?::bigint * interval '1 millisecond'
-            or (?::bigint is not null
+            or (b.before_pos is not null
                 and not exists (select 1 from ${t.changes} as l where l.document_id = c.document_id
                                 and l.position > c.position and ${within('l')})
-                and exists (select 1 from ${t.changes} as d where d.document_id = c.document_id and d.position = ?::bigint
+                and exists (select 1 from ${t.changes} as d where d.document_id = c.document_id
+                            and d.position = b.before_pos
                             and d.committed_at >= now() - ?::bigint * interval '1 millisecond'))))`;
-}
-
-function freshParams(bounds: IncarnationBounds, retentionMs: number): unknown[] {
-  return [retentionMs, retentionMs, bounds.before, ...withinParams(bounds), bounds.before, retentionMs];
 }
 
 /** A version as `getVersions` reads it. */
@@ -118,15 +156,13 @@ export interface VersionRow {
 }
 
 /**
- * At most `limit` versions of one incarnation above `after` that are readable: the live document's current one
- * (`current`; null for an ended incarnation) and those within retention, oldest first. Authors come from the
- * deltas each stored, live or kept.
+ * At most `limit` versions of the incarnation `source` above `after` that are readable: the live document's
+ * current one and those within retention, oldest first. Authors come from the deltas each stored, live or kept.
  */
 export function versionsStatement(
   t: QualifiedTables,
   documentId: string,
-  bounds: IncarnationBounds,
-  current: number | null,
+  source: IncarnationSource,
   retentionMs: number,
   after: number,
   limit: number,
@@ -137,35 +173,36 @@ export function versionsStatement(
             case when c.kind = 'deltas' then array(
               select u.client_id from (
                 select x.client_id from ${t.deltas} as x
-                  where ?::bigint = 0 and x.document_id = c.document_id and x.seq between c.first_seq and c.last_seq
+                  where b.live and x.document_id = c.document_id and x.seq between c.first_seq and c.last_seq
                 union
                 select h.client_id from ${t.historyDeltas} as h
-                  where h.document_id = c.document_id and h.ended_by = ?::bigint
+                  where h.document_id = c.document_id and h.ended_by = b.ended_by
                     and h.seq between c.first_seq and c.last_seq
               ) as u order by u.client_id)
             else '{}'::text[] end as client_ids
-          from ${t.changes} as c
-          where c.document_id = ? and c.kind <> 'deleted' and c.version > ? and ${within('c')}
-            and (c.version = ?::bigint or ${fresh(t)})
+          from ${source.sql} as b
+          join ${t.changes} as c on c.document_id = ? and c.kind <> 'deleted' and c.version > ? and ${within('c')}
+          where c.version = b.current_version or ${fresh(t)}
           order by c.version limit ?`,
-    params: [
-      bounds.endedBy,
-      bounds.endedBy,
-      documentId,
-      after,
-      ...withinParams(bounds),
-      current,
-      ...freshParams(bounds, retentionMs),
-      limit,
-    ],
+    params: [...source.params, documentId, after, retentionMs, retentionMs, retentionMs, limit],
   };
 }
 
-/** The version a history point names, as found in the log. */
+/**
+ * The incarnation a point read names and the version it found there: `b`'s columns always (one row), the
+ * version's columns null when none matched.
+ */
 export interface PointRow {
-  version: string;
-  fresh: boolean;
-  up_to_seq: string;
+  live: boolean | null;
+  ended_by: string | null;
+  after_pos: string | null;
+  before_pos: string | null;
+  current_version: string | null;
+  next_seq: string | null;
+  logged_version: LoggedVersion | null;
+  version: string | null;
+  fresh: boolean | null;
+  up_to_seq: string | null;
   /** The snapshot in effect right after it (null: none, or the version is the live document's current one). */
   snapshot_data: Buffer | null;
   snapshot_clock: Record<string, number> | null;
@@ -176,54 +213,56 @@ export interface PointRow {
 const NO_SEQ_BOUND = Number.MAX_SAFE_INTEGER;
 
 /**
- * The version `version` of incarnation `bounds`, or when `version` is null, its last version at or before
- * position `atPosition`: whether it is within retention; the last delta position it covers (the first position
- * a later version of the incarnation stored, less one; else the live document's last, `nextSeq` - 1); and,
- * unless it is the live document's current version (`current`), the snapshot in effect then: the newest of
- * the incarnation, live or kept, written at or before it. One round trip.
+ * In incarnation `source`, the version `version`, or its last version at or before log position `position`:
+ * whether it is within retention; the last delta position it covers (the first position a later version of
+ * the incarnation stored, less one; else the live document's last); and, unless it is the live document's
+ * current version, the snapshot in effect then: the newest of the incarnation, live or kept, written at or
+ * before it. With the incarnation's own columns, in one round trip.
  */
 export function historyPointStatement(
   t: QualifiedTables,
   documentId: string,
-  bounds: IncarnationBounds,
+  source: IncarnationSource,
   at: { version: number } | { position: number },
-  current: number | null,
-  nextSeq: number | null,
   retentionMs: number,
 ): SqlStatement {
   const match = 'version' in at ? 'c.version = ?::bigint' : 'c.position <= ?::bigint';
   return {
     name: 'historyPoint',
-    sql: `select c.version, ${fresh(t)} as fresh,
-                 coalesce((select min(l.first_seq) from ${t.changes} as l
-                           where l.document_id = c.document_id and l.kind = 'deltas' and l.position > c.position
-                             and ${within('l')}), ?::bigint) - 1 as up_to_seq,
-                 snap.data as snapshot_data, snap.vector_clock as snapshot_clock,
-                 ${timestampToMs('snap.created_at')} as snapshot_ms
-          from ${t.changes} as c
-          -- Each side picks its one row by the key first: a sort of the union would read every kept snapshot's bytes.
+    sql: `select b.live, b.ended_by, b.after_pos, b.before_pos, b.current_version, b.next_seq, b.logged_version,
+                 point.version, point.fresh, point.up_to_seq, point.snapshot_data, point.snapshot_clock,
+                 point.snapshot_ms
+          from ${source.sql} as b
           left join lateral (
-            select u.data, u.vector_clock, u.created_at from (
-              (select x.data, x.vector_clock, x.created_at, x.version from ${t.snapshots} as x
-                where ?::bigint = 0 and x.document_id = c.document_id and x.version <= c.version)
-              union all
-              (select h.data, h.vector_clock, h.created_at, h.version from ${t.historySnapshots} as h
-                where h.document_id = c.document_id and h.ended_by = ?::bigint and h.version <= c.version
-                order by h.version desc limit 1)
-            ) as u order by u.version desc limit 1
-          ) as snap on c.version is distinct from ?::bigint
-          where c.document_id = ? and c.kind <> 'deleted' and ${match} and ${within('c')}
-          order by c.position desc limit 1`,
+            select c.version, ${fresh(t)} as fresh,
+                   coalesce((select min(l.first_seq) from ${t.changes} as l
+                             where l.document_id = c.document_id and l.kind = 'deltas' and l.position > c.position
+                               and ${within('l')}), b.next_seq, ${NO_SEQ_BOUND}) - 1 as up_to_seq,
+                   snap.data as snapshot_data, snap.vector_clock as snapshot_clock,
+                   ${timestampToMs('snap.created_at')} as snapshot_ms
+            from ${t.changes} as c
+            -- Each side picks its one row by the key first: a sort of the union would read every kept snapshot's bytes.
+            left join lateral (
+              select u.data, u.vector_clock, u.created_at from (
+                (select x.data, x.vector_clock, x.created_at, x.version from ${t.snapshots} as x
+                  where b.live and x.document_id = c.document_id and x.version <= c.version)
+                union all
+                (select h.data, h.vector_clock, h.created_at, h.version from ${t.historySnapshots} as h
+                  where h.document_id = c.document_id and h.ended_by = b.ended_by and h.version <= c.version
+                  order by h.version desc limit 1)
+              ) as u order by u.version desc limit 1
+            ) as snap on c.version is distinct from b.current_version
+            where b.ended_by is not null and c.document_id = ? and c.kind <> 'deleted' and ${match}
+              and ${within('c')}
+            order by c.position desc limit 1
+          ) as point on true`,
     params: [
-      ...freshParams(bounds, retentionMs),
-      ...withinParams(bounds),
-      nextSeq ?? NO_SEQ_BOUND,
-      bounds.endedBy,
-      bounds.endedBy,
-      current,
+      ...source.params,
+      retentionMs,
+      retentionMs,
+      retentionMs,
       documentId,
       'version' in at ? at.version : at.position,
-      ...withinParams(bounds),
     ],
   };
 }
@@ -242,7 +281,9 @@ export function endedLastPointStatement(
 ): SqlStatement {
   return {
     name: 'historyEndedLastPoint',
-    sql: `select d.version - 1 as version,
+    sql: `select false as live, d.position as ended_by, null as after_pos, d.position as before_pos,
+                 null as current_version, null as next_seq, null::jsonb as logged_version,
+                 d.version - 1 as version,
                  (?::bigint > 0 and d.committed_at >= now() - ?::bigint * interval '1 millisecond') as fresh,
                  ?::bigint - 1 as up_to_seq,
                  snap.data as snapshot_data, snap.vector_clock as snapshot_clock,

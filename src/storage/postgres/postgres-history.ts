@@ -63,12 +63,11 @@ export class PostgresHistory {
   versions(documentId: string, limit: number, after: number | null): Promise<BackendVersionPage> {
     return this.db.transaction(
       async (tx) => {
-        const target = await this.latest(tx, documentId);
-        if (!target) return { versions: [], next: null };
-        const { bounds, head } = target;
-        const source = givenIncarnation(bounds, head?.version ?? null, head?.nextSeq ?? null);
+        const t = this.db.tables;
+        const { head } = await this.head(tx, documentId);
+        const source = latestIncarnation(t, documentId, this.retentionMs);
         const rows = await tx.rows<VersionRow>(
-          versionsStatement(this.db.tables, documentId, source, this.retentionMs, after ?? 0, limit + 1),
+          versionsStatement(t, documentId, source, this.retentionMs, after ?? 0, limit + 1),
         );
         const versions = rows.map((row) => ({
           version: Number(row.version),
@@ -124,13 +123,14 @@ export class PostgresHistory {
     let row: PointRow | undefined;
     if ('version' in at) {
       [row] = await tx.rows<PointRow>(
-        historyPointStatement(t, documentId, latestIncarnation(t, documentId), at, this.retentionMs),
+        historyPointStatement(t, documentId, latestIncarnation(t, documentId, this.retentionMs), at, this.retentionMs),
       );
     } else {
       const found = await this.existingAt(tx, documentId, at.time);
       if (!found) throw unavailable(null);
       if (found === 'current') return current(tx);
-      const source = givenIncarnation(found.bounds, found.head?.version ?? null, found.head?.nextSeq ?? null);
+      const { bounds, head, deletionFresh } = found;
+      const source = givenIncarnation(bounds, head?.version ?? null, head?.nextSeq ?? null, deletionFresh);
       [row] = await tx.rows<PointRow>(historyPointStatement(t, documentId, source, found.point, this.retentionMs));
     }
     const currentVersion = row!.live && row!.current_version !== null ? Number(row!.current_version) : null;
@@ -193,14 +193,6 @@ export class PostgresHistory {
     return removed;
   }
 
-  /** The incarnation version numbers name: the live document's, or the one deleted last; null: neither. */
-  private async latest(tx: SqlExecutor, documentId: string): Promise<Target | null> {
-    const { head, lastDeleted, previousDeleted } = await this.head(tx, documentId);
-    if (head) return { bounds: { endedBy: 0, after: lastDeleted ?? 0, before: null }, head };
-    if (lastDeleted === null) return null;
-    return { bounds: { endedBy: lastDeleted, after: previousDeleted ?? 0, before: lastDeleted }, head: null };
-  }
-
   /**
    * The incarnation that existed at `time` (Unix ms) and the position of its last log row by then: 'current'
    * when that is the live document's current version; null when the document did not exist then (deleted,
@@ -210,21 +202,26 @@ export class PostgresHistory {
     tx: SqlExecutor,
     documentId: string,
     time: number,
-  ): Promise<(Target & { point: { position: number } }) | 'current' | null> {
+  ): Promise<(Target & { point: { position: number }; deletionFresh: boolean }) | 'current' | null> {
     const { head } = await this.head(tx, documentId);
     const logged = head?.logged;
     // The current version's log row was pruned, and it was written by then: nothing of the document came later.
     if (logged && logged.at_ms <= time) return 'current';
-    const [row] = await tx.rows<LastRowAtRow>(lastRowAtStatement(this.db.tables, documentId, time));
+    const [row] = await tx.rows<LastRowAtRow>(lastRowAtStatement(this.db.tables, documentId, time, this.retentionMs));
     if (!row || row.kind === 'deleted') return null;
     const position = Number(row.position);
     const before = row.deleted_before === null ? 0 : Number(row.deleted_before);
     if (row.deleted_after === null) {
       if (!head) return null;
-      return { bounds: { endedBy: 0, after: before, before: null }, head, point: { position } };
+      return { bounds: { endedBy: 0, after: before, before: null }, head, point: { position }, deletionFresh: false };
     }
     const endedBy = Number(row.deleted_after);
-    return { bounds: { endedBy, after: before, before: endedBy }, head: null, point: { position } };
+    return {
+      bounds: { endedBy, after: before, before: endedBy },
+      head: null,
+      point: { position },
+      deletionFresh: row.deleted_after_fresh === true,
+    };
   }
 
   /** The live document's head (null: it does not exist) and the log positions of its last two deletions. */

@@ -66,26 +66,38 @@ export interface LastRowAtRow {
   kind: 'deltas' | 'snapshot' | 'compacted' | 'deleted';
   deleted_before: string | null;
   deleted_after: string | null;
+  /** Whether the `delete` after it is within retention. */
+  deleted_after_fresh: boolean | null;
 }
 
-export function lastRowAtStatement(t: QualifiedTables, documentId: string, timeMs: number): SqlStatement {
-  const nearest = (aggregate: string, side: string) =>
-    `(select ${aggregate}(z.position) from ${t.changes} as z
-      where z.document_id = r.document_id and z.kind = 'deleted' and z.position ${side} r.position)`;
+export function lastRowAtStatement(
+  t: QualifiedTables,
+  documentId: string,
+  timeMs: number,
+  retentionMs: number,
+): SqlStatement {
   return {
     name: 'historyLastRowAt',
-    sql: `select r.position, r.kind, ${nearest('max', '<')} as deleted_before, ${nearest('min', '>')} as deleted_after
+    sql: `select r.position, r.kind, before.position as deleted_before, after.position as deleted_after,
+                 after.committed_at >= now() - ?::bigint * interval '1 millisecond' as deleted_after_fresh
           from (select c.document_id, c.position, c.kind from ${t.changes} as c
                 where c.document_id = ? and c.committed_at <= timestamptz 'epoch' + ?::bigint * interval '1 millisecond'
-                order by c.position desc limit 1) as r`,
-    params: [documentId, timeMs],
+                order by c.position desc limit 1) as r
+          left join lateral (select z.position from ${t.changes} as z
+                             where z.document_id = r.document_id and z.kind = 'deleted' and z.position < r.position
+                             order by z.position desc limit 1) as before on true
+          left join lateral (select z.position, z.committed_at from ${t.changes} as z
+                             where z.document_id = r.document_id and z.kind = 'deleted' and z.position > r.position
+                             order by z.position limit 1) as after on true`,
+    params: [retentionMs, documentId, timeMs],
   };
 }
 
 /**
  * The incarnation a statement reads, as a one-row relation `b`: `ended_by`, its log bounds `after_pos` and
- * `before_pos` (null for the live document), `live`, and for the live document its `current_version`,
- * `next_seq` and `logged_version` (null otherwise). `sql` holds `params` in order.
+ * `before_pos` (null for the live document), `live`, for the live document its `current_version`, `next_seq`
+ * and `logged_version` (null otherwise), and for an ended one whether its `delete` is within retention
+ * (`deletion_fresh`). `sql` holds `params` in order.
  */
 export interface IncarnationSource {
   sql: string;
@@ -96,34 +108,40 @@ export interface IncarnationSource {
  * The incarnation version numbers name, worked out in the statement itself: the live document's, or while it
  * does not exist, the one its last `delete` ended (no row matches when there is neither).
  */
-export function latestIncarnation(t: QualifiedTables, documentId: string): IncarnationSource {
-  const deleted = `select z.position from ${t.changes} as z where z.document_id = p.id and z.kind = 'deleted'`;
+export function latestIncarnation(t: QualifiedTables, documentId: string, retentionMs: number): IncarnationSource {
   return {
-    sql: `(select case when doc.id is null then last.position else 0 end as ended_by,
-                  case when doc.id is null then coalesce(previous.position, 0) else coalesce(last.position, 0) end
-                    as after_pos,
-                  case when doc.id is null then last.position end as before_pos,
-                  doc.id is not null as live, doc.version as current_version, doc.next_seq,
-                  doc.logged_version
+    sql: `(select case when doc.id is null then d.positions[1] else 0 end as ended_by,
+                  coalesce(case when doc.id is null then d.positions[2] else d.positions[1] end, 0) as after_pos,
+                  case when doc.id is null then d.positions[1] end as before_pos,
+                  doc.id is not null as live, doc.version as current_version, doc.next_seq, doc.logged_version,
+                  doc.id is null and d.last_at >= now() - ?::bigint * interval '1 millisecond' as deletion_fresh
            from (select ?::text as id) as p
            left join ${t.documents} as doc on doc.id = p.id
-           left join lateral (${deleted} order by z.position desc limit 1) as last on true
-           left join lateral (${deleted} and z.position < last.position order by z.position desc limit 1)
-             as previous on true)`,
-    params: [documentId],
+           cross join lateral (
+             select array_agg(z.position order by z.position desc) as positions,
+                    (array_agg(z.committed_at order by z.position desc))[1] as last_at
+             from (select z.position, z.committed_at from ${t.changes} as z
+                   where z.document_id = p.id and z.kind = 'deleted' order by z.position desc limit 2) as z
+           ) as d)`,
+    params: [retentionMs, documentId],
   };
 }
 
-/** An incarnation known already (its bounds, and for the live document its version and next seq). */
+/**
+ * An incarnation known already: its bounds, for the live document its version and next seq, and for an ended
+ * one whether its `delete` is within retention.
+ */
 export function givenIncarnation(
   bounds: IncarnationBounds,
   current: number | null,
   nextSeq: number | null,
+  deletionFresh: boolean,
 ): IncarnationSource {
   return {
     sql: `(select ?::bigint as ended_by, ?::bigint as after_pos, ?::bigint as before_pos, ?::bigint = 0 as live,
-                  ?::bigint as current_version, ?::bigint as next_seq, null::jsonb as logged_version)`,
-    params: [bounds.endedBy, bounds.after, bounds.before, bounds.endedBy, current, nextSeq],
+                  ?::bigint as current_version, ?::bigint as next_seq, null::jsonb as logged_version,
+                  ?::boolean as deletion_fresh)`,
+    params: [bounds.endedBy, bounds.after, bounds.before, bounds.endedBy, current, nextSeq, deletionFresh],
   };
 }
 
@@ -134,17 +152,13 @@ function within(alias: string): string {
 
 /**
  * Whether log row `c` of incarnation `b` is within retention: written within it, or the last content row of an
- * ended incarnation whose `delete` is within it (that version was current until the delete). Three
- * parameters, each the retention.
+ * ended incarnation whose `delete` is within it (`b.deletion_fresh`: that version was current until the
+ * delete). Two parameters, each the retention.
  */
 function fresh(t: QualifiedTables): string {
   return `(?::bigint > 0 and (c.committed_at >= now() - ?::bigint * interval '1 millisecond'
-            or (b.before_pos is not null
-                and not exists (select 1 from ${t.changes} as l where l.document_id = c.document_id
-                                and l.position > c.position and ${within('l')})
-                and exists (select 1 from ${t.changes} as d where d.document_id = c.document_id
-                            and d.position = b.before_pos
-                            and d.committed_at >= now() - ?::bigint * interval '1 millisecond'))))`;
+            or (b.deletion_fresh and not exists (select 1 from ${t.changes} as l where l.document_id = c.document_id
+                                                  and l.position > c.position and ${within('l')}))))`;
 }
 
 /** A version as `getVersions` reads it. */
@@ -184,7 +198,7 @@ export function versionsStatement(
           join ${t.changes} as c on c.document_id = ? and c.kind <> 'deleted' and c.version > ? and ${within('c')}
           where c.version = b.current_version or ${fresh(t)}
           order by c.version limit ?`,
-    params: [...source.params, documentId, after, retentionMs, retentionMs, retentionMs, limit],
+    params: [...source.params, documentId, after, retentionMs, retentionMs, limit],
   };
 }
 
@@ -256,14 +270,7 @@ export function historyPointStatement(
               and ${within('c')}
             order by c.position desc limit 1
           ) as point on true`,
-    params: [
-      ...source.params,
-      retentionMs,
-      retentionMs,
-      retentionMs,
-      documentId,
-      'version' in at ? at.version : at.position,
-    ],
+    params: [...source.params, retentionMs, retentionMs, documentId, 'version' in at ? at.version : at.position],
   };
 }
 

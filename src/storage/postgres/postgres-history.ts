@@ -64,7 +64,7 @@ export class PostgresHistory {
     return this.db.transaction(
       async (tx) => {
         const t = this.db.tables;
-        const { head } = await this.head(tx, documentId);
+        const head = await this.head(tx, documentId);
         const source = latestIncarnation(t, documentId, this.retentionMs);
         const rows = await tx.rows<VersionRow>(
           versionsStatement(t, documentId, source, this.retentionMs, after ?? 0, limit + 1),
@@ -203,7 +203,7 @@ export class PostgresHistory {
     documentId: string,
     time: number,
   ): Promise<(Target & { point: { position: number }; deletionFresh: boolean }) | 'current' | null> {
-    const { head } = await this.head(tx, documentId);
+    const head = await this.head(tx, documentId);
     const logged = head?.logged;
     // The current version's log row was pruned, and it was written by then: nothing of the document came later.
     if (logged && logged.at_ms <= time) return 'current';
@@ -224,17 +224,12 @@ export class PostgresHistory {
     };
   }
 
-  /** The live document's head (null: it does not exist) and the log positions of its last two deletions. */
-  private async head(
-    tx: SqlExecutor,
-    documentId: string,
-  ): Promise<{ head: Head | null; lastDeleted: number | null; previousDeleted: number | null }> {
+  /** The live document's head; null when it does not exist. */
+  private async head(tx: SqlExecutor, documentId: string): Promise<Head | null> {
     const [row] = await tx.rows<DocumentHeadRow>(documentHeadStatement(this.db.tables, documentId));
-    const position = (value: string | null) => (value === null ? null : Number(value));
-    const deletions = { lastDeleted: position(row!.last_deleted), previousDeleted: position(row!.previous_deleted) };
-    if (row!.version === null) return { head: null, ...deletions };
-    const version = Number(row!.version);
-    const logged = row!.logged_version?.version === version ? row!.logged_version : null;
-    return { head: { version, nextSeq: Number(row!.next_seq), logged }, ...deletions };
+    if (!row) return null;
+    const version = Number(row.version);
+    const logged = row.logged_version?.version === version ? row.logged_version : null;
+    return { version, nextSeq: Number(row.next_seq), logged };
   }
 }

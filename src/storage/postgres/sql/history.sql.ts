@@ -23,16 +23,11 @@ export interface IncarnationBounds {
   before: number | null;
 }
 
-/**
- * The live document's version and log stamp (null columns: it does not exist), and the log positions of its
- * last `delete` and of the one before: where a history read starts. One round trip.
- */
+/** The live document's version, next seq and log stamp, as reads by time and `getVersions` start from. */
 export interface DocumentHeadRow {
-  version: string | null;
-  next_seq: string | null;
+  version: string;
+  next_seq: string;
   logged_version: LoggedVersion | null;
-  last_deleted: string | null;
-  previous_deleted: string | null;
 }
 
 /** The current version's log row, kept on the document by the change-log pruning when it removed that row. */
@@ -44,14 +39,9 @@ export interface LoggedVersion {
 }
 
 export function documentHeadStatement(t: QualifiedTables, documentId: string): SqlStatement {
-  const deleted = `select z.position from ${t.changes} as z where z.document_id = p.id and z.kind = 'deleted'`;
   return {
     name: 'historyHead',
-    sql: `select doc.version, doc.next_seq, doc.logged_version, last.position as last_deleted,
-                 (${deleted} and z.position < last.position order by z.position desc limit 1) as previous_deleted
-          from (select ?::text as id) as p
-          left join ${t.documents} as doc on doc.id = p.id
-          left join lateral (${deleted} order by z.position desc limit 1) as last on true`,
+    sql: `select doc.version, doc.next_seq, doc.logged_version from ${t.documents} as doc where doc.id = ?`,
     params: [documentId],
   };
 }

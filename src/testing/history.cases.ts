@@ -1,6 +1,7 @@
 import { HistoryUnavailableError, StorageValidationError, type ChangesSince, type DocumentStore } from '../index.js';
 import type { ConformanceContextGetter } from './conformance-context.js';
-import { makeDelta } from './conformance-helpers.js';
+import { recordChanges } from './change-recorder.js';
+import { makeDelta, sleep } from './conformance-helpers.js';
 import { describe, expect, it } from './runner.js';
 
 const RETAINED = { historyRetentionMs: 60 * 60 * 1000 };
@@ -38,6 +39,19 @@ async function writeHistory(documents: DocumentStore, documentId: string): Promi
   await documents.addDelta(documentId, makeDelta('b2', 'b', 2, { clock: { a: 3 } }));
   await remember();
   return states;
+}
+
+/** The prune timer's run of a provider (the module calls it; a case calls it directly). */
+async function pruneHistory(provider: unknown): Promise<void> {
+  await (provider as { pruneHistory?: () => Promise<number> }).pruneHistory?.();
+}
+
+/** A moment strictly between the writes before and after it, on both drivers' clocks (the database's for postgres). */
+async function moment(): Promise<Date> {
+  await sleep(30);
+  const at = new Date();
+  await sleep(30);
+  return at;
 }
 
 /** The History rules (docs/CONTRACT.md 5b): versions, reads of the past, forks and erase, on both drivers. */
@@ -156,6 +170,157 @@ export function historyCases(context: ConformanceContextGetter): void {
         expect(await documents.erase('doc')).toBe(false);
         await documents.addDelta('doc', makeDelta('new', 'a', 1));
         expect((await documents.getChangesAt('doc', { version: 1 })).deltas.map((delta) => delta.id)).toEqual(['new']);
+      });
+    });
+
+    it('with retention on, delete keeps the history: its versions read back by number until the document is created again, by time after', async () => {
+      await context().withProvider(RETAINED, async ({ documents }) => {
+        const states = await writeHistory(documents, 'doc');
+        const beforeDelete = await moment();
+        expect(await documents.delete('doc')).toBe(true);
+        const whileDeleted = await moment();
+        expect((await documents.getVersions('doc')).versions.map((each) => each.version)).toEqual([
+          1, 2, 3, 4, 5, 6, 7, 8,
+        ]);
+        for (const version of [2, 5, 8]) {
+          const at = await documents.getChangesAt('doc', { version });
+          expect({ version: at.version, state: content(at) }).toEqual({ version, state: states.get(version) });
+        }
+        await expect(documents.getChangesAt('doc', { time: whileDeleted })).rejects.toMatchObject({
+          name: 'HistoryUnavailableError',
+          version: null,
+        });
+
+        await documents.addDelta('doc', makeDelta('new', 'n', 1));
+        expect((await documents.getVersions('doc')).versions.map((each) => each.version)).toEqual([1]);
+        expect((await documents.getChangesAt('doc', { version: 1 })).deltas.map((delta) => delta.id)).toEqual(['new']);
+        await expect(documents.getChangesAt('doc', { version: 5 })).rejects.toThrow(HistoryUnavailableError);
+        const old = await documents.getChangesAt('doc', { time: beforeDelete });
+        expect({ version: old.version, state: content(old) }).toEqual({ version: 8, state: states.get(8) });
+        await expect(documents.getChangesAt('doc', { time: whileDeleted })).rejects.toThrow(HistoryUnavailableError);
+
+        await documents.forkDocument('doc', { time: beforeDelete }, 'restored');
+        expect(content(await documents.getChangesSince('restored', null))).toEqual(states.get(8));
+      });
+    });
+
+    it('with retention off, delete keeps nothing of the document', async () => {
+      const { documents } = context();
+      await writeHistory(documents, 'doc');
+      expect(await documents.delete('doc')).toBe(true);
+      expect(await documents.getVersions('doc')).toEqual({ versions: [], next: null });
+      await expect(documents.getChangesAt('doc', { version: 8 })).rejects.toThrow(HistoryUnavailableError);
+      await expect(documents.getChangesAt('doc', { time: new Date() })).rejects.toThrow(HistoryUnavailableError);
+    });
+
+    it("a deleted document's last version stays readable for the retention after the delete, then the pruning removes it", async () => {
+      // Retention long enough for the reads after the delete to run within it on a loaded machine.
+      await context().withProvider({ historyRetentionMs: 1_500 }, async (provider) => {
+        const { documents } = provider;
+        await documents.addDelta('doc', makeDelta('a1', 'a', 1));
+        await documents.addDelta('doc', makeDelta('a2', 'a', 2));
+        await sleep(1_700);
+        // Written before the retention, but current until the delete: still readable after it.
+        expect(await documents.delete('doc')).toBe(true);
+        const last = await documents.getChangesAt('doc', { version: 2 });
+        expect(last.deltas.map((delta) => delta.id)).toEqual(['a1', 'a2']);
+        await expect(documents.getChangesAt('doc', { version: 1 })).rejects.toThrow(HistoryUnavailableError);
+        expect((await documents.getVersions('doc')).versions.map((each) => each.version)).toEqual([2]);
+        await sleep(1_700);
+        await pruneHistory(provider);
+        await expect(documents.getChangesAt('doc', { version: 2 })).rejects.toMatchObject({
+          name: 'HistoryUnavailableError',
+          version: 2,
+        });
+        expect(await documents.getVersions('doc')).toEqual({ versions: [], next: null });
+      });
+    });
+
+    it('erase removes every incarnation: nothing of a deleted one reads back by version or by time', async () => {
+      await context().withProvider(RETAINED, async ({ documents }) => {
+        await writeHistory(documents, 'doc');
+        const firstLife = await moment();
+        await documents.delete('doc');
+        await documents.addDelta('doc', makeDelta('new', 'n', 1));
+        const secondLife = await moment();
+        expect(await documents.erase('doc')).toBe(true);
+        for (const time of [firstLife, secondLife])
+          await expect(documents.getChangesAt('doc', { time })).rejects.toThrow(HistoryUnavailableError);
+        await expect(documents.getChangesAt('doc', { version: 1 })).rejects.toThrow(HistoryUnavailableError);
+        expect(await documents.getVersions('doc')).toEqual({ versions: [], next: null });
+      });
+    });
+
+    it('erase publishes the deletion to the subscribers of the document and of all documents', async () => {
+      const { provider, documents } = context();
+      await documents.addDelta('doc', makeDelta('a1', 'a', 1));
+      await documents.addDelta('doc', makeDelta('a2', 'a', 2));
+      const one = recordChanges(provider, 'doc');
+      const all = recordChanges(provider);
+      expect(await documents.erase('doc')).toBe(true);
+      const deleted = { documentId: 'doc', kind: 'deleted', version: 3, source: 'local' };
+      expect(await one.received(1)).toEqual([deleted]);
+      expect(await all.received(1)).toEqual([deleted]);
+      // A document created again after erase starts at 1, like one created again after delete.
+      await documents.addDelta('doc', makeDelta('b1', 'b', 1));
+      expect((await one.received(2))[1]).toMatchObject({ kind: 'deltas', version: 1 });
+      expect(await documents.erase('missing')).toBe(false);
+      await sleep(50);
+      expect(all.changes.map((change) => change.documentId)).toEqual(['doc', 'doc']);
+      one.stop();
+      all.stop();
+    });
+
+    it('a fork racing another create of its target either wins whole or rejects with StorageValidationError, leaving the other write whole', async () => {
+      await context().withProvider(RETAINED, async ({ documents }) => {
+        const states = await writeHistory(documents, 'doc');
+        for (let round = 0; round < 5; round++) {
+          const target = `copy-${round}`;
+          const [fork, other] = await Promise.allSettled([
+            documents.forkDocument('doc', { version: 8 }, target),
+            documents.addDelta(target, makeDelta('other', 'z', 1)),
+          ]);
+          expect(other.status).toBe('fulfilled');
+          const stored = await documents.getChangesSince(target, null);
+          const ids = stored.deltas.map((delta) => delta.id);
+          if (fork.status === 'rejected') {
+            expect(fork.reason).toMatchObject({ name: 'StorageValidationError', argument: 'targetId' });
+            expect({ snapshot: stored.snapshot, ids }).toEqual({ snapshot: null, ids: ['other'] });
+          } else {
+            // The fork took the target's first versions whole: the other write came after it.
+            const first = await documents.getChangesAt(target, { version: 1 });
+            expect(first.deltas.map((delta) => delta.id)).not.toContain('other');
+            const forked = states.get(8) as { deltas: { id: string }[]; snapshot: unknown };
+            expect(content({ ...stored, deltas: stored.deltas.filter((delta) => delta.id !== 'other') })).toEqual({
+              ...forked,
+              vectorClock: expect.any(Object),
+            });
+            expect(ids.filter((id) => id === 'other').length).toBeLessThanOrEqual(1);
+          }
+        }
+      });
+    });
+
+    it('a fork by time while the source is written reads one version of it, never a mix of two', async () => {
+      await context().withProvider(RETAINED, async ({ documents }) => {
+        await writeHistory(documents, 'doc');
+        for (let round = 1; round <= 5; round++) {
+          const target = `copy-${round}`;
+          const clock = await documents.getVectorClock('doc');
+          await Promise.all([
+            documents.forkDocument('doc', { time: new Date(Date.now() + 60_000) }, target),
+            documents.addDelta('doc', makeDelta(`w${round}`, 'w', round)),
+            documents.saveSnapshot('doc', new Uint8Array([round]), clock),
+          ]);
+          const copied = JSON.stringify(content(await documents.getChangesSince(target, null)));
+          const { versions } = await documents.getVersions('doc', { limit: 100 });
+          const states = await Promise.all(
+            versions.map(async ({ version }) =>
+              JSON.stringify(content(await documents.getChangesAt('doc', { version }))),
+            ),
+          );
+          expect(states).toContain(copied);
+        }
       });
     });
 

@@ -14,7 +14,9 @@ runStorageConformance('postgres driver', {
     // A fresh schema costs a full migration (~0.1 s); emptying one that is already migrated is cheaper.
     if (reused)
       await database.query(
-        `delete from "${reused}".sync_documents; delete from "${reused}".sync_awareness; delete from "${reused}".sync_changes`,
+        ['sync_documents', 'sync_awareness', 'sync_changes', 'sync_history_deltas', 'sync_history_snapshots']
+          .map((table) => `delete from "${reused}".${table};`)
+          .join(' '),
       );
     const schema = reused ?? uniqueName('conformance');
     const provider = await database.createProvider({ ...options, schema, migrate: !reused });

@@ -192,3 +192,52 @@ describe('upgrading a version 1 database', () => {
     }
   });
 });
+
+describe('upgrading a database that kept history (Migration20261207130000_history) to keeping it after delete', () => {
+  const untilHistory = storageMigrations.findIndex((each) => each.name === 'Migration20261207130000_history') + 1;
+
+  it('attaches the kept rows to the live document; a delete then keeps them, and erase removes them', async () => {
+    const schema = uniqueName('histupgrade');
+    const orm = await storageOrm(database.url, schema, {
+      migrations: { migrationsList: storageMigrations.slice(0, untilHistory) },
+    });
+    try {
+      await orm.migrator.up();
+    } finally {
+      await orm.close(true);
+    }
+    // Written by this version's code on the schema as the history migration left it: the writes it uses are
+    // the same functions.
+    const before = await database.createProvider({ schema, historyRetentionMs: 60_000, migrate: false });
+    try {
+      await before.documents.addDeltas('notes', [makeDelta('a1', 'a', 1), makeDelta('a2', 'a', 2)]);
+      await before.documents.saveSnapshot('notes', new Uint8Array([1]), { a: 2 });
+      await before.documents.compactDeltas('notes', { a: 2 });
+      await before.documents.saveSnapshot('notes', new Uint8Array([2]), { a: 2 });
+    } finally {
+      await before.close();
+    }
+    const upgraded = await database.createProvider({ schema, historyRetentionMs: 60_000 });
+    try {
+      const kept = await database.query<{ ended_by: string; count: string }>(
+        `select ended_by, count(*) from "${schema}".sync_history_deltas group by 1`,
+      );
+      expect(kept).toEqual([{ ended_by: '0', count: '2' }]);
+      const { documents } = upgraded;
+      const ids = async (version: number) =>
+        (await documents.getChangesAt('notes', { version })).deltas.map((delta) => delta.id);
+      expect(await ids(1)).toEqual(['a1', 'a2']);
+      expect(await documents.delete('notes')).toBe(true);
+      expect(await ids(1)).toEqual(['a1', 'a2']);
+      expect((await documents.getChangesAt('notes', { version: 4 })).snapshot?.data).toEqual(new Uint8Array([2]));
+      expect(await documents.erase('notes')).toBe(false);
+      const [left] = await database.query<{ count: string }>(
+        `select (select count(*) from "${schema}".sync_history_deltas)
+              + (select count(*) from "${schema}".sync_history_snapshots) as count`,
+      );
+      expect(left).toEqual({ count: '0' });
+    } finally {
+      await upgraded.close();
+    }
+  });
+});

@@ -32,11 +32,12 @@ async function runAgainstModel(
 
 /**
  * One provider for the whole property, emptied before each run: every id a run can touch comes from the
- * pool, and `delete` removes a document with its awareness entries. Cheaper than a schema per run on postgres.
+ * pool, and `erase` removes a document with its awareness entries and history (`delete` keeps the history,
+ * which a later run would read). Cheaper than a schema per run on postgres.
  */
 function emptiedBeforeEachRun(provider: StorageProvider): StorageForRun {
   return async () => {
-    for (const id of DOCUMENT_ID_POOL) await provider.documents.delete(id);
+    for (const id of DOCUMENT_ID_POOL) await provider.documents.erase(id);
     const left = await provider.documents.getDocumentIds();
     if (left.length > 0) throw new Error(`storage was not emptied between runs: ${JSON.stringify(left)}`);
     return provider;

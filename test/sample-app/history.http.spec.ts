@@ -106,6 +106,28 @@ describe.each(DRIVERS)('version history over HTTP (%s driver)', (driver) => {
     expect(expectJsonError(neither, 400).argument).toBe('body');
   });
 
+  it('DELETE without erase keeps the versions for the retention: they are listed, and a fork brings the document back', async () => {
+    await writeHistory('undone');
+    const before = (await http.request('GET', '/documents/undone/changes')).body as unknown as VersionPage;
+    expect((await http.request('DELETE', '/documents/undone')).status).toBe(204);
+    expectJsonError(await http.request('GET', '/documents/undone'), 404);
+    const listed = (await http.request('GET', '/documents/undone/versions')).body as {
+      versions: { version: number }[];
+    };
+    expect(listed.versions.map((each) => each.version)).toEqual([1, 2, 3, 4]);
+    const back = await http.request('POST', '/documents/undone/fork', {
+      json: { targetId: 'undone-back', version: 4 },
+    });
+    expect(back.status).toBe(201);
+    const restored = (await http.request('GET', '/documents/undone-back/changes')).body as unknown as VersionPage;
+    // The same content; the copy's snapshot is a new write, so only its time differs.
+    const seen = (page: VersionPage) => ({
+      snapshot: page.snapshot && { data: page.snapshot.data, vectorClock: page.snapshot.vectorClock },
+      ids: page.deltas.map((each) => each.id),
+    });
+    expect(seen(restored)).toEqual(seen(before));
+  });
+
   it('DELETE with erase=true removes the document and its history: its versions are gone', async () => {
     await writeHistory('gone');
     expect((await http.request('DELETE', '/documents/gone?erase=true')).status).toBe(204);

@@ -18,6 +18,7 @@ const MAX_PAYLOAD_BYTES = 7_000;
 export class ChangeHintSender {
   private documents = new Set<string>();
   private awareness = new Map<string, [string, string]>();
+  private erased: [string, number, number][] = [];
   private sending = false;
 
   constructor(
@@ -37,6 +38,16 @@ export class ChangeHintSender {
     this.schedule();
   }
 
+  /** The document was erased, taking `version` and log position `position` (no log row tells it). */
+  documentErased(documentId: string, version: number, position: number): void {
+    this.erased.push([documentId, version, position]);
+    this.schedule();
+  }
+
+  private pending(): boolean {
+    return this.documents.size > 0 || this.awareness.size > 0 || this.erased.length > 0;
+  }
+
   private schedule(): void {
     if (this.sending || this.closed()) return;
     this.sending = true;
@@ -45,25 +56,26 @@ export class ChangeHintSender {
   }
 
   private async flush(): Promise<void> {
-    if (!this.closed() && (this.documents.size > 0 || this.awareness.size > 0))
-      await this.send(this.takePayloads()).catch(() => undefined);
+    if (!this.closed() && this.pending()) await this.send(this.takePayloads()).catch(() => undefined);
     this.sending = false;
     // Hints that came during the send wait a window of their own.
-    if (this.documents.size > 0 || this.awareness.size > 0) this.schedule();
+    if (this.pending()) this.schedule();
   }
 
   private takePayloads(): string[] {
     const documents = [...this.documents];
     const awareness = [...this.awareness.values()];
+    const erased = this.erased;
     this.documents = new Set();
     this.awareness = new Map();
+    this.erased = [];
     const payloads: string[] = [];
-    let current: Required<HintPayload> = { o: this.origin, d: [], a: [] };
+    let current: Required<HintPayload> = { o: this.origin, d: [], a: [], e: [] };
     let size = 64;
     const cut = (bytes: number): void => {
       if (size + bytes <= MAX_PAYLOAD_BYTES) return;
       payloads.push(encode(current));
-      current = { o: this.origin, d: [], a: [] };
+      current = { o: this.origin, d: [], a: [], e: [] };
       size = 64;
     };
     for (const documentId of documents) {
@@ -78,7 +90,13 @@ export class ChangeHintSender {
       current.a.push(pair);
       size += bytes;
     }
-    if (current.d.length > 0 || current.a.length > 0) payloads.push(encode(current));
+    for (const each of erased) {
+      const bytes = Buffer.byteLength(JSON.stringify(each)) + 1;
+      cut(bytes);
+      current.e.push(each);
+      size += bytes;
+    }
+    if (current.d.length > 0 || current.a.length > 0 || current.e.length > 0) payloads.push(encode(current));
     return payloads;
   }
 }
@@ -87,5 +105,6 @@ function encode(payload: Required<HintPayload>): string {
   const compact: HintPayload = { o: payload.o };
   if (payload.d.length > 0) compact.d = payload.d;
   if (payload.a.length > 0) compact.a = payload.a;
+  if (payload.e.length > 0) compact.e = payload.e;
   return JSON.stringify(compact);
 }

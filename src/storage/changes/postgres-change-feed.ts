@@ -46,6 +46,8 @@ export interface ChangeLogSource {
   ): Promise<LoggedChange[]>;
   /** Where the document stands now, or (`upTo`) where it stood at that log position. */
   start(documentId: string, upTo?: number): Promise<DocumentStart>;
+  /** Whether the document was erased at `position`: none of its log rows lie at or before it, and it is gone or new. */
+  erased(documentId: string, position: number): Promise<boolean>;
 }
 
 /** Where a followed document stands: the last row delivered (or skipped) and its version. */
@@ -247,6 +249,8 @@ export class PostgresChangeFeed {
         if (this.hub.follows(documentId))
           this.hub.publish({ documentId, kind: 'awareness', clientId, source: 'remote' });
     if (hint.origin === this.origin) return;
+    for (const [documentId, version, position] of hint.erased)
+      if (this.hub.follows(documentId)) this.run(() => this.deliverErased(hint.origin, documentId, version, position));
     if (hint.documents.some((documentId) => this.hub.follows(documentId))) {
       this.hintArrived = true;
       this.requestPoll();
@@ -343,6 +347,16 @@ export class PostgresChangeFeed {
     await this.deliver(change, issuedAt);
     // What other instances committed after it and before the start was read follows it.
     if (rewound) await this.fillUpTo(state, change.documentId, upTo);
+  }
+
+  /**
+   * Another instance erased a followed document: no log row tells it, so once storage confirms that the
+   * document's rows are gone, its `deleted` change is delivered as a row read back would be.
+   */
+  private async deliverErased(origin: string, documentId: string, version: number, position: number): Promise<void> {
+    if (!this.timer || !(await this.source.erased(documentId, position))) return;
+    const row: LoggedChange = { position, documentId, version, kind: 'deleted', origin, deltaCount: null, ids: null };
+    await this.deliver(row, 'log');
   }
 
   /** Publishes `row` in its document's order; `issuedAt` for a local write, 'log' for a row read back. */

@@ -16,6 +16,11 @@ export interface ChangeHint {
   documents: string[];
   /** Awareness entries written or removed: `[documentId, clientId]`. */
   awareness: [string, string][];
+  /**
+   * Documents erased: `[documentId, version, position]`, the version and log position the erase took. An
+   * erase leaves no log row to read, so the feed checks in storage that the document's rows are gone first.
+   */
+  erased: [string, number, number][];
 }
 
 /** What the listener reports to the feed. */
@@ -162,11 +167,12 @@ export class PostgresChangeListener {
   }
 }
 
-/** The compact wire form of a hint: `{ o, d?, a? }`; keys kept short to stay far below PostgreSQL's 8000 bytes. */
+/** The compact wire form of a hint: `{ o, d?, a?, e? }`; keys kept short to stay far below PostgreSQL's 8000 bytes. */
 export interface HintPayload {
   o: string;
   d?: string[];
   a?: [string, string][];
+  e?: [string, number, number][];
 }
 
 /** A hint from a payload's text, or null when it is not one (any other shape, type or size). */
@@ -179,9 +185,21 @@ export function parseHint(payload: unknown): ChangeHint | null {
     return null;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
-  const { o, d = [], a = [] } = value as Record<string, unknown>;
-  if (!isId(o) || !Array.isArray(d) || !Array.isArray(a)) return null;
+  const { o, d = [], a = [], e = [] } = value as Record<string, unknown>;
+  if (!isId(o) || !Array.isArray(d) || !Array.isArray(a) || !Array.isArray(e)) return null;
   if (!d.every(isId)) return null;
   if (!a.every((pair) => Array.isArray(pair) && pair.length === 2 && isId(pair[0]) && isId(pair[1]))) return null;
-  return { origin: o, documents: d as string[], awareness: a as [string, string][] };
+  const counted = (value: unknown) => Number.isSafeInteger(value) && (value as number) > 0;
+  if (
+    !e.every(
+      (each) => Array.isArray(each) && each.length === 3 && isId(each[0]) && counted(each[1]) && counted(each[2]),
+    )
+  )
+    return null;
+  return {
+    origin: o,
+    documents: d as string[],
+    awareness: a as [string, string][],
+    erased: e as [string, number, number][],
+  };
 }

@@ -47,7 +47,22 @@ export interface DocumentBackend {
   getVersions(documentId: string, limit: number, after: number | null): Promise<BackendVersionPage>;
   /** The document right after the version (`time`: Unix ms); rejects with `HistoryUnavailableError`. */
   getChangesAt(documentId: string, at: BackendHistoryPoint): Promise<ChangesAt>;
-  /** Everything naming the document, history and awareness included; true when the document existed. */
+  /**
+   * Creates `targetId` holding the source's content at `at`, in one step no other write interleaves with: the
+   * source is read at one moment, and the target is written whole or not at all. `prepare` turns the source's
+   * deltas into the target's (it may throw: nothing is written then). A target that exists, or that another
+   * call creates meanwhile: `StorageValidationError` naming `targetId`, nothing written.
+   */
+  forkDocument(
+    sourceId: string,
+    at: BackendHistoryPoint,
+    targetId: string,
+    prepare: (deltas: readonly StoredDelta[]) => PreparedDelta[],
+  ): Promise<SyncDocument>;
+  /**
+   * Everything naming the document, every incarnation's history and awareness included, and publishes its
+   * `deleted` change when it existed; true when the document existed.
+   */
   erase(documentId: string): Promise<boolean>;
 }
 

@@ -106,3 +106,8 @@ export function documentAuthorsLimitError(documentId: string, max: number): Stor
     `the write would give document ${JSON.stringify(documentId)} more than ${max} authors (keys of its clock)`,
   );
 }
+
+/** `forkDocument`'s target exists, or another call created it while the fork ran; both drivers answer this. */
+export function forkTargetExistsError(): StorageValidationError {
+  return new StorageValidationError('targetId', 'names a document that exists');
+}

@@ -193,26 +193,17 @@ export class ValidatedDocumentStore implements DocumentStore {
   }
 
   /**
-   * Reads the source at that point, then writes it to the new target as a snapshot and deltas (in batches of
-   * `maxBatchDeltas`): later writes to either never reach the other.
+   * The driver reads the source at that point and writes the target (a snapshot, then its deltas, checked
+   * here as `addDeltas` checks them) in one step: later writes to either never reach the other.
    */
   async forkDocument(sourceId: string, at: HistoryPoint, targetId: string): Promise<SyncDocument> {
     const source = checkId('sourceId', sourceId);
     const point = checkHistoryPoint('at', at);
     const target = checkId('targetId', targetId);
     if (target === source) throw new StorageValidationError('targetId', 'must differ from sourceId');
-    if (await this.backend.exists(target)) throw new StorageValidationError('targetId', 'names a document that exists');
-    const content = await this.backend.getChangesAt(source, point);
-    if (content.snapshot)
-      await this.backend.saveSnapshot(target, content.snapshot.data, content.snapshot.vectorClock, true);
-    for (let start = 0; start < content.deltas.length; start += this.limits.maxBatchDeltas) {
-      const batch = content.deltas.slice(start, start + this.limits.maxBatchDeltas);
-      await this.backend.addDeltas(
-        target,
-        batch.map((delta, index) => checkDelta(`deltas[${start + index}]`, delta, this.limits)),
-      );
-    }
-    return this.backend.getOrCreate(target);
+    return this.backend.forkDocument(source, point, target, (deltas) =>
+      deltas.map((delta, index) => checkDelta(`deltas[${index}]`, delta, this.limits)),
+    );
   }
 
   async erase(documentId: string): Promise<boolean> {

@@ -4,6 +4,7 @@ import { clockAfterSnapshot, clockCovers, copyClock, counterOf, mergeInto } from
 import {
   DeltaConflictError,
   documentAuthorsLimitError,
+  forkTargetExistsError,
   SnapshotAheadError,
   StaleSnapshotError,
 } from '../contract/errors.js';
@@ -100,32 +101,54 @@ export class MemoryDocumentBackend implements DocumentBackend {
     return this.documents.has(documentId);
   }
 
+  /** Removes the document; with retention on, its history and the deltas it held stay readable for it. */
   async delete(documentId: string): Promise<boolean> {
     this.awareness.removeDocument(documentId);
     const doc = this.documents.get(documentId);
     if (!doc) return false;
     this.documents.delete(documentId);
     this.ids.remove(documentId);
-    this.history.forget(documentId);
+    this.history.end(documentId, doc.log);
     this.publish({ documentId, kind: 'deleted', version: doc.version + 1 });
     return true;
   }
 
+  /** Removes the document and every incarnation's history; subscribers learn it as a deletion. */
   async erase(documentId: string): Promise<boolean> {
     this.awareness.removeDocument(documentId);
     this.history.forget(documentId);
-    const existed = this.documents.delete(documentId);
-    if (existed) this.ids.remove(documentId);
-    return existed;
+    const doc = this.documents.get(documentId);
+    if (!doc) return false;
+    this.documents.delete(documentId);
+    this.ids.remove(documentId);
+    this.publish({ documentId, kind: 'deleted', version: doc.version + 1 });
+    return true;
   }
 
   async getVersions(documentId: string, limit: number, after: number | null): Promise<BackendVersionPage> {
-    return this.history.versions(documentId, this.documents.get(documentId)?.version ?? 0, limit, after);
+    return this.history.versions(documentId, this.documents.get(documentId)?.version ?? null, limit, after);
   }
 
   async getChangesAt(documentId: string, at: BackendHistoryPoint): Promise<ChangesAt> {
     const doc = this.documents.get(documentId);
-    return this.history.changesAt(documentId, doc?.version ?? 0, doc?.log ?? [], at, toStoredDelta);
+    return this.history.changesAt(documentId, doc?.version ?? null, doc?.log ?? [], at, toStoredDelta);
+  }
+
+  /** One synchronous step: nothing else runs between reading the source and writing the whole target. */
+  async forkDocument(
+    sourceId: string,
+    at: BackendHistoryPoint,
+    targetId: string,
+    prepare: (deltas: readonly StoredDelta[]) => PreparedDelta[],
+  ): Promise<SyncDocument> {
+    if (this.documents.has(targetId)) throw forkTargetExistsError();
+    const source = this.documents.get(sourceId);
+    const content = this.history.changesAt(sourceId, source?.version ?? null, source?.log ?? [], at, toStoredDelta);
+    const deltas = prepare(content.deltas);
+    // Everything above may throw; from here on nothing does (the source's authors fit the same bound).
+    if (content.snapshot) this.storeSnapshot(targetId, content.snapshot.data, content.snapshot.vectorClock, true);
+    if (deltas.length > 0) this.storeDeltas(targetId, deltas);
+    return toDocument(this.documentFor(targetId));
   }
 
   async getDocumentIds(limit: number, cursor: string | null): Promise<string[]> {
@@ -136,18 +159,22 @@ export class MemoryDocumentBackend implements DocumentBackend {
     // Encoding and the batch's own identity rule need no document state: a large batch does them in slices (the
     // process answers meanwhile). What reads and changes the document runs after that in one synchronous step,
     // so a batch is stored whole; a concurrent call made meanwhile may be stored before it.
-    const events = deltas.length > 1 ? new DeltaEvents() : undefined;
-    const holders: (string | undefined)[] = [];
-    // The pointwise maximum of the batch's clocks: merged once when every delta is stored.
-    const batchClock: Record<string, number> = {};
-    const building = mapInSlices(deltas, (delta, index): DeltaRecord => {
-      holders[index] = events?.claim(delta);
-      mergeInto(batchClock, delta.vectorClock);
-      const { id, clientId, counter, dataBytes: bytes } = delta;
-      return { seq: -1, id, clientId, counter, json: deltaJson(delta), bytes };
-    });
+    const batch = new PreparedBatch(deltas);
+    const building = mapInSlices(deltas, batch.build);
     // A batch that fits one slice goes on at once: it keeps its place among concurrent calls.
     const records = Array.isArray(building) ? building : await building;
+    return this.storeDeltas(documentId, deltas, { batch, records });
+  }
+
+  /** Stores a batch in one synchronous step; a fork has its records built here, at once. */
+  private storeDeltas(
+    documentId: string,
+    deltas: readonly PreparedDelta[],
+    built?: { batch: PreparedBatch; records: DeltaRecord[] },
+  ): number {
+    const batch = built?.batch ?? new PreparedBatch(deltas);
+    const records = built?.records ?? deltas.map(batch.build);
+    const { holders, batchClock } = batch;
     const existing = this.documents.get(documentId);
     const { fresh, newAuthors } = admit(documentId, existing, deltas, holders, batchClock, this.maxDocumentAuthors);
     if (fresh.length === 0) return 0;
@@ -214,6 +241,15 @@ export class MemoryDocumentBackend implements DocumentBackend {
     vectorClock: VectorClock,
     allowClockAhead: boolean,
   ): Promise<void> {
+    this.storeSnapshot(documentId, data, vectorClock, allowClockAhead);
+  }
+
+  private storeSnapshot(
+    documentId: string,
+    data: Uint8Array,
+    vectorClock: VectorClock,
+    allowClockAhead: boolean,
+  ): void {
     const existing = this.documents.get(documentId);
     if (existing?.snapshot && !clockCovers(vectorClock, existing.snapshot.clock))
       throw new StaleSnapshotError(documentId);
@@ -294,6 +330,25 @@ export class MemoryDocumentBackend implements DocumentBackend {
     }
     return doc;
   }
+}
+
+/** A batch's records as it is checked: who holds each event in it, and the pointwise maximum of its clocks. */
+class PreparedBatch {
+  private readonly events: DeltaEvents | undefined;
+  readonly holders: (string | undefined)[] = [];
+  /** Merged once into the document's clock when every delta is stored. */
+  readonly batchClock: Record<string, number> = {};
+
+  constructor(deltas: readonly PreparedDelta[]) {
+    this.events = deltas.length > 1 ? new DeltaEvents() : undefined;
+  }
+
+  readonly build = (delta: PreparedDelta, index: number): DeltaRecord => {
+    this.holders[index] = this.events?.claim(delta);
+    mergeInto(this.batchClock, delta.vectorClock);
+    const { id, clientId, counter, dataBytes: bytes } = delta;
+    return { seq: -1, id, clientId, counter, json: deltaJson(delta), bytes };
+  };
 }
 
 /**

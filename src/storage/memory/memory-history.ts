@@ -37,12 +37,28 @@ interface DocumentHistory {
   retired: { delta: HistoryDelta; removedAt: number }[];
 }
 
+/** A deleted incarnation of a document, kept for the retention: its history and the deltas it held then. */
+interface EndedHistory extends DocumentHistory {
+  /** When `delete` ended it: its last version was current until then. */
+  readonly deletedAt: number;
+}
+
+/** Where a read found its version: the history it belongs to, and whether that is the live document's. */
+interface Incarnation {
+  readonly history: DocumentHistory;
+  readonly live: boolean;
+  readonly deletedAt: number | null;
+}
+
 /**
  * The memory driver's history: one entry per version and the deltas compaction removed, kept for
  * `retentionMs` (0: only the current version's entry, replaced in place, so writes cost the same as without).
+ * A `delete` ends the document's incarnation: with retention on, its history and the deltas it held are kept
+ * (as `ended`, oldest first) for the retention, and read by the rules of docs/CONTRACT.md "History after delete".
  */
 export class MemoryHistory {
   private readonly documents = new Map<string, DocumentHistory>();
+  private readonly ended = new Map<string, EndedHistory[]>();
 
   constructor(private readonly retentionMs: number) {}
 
@@ -67,15 +83,42 @@ export class MemoryHistory {
     for (const delta of deltas) retired.push({ delta, removedAt });
   }
 
-  /** Drops everything kept for the document (deleted or erased). */
-  forget(documentId: string): void {
+  /**
+   * The document was deleted holding `live` deltas: with retention on its incarnation is kept, those deltas
+   * with it; with retention off nothing of it is.
+   */
+  end(documentId: string, live: readonly HistoryDelta[]): void {
+    const history = this.documents.get(documentId);
     this.documents.delete(documentId);
+    if (this.retentionMs === 0) {
+      this.ended.delete(documentId);
+      return;
+    }
+    const deletedAt = Date.now();
+    const retired = [...(history?.retired ?? []), ...live.map((delta) => ({ delta, removedAt: deletedAt }))];
+    let ended = this.ended.get(documentId);
+    if (!ended) this.ended.set(documentId, (ended = []));
+    // Even one that never took a version: while the document does not exist, version numbers name it.
+    ended.push({ versions: history?.versions ?? [], retired, deletedAt });
   }
 
-  /** At most `limit` readable versions above `after`, oldest first. */
-  versions(documentId: string, currentVersion: number, limit: number, after: number | null): BackendVersionPage {
-    const readable = (this.documents.get(documentId)?.versions ?? []).filter(
-      (entry) => entry.version > (after ?? 0) && this.readable(entry, currentVersion),
+  /** Drops everything kept for the document, every incarnation (erased). */
+  forget(documentId: string): void {
+    this.documents.delete(documentId);
+    this.ended.delete(documentId);
+  }
+
+  /**
+   * At most `limit` readable versions above `after`, oldest first: the live document's, or while it does not
+   * exist, those of the incarnation deleted last.
+   */
+  versions(documentId: string, currentVersion: number | null, limit: number, after: number | null): BackendVersionPage {
+    const incarnation = this.latest(documentId, currentVersion !== null);
+    const entries = incarnation?.history.versions ?? [];
+    const readable = entries.filter(
+      (entry, index) =>
+        entry.version > (after ?? 0) &&
+        this.readable(incarnation!, entry, index === entries.length - 1, currentVersion),
     );
     const page = readable.slice(0, limit);
     return {
@@ -91,27 +134,33 @@ export class MemoryHistory {
 
   /**
    * The document right after the version `at` names: the snapshot it had then and the deltas stored by then
-   * that snapshot does not cover (live or retired), in storage order. Costs the document's kept deltas.
+   * that snapshot does not cover (live or retired), in storage order. A version number names one of the live
+   * document (`currentVersion` not null) or, while it does not exist, of the incarnation deleted last; a time
+   * names the incarnation that existed then. Costs the incarnation's kept deltas.
    */
   changesAt(
     documentId: string,
-    currentVersion: number,
+    currentVersion: number | null,
     live: readonly HistoryDelta[],
     at: BackendHistoryPoint,
     toDelta: (delta: HistoryDelta) => StoredDelta,
   ): ChangesAt {
-    const history = this.documents.get(documentId);
-    const entries = history?.versions ?? [];
-    const entry =
+    const found =
       'version' in at
-        ? entries.find((each) => each.version === at.version)
-        : entries.findLast((each) => each.at <= at.time);
-    if (!entry || !this.readable(entry, currentVersion))
-      throw new HistoryUnavailableError(documentId, 'version' in at ? at.version : (entry?.version ?? null));
+        ? this.byVersion(documentId, currentVersion, at.version)
+        : this.byTime(documentId, currentVersion, at.time);
+    if (!found?.entry) throw new HistoryUnavailableError(documentId, 'version' in at ? at.version : null);
+    const { incarnation, entry } = found;
+    const entries = incarnation.history.versions;
+    if (!this.readable(incarnation, entry, entry === entries[entries.length - 1], currentVersion))
+      throw new HistoryUnavailableError(documentId, entry.version);
     const snapshotClock = entry.snapshot?.clock ?? {};
     const kept = (delta: HistoryDelta): boolean =>
       delta.seq <= entry.upToSeq && delta.counter > counterOf(snapshotClock, delta.clientId);
-    const deltas = [...live.filter(kept), ...(history?.retired ?? []).map((each) => each.delta).filter(kept)]
+    const deltas = [
+      ...(incarnation.live ? live : []).filter(kept),
+      ...incarnation.history.retired.map((each) => each.delta).filter(kept),
+    ]
       .sort((a, b) => a.seq - b.seq)
       .map(toDelta);
     const vectorClock = copyClock(snapshotClock);
@@ -124,12 +173,15 @@ export class MemoryHistory {
     };
   }
 
-  /** Drops what is past retention: versions (never a document's current one) and retired deltas. */
+  /**
+   * Drops what is past retention: versions (never a document's current one, nor a deleted incarnation's last
+   * while its deletion is within retention), retired deltas, and incarnations deleted before the retention.
+   */
   prune(): number {
     if (this.retentionMs === 0) return 0;
     const cutoff = Date.now() - this.retentionMs;
     let removed = 0;
-    for (const history of this.documents.values()) {
+    const trim = (history: DocumentHistory): void => {
       const versions = history.versions.findIndex((entry) => entry.at >= cutoff);
       const dropVersions = versions === -1 ? history.versions.length - 1 : versions;
       const retired = history.retired.findIndex((each) => each.removedAt >= cutoff);
@@ -137,16 +189,81 @@ export class MemoryHistory {
       history.versions.splice(0, dropVersions);
       history.retired.splice(0, dropRetired);
       removed += dropVersions + dropRetired;
+    };
+    for (const history of this.documents.values()) trim(history);
+    for (const [documentId, incarnations] of this.ended) {
+      const kept = incarnations.filter((each) => each.deletedAt >= cutoff);
+      for (const gone of incarnations)
+        if (gone.deletedAt < cutoff) removed += gone.versions.length + gone.retired.length;
+      kept.forEach(trim);
+      if (kept.length === 0) this.ended.delete(documentId);
+      else this.ended.set(documentId, kept);
     }
     return removed;
   }
 
   clear(): void {
     this.documents.clear();
+    this.ended.clear();
   }
 
-  private readable(entry: VersionEntry, currentVersion: number): boolean {
-    return entry.version === currentVersion || (this.retentionMs > 0 && entry.at >= Date.now() - this.retentionMs);
+  /**
+   * A version is readable while it is the live document's current one, while it was written within the
+   * retention, or, being a deleted incarnation's last, while its deletion is within the retention.
+   */
+  private readable(
+    incarnation: Incarnation,
+    entry: VersionEntry,
+    last: boolean,
+    currentVersion: number | null,
+  ): boolean {
+    if (incarnation.live && entry.version === currentVersion) return true;
+    if (this.retentionMs === 0) return false;
+    const cutoff = Date.now() - this.retentionMs;
+    return entry.at >= cutoff || (last && incarnation.deletedAt !== null && incarnation.deletedAt >= cutoff);
+  }
+
+  /** The live document's history, or when it does not exist, the incarnation deleted last. */
+  private latest(documentId: string, exists: boolean): Incarnation | null {
+    if (exists) {
+      const history = this.documents.get(documentId);
+      return history ? { history, live: true, deletedAt: null } : null;
+    }
+    const last = this.ended.get(documentId)?.at(-1);
+    return last ? { history: last, live: false, deletedAt: last.deletedAt } : null;
+  }
+
+  private byVersion(
+    documentId: string,
+    currentVersion: number | null,
+    version: number,
+  ): { incarnation: Incarnation; entry: VersionEntry | undefined } | null {
+    const incarnation = this.latest(documentId, currentVersion !== null);
+    return incarnation && { incarnation, entry: incarnation.history.versions.find((each) => each.version === version) };
+  }
+
+  /**
+   * The last version written at or before `time`, in the incarnation that existed then: none (undefined
+   * entry) when the document was deleted, or not yet written, at that time.
+   */
+  private byTime(
+    documentId: string,
+    currentVersion: number | null,
+    time: number,
+  ): { incarnation: Incarnation; entry: VersionEntry | undefined } | null {
+    const incarnations: Incarnation[] = (this.ended.get(documentId) ?? []).map((history) => ({
+      history,
+      live: false,
+      deletedAt: history.deletedAt,
+    }));
+    const live = currentVersion !== null ? this.documents.get(documentId) : undefined;
+    if (live) incarnations.push({ history: live, live: true, deletedAt: null });
+    for (const incarnation of incarnations.reverse()) {
+      if (incarnation.deletedAt !== null && incarnation.deletedAt <= time) return null;
+      const entry = incarnation.history.versions.findLast((each) => each.at <= time);
+      if (entry) return { incarnation, entry };
+    }
+    return null;
   }
 
   private historyOf(documentId: string): DocumentHistory {

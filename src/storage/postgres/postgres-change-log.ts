@@ -4,6 +4,7 @@ import {
   changeLogEndStatement,
   documentStartAtStatement,
   documentStartStatement,
+  erasedStatement,
   readChangeLogStatement,
   readDocumentChangesAfterVersionStatement,
   readDocumentChangesStatement,
@@ -38,6 +39,10 @@ export function changeLogSource(db: PostgresDatabase): ChangeLogSource {
       const [row] = await db.rows<{ position: string; version: string }>(statement);
       // No row at or before `upTo`: nothing of the document was there to deliver.
       return row ? { position: Number(row.position), version: Number(row.version) } : { position: 0, version: 0 };
+    },
+    async erased(documentId, position) {
+      const [row] = await db.rows<{ erased: boolean }>(erasedStatement(t, documentId, position));
+      return row!.erased;
     },
   };
 }

@@ -3,6 +3,7 @@ import { clockAfterSnapshot } from '../contract/clocks.js';
 import {
   DeltaConflictError,
   documentAuthorsLimitError,
+  forkTargetExistsError,
   SnapshotAheadError,
   StaleSnapshotError,
   StorageError,
@@ -19,7 +20,7 @@ import type { PreparedDelta } from '../contract/validation.js';
 import type { LoggedChange } from '../changes/postgres-change-feed.js';
 import { DocumentWriteQueue, type CallOutcome } from './document-write-queue.js';
 import type { PostgresDatabase, SqlExecutor } from './postgres-database.js';
-import { sqlState } from './postgres-errors.js';
+import { SERIALIZATION_FAILURE, sqlState, UNIQUE_VIOLATION } from './postgres-errors.js';
 import type { PostgresHistory } from './postgres-history.js';
 import {
   catchUpStatement,
@@ -43,6 +44,7 @@ import {
   compactDeltasStatement,
   createDocumentStatement,
   deleteDocumentStatement,
+  lockDocumentStatement,
   saveSnapshotStatement,
   SNAPSHOT_AHEAD_SQLSTATE,
   type AddDeltasRow,
@@ -83,6 +85,8 @@ export class PostgresDocumentBackend implements DocumentBackend {
     private readonly maxDocumentAuthors: number,
     private readonly announce: AnnounceChange,
     private readonly history: PostgresHistory,
+    /** Told of each erase after it committed: other instances learn it from a hint, as no log row is left. */
+    private readonly erased: (documentId: string, version: number, position: number) => void,
   ) {
     this.t = db.tables;
     this.writes = new DocumentWriteQueue(db.state, db.acquireTimeoutMs, maxGroupDeltas, (documentId, calls) =>
@@ -112,10 +116,16 @@ export class PostgresDocumentBackend implements DocumentBackend {
     return (await this.db.rows(documentExistsStatement(this.t, documentId))).length > 0;
   }
 
+  /** Locks the document, then deletes it; with retention on, the incarnation it ends stays in the history tables. */
   delete(documentId: string): Promise<boolean> {
     return this.writes.run(documentId, async () => {
       const issuedAt = performance.now();
-      const [row] = await this.db.rows<VersionedRow>(deleteDocumentStatement(this.t, documentId, this.db.feed.origin));
+      const row = await this.db.transaction(async (tx) => {
+        // Without a document, the statement still removes the awareness entries under its id.
+        await tx.rows(lockDocumentStatement(this.t, documentId));
+        const statement = deleteDocumentStatement(this.t, documentId, this.db.feed.origin, this.history.retains);
+        return (await tx.rows<VersionedRow>(statement))[0];
+      });
       if (!row) return false;
       this.announceRow(documentId, 'deleted', row, issuedAt);
       return true;
@@ -175,14 +185,96 @@ export class PostgresDocumentBackend implements DocumentBackend {
   }
 
   getChangesAt(documentId: string, at: BackendHistoryPoint): Promise<ChangesAt> {
-    return this.history.changesAt(documentId, at, async (tx) => ({
-      ...(await this.changesIn(tx, documentId, null)),
-      version: (await this.getIn(tx, documentId))?.version ?? 0,
-    }));
+    return this.history.changesAt(documentId, at, (tx) => this.currentIn(tx, documentId));
   }
 
+  /**
+   * The document now, with its version, read in `tx`'s view. Unlike `getChangesSince(null)` it answers a
+   * snapshot whose clock is empty too: its bytes are part of the document (the memory driver answers it alike).
+   */
+  private async currentIn(tx: SqlExecutor, documentId: string): Promise<ChangesAt> {
+    const changes = await this.changesIn(tx, documentId, null);
+    return {
+      ...changes,
+      snapshot: changes.snapshot ?? (await this.readSnapshot(tx, documentId)),
+      version: (await this.getIn(tx, documentId))?.version ?? 0,
+    };
+  }
+
+  /**
+   * Removes every row naming the document. Its `deleted` change takes a log position but leaves no log row: this
+   * instance publishes it, and others learn it from the erase hint (see PostgresChangeFeed.erased).
+   */
   erase(documentId: string): Promise<boolean> {
-    return this.writes.run(documentId, () => this.history.erase(documentId));
+    return this.writes.run(documentId, async () => {
+      const issuedAt = performance.now();
+      const erased = await this.history.erase(documentId);
+      if (!erased) return false;
+      const { version, position } = erased;
+      const origin = this.db.feed.origin;
+      this.announce({ position, documentId, version, kind: 'deleted', deltaCount: null, ids: null, origin }, issuedAt);
+      this.erased(documentId, version, position);
+      return true;
+    });
+  }
+
+  /**
+   * Reads the source at that point and writes the target in one transaction: the source is read in one
+   * REPEATABLE READ view, and the target's row is inserted first (a target another call created meanwhile
+   * fails the insert), so the target is written whole or not at all.
+   */
+  forkDocument(
+    sourceId: string,
+    at: BackendHistoryPoint,
+    targetId: string,
+    prepare: (deltas: readonly StoredDelta[]) => PreparedDelta[],
+  ): Promise<SyncDocument> {
+    return this.writes.run(targetId, async () => {
+      const issuedAt = performance.now();
+      const written = await this.db
+        .transaction(
+          async (tx) => {
+            const [created] = await tx.rows<DocumentRow>(createDocumentStatement(this.t, targetId, Date.now()));
+            if (!created) throw forkTargetExistsError();
+            const content = await this.history.changesAtIn(tx, sourceId, at, (view) => this.currentIn(view, sourceId));
+            const deltas = prepare(content.deltas);
+            const rows: { kind: 'snapshot' | 'deltas'; row: VersionedRow | AddDeltasRow[] }[] = [];
+            if (content.snapshot) {
+              const { data, vectorClock } = content.snapshot;
+              const [row] = await tx.rows<VersionedRow & { out_saved: boolean }>(
+                saveSnapshotStatement(this.t, targetId, data, vectorClock, Date.now(), {
+                  allowClockAhead: true,
+                  maxAuthors: this.maxDocumentAuthors,
+                  origin: this.db.feed.origin,
+                  retain: this.history.retains,
+                }),
+              );
+              rows.push({ kind: 'snapshot', row: row! });
+            }
+            if (deltas.length > 0) {
+              const added = await tx.rows<AddDeltasRow>(
+                addDeltasStatement(this.t, targetId, [deltas], Date.now(), {
+                  maxAuthors: this.maxDocumentAuthors,
+                  origin: this.db.feed.origin,
+                }),
+              );
+              rows.push({ kind: 'deltas', row: added });
+            }
+            return { rows, document: await this.getIn(tx, targetId) };
+          },
+          { repeatableRead: true },
+        )
+        .catch((error: unknown) => {
+          // Another call created the target after this transaction's view was taken.
+          if (raisedBy(error, UNIQUE_VIOLATION) || raisedBy(error, SERIALIZATION_FAILURE))
+            throw forkTargetExistsError();
+          throw error;
+        });
+      for (const { kind, row } of written.rows)
+        if (kind === 'snapshot') this.announceRow(targetId, 'snapshot', row as VersionedRow, issuedAt);
+        else this.announceDeltas(targetId, row as AddDeltasRow[], issuedAt);
+      return written.document!;
+    });
   }
 
   private async getIn(executor: SqlExecutor, documentId: string): Promise<SyncDocument | null> {

@@ -118,3 +118,9 @@ export function sqlState(error: unknown): string | undefined {
   const { code } = (error ?? {}) as { code?: unknown };
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }
+
+/** SQLSTATE of a unique key a concurrent transaction's committed row already holds. */
+export const UNIQUE_VIOLATION = '23505';
+
+/** SQLSTATE of a REPEATABLE READ transaction meeting a row a concurrent one committed after its view. */
+export const SERIALIZATION_FAILURE = '40001';

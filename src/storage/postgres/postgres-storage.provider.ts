@@ -67,6 +67,7 @@ export class PostgresStorageProvider implements StorageProvider {
       options.maxDocumentAuthors,
       (change, issuedAt) => this.committed(change, issuedAt),
       (this.history = new PostgresHistory(this.database, options.historyRetentionMs)),
+      (documentId, version, position) => this.hints.documentErased(documentId, version, position),
     );
     const awareness = new PostgresAwarenessBackend(
       this.database,

@@ -50,6 +50,8 @@ export class ContractModel {
   private readonly awareness: ModelAwareness[] = [];
   /** What each document held right after each of its versions (the run is shorter than any retention). */
   private readonly history = new Map<string, Map<number, ModelChanges>>();
+  /** The history of each document's incarnation deleted last: read by version while the document does not exist. */
+  private readonly deleted = new Map<string, Map<number, ModelChanges>>();
 
   documentIds(): string[] {
     return sortByCodePoints([...this.documents.keys()]);
@@ -72,10 +74,26 @@ export class ContractModel {
     return toObject(this.documents.get(documentId)?.clock ?? new Map());
   }
 
+  /** `delete` keeps what retention keeps: the incarnation it ends stays readable (History). */
   delete(documentId: string): boolean {
     removeWhere(this.awareness, (entry) => entry.documentId === documentId);
+    if (!this.documents.has(documentId)) return false;
+    this.deleted.set(documentId, this.history.get(documentId) ?? new Map());
     this.history.delete(documentId);
     return this.documents.delete(documentId);
+  }
+
+  /** `erase` leaves nothing of the document, any incarnation. */
+  erase(documentId: string): boolean {
+    removeWhere(this.awareness, (entry) => entry.documentId === documentId);
+    this.deleted.delete(documentId);
+    this.history.delete(documentId);
+    return this.documents.delete(documentId);
+  }
+
+  /** The version numbers `getVersions` lists: the live document's, or while it does not exist, the deleted one's. */
+  versions(documentId: string): number[] {
+    return [...(this.incarnation(documentId)?.keys() ?? [])].sort((a, b) => a - b);
   }
 
   getDocumentIds(limit: number, cursor: string | null): string[] {
@@ -173,13 +191,19 @@ export class ContractModel {
   /**
    * The document right after `version` (History): the snapshot it had then and the deltas that snapshot did
    * not cover, with the clock of that content (the snapshot's merged with the deltas'); null when never written.
+   * Of the live document, or while it does not exist, of the incarnation deleted last.
    */
   getChangesAt(documentId: string, version: number): (ModelChanges & { version: number }) | null {
-    const then = this.history.get(documentId)?.get(version);
+    const then = this.incarnation(documentId)?.get(version);
     if (!then) return null;
     const clock = toMap(then.snapshot?.vectorClock ?? {});
     for (const delta of then.deltas) mergeInto(clock, delta.vectorClock);
     return { ...then, vectorClock: toObject(clock), version };
+  }
+
+  /** Version numbers name the live document's versions, or while it does not exist, the incarnation deleted last. */
+  private incarnation(documentId: string): Map<number, ModelChanges> | undefined {
+    return this.documents.has(documentId) ? this.history.get(documentId) : this.deleted.get(documentId);
   }
 
   private remember(documentId: string): void {

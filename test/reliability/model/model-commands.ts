@@ -288,6 +288,35 @@ const deleteDocument = arb.documentId.map((doc) =>
   ),
 );
 
+const eraseDocument = arb.documentId.map((doc) =>
+  command(
+    () => `documents.erase(${show(doc)})`,
+    async (model, real) => {
+      count(real, 'erase');
+      expectSame('erase', await real.provider.documents.erase(doc), model.erase(doc));
+    },
+  ),
+);
+
+/** The readable versions (all of them: the run is shorter than the retention), every page. */
+const getVersions = fc.tuple(arb.documentId, fc.integer({ min: 1, max: 5 })).map(([doc, limit]) =>
+  command(
+    () => `documents.getVersions(${show(doc)}, { limit: ${limit} }) and its later pages`,
+    async (model, real) => {
+      count(real, 'getVersions');
+      const listed: number[] = [];
+      let after: string | null = null;
+      do {
+        const page: Awaited<ReturnType<typeof real.provider.documents.getVersions>> =
+          await real.provider.documents.getVersions(doc, { limit, after });
+        listed.push(...page.versions.map((each) => each.version));
+        after = page.next;
+      } while (after !== null);
+      expectSame('getVersions', listed, model.versions(doc));
+    },
+  ),
+);
+
 const getOrCreate = arb.documentId.map((doc) =>
   command(
     () => `documents.getOrCreate(${show(doc)})`,
@@ -490,6 +519,10 @@ export function storageCommands(maxCommands: number): fc.Arbitrary<Iterable<Mode
       saveSnapshot,
       compactDeltas,
       deleteDocument,
+      deleteDocument,
+      eraseDocument,
+      getVersions,
+      getVersions,
       getOrCreate,
       readDocument,
       getDocumentIds,

@@ -55,8 +55,15 @@ export class DocumentsController {
 
   @Delete(':documentId')
   @HttpCode(204)
-  @ApiQuery({ name: 'erase', required: false, description: 'true: also its history and change log, nothing kept' })
-  @ApiNoContentResponse({ description: 'Deleted, with its deltas, snapshot and presence' })
+  @ApiQuery({
+    name: 'erase',
+    required: false,
+    description: 'true: also its history (every earlier incarnation too) and change log, nothing kept',
+  })
+  @ApiNoContentResponse({
+    description:
+      'Deleted, with its deltas, snapshot and presence; with HISTORY_RETENTION_MS set, its versions stay readable as history for that long',
+  })
   @ApiErrors(400, 404)
   async delete(@Param('documentId') documentId: string, @Query('erase') erase?: string): Promise<void> {
     if (erase !== undefined && erase !== 'true' && erase !== 'false')

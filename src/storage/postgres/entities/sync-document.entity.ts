@@ -15,6 +15,11 @@ export interface SyncDocumentRecord {
   createdAt: Date;
   /** When a delta or snapshot last changed it. */
   updatedAt: Date;
+  /**
+   * The current version's change-log row as `{ version, kind, at_ms, first_seq, last_seq }`, written by the
+   * change-log pruning when it removes that row (stale once `version` moved on); null until then.
+   */
+  loggedVersion: Record<string, unknown> | null;
 }
 
 export const SyncDocumentEntity = new EntitySchema<SyncDocumentRecord>({
@@ -27,6 +32,7 @@ export const SyncDocumentEntity = new EntitySchema<SyncDocumentRecord>({
     authorCount: { type: 'integer', columnType: 'int', fieldName: 'author_count', defaultRaw: '0' },
     createdAt: { type: 'datetime', columnType: 'timestamptz(3)', fieldName: 'created_at' },
     updatedAt: { type: 'datetime', columnType: 'timestamptz(3)', fieldName: 'updated_at' },
+    loggedVersion: { type: 'json', columnType: 'jsonb', fieldName: 'logged_version', nullable: true },
   },
 });
 

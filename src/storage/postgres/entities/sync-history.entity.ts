@@ -2,12 +2,25 @@ import { BigIntType, EntitySchema } from '@mikro-orm/core';
 import type { JsonValue, VectorClock } from '../../contract/types.js';
 import { STORAGE_TABLES } from '../storage-tables.js';
 import { JsonTextType } from './json-text.type.js';
-import { DOCUMENT_KEY, type SyncDocumentRecord } from './sync-document.entity.js';
 
-/** A row of `sync_history_deltas`: a delta compaction removed while `historyRetentionMs` was on, and when. */
+/** The incarnation column of both history tables (see Migration20261207140000_history_after_delete). */
+const ENDED_BY = {
+  type: new BigIntType('number'),
+  columnType: 'bigint',
+  fieldName: 'ended_by',
+  primary: true,
+  defaultRaw: '0',
+} as const;
+
+/**
+ * A row of `sync_history_deltas`: a delta compaction removed while `historyRetentionMs` was on, or one the
+ * document held when `delete` ended it, and when. Not a relation of the document: it outlives a `delete`.
+ */
 export interface SyncHistoryDeltaRecord {
   /** The document it belongs to (part of the key). */
-  document: SyncDocumentRecord;
+  documentId: string;
+  /** 0 while its incarnation of the document lives; then the log position of the `delete` that ended it (part of the key). */
+  endedBy: number;
   /** Its place in the document's log when it was stored. */
   seq: number;
   /** The delta's id. */
@@ -24,7 +37,7 @@ export interface SyncHistoryDeltaRecord {
   dataBytes: Uint8Array | null;
   /** Its clock. */
   vectorClock: VectorClock;
-  /** When compaction removed it: pruned once older than `historyRetentionMs`. */
+  /** When compaction or `delete` removed it: pruned once older than `historyRetentionMs`. */
   removedAt: Date;
 }
 
@@ -33,7 +46,8 @@ export const SyncHistoryDeltaEntity = new EntitySchema<SyncHistoryDeltaRecord>({
   name: 'SyncHistoryDeltaRecord',
   tableName: STORAGE_TABLES.historyDeltas,
   properties: {
-    document: { kind: 'm:1', ...DOCUMENT_KEY },
+    documentId: { type: 'string', columnType: 'text', primary: true, fieldName: 'document_id' },
+    endedBy: { ...ENDED_BY },
     seq: { type: new BigIntType('number'), columnType: 'bigint', primary: true },
     id: { type: 'string', columnType: 'text' },
     clientId: { type: 'string', columnType: 'text', fieldName: 'client_id' },
@@ -44,13 +58,23 @@ export const SyncHistoryDeltaEntity = new EntitySchema<SyncHistoryDeltaRecord>({
     vectorClock: { type: 'json', columnType: 'jsonb', fieldName: 'vector_clock' },
     removedAt: { type: 'datetime', columnType: 'timestamptz', fieldName: 'removed_at', index: true },
   },
-  indexes: [{ name: 'sync_history_deltas_author_index', properties: ['document', 'clientId', 'counter', 'seq'] }],
+  indexes: [
+    {
+      name: 'sync_history_deltas_author_index',
+      properties: ['documentId', 'endedBy', 'clientId', 'counter', 'seq'],
+    },
+  ],
 });
 
-/** A row of `sync_history_snapshots`: a snapshot a newer one replaced, with the version it was written at. */
+/**
+ * A row of `sync_history_snapshots`: a snapshot a newer one replaced, or the one the document held when `delete`
+ * ended it, with the version it was written at.
+ */
 export interface SyncHistorySnapshotRecord {
   /** The document it belongs to (part of the key). */
-  document: SyncDocumentRecord;
+  documentId: string;
+  /** As `SyncHistoryDeltaRecord.endedBy` (part of the key). */
+  endedBy: number;
   /** The version its write took (part of the key). */
   version: number;
   /** The snapshot's bytes. */
@@ -59,7 +83,7 @@ export interface SyncHistorySnapshotRecord {
   vectorClock: VectorClock;
   /** When it was saved. */
   createdAt: Date;
-  /** When a newer snapshot replaced it: pruned once older than `historyRetentionMs`. */
+  /** When a newer snapshot or `delete` replaced it: pruned once older than `historyRetentionMs`. */
   replacedAt: Date;
 }
 
@@ -68,7 +92,8 @@ export const SyncHistorySnapshotEntity = new EntitySchema<SyncHistorySnapshotRec
   name: 'SyncHistorySnapshotRecord',
   tableName: STORAGE_TABLES.historySnapshots,
   properties: {
-    document: { kind: 'm:1', ...DOCUMENT_KEY },
+    documentId: { type: 'string', columnType: 'text', primary: true, fieldName: 'document_id' },
+    endedBy: { ...ENDED_BY },
     version: { type: new BigIntType('number'), columnType: 'bigint', primary: true },
     data: { type: 'blob', columnType: 'bytea' },
     vectorClock: { type: 'json', columnType: 'jsonb', fieldName: 'vector_clock' },

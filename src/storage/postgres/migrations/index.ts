@@ -5,6 +5,7 @@ import { Migration20261130120000_lighter_writes } from './Migration2026113012000
 import { Migration20261207110000_document_bounds } from './Migration20261207110000_document_bounds.js';
 import { Migration20261207120000_document_versions } from './Migration20261207120000_document_versions.js';
 import { Migration20261207130000_history } from './Migration20261207130000_history.js';
+import { Migration20261207140000_history_after_delete } from './Migration20261207140000_history_after_delete.js';
 import { Migration20261207150000_author_order } from './Migration20261207150000_author_order.js';
 import { Migration20261207154500_batch_ids } from './Migration20261207154500_batch_ids.js';
 
@@ -19,6 +20,10 @@ export const storageMigrations: MigrationObject[] = [
   { name: 'Migration20261207110000_document_bounds', class: Migration20261207110000_document_bounds },
   { name: 'Migration20261207120000_document_versions', class: Migration20261207120000_document_versions },
   { name: 'Migration20261207130000_history', class: Migration20261207130000_history },
+  {
+    name: 'Migration20261207140000_history_after_delete',
+    class: Migration20261207140000_history_after_delete,
+  },
   { name: 'Migration20261207150000_author_order', class: Migration20261207150000_author_order },
   { name: 'Migration20261207154500_batch_ids', class: Migration20261207154500_batch_ids },
 ];

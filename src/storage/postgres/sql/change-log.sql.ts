@@ -1,5 +1,5 @@
 import type { QualifiedTables } from '../storage-tables.js';
-import type { SqlStatement } from './sql-fragments.js';
+import { timestampToMs, type SqlStatement } from './sql-fragments.js';
 
 /**
  * The change feed's statements. Every content write appends one row to `sync_changes` under the document
@@ -124,16 +124,35 @@ export function sendHintsStatement(channel: string, payloads: readonly string[])
 
 /**
  * Removes up to `limit` of the oldest rows written more than `retentionMs` ago (the database clock). A
- * subscriber that fell further behind than that gets a `resync` for the documents it missed.
+ * subscriber that fell further behind than that gets a `resync` for the documents it missed. Removing the row
+ * of a document's current version first copies what it says to the document (`logged_version`), so that
+ * `getVersions` still lists that version.
  */
 export function pruneChangeLogStatement(t: QualifiedTables, retentionMs: number, limit: number): SqlStatement {
   return {
     name: 'pruneChangeLog',
-    sql: `with removed as (
-            delete from ${t.changes} as c
-            where c.position = any(array(
-              select o.position from (select position, committed_at from ${t.changes} order by position limit ?) as o
-              where o.committed_at < now() - ? * interval '1 millisecond'))
+    sql: `with batch as (
+            select o.* from (select * from ${t.changes} order by position limit ?) as o
+            where o.committed_at < now() - ? * interval '1 millisecond'
+          ),
+          -- A document's current version stays listed by getVersions: what its row says is kept on the document.
+          kept as (
+            update ${t.documents} as doc set logged_version = jsonb_build_object(
+              'version', b.version, 'kind', b.kind, 'at_ms', ${timestampToMs('b.committed_at')},
+              'client_ids', to_jsonb(case when b.kind = 'deltas' then array(
+                select u.client_id from (
+                  select x.client_id from ${t.deltas} as x
+                    where x.document_id = b.document_id and x.seq between b.first_seq and b.last_seq
+                  union
+                  select h.client_id from ${t.historyDeltas} as h
+                    where h.document_id = b.document_id and h.ended_by = 0 and h.seq between b.first_seq and b.last_seq
+                ) as u order by u.client_id) else '{}'::text[] end))
+            from batch as b
+            where doc.id = b.document_id and doc.version = b.version and b.kind <> 'deleted'
+              and not exists (select 1 from ${t.changes} as n where n.document_id = b.document_id and n.position > b.position)
+          ),
+          removed as (
+            delete from ${t.changes} as c where c.position = any(array(select b.position from batch as b))
             returning 1
           )
           select count(*) as removed from removed`,
@@ -159,5 +178,21 @@ export function documentStartAtStatement(t: QualifiedTables, documentId: string,
           from ${t.changes} as c where c.document_id = ? and c.position <= ?
           order by c.position desc limit 1`,
     params: [documentId, upTo],
+  };
+}
+
+/**
+ * Whether an erase hint naming the document and the log position the erase took is borne out: no log row of
+ * the document lies at or before that position, and the document is gone or was created again since (its
+ * first row after it is version 1).
+ */
+export function erasedStatement(t: QualifiedTables, documentId: string, position: number): SqlStatement {
+  return {
+    name: 'erased',
+    sql: `select not exists (select 1 from ${t.changes} as c where c.document_id = ? and c.position <= ?::bigint)
+             and coalesce((select c.version = 1 from ${t.changes} as c where c.document_id = ? and c.position > ?::bigint
+                           order by c.position limit 1),
+                          not exists (select 1 from ${t.documents} as doc where doc.id = ?)) as erased`,
+    params: [documentId, position, documentId, position, documentId],
   };
 }

@@ -244,21 +244,71 @@ export function createDocumentStatement(t: QualifiedTables, documentId: string, 
   };
 }
 
+/** Locks the document's row for a `delete` (answers nothing when it does not exist). */
+export function lockDocumentStatement(t: QualifiedTables, documentId: string): SqlStatement {
+  return {
+    name: 'lockDocument',
+    sql: `select doc.id from ${t.documents} as doc where doc.id = ? for update`,
+    params: [documentId],
+  };
+}
+
 /**
  * Deletes the document (its deltas, clock and snapshot cascade) and its awareness entries, and logs the
- * deletion as the document's next version; a row (that version and its log position) when it existed.
+ * deletion as the document's next version; a row (that version and its log position) when it existed. With
+ * `retain`, the incarnation it ends stays readable (docs/CONTRACT.md, History): the deltas and snapshot the
+ * document held move to the history tables, and its kept history rows are stamped with the deletion's log
+ * position (`ended_by`). Without, every history row of the document goes. Run after `lockDocumentStatement`
+ * in the same transaction, so that what it moves is all the document held.
  */
-export function deleteDocumentStatement(t: QualifiedTables, documentId: string, origin: string): SqlStatement {
+export function deleteDocumentStatement(
+  t: QualifiedTables,
+  documentId: string,
+  origin: string,
+  retain: boolean,
+): SqlStatement {
+  const kept = retain
+    ? `moved_deltas as (
+            insert into ${t.historyDeltas}
+              (document_id, ended_by, seq, id, client_id, counter, "timestamp", data, data_bytes, vector_clock, removed_at)
+            select x.document_id, logged.position, x.seq, x.id, x.client_id, x.counter, x."timestamp", x.data,
+                   x.data_bytes, x.vector_clock, now()
+            from ${t.deltas} as x cross join logged where x.document_id = ?
+          ),
+          moved_snapshot as (
+            insert into ${t.historySnapshots}
+              (document_id, ended_by, version, data, vector_clock, created_at, replaced_at)
+            select s.document_id, logged.position, s.version, s.data, s.vector_clock, s.created_at, now()
+            from ${t.snapshots} as s cross join logged where s.document_id = ?
+            on conflict do nothing
+          ),
+          ended_deltas as (
+            update ${t.historyDeltas} as h set ended_by = logged.position from logged
+            where h.document_id = ? and h.ended_by = 0
+          ),
+          ended_snapshots as (
+            update ${t.historySnapshots} as h set ended_by = logged.position from logged
+            where h.document_id = ? and h.ended_by = 0
+          )`
+    : `kept_deltas as (delete from ${t.historyDeltas} where document_id = ?),
+          kept_snapshots as (delete from ${t.historySnapshots} where document_id = ?)`;
   return {
-    name: 'deleteDocument',
+    name: retain ? 'deleteDocumentKeepingHistory' : 'deleteDocument',
     sql: `with presence as (delete from ${t.awareness} where document_id = ?),
           removed as (delete from ${t.documents} where id = ? returning id, version),
           logged as (
             insert into ${t.changes} (document_id, position, version, kind, origin)
             select removed.id, nextval(?::regclass), removed.version + 1, 'deleted', ?::bigint from removed
             returning position, version
-          )
+          ),
+          ${kept}
           select logged.version as out_version, logged.position as out_position from logged`,
-    params: [documentId, documentId, t.changePositions, origin],
+    params: [
+      documentId,
+      documentId,
+      t.changePositions,
+      origin,
+      ...(retain ? [documentId, documentId, documentId, documentId] : [documentId, documentId]),
+    ],
   };
 }

@@ -54,6 +54,10 @@ function budgets(sizes: BenchSizes, hostile: (rejected: boolean) => string[]): B
     ]),
     ['memory', 'sse.unread.peakRss', '≤ 512 MiB, the peak RSS', (row) => row.extra['peakRssMiB']!],
     ['memory', 'sse.unread.health', '≤ 100 ms, the slowest', slowest],
+    // Issue 21: history retention keeps the hot path's cost; an old version costs about a current read.
+    ['postgres', 'history.addDelta', '≤ 1.1× the time with retention off', timeVsFloor],
+    ['postgres', 'history.catchUp', '≤ 1.1× the time with retention off', timeVsFloor],
+    ['postgres', 'history.getChangesAt', '≤ 1.5× getChangesSince(null) of the same size', timeVsFloor],
     // Issue 18, on the durable server.
     ['postgres', `feed.latency.${sizes.callers}`, '≤ 50 ms, the p99', p99],
     ['postgres', `feed.lost.${sizes.callers}`, '≤ 1000 ms, the p99 (changeFeedMaxDelayMs)', p99],

@@ -27,6 +27,7 @@ const SCENARIOS: ReadonlyArray<() => Promise<{ scenario: Scenario }>> = [
   () => import('./scenarios/sse-streams.js'),
   () => import('./scenarios/change-feed.js'),
   () => import('./scenarios/crdt.js'),
+  () => import('./scenarios/history.js'),
 ];
 
 /** The driver's pool and the floor's get the same number of connections. */
@@ -107,7 +108,12 @@ async function main(): Promise<void> {
     // As autovacuum would have by then: fresh statistics and visibility maps, so no plan or index-only scan
     // depends on when it last ran.
     const analyze = async () => void (await Promise.all([driverSql.query('vacuum analyze'), floor.analyze()]));
-    const extras = { floor, analyze, query: driverSql.query, startProvider: () => setup.startStorageApp(pkg, options) };
+    const extras = {
+      floor,
+      analyze,
+      query: driverSql.query,
+      startProvider: (extra = {}) => setup.startStorageApp(pkg, { ...options, ...extra }),
+    };
     await runDriver('postgres', app.provider, floor, extras).finally(() =>
       Promise.all([app.close(), floor.close(), driverSql.close()]),
     );

@@ -3,12 +3,16 @@
 export type {
   AwarenessEntry,
   AwarenessStore,
+  ChangesAt,
   ChangesSince,
   DeltaData,
   DeltasPage,
   DocumentIdPage,
   DocumentSnapshot,
   DocumentStore,
+  DocumentVersion,
+  DocumentVersionPage,
+  HistoryPoint,
   JsonValue,
   StorageChange,
   StorageChangeFeed,
@@ -28,15 +32,21 @@ export {
   StorageUnavailableError,
   DeltaConflictError,
   StorageLimitError,
+  HistoryUnavailableError,
 } from './storage/contract/errors.js';
 export { mergeClocks, clockCovers, clockCoversDelta } from './storage/contract/clocks.js';
 export type {
+  MemoryStorageOptions,
+  PostgresConnectionOptions,
+  PostgresOrmOptions,
+  StorageCommonOptions,
   StorageHostOrm,
   StorageModuleOptions,
   StoragePoolOptions,
   StorageTlsOptions,
 } from './storage/contract/options.js';
 export { StorageModule } from './storage/storage.module.js';
+export type { StorageMeter } from './storage/storage-metrics.js';
 export { openStorageProvider } from './storage/open-storage-provider.js';
 export type { StorageLogger } from './storage/storage.logger.js';
 export {

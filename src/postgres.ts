@@ -11,6 +11,8 @@ export {
   SyncSnapshotEntity,
   SyncAwarenessEntity,
   SyncChangeEntity,
+  SyncHistoryDeltaEntity,
+  SyncHistorySnapshotEntity,
   JsonTextType,
   toStoredDelta,
 } from './storage/postgres/entities/index.js';
@@ -21,6 +23,8 @@ export type {
   SyncSnapshotRecord,
   SyncAwarenessRecord,
   SyncChangeRecord,
+  SyncHistoryDeltaRecord,
+  SyncHistorySnapshotRecord,
 } from './storage/postgres/entities/index.js';
 export { storageMigrations } from './storage/postgres/migrations/index.js';
 export { MIGRATIONS_TABLE as STORAGE_MIGRATIONS_TABLE, STORAGE_TABLES } from './storage/postgres/storage-tables.js';

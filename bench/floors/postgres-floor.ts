@@ -104,13 +104,14 @@ export async function openPostgresFloor(url: string, poolSize: number, pkg: Stor
     },
     compactDeltas: async (documentId, upTo) =>
       Number(
-        (await run<{ out_removed: string }>(sql.compactDeltasStatement(t, documentId, upTo, WRITES.origin)))[0]!
+        (await run<{ out_removed: string }>(sql.compactDeltasStatement(t, documentId, upTo, WRITES.origin, false)))[0]!
           .out_removed,
       ),
     async saveSnapshot(documentId, data, clock) {
       const statement = sql.saveSnapshotStatement(t, documentId, data, clock, Date.now(), {
         ...WRITES,
         includesUnstored: true,
+        retain: false,
       });
       const [row] = await run<{ out_saved: boolean }>(statement);
       if (!row!.out_saved) throw new Error('floor: stale snapshot');

@@ -1,4 +1,4 @@
-import type { DocumentStore, StorageProvider } from '../../src/index.js';
+import type { DocumentStore, StorageModuleOptions, StorageProvider } from '../../src/index.js';
 import { FLOOR_LABELS, type Floor, type FloorOperation } from '../floors/floor.js';
 import type { PostgresFloor } from '../floors/postgres-floor.js';
 import type { Latency, Measurement, Round, Throughput, Work } from '../harness/measure.js';
@@ -17,7 +17,8 @@ export interface ScenarioContext {
   /** postgres only: the floor's extras, and a second provider on the driver's database. */
   postgres: {
     floor: PostgresFloor;
-    startProvider(): Promise<StorageApp>;
+    /** A second provider on the driver's database, with `options` on top of the driver's. */
+    startProvider(options?: Partial<Omit<StorageModuleOptions, 'driver'>>): Promise<StorageApp>;
     analyze(): Promise<void>;
     /** Plain SQL on the driver's database, for figures only it knows (sizes on disk). */
     query<Row extends Record<string, unknown>>(sql: string): Promise<Row[]>;

@@ -11,11 +11,13 @@ import { automergeClock } from './automerge-changes.js';
 
 /** A document read from the store. */
 export interface LoadedAutomergeDoc<T> {
+  /** The document built from the snapshot and the deltas after it. */
   doc: A.Doc<T>;
   /** What `doc` holds (its own history). */
   clock: VectorClock;
   /** Deltas applied after the snapshot. */
   applied: number;
+  /** Whether a stored snapshot was loaded (`Automerge.load`) before the deltas. */
   fromSnapshot: boolean;
   /**
    * Changes held back because a change they depend on is not stored yet (another actor stores it
@@ -26,6 +28,7 @@ export interface LoadedAutomergeDoc<T> {
   badDeltas: string[];
 }
 
+/** Options of `loadAutomergeDoc`. */
 export interface LoadAutomergeDocOptions {
   /** Called for each stored delta that is skipped because Automerge refuses it. */
   onBadDelta?(error: unknown, delta: StoredDelta): void;
@@ -58,7 +61,9 @@ export async function loadAutomergeDoc<T>(
 export interface CaughtUpAutomergeDoc<T> {
   /** The document to go on with: as after `Automerge.applyChanges`, the one passed in is outdated (readable, not changeable). */
   doc: A.Doc<T>;
+  /** What the returned `doc` holds: pass it to the next catch-up and to `snapshotAutomergeDoc`. */
   clock: VectorClock;
+  /** How many stored deltas were applied. */
   applied: number;
   /** Whether the stored snapshot was merged in (it held changes `doc` lacked, some perhaps compacted away). */
   snapshot: boolean;

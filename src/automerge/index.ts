@@ -14,5 +14,6 @@ export {
   type LoadedAutomergeDoc,
   type CaughtUpAutomergeDoc,
 } from './automerge-document.js';
+export { loadAutomergeDocAt, restoreAutomergeDoc, type LoadedAutomergeDocAt } from './automerge-history.js';
 export { canonicalAutomergeSave } from './canonical-save.js';
 export type { CrdtDocumentStore, CrdtSnapshotResult } from '../integrations/crdt-document-store.js';

@@ -9,8 +9,11 @@ export type CrdtDocumentStore = Pick<DocumentStore, 'addDeltas' | 'getChangesSin
 
 /** What `snapshot…Doc` stored: the snapshot's clock and size, and how many deltas compaction deleted. */
 export interface CrdtSnapshotResult {
+  /** The clock the snapshot was saved with: what the document held. */
   vectorClock: VectorClock;
+  /** The snapshot's size in bytes. */
   bytes: number;
+  /** How many deltas the compaction after it deleted (0 when not asked to compact). */
   compacted: number;
 }
 

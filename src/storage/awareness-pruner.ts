@@ -8,6 +8,7 @@ import { RESOLVED_STORAGE_OPTIONS } from './storage.internal-constants.js';
 /** A provider whose change log needs pruning (the postgres driver's). */
 interface ChangeLogPruning {
   pruneChangeLog(): Promise<number>;
+  pruneHistory(): Promise<number>;
 }
 
 /**
@@ -44,6 +45,8 @@ export class AwarenessPruner implements OnApplicationBootstrap, OnApplicationShu
       await this.provider.awareness.pruneExpired();
       // The postgres driver's change log, past what the feed needs (see PostgresStorageProvider).
       await (this.provider as Partial<ChangeLogPruning>).pruneChangeLog?.();
+      // History past historyRetentionMs, in bounded batches.
+      await (this.provider as Partial<ChangeLogPruning>).pruneHistory?.();
     } catch (error) {
       // Only this package's errors have had their secrets stripped; anything else is logged by name.
       const reason =

@@ -5,7 +5,9 @@ import { Logger } from '@nestjs/common';
  * Lines name the driver, `host:port/db`, the schema, migrations and timings; never data, a password or a URL.
  */
 export interface StorageLogger {
+  /** Start-up and shutdown lines (driver, server, schema, migrations, timings). */
   log(message: string): void;
+  /** The database misbehaving: a lost listening connection, a slow start, a refused setting. */
   warn(message: string): void;
 }
 

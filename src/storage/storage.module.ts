@@ -54,10 +54,23 @@ import { RESOLVED_STORAGE_OPTIONS } from './storage.internal-constants.js';
   ],
 })
 export class StorageModule extends ConfigurableStorageModule implements OnApplicationShutdown {
+  /**
+   * Registers the storage with options given now (`isGlobal: true` to make its tokens visible app-wide). Invalid
+   * options fail the app's start-up, naming the option; on PostgreSQL the start-up connects and, with
+   * `migrate` (the default), runs pending migrations.
+   */
+  declare static forRoot: (typeof ConfigurableStorageModule)['forRoot'];
+  /**
+   * Registers the storage with options from a factory (`useFactory` + `inject`, `useClass` or `useExisting`),
+   * e.g. read from `ConfigService`; checked and started as `forRoot`'s.
+   */
+  declare static forRootAsync: (typeof ConfigurableStorageModule)['forRootAsync'];
+
   constructor(@Inject(STORAGE_PROVIDER) private readonly provider: StorageProvider) {
     super();
   }
 
+  /** Closes the provider (its pool, listening connection and timers) when Nest shuts down; idempotent. */
   async onApplicationShutdown(): Promise<void> {
     await this.provider.close();
   }

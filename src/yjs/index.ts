@@ -11,6 +11,7 @@ export type {
 } from './yjs-storage.options.js';
 export { YjsDeltaWriter, type YjsDeltaWriterErrorContext, type YjsDeltaWriterOptions } from './yjs-delta-writer.js';
 export { loadYDoc, catchUpYDoc, snapshotYDoc, type LoadedYDoc } from './yjs-document.js';
+export { loadYDocAt, restoreYDocTo, restoreYDocUpdate, type LoadedYDocAt, type YjsRootType } from './yjs-history.js';
 export { YjsSnapshotMismatchError, checkYjsSnapshot, encodeIntegratedState } from './yjs-snapshot-check.js';
 export {
   newWriterId,

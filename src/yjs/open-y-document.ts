@@ -2,13 +2,20 @@ import type * as Y from 'yjs';
 import { copyClock } from '../storage/contract/clocks.js';
 import { errorName, type CrdtSnapshotResult } from '../integrations/crdt-document-store.js';
 import { REMOTE_ORIGIN, REMOTE_WITH_PENDING_ORIGIN } from './transaction-origins.js';
-import type { PendingSeen } from './update-admission.js';
 import { atMost, retryDelay, sleep } from './waiting.js';
 import type { YjsDeltaWriter } from './yjs-delta-writer.js';
 import type { YjsUpdateRefusedError } from './yjs-update-limits.js';
 import { snapshotYDoc } from './yjs-document.js';
 import type { ResolvedYjsStorageOptions, YjsStorageErrorContext } from './yjs-storage.options.js';
 import { applyChangesToYDoc } from './yjs-updates.js';
+
+/** What `checkPending` remembers of a document's pending structs between transactions. */
+export interface PendingSeen {
+  /** The pending update last read (Yjs merges into `pendingStructs` in place, replacing its `update`). */
+  update: Uint8Array | null;
+  /** Their first clock per client. */
+  from: Map<number, number>;
+}
 
 /** What an open document needs from the extension that opened it. */
 export interface OpenYDocumentHost {

@@ -1,5 +1,5 @@
 import * as Y from 'yjs';
-import type { OpenYDocument } from './open-y-document.js';
+import type { OpenYDocument, PendingSeen } from './open-y-document.js';
 import type { ResolvedYjsStorageOptions } from './yjs-storage.options.js';
 import { countYjsStructs, YjsUpdateRefusedError, type YjsCloseReason } from './yjs-update-limits.js';
 
@@ -10,7 +10,12 @@ export const SYNC_STEP_1 = 0;
 export interface ClosableConnection {
   /** A read-only connection's updates are never applied (Hocuspocus answers them itself). */
   readonly readOnly?: boolean;
-  readonly webSocket?: { close(code?: number, reason?: string): void };
+  /** The connection's socket, closed directly when present (Hocuspocus 4's `Connection.webSocket`). */
+  readonly webSocket?: {
+    /** Closes the socket with a WebSocket close code and reason. */
+    close(code?: number, reason?: string): void;
+  };
+  /** Closes the connection with a close code and reason (the fallback without `webSocket`). */
   close(event?: { code: number; reason: string }): void;
 }
 
@@ -68,14 +73,6 @@ function newContentBytes(doc: Y.Doc, update: Uint8Array): number {
 export function pendingBytes(doc: Y.Doc): number {
   const { pendingStructs, pendingDs } = doc.store;
   return (pendingStructs?.update.byteLength ?? 0) + (pendingDs?.byteLength ?? 0);
-}
-
-/** What `checkPending` remembers of a document's pending structs between transactions. */
-export interface PendingSeen {
-  /** The pending update last read (Yjs merges into `pendingStructs` in place, replacing its `update`). */
-  update: Uint8Array | null;
-  /** Their first clock per client. */
-  from: Map<number, number>;
 }
 
 /** Why a document's pending structs were dropped, and whether the transaction that ended just now caused it. */

@@ -15,7 +15,10 @@ export function retryDelay(attempt: number, { min, max }: RetryDelays): number {
   return Math.min(max, min * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
 }
 
+/** Backoff between retries: `min` ms first, doubling after each failure up to `max` ms. */
 export interface RetryDelays {
+  /** The first delay (ms), at least 1. */
   min: number;
+  /** The longest delay (ms), at least `min`. */
   max: number;
 }

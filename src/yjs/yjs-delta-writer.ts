@@ -13,6 +13,7 @@ export interface YjsDeltaWriterErrorContext {
   deltaId?: string;
 }
 
+/** Options of a `YjsDeltaWriter`. */
 export interface YjsDeltaWriterOptions {
   /**
    * The id the deltas are stored under (`newWriterId()`). One live writer per id and document: two would
@@ -33,6 +34,7 @@ export interface YjsDeltaWriterOptions {
   replaceBySnapshot?(delta: StoredDelta, error: unknown): Promise<void>;
   /** A batch is committed (empty when a snapshot replaced a delta). */
   onStored?(batch: readonly StoredDelta[]): void;
+  /** A batch failed (it is retried with the same ids) or the writer stopped (`context` says which). */
   onError?(error: unknown, context: YjsDeltaWriterErrorContext): void;
 }
 
@@ -59,6 +61,7 @@ export class YjsDeltaWriter {
 
   constructor(
     private readonly store: Pick<CrdtDocumentStore, 'addDeltas'>,
+    /** The document this writer stores deltas in. */
     readonly documentId: string,
     private readonly options: YjsDeltaWriterOptions,
   ) {

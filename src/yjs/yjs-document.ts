@@ -11,6 +11,7 @@ import { applyChangesToYDoc, type AppliedYjsChanges, type ApplyYjsChangesOptions
 
 /** A document read from the store, and the clock of exactly what it holds. */
 export interface LoadedYDoc extends AppliedYjsChanges {
+  /** The document built (or the `doc` passed in, filled). */
   doc: Y.Doc;
   /** What `doc` holds: pass it to `catchUpYDoc` and `snapshotYDoc`. */
   clock: Record<string, number>;

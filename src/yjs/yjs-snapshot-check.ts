@@ -7,7 +7,9 @@ import { StorageError } from '../storage/contract/errors.js';
  */
 export class YjsSnapshotMismatchError extends StorageError {
   constructor(
+    /** The document whose snapshot was refused. */
     readonly documentId: string,
+    /** What differed between the snapshot and the live document (never the content itself). */
     readonly differs: 'state vector and deletions' | 'content' | 'pending structs',
   ) {
     super(`the snapshot of document ${JSON.stringify(documentId)} differs from the live document in its ${differs}`);

@@ -28,16 +28,21 @@ import { YjsUpdateRefusedError } from './yjs-update-limits.js';
 
 /** The part of a Hocuspocus hook payload the extension reads (so `/yjs` type-checks without Hocuspocus). */
 export interface YjsDocumentHookPayload {
+  /** The Hocuspocus document name (mapped to a storage id by `options.documentId`). */
   documentName: string;
+  /** The live Y.Doc Hocuspocus serves. */
   document: Y.Doc;
 }
 
 /** The part of Hocuspocus's `beforeSync` payload the extension reads: one y-protocols sync message of a client. */
 export interface YjsSyncHookPayload {
+  /** The Hocuspocus document name. */
   documentName: string;
+  /** The client's connection, closed with a `YJS_CLOSE_CODES` code when its update is refused. */
   connection: ClosableConnection;
   /** 0: state vector (sync step 1); 1, 2: a Yjs update (sync step 2, update). */
   type: number;
+  /** The message's content (a state vector or a Yjs update). */
   payload: Uint8Array;
 }
 
@@ -53,7 +58,9 @@ export interface YjsSyncHookPayload {
 export class YjsStorageExtension {
   /** Runs before other extensions' hooks, so they see the loaded document. */
   readonly priority = 1000;
+  /** The name Hocuspocus lists the extension under. */
   readonly extensionName = 'nest-sync-storage/yjs';
+  /** The options with every default filled in, and this server's writer id. */
   readonly options: ResolvedYjsStorageOptions;
   private readonly open = new Map<string, OpenYDocument>();
   /** Kept while a writer has deltas not committed, even after its document unloaded. */
@@ -81,10 +88,15 @@ export class YjsStorageExtension {
 
   // Hocuspocus calls onConfigure when the server is built: subscribing then gives the feed's
   // connection time to listen before the first document loads.
+  /** Hocuspocus hook: subscribes to the change feed (once). */
   async onConfigure(): Promise<void> {
     this.subscribe();
   }
 
+  /**
+   * Hocuspocus hook: fills the document from its stored snapshot and deltas (one `getChangesSince`), then
+   * captures every later update into this server's writer. Costs the snapshot and the deltas after it.
+   */
   async onLoadDocument({ document, documentName }: YjsDocumentHookPayload): Promise<void> {
     if (this.closed) throw new StorageUnavailableError('the Yjs storage extension is closed');
     this.subscribe();
@@ -178,6 +190,7 @@ export class YjsStorageExtension {
     throw refusal; // Hocuspocus closes the document's connection with the error's code and reason
   }
 
+  /** Hocuspocus hook: applies what was stored between the load's read and now, and snapshots when due. */
   async afterLoadDocument({ documentName }: Pick<YjsDocumentHookPayload, 'documentName'>): Promise<void> {
     const open = this.open.get(this.options.documentId(documentName));
     if (!open || this.closed) return;
@@ -186,6 +199,10 @@ export class YjsStorageExtension {
     if (open.snapshotDue()) void open.snapshot();
   }
 
+  /**
+   * Hocuspocus hook: waits (at most `flushTimeoutMs`) for the document's queued deltas and snapshots it when
+   * `snapshotOnUnload` says so; never throws.
+   */
   async beforeUnloadDocument({ documentName }: Pick<YjsDocumentHookPayload, 'documentName'>): Promise<void> {
     // Never throws: a rejection here would keep the document loaded for good.
     const documentId = this.options.documentId(documentName);
@@ -196,12 +213,14 @@ export class YjsStorageExtension {
     if (this.options.snapshotOnUnload && open.hasUnsnapshottedDeltas && open.grownEnough()) await open.snapshot();
   }
 
+  /** Hocuspocus hook: forgets the document's writer once nothing of it is queued. */
   async afterUnloadDocument({ documentName }: Pick<YjsDocumentHookPayload, 'documentName'>): Promise<void> {
     const documentId = this.options.documentId(documentName);
     // A writer with deltas left keeps retrying; a later load of the document continues from it.
     if (this.writers.get(documentId)?.idle && !this.open.has(documentId)) this.writers.delete(documentId);
   }
 
+  /** Hocuspocus hook: `close()` when the server is destroyed. */
   async onDestroy(): Promise<void> {
     await this.close();
   }

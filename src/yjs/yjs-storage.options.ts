@@ -7,11 +7,13 @@ import { newWriterId } from './yjs-updates.js';
 
 /** What the extension needs of a storage provider: four document calls and the change feed. */
 export interface YjsStorage extends StorageChangeFeed {
+  /** The document calls the extension makes (a `DocumentStore` has them). */
   readonly documents: CrdtDocumentStore;
 }
 
 /** What the extension was doing when an error reached `onError`. */
 export interface YjsStorageErrorContext {
+  /** What failed: storing deltas, reading others' changes, applying one, snapshotting, the feed, a refusal. */
   operation: 'store' | 'pull' | 'apply' | 'snapshot' | 'capture' | 'feed' | 'deleted' | 'refuse';
   /** The storage document id, when the error concerns one document. */
   documentId?: string;
@@ -19,11 +21,13 @@ export interface YjsStorageErrorContext {
   attempt?: number;
   /** The extension stopped storing the document (another process writes under this writer id, or its data can never be stored). */
   fatal?: boolean;
+  /** The delta concerned (`store`, `apply`). */
   deltaId?: string;
   /** `store`: the store refused the delta (over `maxDeltaBytes`), and a snapshot holding it was stored instead. */
   replacedBySnapshot?: boolean;
 }
 
+/** Options of `new YjsStorageExtension(...)`; all but `storage` optional. Checked at construction. */
 export interface YjsStorageExtensionOptions {
   /** Where documents live: a `StorageProvider` (from `StorageModule`), or anything with its `documents` calls and `changes()`. */
   storage: YjsStorage;
@@ -87,17 +91,22 @@ export interface YjsStorageExtensionOptions {
 
 /** What the extension logs through: the part of Nest's `LoggerService` it uses. */
 export interface YjsStorageLogger {
+  /** An error the extension recovers from (it retries, or skips one bad delta). */
   warn(message: string): void;
+  /** The extension stopped storing a document. */
   error(message: string): void;
 }
 
 /** The context of the extension's lines in Nest's log. */
 export const YJS_STORAGE_LOG_CONTEXT = 'YjsStorageExtension';
 
+/** The extension's options with every default filled in (`YjsStorageExtension.options`). */
 export type ResolvedYjsStorageOptions = Required<
   Omit<YjsStorageExtensionOptions, 'storage' | 'writerIdPrefix' | 'logger'>
 > & {
+  /** Where documents live. */
   storage: YjsStorage;
+  /** This extension's writer id: `writerIdPrefix` and 96 random bits. */
   writerId: string;
 };
 

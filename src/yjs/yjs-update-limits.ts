@@ -20,6 +20,7 @@ export const YJS_CLOSE_CODES = Object.freeze({
   documentNotStored: Object.freeze({ code: 4503, reason: 'Document Not Stored' }),
 });
 
+/** Why an update was refused: a key of `YJS_CLOSE_CODES`. */
 export type YjsCloseReason = keyof typeof YJS_CLOSE_CODES;
 
 /**
@@ -27,11 +28,15 @@ export type YjsCloseReason = keyof typeof YJS_CLOSE_CODES;
  * connection was closed with (Hocuspocus reads them from the error a hook throws).
  */
 export class YjsUpdateRefusedError extends StorageLimitError {
+  /** The WebSocket close code the connection was closed with. */
   readonly code: number;
+  /** The WebSocket close reason the connection was closed with. */
   readonly reason: string;
 
   constructor(
+    /** The document the update was for. */
     readonly documentId: string,
+    /** Which rule refused it. */
     readonly refusal: YjsCloseReason,
     limit: string,
     message: string,

@@ -54,6 +54,7 @@ export interface AppliedYjsChanges {
   snapshot: boolean;
 }
 
+/** Options of `applyChangesToYDoc`. */
 export interface ApplyYjsChangesOptions {
   /** The Yjs transaction origin of the one transaction that applies everything. */
   origin?: unknown;

@@ -1,20 +1,2 @@
-import type { AwarenessStore, DocumentStore, StorageModuleOptions, StorageProvider } from '../../src/index.js';
-
-/** Every option a conformance target may be asked to build a provider with. */
-export type ConformanceProviderOptions = Partial<Omit<StorageModuleOptions, 'driver'>>;
-
-/** What each case sees: the fresh, empty provider of the running test. */
-export interface ConformanceContext {
-  readonly driver: 'memory' | 'postgres';
-  readonly provider: StorageProvider;
-  readonly documents: DocumentStore;
-  readonly awareness: AwarenessStore;
-  /**
-   * Runs `use` against another fresh provider built with `options` (a short awareness timeout, small size limits),
-   * and closes it afterwards. The test's default provider must not be used alongside it.
-   */
-  withProvider<T>(options: ConformanceProviderOptions, use: (provider: StorageProvider) => Promise<T>): Promise<T>;
-}
-
-/** Cases read the context lazily: the provider changes with every test. */
-export type ConformanceContextGetter = () => ConformanceContext;
+// Moved to src/testing with the conformance suite (a new case file goes there, into its CONFORMANCE_CASES list).
+export type * from '../../src/testing/conformance-context.js';

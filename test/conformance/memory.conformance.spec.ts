@@ -1,8 +1,8 @@
 import { resolveStorageOptions } from '../../src/storage/contract/options.js';
 import { MemoryStorageProvider } from '../../src/storage/memory/memory-storage.provider.js';
-import { describeStorageConformance } from './conformance-suite.js';
+import { runStorageConformance } from '../../src/testing/index.js';
 
-describeStorageConformance({
+runStorageConformance('memory driver', {
   driver: 'memory',
   async createProvider(options) {
     const provider = new MemoryStorageProvider(resolveStorageOptions({ driver: 'memory', ...options }));

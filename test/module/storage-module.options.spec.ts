@@ -37,6 +37,9 @@ describe('StorageModule options are checked at start-up', () => {
     ['awarenessTimeoutMs 1.5', { driver: 'memory', awarenessTimeoutMs: 1.5 }, 'options.awarenessTimeoutMs'],
     ["awarenessTimeoutMs '5'", { driver: 'memory', awarenessTimeoutMs: '5' }, 'options.awarenessTimeoutMs'],
     ['awarenessTimeoutMs NaN', { driver: 'memory', awarenessTimeoutMs: Number.NaN }, 'options.awarenessTimeoutMs'],
+    ['historyRetentionMs -1', { driver: 'memory', historyRetentionMs: -1 }, 'options.historyRetentionMs'],
+    ['historyRetentionMs 1.5', { driver: 'memory', historyRetentionMs: 1.5 }, 'options.historyRetentionMs'],
+    ["historyRetentionMs '60000'", { driver: 'memory', historyRetentionMs: '60000' }, 'options.historyRetentionMs'],
     [
       'awarenessPruneIntervalMs -1',
       { driver: 'memory', awarenessPruneIntervalMs: -1 },
@@ -137,6 +140,15 @@ describe('StorageModule options are checked at start-up', () => {
       ],
     ),
     ['orm on the memory driver', { driver: 'memory', orm: { em: {}, config: {} } }, 'options.orm'],
+    ...(['clientUrl', 'host', 'port', 'user', 'password', 'dbName', 'pool', 'ssl', 'mikroOrm'] as const).map(
+      (key): [string, Record<string, unknown>, string] => [
+        `${key} on the memory driver, which would otherwise run in memory unnoticed`,
+        { driver: 'memory', [key]: CONNECTION_VALUES[key] },
+        `options.${key}`,
+      ],
+    ),
+    ['schema on the memory driver', { driver: 'memory', schema: 'sync' }, 'options.schema'],
+    ['migrate on the memory driver', { driver: 'memory', migrate: true }, 'options.migrate'],
     ['an orm that is not an object', { driver: 'postgres', orm: 'postgres://db/sync' }, 'options.orm'],
     ['an orm without an EntityManager', { driver: 'postgres', orm: { config: {} } }, 'options.orm'],
     ...(['clientUrl', 'host', 'port', 'user', 'password', 'dbName', 'ssl', 'mikroOrm'] as const).map(

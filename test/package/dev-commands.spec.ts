@@ -31,8 +31,9 @@ function start(command: string, args: string[], cwd: string, env: Record<string,
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  // 'close', not 'exit': npm may exit before the app it started has written its last lines to the shared pipes.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-    child.on('exit', (code, signal) => done({ code, signal })),
+    child.on('close', (code, signal) => done({ code, signal })),
   );
   const each: Command = { child, output: () => output, exited };
   started.add(each);

@@ -5,8 +5,12 @@ import { PACKAGE_ROOT, fixtureScript } from '../support/built-package.js';
 
 const run = promisify(execFile);
 
-/** Packages only the postgres driver or a host's /health may load: MikroORM, its knex and umzug, pg, Terminus. */
-const DRIVER_PACKAGES = /node_modules\/(@mikro-orm\/|knex\/|umzug\/|pg\/|pg-[a-z-]+\/|pgpass\/|@nestjs\/terminus\/)/;
+/**
+ * Packages only the postgres driver, a host's /health or its metrics may load: MikroORM, its knex and umzug, pg,
+ * Terminus, OpenTelemetry.
+ */
+const DRIVER_PACKAGES =
+  /node_modules\/(@mikro-orm\/|knex\/|umzug\/|pg\/|pg-[a-z-]+\/|pgpass\/|@nestjs\/terminus\/|@opentelemetry\/)/;
 
 /** Every file a fresh Node process loads to run `code` (CommonJS, or ESM with `esm`) in the repository. */
 async function filesLoadedBy(code: string, esm = false): Promise<string[]> {

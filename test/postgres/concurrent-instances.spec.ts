@@ -162,11 +162,11 @@ describe('two app instances on one database', () => {
     await other.connect();
     try {
       await other.query('begin');
-      await other.query(`select "${schema}".sync_save_snapshot($1, $2, '\\x09', '{"a":5}', false, 10000, 0)`, [
+      await other.query(`select "${schema}".sync_save_snapshot($1, $2, '\\x09', '{"a":5}', false, 10000, 0, false)`, [
         'doc-revive',
         Date.now(),
       ]);
-      await other.query(`select "${schema}".sync_compact_deltas($1, '{"a":5}', 0)`, ['doc-revive']);
+      await other.query(`select "${schema}".sync_compact_deltas($1, '{"a":5}', 0, false)`, ['doc-revive']);
       const resend = first.documents.addDeltas('doc-revive', deltas);
       await waitUntil(async () => (await lockWaiters(database.url)) > 0);
       await other.query('commit');

@@ -213,7 +213,7 @@ describe("tables made by the app's MikroORM migrator, then a start with migrate:
       debug: false,
     });
     try {
-      await orm.getMigrator().up();
+      await orm.migrator.up();
     } finally {
       await orm.close(true);
     }

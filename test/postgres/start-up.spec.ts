@@ -48,6 +48,8 @@ describe('migrations', () => {
       'sync_deltas',
       'sync_document_clocks',
       'sync_documents',
+      'sync_history_deltas',
+      'sync_history_snapshots',
       'sync_snapshots',
       'sync_storage_migrations',
     ]);

@@ -152,4 +152,23 @@ describe('upgrading a version 1 database', () => {
     expect(last).toEqual({ version: String(before + 1), kind: 'deltas' });
     feed.stop();
   });
+
+  it('keeps history for the documents it finds once historyRetentionMs is on: a version before a compaction reads back', async () => {
+    const retained = await database.createProvider({ schema, historyRetentionMs: 60_000, migrate: false });
+    try {
+      const { documents } = retained;
+      await documents.addDelta('notes', makeDelta('a10', 'a', 10));
+      const before = await documents.getChangesSince('notes', null);
+      const version = (await documents.get('notes'))!.version;
+      await documents.saveSnapshot('notes', new Uint8Array([9]), await documents.getVectorClock('notes'));
+      expect(await documents.compactDeltas('notes', await documents.getVectorClock('notes'))).toBeGreaterThan(0);
+      const at = await documents.getChangesAt('notes', { version });
+      expect({ snapshot: at.snapshot?.vectorClock, ids: at.deltas.map((delta) => delta.id) }).toEqual({
+        snapshot: before.snapshot?.vectorClock,
+        ids: before.deltas.map((delta) => delta.id),
+      });
+    } finally {
+      await retained.close();
+    }
+  });
 });

@@ -55,10 +55,16 @@ afterAll(() => targets.dispose());
 describe.each(DRIVERS)('the %s driver against the contract model', (driver) => {
   it('answers every random sequence of calls exactly as the model of CONTRACT.md does', async () => {
     const runs = driver === 'memory' ? settings.memoryRuns : settings.postgresRuns;
-    const provider = await (await targets.get(driver)).createProvider({ awarenessTimeoutMs: AN_HOUR });
+    const provider = await (
+      await targets.get(driver)
+    ).createProvider({
+      awarenessTimeoutMs: AN_HOUR,
+      historyRetentionMs: AN_HOUR,
+    });
     const calls = await runAgainstModel(emptiedBeforeEachRun(provider), runs);
     report(driver, runs, calls);
     expect(calls.get('addDeltas')).toBeGreaterThan(0);
+    expect(calls.get('getChangesAt')).toBeGreaterThan(0);
   }, 600_000);
 });
 

@@ -55,7 +55,10 @@ describe('AppModule.forRoot configures the storage from the environment', () => 
       '/documents/{documentId}/deltas',
       '/documents/{documentId}/deltas/batch',
       '/documents/{documentId}/events',
+      '/documents/{documentId}/fork',
       '/documents/{documentId}/snapshot',
+      '/documents/{documentId}/versions',
+      '/documents/{documentId}/versions/{version}',
       '/health',
     ]);
     expect((await fetch(`${baseUrl}/docs`)).status).toBe(200);
@@ -87,6 +90,10 @@ describe('AppModule.forRoot configures the storage from the environment', () => 
       'GET /documents/{documentId}/clock',
       'GET /documents/{documentId}/deltas',
       'GET /documents/{documentId}/snapshot',
+      'GET /documents/{documentId}/versions',
+      'GET /documents/{documentId}/versions/{version}',
+      // The source document, or the version to copy.
+      'POST /documents/{documentId}/fork',
     ]);
   });
 

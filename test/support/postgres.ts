@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { StorageModuleOptions } from '../../src/storage/contract/options.js';
+import type { ResolvedStorageOptions } from '../../src/storage/contract/options.js';
 import { resolveStorageOptions } from '../../src/storage/contract/options.js';
 import { PostgresStorageProvider } from '../../src/storage/postgres/postgres-storage.provider.js';
 import { SHARED_SERVER_VARIABLE, startPostgresServer, uniqueName, type PostgresServer } from './postgres-server.js';
@@ -14,7 +14,7 @@ export interface TestDatabase {
   /** The server's password, so tests can prove it never shows up in messages. */
   readonly password: string;
   /** A provider on a fresh, migrated schema of this database; closed by `drop()` if still open. */
-  createProvider(options?: Partial<Omit<StorageModuleOptions, 'driver'>>): Promise<PostgresStorageProvider>;
+  createProvider(options?: Omit<Partial<ResolvedStorageOptions>, 'driver'>): Promise<PostgresStorageProvider>;
   /** Runs SQL as the server's superuser on this database (inspection, EXPLAIN, set-up). */
   query<Row extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, values?: unknown[]): Promise<Row[]>;
   /** Closes the providers and drops the database (and stops the server if this file started it). */

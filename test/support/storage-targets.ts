@@ -1,9 +1,10 @@
-import type { StorageModuleOptions, StorageProvider } from '../../src/index.js';
+import type { StorageProvider } from '../../src/index.js';
+import type { ResolvedStorageOptions } from '../../src/storage/contract/options.js';
 import { resolveStorageOptions } from '../../src/storage/contract/options.js';
 import { MemoryStorageProvider } from '../../src/storage/memory/memory-storage.provider.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 
-export type TargetOptions = Partial<Omit<StorageModuleOptions, 'driver'>>;
+export type TargetOptions = Omit<Partial<ResolvedStorageOptions>, 'driver'>;
 
 /** A driver the reliability tests run against: hands out fresh, empty providers. */
 export interface StorageTarget {

@@ -11,6 +11,7 @@ import { DeltasController } from './http/deltas.controller.js';
 import { DocumentsController } from './http/documents.controller.js';
 import { EventsController } from './http/events.controller.js';
 import { HealthController } from './http/health.controller.js';
+import { HistoryController } from './http/history.controller.js';
 
 /** What `AppModule.forRoot` may be told; the defaults are what `npm start` runs with. */
 export interface AppModuleOptions {
@@ -36,7 +37,14 @@ export class AppModule {
         }),
         TerminusModule,
       ],
-      controllers: [HealthController, DocumentsController, DeltasController, EventsController, AwarenessController],
+      controllers: [
+        HealthController,
+        DocumentsController,
+        DeltasController,
+        EventsController,
+        AwarenessController,
+        HistoryController,
+      ],
       providers: [
         { provide: APP_GUARD, useClass: ApiTokenGuard },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },

@@ -19,11 +19,12 @@ export class ChangeHintSender {
   private documents = new Set<string>();
   private awareness = new Map<string, [string, string]>();
   private sending = false;
-  private closed = false;
 
   constructor(
     private readonly origin: string,
     private readonly send: SendHints,
+    /** Whether the provider is closed: nothing is sent then. */
+    private readonly closed: () => boolean,
   ) {}
 
   documentChanged(documentId: string): void {
@@ -36,19 +37,15 @@ export class ChangeHintSender {
     this.schedule();
   }
 
-  close(): void {
-    this.closed = true;
-  }
-
   private schedule(): void {
-    if (this.sending || this.closed) return;
+    if (this.sending || this.closed()) return;
     this.sending = true;
     // A short window gathers the commits of concurrent callers into one statement (and one read per listener).
     setTimeout(() => void this.flush(), HINT_WINDOW_MS).unref();
   }
 
   private async flush(): Promise<void> {
-    if (!this.closed && (this.documents.size > 0 || this.awareness.size > 0))
+    if (!this.closed() && (this.documents.size > 0 || this.awareness.size > 0))
       await this.send(this.takePayloads()).catch(() => undefined);
     this.sending = false;
     // Hints that came during the send wait a window of their own.

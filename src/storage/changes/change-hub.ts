@@ -1,5 +1,4 @@
 import { Observable, type Subscriber } from 'rxjs';
-import { StorageUnavailableError } from '../contract/errors.js';
 import { checkId } from '../contract/validation.js';
 import type { StorageChange } from '../contract/types.js';
 
@@ -34,7 +33,11 @@ export class ChangeHub {
   private subscribers = 0;
   private closed = false;
 
-  constructor(private readonly hooks: ChangeHubHooks = {}) {}
+  constructor(
+    private readonly hooks: ChangeHubHooks = {},
+    /** What a subscription made after `close()` errors with. */
+    private readonly closedError: () => Error,
+  ) {}
 
   /** Whether anyone listens: a driver may skip building changes nobody receives. */
   get active(): boolean {
@@ -68,7 +71,7 @@ export class ChangeHub {
         }
       }
       if (this.closed) {
-        subscriber.error(new StorageUnavailableError('the storage provider is closed'));
+        subscriber.error(this.closedError());
         return undefined;
       }
       const group = documentId === undefined ? this.everything : this.groupOf(documentId);
@@ -106,7 +109,7 @@ export class ChangeHub {
     for (const subscriber of all) subscriber.error(error);
   }
 
-  /** Completes every subscription; later subscriptions error with `StorageUnavailableError`. */
+  /** Completes every subscription; later subscriptions error with `closedError()`. */
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -1,8 +1,10 @@
 import type { PreparedDelta } from './validation.js';
 import type {
   AwarenessEntry,
+  ChangesAt,
   ChangesSince,
   DocumentSnapshot,
+  DocumentVersion,
   StoredDelta,
   SyncDocument,
   VectorClock,
@@ -46,6 +48,21 @@ export interface DocumentBackend {
   ): Promise<void>;
   getSnapshot(documentId: string): Promise<DocumentSnapshot | null>;
   compactDeltas(documentId: string, upToClock: VectorClock): Promise<number>;
+  /** At most `limit` readable versions above `after` (null: from the first), oldest first; `next` as in `getDeltasPage`. */
+  getVersions(documentId: string, limit: number, after: number | null): Promise<BackendVersionPage>;
+  /** The document right after the version (`time`: Unix ms); rejects with `HistoryUnavailableError`. */
+  getChangesAt(documentId: string, at: BackendHistoryPoint): Promise<ChangesAt>;
+  /** Everything naming the document, history and awareness included; true when the document existed. */
+  erase(documentId: string): Promise<boolean>;
+}
+
+/** A validated history point: a version >= 1, or a time in Unix ms. */
+export type BackendHistoryPoint = { version: number } | { time: number };
+
+/** A page of versions and the version to continue after. */
+export interface BackendVersionPage {
+  versions: DocumentVersion[];
+  next: number | null;
 }
 
 /** A page of deltas and the storage position to continue after. */

@@ -8,6 +8,7 @@ export class StorageError extends Error {
 
 /** Bad input: nothing was written. `argument` names the offending argument or option. */
 export class StorageValidationError extends StorageError {
+  /** The argument or option that was refused, e.g. `documentId` or `options.maxDeltaBytes`. */
   readonly argument: string;
 
   constructor(argument: string, problem: string) {
@@ -30,9 +31,29 @@ export class StaleSnapshotError extends StorageError {
  * stored, and such an entry would make that author's later deltas look covered. Nothing was written.
  */
 export class SnapshotAheadError extends StorageError {
-  constructor(readonly documentId: string) {
+  constructor(
+    /** The document whose snapshot was refused. */
+    readonly documentId: string,
+  ) {
     super(
       `snapshot for document ${JSON.stringify(documentId)} runs ahead: its vectorClock has an entry above the document clock's`,
+    );
+  }
+}
+
+/**
+ * `getChangesAt` / `forkDocument` asked for a version that was never written, or that is past `historyRetentionMs`
+ * (`version` is null for a time before every readable version).
+ */
+export class HistoryUnavailableError extends StorageError {
+  constructor(
+    /** The document asked for. */
+    readonly documentId: string,
+    /** The version asked for (or found for a time); null for a time before every readable version. */
+    readonly version: number | null,
+  ) {
+    super(
+      `version ${version === null ? '(at that time)' : version} of document ${JSON.stringify(documentId)} cannot be read: never written, or past history retention`,
     );
   }
 }
@@ -46,8 +67,11 @@ export class StorageUnavailableError extends StorageError {}
  */
 export class DeltaConflictError extends StorageError {
   constructor(
+    /** The document written to. */
     readonly documentId: string,
+    /** The id of the refused delta. */
     readonly deltaId: string,
+    /** The id under which its event is already stored (or used earlier in the call). */
     readonly existingDeltaId: string,
   ) {
     super(
@@ -59,6 +83,7 @@ export class DeltaConflictError extends StorageError {
 /** A write would take a document past a limit of the module options (`limit` names it); nothing was written. */
 export class StorageLimitError extends StorageError {
   constructor(
+    /** The option whose limit was hit, e.g. `maxDocumentAuthors` or `maxAwarenessEntriesPerDocument`. */
     readonly limit: string,
     message: string,
   ) {

@@ -1,5 +1,5 @@
 import { StorageValidationError } from './errors.js';
-import type { ResolvedStorageOptions } from './options.js';
+import type { ResolvedStorageOptions } from './options.types.js';
 import { isPlainObject } from './validation.js';
 
 /** libpq's sslmode values the driver honours; `allow` (plaintext first) is not one of them. */
@@ -32,7 +32,7 @@ const RESERVED_ORM_OPTIONS: Record<string, string> = {
 const RESERVED_CONNECTION_OPTIONS = ['host', 'port', 'user', 'password', 'database', 'connectionString', 'ssl'];
 
 /** What says where to connect: with `orm`, the app's ORM already knows, so none of it may come along (`pool` may: it sizes the driver's own pool). */
-const CONNECTION_OPTIONS = ['clientUrl', 'host', 'port', 'user', 'password', 'dbName', 'ssl'] as const;
+export const CONNECTION_OPTIONS = ['clientUrl', 'host', 'port', 'user', 'password', 'dbName', 'ssl'] as const;
 
 /** Checks the postgres options, naming the option at fault; values are never echoed (they may be secrets). */
 export function checkPostgresOptions(options: ResolvedStorageOptions): void {

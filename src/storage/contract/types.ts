@@ -23,49 +23,130 @@ export interface StoredDelta {
   vectorClock: VectorClock;
 }
 
+/** A stored document: its clock, times and version (not its content, which is its deltas and snapshot). */
 export interface SyncDocument {
+  /** The document id (1..255 characters, no U+0000). */
   id: string;
   /** The merge of every stored delta's and snapshot's clock. */
   vectorClock: VectorClock;
+  /** When the document was first stored. */
   createdAt: Date;
+  /** Moves on every delta or snapshot that changes the document. */
   updatedAt: Date;
   /** How many content writes the document has taken (0 before the first); see "Document versions". */
   version: number;
 }
 
+/** The one stored snapshot of a document: opaque bytes and the clock they cover. */
 export interface DocumentSnapshot {
+  /** The bytes given to `saveSnapshot`, as they were. */
   data: Uint8Array;
+  /** The clock the snapshot covers; deltas it covers may be compacted away. */
   vectorClock: VectorClock;
+  /** When this snapshot was saved. */
   createdAt: Date;
 }
 
+/** What `getChangesSince` answers: one consistent view of what a client holding `since` is missing. */
 export interface ChangesSince {
+  /** The stored snapshot when `since` does not cover its clock, else null. */
   snapshot: DocumentSnapshot | null;
+  /** The stored deltas covered by neither the snapshot's clock (when given) nor `since`, in storage order. */
   deltas: StoredDelta[];
+  /** The document clock of the same view. */
   vectorClock: VectorClock;
 }
 
 /** One page of catch-up: `next` is the `after` of the following page, or null when nothing follows. */
 export interface DeltasPage {
+  /** At most `limit` deltas, in storage order. */
   deltas: StoredDelta[];
+  /** Opaque: pass it back as `after`; null when nothing follows. */
   next: string | null;
 }
 
+/** One version of a document, as `getVersions` lists it. */
+export interface DocumentVersion {
+  /** 1, 2, 3, ... per document, in commit order. */
+  version: number;
+  /** The write that took it: stored deltas, a new snapshot, or a compaction. */
+  kind: 'deltas' | 'snapshot' | 'compacted';
+  /** When the write that took it committed. */
+  at: Date;
+  /** `deltas`: the authors of the deltas it stored, still readable; empty for the other kinds. */
+  clientIds: string[];
+}
+
+/** A page of `getVersions`: `next` is the `after` of the following page, or null when nothing follows. */
+export interface DocumentVersionPage {
+  /** Oldest first. */
+  versions: DocumentVersion[];
+  /** The `after` of the following page; null on the last. */
+  next: string | null;
+}
+
+/** A point of a document's history: a version, or the last version written at or before a time. */
+export type HistoryPoint =
+  | {
+      /** A version the document took (>= 1). */
+      version: number;
+    }
+  | {
+      /** The last version written at or before this time. */
+      time: Date;
+    };
+
+/** What `getChangesAt` answers: the document right after `version`, as a snapshot and the deltas after it. */
+export interface ChangesAt extends ChangesSince {
+  /** The version answered (for a time: the last one written at or before it). */
+  version: number;
+}
+
+/** Options of `getDocumentIds`. */
 export interface DocumentIdPage {
+  /** Most ids to answer, 1..10000. Default 1000. */
   limit?: number;
+  /** Answer ids strictly after this one (code-point order); null or missing: from the first. */
   cursor?: string | null;
 }
 
+/**
+ * Documents, their delta logs and snapshots (docs/CONTRACT.md sections 3 to 5a). Every method checks its
+ * arguments first and rejects a bad one with `StorageValidationError`, writing nothing.
+ */
 export interface DocumentStore {
+  /** Creates the document with the clock `{}` when it is missing (once, under concurrent calls). One write at most. */
   getOrCreate(documentId: string): Promise<SyncDocument>;
+  /** The document, or null when missing; never creates one. One read. */
   get(documentId: string): Promise<SyncDocument | null>;
+  /** Whether the document is stored; never creates one. One read. */
   exists(documentId: string): Promise<boolean>;
+  /**
+   * Removes the document, its deltas, clock and snapshot, and every awareness entry under its id; true when
+   * the document existed. Costs the document's stored rows.
+   */
   delete(documentId: string): Promise<boolean>;
+  /** Ids in code-point order, strictly after `cursor`, at most `limit` (default 1000). Costs the page. */
   getDocumentIds(options?: DocumentIdPage): Promise<string[]>;
+  /** Every document id in code-point order, read `pageSize` (1..10000, default 1000) at a time. */
   iterateDocumentIds(options?: { pageSize?: number }): AsyncIterable<string>;
+  /**
+   * Stores one delta (creating the document when missing) and merges its clock into the document clock, in one
+   * atomic step; false for a no-op (its id is stored, or the snapshot covers it). A stored event under another
+   * id: `DeltaConflictError`. Costs what the delta carries, never the document's history.
+   */
   addDelta(documentId: string, delta: StoredDelta): Promise<boolean>;
+  /**
+   * `addDelta` for a batch (at most `maxBatchDeltas`) in one atomic step, all or nothing; answers how many were
+   * new. An id repeated in the batch counts once, the first wins. Costs what the batch carries.
+   */
   addDeltas(documentId: string, deltas: readonly StoredDelta[]): Promise<number>;
+  /**
+   * Every stored delta `since` does not cover, in storage order (null or missing: all; unknown document: `[]`).
+   * Costs the entries of `since` and the deltas returned, never the history.
+   */
   getDeltasSince(documentId: string, since?: VectorClock | null): Promise<StoredDelta[]>;
+  /** The deltas of `getDeltasSince`, read `batchSize` (1..10000, default 1000) at a time. */
   iterateDeltasSince(
     documentId: string,
     since?: VectorClock | null,
@@ -77,32 +158,72 @@ export interface DocumentStore {
     since?: VectorClock | null,
     options?: { limit?: number; after?: string | null },
   ): Promise<DeltasPage>;
+  /**
+   * One consistent view for a client holding `since`: the snapshot when `since` does not cover it, the deltas
+   * neither covers, and the document clock. Costs `since`, what it returns and the document clock.
+   */
   getChangesSince(documentId: string, since?: VectorClock | null): Promise<ChangesSince>;
+  /** The document clock, `{}` for an unknown document. May cost the number of authors. */
   getVectorClock(documentId: string): Promise<VectorClock>;
+  /**
+   * Replaces the stored snapshot (creating the document when missing) and merges `vectorClock` into the document
+   * clock. A clock that does not cover the stored snapshot's: `StaleSnapshotError`, nothing changed. Costs the bytes.
+   */
   saveSnapshot(
     documentId: string,
     data: Uint8Array,
     vectorClock: VectorClock,
     options?: SaveSnapshotOptions,
   ): Promise<void>;
+  /** The stored snapshot, or null. Costs its bytes. */
   getSnapshot(documentId: string): Promise<DocumentSnapshot | null>;
+  /**
+   * Deletes the deltas covered by both `upToClock` and the stored snapshot's clock and answers how many; without
+   * a snapshot it deletes nothing. Costs the deltas deleted.
+   */
   compactDeltas(documentId: string, upToClock: VectorClock): Promise<number>;
+  /** The readable versions (see `historyRetentionMs`), oldest first, `limit` at a time; `after` is the previous page's `next`. */
+  getVersions(documentId: string, options?: { limit?: number; after?: string | null }): Promise<DocumentVersionPage>;
+  /** The document right after that version; rejects with `HistoryUnavailableError` when it cannot be read. */
+  getChangesAt(documentId: string, at: HistoryPoint): Promise<ChangesAt>;
+  /** Creates `targetId` (which must not exist) holding the source's content at that point. */
+  forkDocument(sourceId: string, at: HistoryPoint, targetId: string): Promise<SyncDocument>;
+  /** Removes the document, its deltas, snapshots, history, change-log rows and awareness; true when it existed. */
+  erase(documentId: string): Promise<boolean>;
 }
 
 /** A client's presence ("awareness") state in one document; it expires. */
 export interface AwarenessEntry {
+  /** The document it belongs to (which need not exist). */
   documentId: string;
+  /** Whose presence it is. */
   clientId: string;
+  /** The connection it was written with, for `removeAllForConnection`; null when none was given. */
   connectionId: string | null;
+  /** The client's state, any JSON value (at most `maxAwarenessBytes`). */
   state: JsonValue;
+  /** The client's awareness clock: a `set` with a lower or equal clock is ignored while this entry lives. */
   clock: number;
+  /** When it was written. */
   updatedAt: Date;
+  /** `awarenessTimeoutMs` after `updatedAt`; from then on it is never read back. */
   expiresAt: Date;
 }
 
+/**
+ * Expiring presence entries beside documents (docs/CONTRACT.md section 7). Every method checks its arguments
+ * first and rejects a bad one with `StorageValidationError`, writing nothing.
+ */
 export interface AwarenessStore {
+  /** The client's unexpired entry, or null. One read. */
   get(documentId: string, clientId: string): Promise<AwarenessEntry | null>;
+  /** The document's unexpired entries, ordered by client id. Costs the entries returned. */
   getAll(documentId: string): Promise<AwarenessEntry[]>;
+  /**
+   * Stores the entry, to expire `awarenessTimeoutMs` later, unless an unexpired entry of the client has a clock
+   * >= `clock` (then false, nothing changes). A new client past `maxAwarenessEntriesPerDocument`:
+   * `StorageLimitError`. Neither needs nor creates the document. One write.
+   */
   set(
     documentId: string,
     clientId: string,
@@ -110,18 +231,28 @@ export interface AwarenessStore {
     clock: number,
     options?: { connectionId?: string },
   ): Promise<boolean>;
+  /** Removes the client's entry; true when there was one. One write. */
   remove(documentId: string, clientId: string): Promise<boolean>;
+  /** Removes the entries written with this connection id, in every document; answers how many. */
   removeAllForConnection(connectionId: string): Promise<number>;
+  /** Every expired entry not yet pruned, in no particular order. Costs the entries returned. */
   getExpired(): Promise<AwarenessEntry[]>;
+  /** Deletes every expired entry and answers how many (the module calls it every `awarenessPruneIntervalMs`). */
   pruneExpired(): Promise<number>;
 }
 
+/** Which driver keeps the data: `memory` (this process only) or `postgres` (shared by every instance). */
 export type StorageDriver = 'memory' | 'postgres';
 
+/** What `checkHealth` answers. */
 export interface StorageHealth {
+  /** Whether the storage is open and answered within `healthCheckTimeoutMs` (PostgreSQL: a trivial query). */
   healthy: boolean;
+  /** The driver that was asked. */
   driver: StorageDriver;
+  /** How long the check took (ms). */
   latencyMs: number;
+  /** Why it is unhealthy, in fixed words (never a password, a connection string or user data). */
   message?: string;
 }
 
@@ -129,6 +260,7 @@ export interface StorageHealth {
 export interface StorageChange {
   /** null only for a `resync` of an all-documents subscription. */
   documentId: string | null;
+  /** What the write did; `resync`: changes may have been missed, read the document again. */
   kind: 'deltas' | 'snapshot' | 'compacted' | 'deleted' | 'awareness' | 'resync';
   /** `deltas`: the ids that were new, in storage order (always present). */
   deltaIds?: string[];
@@ -142,12 +274,20 @@ export interface StorageChange {
 
 /** The change feed of a provider: one document's changes, or every document's. */
 export interface StorageChangeFeed {
+  /**
+   * Changes committed after subscribing, each once, in version order per document, without gaps (or a `resync`
+   * where what was missed can no longer be read); within `changeFeedMaxDelayMs`. Completes on `close()`.
+   */
   changes(documentId?: string): Observable<StorageChange>;
 }
 
+/** One open storage: the two stores, the change feed, health and its lifecycle. */
 export interface StorageProvider extends StorageChangeFeed {
+  /** The driver keeping the data. */
   readonly driver: StorageDriver;
+  /** Documents, deltas and snapshots. */
   readonly documents: DocumentStore;
+  /** Expiring presence entries. */
   readonly awareness: AwarenessStore;
   /** Idempotent; runs pending migrations when enabled. */
   initialize(): Promise<void>;

@@ -2,11 +2,14 @@ import { createHash } from 'node:crypto';
 import type { DocumentBackend, StorageLimits } from './backend.js';
 import { StorageValidationError } from './errors.js';
 import type {
+  ChangesAt,
   ChangesSince,
   DeltasPage,
   DocumentIdPage,
   DocumentSnapshot,
   DocumentStore,
+  DocumentVersionPage,
+  HistoryPoint,
   SaveSnapshotOptions,
   StoredDelta,
   SyncDocument,
@@ -16,6 +19,7 @@ import {
   checkClock,
   checkCursor,
   checkDelta,
+  checkHistoryPoint,
   checkId,
   checkOptions,
   checkPageSize,
@@ -26,6 +30,8 @@ import {
 
 const DEFAULT_ID_PAGE = 1000;
 const DEFAULT_DELTA_PAGE = 1000;
+const DEFAULT_VERSION_PAGE = 100;
+const VERSION_CURSOR_KIND = 'v';
 
 /**
  * `getDeltasPage`'s `after`: the decimal storage position of the previous page's last delta, then a check
@@ -113,8 +119,8 @@ export class ValidatedDocumentStore implements DocumentStore {
     const clock = this.since(since);
     const { limit, after } = checkOptions<{ limit: number; after: string | null }>('options', options);
     const pageSize = checkPageSize('limit', limit, DEFAULT_DELTA_PAGE);
-    const page = await this.backend.getDeltasPage(id, clock, pageSize, parseDeltaCursor(id, after));
-    return { deltas: page.deltas, next: page.next === null ? null : deltaCursor(id, page.next) };
+    const page = await this.backend.getDeltasPage(id, clock, pageSize, parseCursor(id, after, ''));
+    return { deltas: page.deltas, next: page.next === null ? null : cursorOf(id, page.next, '') };
   }
 
   async *iterateDeltasSince(
@@ -169,26 +175,70 @@ export class ValidatedDocumentStore implements DocumentStore {
     return this.backend.compactDeltas(id, checkClock('upToClock', upToClock, this.limits.maxClockEntries));
   }
 
+  async getVersions(
+    documentId: string,
+    options?: { limit?: number; after?: string | null },
+  ): Promise<DocumentVersionPage> {
+    const id = checkId('documentId', documentId);
+    const { limit, after } = checkOptions<{ limit: number; after: string | null }>('options', options);
+    const pageSize = checkPageSize('limit', limit, DEFAULT_VERSION_PAGE);
+    const page = await this.backend.getVersions(id, pageSize, parseCursor(id, after, VERSION_CURSOR_KIND));
+    return { versions: page.versions, next: page.next === null ? null : cursorOf(id, page.next, VERSION_CURSOR_KIND) };
+  }
+
+  async getChangesAt(documentId: string, at: HistoryPoint): Promise<ChangesAt> {
+    const id = checkId('documentId', documentId);
+    return this.backend.getChangesAt(id, checkHistoryPoint('at', at));
+  }
+
+  /**
+   * Reads the source at that point, then writes it to the new target as a snapshot and deltas (in batches of
+   * `maxBatchDeltas`): later writes to either never reach the other.
+   */
+  async forkDocument(sourceId: string, at: HistoryPoint, targetId: string): Promise<SyncDocument> {
+    const source = checkId('sourceId', sourceId);
+    const point = checkHistoryPoint('at', at);
+    const target = checkId('targetId', targetId);
+    if (target === source) throw new StorageValidationError('targetId', 'must differ from sourceId');
+    if (await this.backend.exists(target)) throw new StorageValidationError('targetId', 'names a document that exists');
+    const content = await this.backend.getChangesAt(source, point);
+    if (content.snapshot)
+      await this.backend.saveSnapshot(target, content.snapshot.data, content.snapshot.vectorClock, true);
+    for (let start = 0; start < content.deltas.length; start += this.limits.maxBatchDeltas) {
+      const batch = content.deltas.slice(start, start + this.limits.maxBatchDeltas);
+      await this.backend.addDeltas(
+        target,
+        batch.map((delta, index) => checkDelta(`deltas[${start + index}]`, delta, this.limits)),
+      );
+    }
+    return this.backend.getOrCreate(target);
+  }
+
+  async erase(documentId: string): Promise<boolean> {
+    return this.backend.erase(checkId('documentId', documentId));
+  }
+
   private since(since: unknown): Record<string, number> | null {
     return checkSince('since', since, this.limits.maxClockEntries);
   }
 }
 
-function parseDeltaCursor(documentId: string, after: unknown): number | null {
+/** `kind` keeps the cursors of `getVersions` ('v') and `getDeltasPage` ('') from passing for each other. */
+function parseCursor(documentId: string, after: unknown, kind: string): number | null {
   const cursor = checkCursor('after', after);
   if (cursor === null) return null;
   const match = DELTA_CURSOR.exec(cursor);
   const position = match ? Number(match[1]) : Number.NaN;
-  if (!match || !Number.isSafeInteger(position) || cursorCheck(documentId, position) !== match[2])
+  if (!match || !Number.isSafeInteger(position) || cursorCheck(documentId, position, kind) !== match[2])
     throw new StorageValidationError('after', 'must be the `next` of an earlier page of this document');
   return position;
 }
 
-function deltaCursor(documentId: string, position: number): string {
-  return `${position}.${cursorCheck(documentId, position)}`;
+function cursorOf(documentId: string, position: number, kind: string): string {
+  return `${position}.${cursorCheck(documentId, position, kind)}`;
 }
 
 /** 11 base64url characters (66 bits) of SHA-256 over the document id and the position: not a secret, a check. */
-function cursorCheck(documentId: string, position: number): string {
-  return createHash('sha256').update(`${position}\u0000${documentId}`).digest('base64url').slice(0, 11);
+function cursorCheck(documentId: string, position: number, kind: string): string {
+  return createHash('sha256').update(`${kind}${position}\u0000${documentId}`).digest('base64url').slice(0, 11);
 }

@@ -8,7 +8,7 @@ export const MAX_ID_LENGTH = 255;
 /** Largest `limit`, `pageSize` or `batchSize`. */
 export const MAX_PAGE_SIZE = 10_000;
 
-/** A delta that passed validation, with what every driver stores computed once. */
+/** A delta that passed validation; each driver encodes it in its own storage form. */
 export interface PreparedDelta {
   id: string;
   clientId: string;
@@ -21,9 +21,33 @@ export interface PreparedDelta {
   dataJson: string | null;
   /** A private copy of the data when it is bytes; null when it is JSON. */
   dataBytes: Uint8Array | null;
-  /** `JSON.stringify` of the whole delta; bytes data stands there as `null`. */
-  json: string;
 }
+
+/**
+ * The contract's identity rule among deltas not yet stored (one call, or a group of calls): the events
+ * `(clientId, counter)` and ids seen, with the id that used each event first.
+ */
+export class DeltaEvents {
+  private readonly owners = new Map<string, string>();
+  private readonly ids = new Set<string>();
+
+  /** Records `delta`; returns the id of an earlier delta with its event, if any. */
+  claim(delta: PreparedDelta): string | undefined {
+    const owner = this.owners.get(eventOf(delta));
+    if (owner === undefined) this.owners.set(eventOf(delta), delta.id);
+    this.ids.add(delta.id);
+    return owner;
+  }
+
+  /** Records the deltas when none shares an id or an event with those seen; false (nothing recorded) otherwise. */
+  claimApart(deltas: readonly PreparedDelta[]): boolean {
+    if (deltas.some((delta) => this.ids.has(delta.id) || this.owners.has(eventOf(delta)))) return false;
+    for (const delta of deltas) this.claim(delta);
+    return true;
+  }
+}
+
+const eventOf = (delta: PreparedDelta): string => `${delta.counter}\u0000${delta.clientId}`;
 
 /** The limits a delta is checked against. */
 export interface DeltaLimits {
@@ -286,7 +310,7 @@ function fitsIn(json: string, maxBytes: number): boolean {
   return json.length <= maxBytes && Buffer.byteLength(json, 'utf8') <= maxBytes;
 }
 
-/** A delta: checks every field, cheapest first, and computes what drivers store once. */
+/** A delta: checks every field, cheapest first. */
 export function checkDelta(argument: string, value: unknown, limits: DeltaLimits): PreparedDelta {
   if (!isPlainObject(value))
     throw new StorageValidationError(argument, `must be a delta object, got ${describe(value)}`);
@@ -307,15 +331,12 @@ export function checkDelta(argument: string, value: unknown, limits: DeltaLimits
   const data: unknown = delta.data;
   if (data === undefined) throw new StorageValidationError(`${argument}.data`, 'must be a JSON value, got undefined');
   const max = limits.maxDeltaBytes;
-  const idJson = JSON.stringify(id);
-  const clientJson = JSON.stringify(clientId);
-  const clockJson = JSON.stringify(vectorClock);
+  // The limit counts the delta's JSON, or for bytes data its length plus the JSON of the rest of the delta.
+  const rest = `{"id":${JSON.stringify(id)},"clientId":${JSON.stringify(clientId)},"timestamp":${timestamp},"data":,"vectorClock":${JSON.stringify(vectorClock)}}`;
+  const dataMax = max - Buffer.byteLength(rest, 'utf8');
   if (types.isUint8Array(data)) {
-    // Bytes data counts its length plus the JSON of the rest of the delta.
-    const json = deltaJson(idJson, clientJson, timestamp, BYTES_DATA, clockJson);
-    if (!fitsIn(json, max - data.byteLength + BYTES_DATA.length))
-      throw new StorageValidationError(argument, overLimit(max));
-    return { id, clientId, timestamp, counter, vectorClock, dataJson: null, dataBytes: new Uint8Array(data), json };
+    if (data.byteLength > dataMax + ',"data":'.length) throw new StorageValidationError(argument, overLimit(max));
+    return { id, clientId, timestamp, counter, vectorClock, dataJson: null, dataBytes: new Uint8Array(data) };
   }
   const dataJson = checkJson(`${argument}.data`, data, {
     maxDepth: limits.maxJsonDepth,
@@ -323,29 +344,8 @@ export function checkDelta(argument: string, value: unknown, limits: DeltaLimits
     sizeArgument: argument,
     reportedLimit: max,
   });
-  const json = deltaJson(idJson, clientJson, timestamp, `,"data":${dataJson}`, clockJson);
-  if (!fitsIn(json, max)) throw new StorageValidationError(argument, overLimit(max));
-  return { id, clientId, timestamp, counter, vectorClock, dataJson, dataBytes: null, json };
-}
-
-/** Where bytes data stands in a delta's JSON. */
-const BYTES_DATA = ',"data":null';
-
-/** A delta's JSON from its parts, `dataPart` being `,"data":...`. */
-function deltaJson(idJson: string, clientJson: string, timestamp: number, dataPart: string, clockJson: string): string {
-  // join() yields one flat string; a template literal leaves a rope of pieces that the memory driver would keep.
-  return [
-    '{"id":',
-    idJson,
-    ',"clientId":',
-    clientJson,
-    ',"timestamp":',
-    String(timestamp),
-    dataPart,
-    ',"vectorClock":',
-    clockJson,
-    '}',
-  ].join('');
+  if (!fitsIn(dataJson, dataMax)) throw new StorageValidationError(argument, overLimit(max));
+  return { id, clientId, timestamp, counter, vectorClock, dataJson, dataBytes: null };
 }
 
 /** Snapshot bytes: any `Uint8Array` (a Node `Buffer` is one) up to `maxBytes`. */
@@ -400,4 +400,24 @@ export function describe(value: unknown): string {
     return name ? `a ${name}` : 'an object';
   }
   return `a ${typeof value}`;
+}
+
+/** A history point: `{ version }` (a safe integer >= 1) or `{ time }` (a valid Date), nothing else. */
+export function checkHistoryPoint(argument: string, value: unknown): { version: number } | { time: number } {
+  if (!isPlainObject(value))
+    throw new StorageValidationError(argument, `must be { version } or { time }, got ${describe(value)}`);
+  const keys = Object.keys(value);
+  if (keys.length !== 1 || (keys[0] !== 'version' && keys[0] !== 'time'))
+    throw new StorageValidationError(argument, 'must have exactly one key, version or time');
+  const record = value as Record<string, unknown>;
+  if (keys[0] === 'version') {
+    const version = record['version'];
+    if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1)
+      throw new StorageValidationError(`${argument}.version`, `must be an integer >= 1, got ${describe(version)}`);
+    return { version };
+  }
+  const time = record['time'];
+  if (!(time instanceof Date) || Number.isNaN(time.getTime()))
+    throw new StorageValidationError(`${argument}.time`, `must be a valid Date, got ${describe(time)}`);
+  return { time: time.getTime() };
 }

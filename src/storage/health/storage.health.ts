@@ -4,8 +4,22 @@ import { STORAGE_PROVIDER } from '../storage.constants.js';
 
 /** What the indicator reports under its key; `message` is one of the providers' fixed texts. */
 export type StorageHealthStatus =
-  | { status: 'up'; driver: StorageDriver; latencyMs: number }
-  | { status: 'down'; driver: StorageDriver; message: string };
+  | {
+      /** The storage answered within `healthCheckTimeoutMs`. */
+      status: 'up';
+      /** The driver that answered. */
+      driver: StorageDriver;
+      /** How long the check took (ms, two decimals). */
+      latencyMs: number;
+    }
+  | {
+      /** The storage did not answer, or answered with an error, within `healthCheckTimeoutMs`. */
+      status: 'down';
+      /** The driver that was asked. */
+      driver: StorageDriver;
+      /** A fixed text: never a host, a password or a connection string. */
+      message: string;
+    };
 
 /**
  * The shape of `@nestjs/terminus`'s `HealthIndicatorResult`, declared here so the package does not
@@ -26,6 +40,10 @@ const UNHEALTHY = 'storage is unhealthy';
 export class StorageHealthIndicator {
   constructor(@Inject(STORAGE_PROVIDER) private readonly provider: StorageProvider) {}
 
+  /**
+   * Asks the provider once and answers `{ [key]: status }` for Terminus's `HealthCheckService.check`; never
+   * rejects, and answers within `healthCheckTimeoutMs` (one trivial query on PostgreSQL).
+   */
   async isHealthy<const Key extends string = 'storage'>(
     key: Key = 'storage' as Key,
   ): Promise<StorageHealthIndicatorResult<Key>> {

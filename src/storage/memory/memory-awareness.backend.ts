@@ -22,18 +22,15 @@ export class MemoryAwarenessBackend implements AwarenessBackend {
   constructor(
     private readonly timeoutMs: number,
     private readonly maxEntriesPerDocument: number,
-    private readonly assertOpen: () => void,
     private readonly publish: ChangePublisher,
   ) {}
 
   async get(documentId: string, clientId: string): Promise<AwarenessEntry | null> {
-    this.assertOpen();
     const entry = this.byDocument.get(documentId)?.get(clientId);
     return entry && entry.expiresAt > Date.now() ? toEntry(entry) : null;
   }
 
   async getAll(documentId: string): Promise<AwarenessEntry[]> {
-    this.assertOpen();
     const now = Date.now();
     const live = [...(this.byDocument.get(documentId)?.values() ?? [])].filter((entry) => entry.expiresAt > now);
     return live.sort((a, b) => compareCodePoints(a.clientId, b.clientId)).map(toEntry);
@@ -46,7 +43,6 @@ export class MemoryAwarenessBackend implements AwarenessBackend {
     clock: number,
     connectionId: string | null,
   ): Promise<boolean> {
-    this.assertOpen();
     const now = Date.now();
     let clients = this.byDocument.get(documentId);
     const existing = clients?.get(clientId);
@@ -79,7 +75,6 @@ export class MemoryAwarenessBackend implements AwarenessBackend {
   }
 
   async remove(documentId: string, clientId: string): Promise<boolean> {
-    this.assertOpen();
     const entry = this.byDocument.get(documentId)?.get(clientId);
     if (!entry) return false;
     this.delete(entry);
@@ -88,7 +83,6 @@ export class MemoryAwarenessBackend implements AwarenessBackend {
   }
 
   async removeAllForConnection(connectionId: string): Promise<number> {
-    this.assertOpen();
     const now = Date.now();
     let live = 0;
     for (const entry of [...(this.byConnection.get(connectionId) ?? [])]) {
@@ -100,12 +94,10 @@ export class MemoryAwarenessBackend implements AwarenessBackend {
   }
 
   async getExpired(): Promise<AwarenessEntry[]> {
-    this.assertOpen();
     return this.expired(Date.now()).map(toEntry);
   }
 
   async pruneExpired(): Promise<number> {
-    this.assertOpen();
     const expired = this.expired(Date.now());
     for (const entry of expired) {
       this.delete(entry);

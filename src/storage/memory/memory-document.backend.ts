@@ -1,5 +1,5 @@
 import type { ChangePublisher } from '../changes/change-hub.js';
-import type { BackendPage, DocumentBackend } from '../contract/backend.js';
+import type { BackendHistoryPoint, BackendPage, BackendVersionPage, DocumentBackend } from '../contract/backend.js';
 import { clockAfterSnapshot, clockCovers, copyClock, counterOf, mergeInto } from '../contract/clocks.js';
 import {
   DeltaConflictError,
@@ -7,9 +7,17 @@ import {
   SnapshotAheadError,
   StaleSnapshotError,
 } from '../contract/errors.js';
-import type { ChangesSince, DocumentSnapshot, StoredDelta, SyncDocument, VectorClock } from '../contract/types.js';
-import type { PreparedDelta } from '../contract/validation.js';
+import type {
+  ChangesAt,
+  ChangesSince,
+  DocumentSnapshot,
+  StoredDelta,
+  SyncDocument,
+  VectorClock,
+} from '../contract/types.js';
+import { DeltaEvents, type PreparedDelta } from '../contract/validation.js';
 import type { MemoryAwarenessBackend } from './memory-awareness.backend.js';
+import type { MemoryHistory } from './memory-history.js';
 import { SortedChunks } from './sorted-chunks.js';
 import { SortedIdIndex } from './sorted-id-index.js';
 
@@ -67,45 +75,57 @@ export class MemoryDocumentBackend implements DocumentBackend {
 
   constructor(
     private readonly awareness: MemoryAwarenessBackend,
-    private readonly assertOpen: () => void,
     private readonly publish: ChangePublisher,
     private readonly maxDocumentAuthors: number,
+    private readonly history: MemoryHistory,
   ) {}
 
   async getOrCreate(documentId: string): Promise<SyncDocument> {
-    this.assertOpen();
     return toDocument(this.documentFor(documentId));
   }
 
   async get(documentId: string): Promise<SyncDocument | null> {
-    this.assertOpen();
     const doc = this.documents.get(documentId);
     return doc ? toDocument(doc) : null;
   }
 
   async exists(documentId: string): Promise<boolean> {
-    this.assertOpen();
     return this.documents.has(documentId);
   }
 
   async delete(documentId: string): Promise<boolean> {
-    this.assertOpen();
     this.awareness.removeDocument(documentId);
     const doc = this.documents.get(documentId);
     if (!doc) return false;
     this.documents.delete(documentId);
     this.ids.remove(documentId);
+    this.history.forget(documentId);
     this.publish({ documentId, kind: 'deleted', version: doc.version + 1 });
     return true;
   }
 
+  async erase(documentId: string): Promise<boolean> {
+    this.awareness.removeDocument(documentId);
+    this.history.forget(documentId);
+    const existed = this.documents.delete(documentId);
+    if (existed) this.ids.remove(documentId);
+    return existed;
+  }
+
+  async getVersions(documentId: string, limit: number, after: number | null): Promise<BackendVersionPage> {
+    return this.history.versions(documentId, this.documents.get(documentId)?.version ?? 0, limit, after);
+  }
+
+  async getChangesAt(documentId: string, at: BackendHistoryPoint): Promise<ChangesAt> {
+    const doc = this.documents.get(documentId);
+    return this.history.changesAt(documentId, doc?.version ?? 0, doc?.log ?? [], at, toStoredDelta);
+  }
+
   async getDocumentIds(limit: number, cursor: string | null): Promise<string[]> {
-    this.assertOpen();
     return this.ids.page(limit, cursor);
   }
 
   async addDeltas(documentId: string, deltas: readonly PreparedDelta[]): Promise<number> {
-    this.assertOpen();
     const existing = this.documents.get(documentId);
     const { fresh, newAuthors } = admit(documentId, existing, deltas, this.maxDocumentAuthors);
     if (fresh.length === 0) return 0;
@@ -117,7 +137,7 @@ export class MemoryDocumentBackend implements DocumentBackend {
         id: delta.id,
         clientId: delta.clientId,
         counter: delta.counter,
-        json: delta.json,
+        json: deltaJson(delta),
         bytes: delta.dataBytes,
       };
       doc.log.push(record);
@@ -126,12 +146,13 @@ export class MemoryDocumentBackend implements DocumentBackend {
       mergeInto(doc.clock, delta.vectorClock);
     }
     const version = touch(doc);
+    const clientIds = [...new Set(fresh.map((delta) => delta.clientId))];
+    this.history.record(documentId, { version, kind: 'deltas', clientIds }, doc.nextSeq - 1, doc.snapshot);
     this.publish({ documentId, kind: 'deltas', deltaIds: fresh.map((delta) => delta.id), version });
     return fresh.length;
   }
 
   async getDeltasSince(documentId: string, since: VectorClock | null): Promise<StoredDelta[]> {
-    this.assertOpen();
     const doc = this.documents.get(documentId);
     return doc ? unseenRecords(doc, since).map(toStoredDelta) : [];
   }
@@ -142,7 +163,6 @@ export class MemoryDocumentBackend implements DocumentBackend {
     limit: number,
     after: number | null,
   ): Promise<BackendPage> {
-    this.assertOpen();
     const doc = this.documents.get(documentId);
     if (!doc) return { deltas: [], next: null };
     // The first page of a catch-up reads by author; later ones walk storage order from where the last stopped.
@@ -155,7 +175,6 @@ export class MemoryDocumentBackend implements DocumentBackend {
   }
 
   async getChangesSince(documentId: string, since: VectorClock | null): Promise<ChangesSince> {
-    this.assertOpen();
     const doc = this.documents.get(documentId);
     if (!doc) return { snapshot: null, deltas: [], vectorClock: {} };
     const seen = clockAfterSnapshot(since, doc.snapshot?.clock);
@@ -167,7 +186,6 @@ export class MemoryDocumentBackend implements DocumentBackend {
   }
 
   async getVectorClock(documentId: string): Promise<VectorClock> {
-    this.assertOpen();
     return copyClock(this.documents.get(documentId)?.clock ?? {});
   }
 
@@ -177,7 +195,6 @@ export class MemoryDocumentBackend implements DocumentBackend {
     vectorClock: VectorClock,
     includesUnstored: boolean,
   ): Promise<void> {
-    this.assertOpen();
     const existing = this.documents.get(documentId);
     if (existing?.snapshot && !clockCovers(vectorClock, existing.snapshot.clock))
       throw new StaleSnapshotError(documentId);
@@ -196,17 +213,17 @@ export class MemoryDocumentBackend implements DocumentBackend {
       doc.authors += newAuthors;
     }
     doc.snapshot = { data: new Uint8Array(data), clock: copyClock(vectorClock), createdAt: Date.now() };
-    this.publish({ documentId, kind: 'snapshot', version: touch(doc) });
+    const version = touch(doc);
+    this.history.record(documentId, { version, kind: 'snapshot', clientIds: [] }, doc.nextSeq - 1, doc.snapshot);
+    this.publish({ documentId, kind: 'snapshot', version });
   }
 
   async getSnapshot(documentId: string): Promise<DocumentSnapshot | null> {
-    this.assertOpen();
     const snapshot = this.documents.get(documentId)?.snapshot;
     return snapshot ? toSnapshot(snapshot) : null;
   }
 
   async compactDeltas(documentId: string, upToClock: VectorClock): Promise<number> {
-    this.assertOpen();
     const doc = this.documents.get(documentId);
     if (!doc?.snapshot) return 0;
     const snapshotClock = doc.snapshot.clock;
@@ -220,16 +237,20 @@ export class MemoryDocumentBackend implements DocumentBackend {
       );
       for (const record of gone) doc.byId.delete(record.id);
       if (author.records.size === 0) doc.byClient.delete(clientId);
+      this.history.retire(documentId, gone);
       removed += gone.length;
     }
     if (removed === 0) return 0;
     doc.log = doc.log.filter((record) => doc.byId.get(record.id) === record);
-    this.publish({ documentId, kind: 'compacted', version: ++doc.version });
+    const version = ++doc.version;
+    this.history.record(documentId, { version, kind: 'compacted', clientIds: [] }, doc.nextSeq - 1, doc.snapshot);
+    this.publish({ documentId, kind: 'compacted', version });
     return removed;
   }
 
   clear(): void {
     this.documents.clear();
+    this.history.clear();
   }
 
   private documentFor(documentId: string): MemoryDocument {
@@ -270,7 +291,7 @@ function admit(
   maxAuthors: number,
 ): { fresh: PreparedDelta[]; newAuthors: number } {
   const candidates: [PreparedDelta, string | undefined][] = [];
-  const earlier = deltas.length > 1 ? new EventIndex() : undefined;
+  const earlier = deltas.length > 1 ? new DeltaEvents() : undefined;
   for (const delta of deltas) {
     const holder = earlier?.claim(delta);
     if (doc?.byId.has(delta.id) || (doc?.snapshot && counterOf(doc.snapshot.clock, delta.clientId) >= delta.counter))
@@ -300,20 +321,6 @@ function countNewAuthors(clock: VectorClock, clocks: readonly VectorClock[]): nu
     }
   }
   return added?.size ?? 0;
-}
-
-/** The events `(clientId, counter)` of a call's earlier deltas, with the id that used each first. */
-class EventIndex {
-  private readonly owners = new Map<string, Map<number, string>>();
-
-  /** Records `delta`'s event; returns the id of an earlier delta that used it, if any. */
-  claim(delta: PreparedDelta): string | undefined {
-    let counters = this.owners.get(delta.clientId);
-    if (!counters) this.owners.set(delta.clientId, (counters = new Map()));
-    const owner = counters.get(delta.counter);
-    if (owner === undefined) counters.set(delta.counter, delta.id);
-    return owner;
-  }
 }
 
 /**
@@ -448,7 +455,26 @@ function touch(doc: MemoryDocument): number {
   return ++doc.version;
 }
 
-function toStoredDelta(record: DeltaRecord): StoredDelta {
+/** The delta as JSON, bytes data standing as `null`; join() yields one flat string where a template keeps a rope. */
+function deltaJson(delta: PreparedDelta): string {
+  const data = delta.dataJson ?? 'null';
+  const [id, clientId, clock] = [delta.id, delta.clientId, delta.vectorClock].map((part) => JSON.stringify(part));
+  return [
+    '{"id":',
+    id,
+    ',"clientId":',
+    clientId,
+    ',"timestamp":',
+    String(delta.timestamp),
+    ',"data":',
+    data,
+    ',"vectorClock":',
+    clock,
+    '}',
+  ].join('');
+}
+
+function toStoredDelta(record: Pick<DeltaRecord, 'json' | 'bytes'>): StoredDelta {
   const delta = JSON.parse(record.json) as StoredDelta;
   if (record.bytes) delta.data = record.bytes.slice();
   return delta;

@@ -5,28 +5,32 @@ import { StorageError } from '../contract/errors.js';
 import type { ResolvedStorageOptions } from '../contract/options.js';
 import type { SslMode } from '../contract/postgres-options.js';
 
-/** Where and how the pool connects: the module's options, `clientUrl` taken apart by the driver itself. */
+/** Where and how the pool connects, in pg's words: the module's options, `clientUrl` taken apart by the driver itself. */
 export interface ConnectionSettings {
   host?: string;
   port?: number;
   user?: string;
   password?: string;
-  dbName?: string;
+  database?: string;
   /** pg's `ssl`: false for plaintext, TLS options otherwise. */
   ssl: false | ConnectionOptions;
+  /** The URL's sslmode, when it has one. */
+  sslMode?: SslMode;
+  /** The certificate files the URL names (sslrootcert, sslcert, sslkey). */
+  files?: { ca: string | null; cert: string | null; key: string | null };
 }
 
 /**
  * The connection without any I/O: `clientUrl` split into its parts (MikroORM would drop its query string),
  * TLS from `options.ssl`, or from the URL's sslmode as libpq reads it. `prefer` is settled by `settleTls`.
  */
-export function connectionSettings(options: ResolvedStorageOptions): ConnectionSettings & { sslMode?: SslMode } {
-  const settings: ConnectionSettings & { sslMode?: SslMode } = {
+export function connectionSettings(options: ResolvedStorageOptions): ConnectionSettings {
+  const settings: ConnectionSettings = {
     host: options.host,
     port: options.port,
     user: options.user,
     password: options.password,
-    dbName: options.dbName,
+    database: options.dbName,
     ssl: options.ssl === undefined || options.ssl === false ? false : options.ssl === true ? {} : { ...options.ssl },
   };
   if (options.clientUrl === undefined) return settings;
@@ -36,12 +40,14 @@ export function connectionSettings(options: ResolvedStorageOptions): ConnectionS
   settings.port ??= url.port === '' ? undefined : Number(url.port);
   settings.user ??= decode(url.username);
   settings.password ??= decode(url.password);
-  settings.dbName ??= decode(url.pathname.replace(/^\//, ''));
-  const mode = url.searchParams.get('sslmode') as SslMode | null;
+  settings.database ??= decode(url.pathname.replace(/^\//, ''));
+  const params = url.searchParams;
+  const mode = params.get('sslmode') as SslMode | null;
   if (mode !== null) {
     settings.sslMode = mode;
-    settings.ssl = tlsForMode(mode, url.searchParams.has('sslrootcert'));
+    settings.ssl = tlsForMode(mode, params.has('sslrootcert'));
   }
+  settings.files = { ca: params.get('sslrootcert'), cert: params.get('sslcert'), key: params.get('sslkey') };
   return settings;
 }
 
@@ -74,14 +80,11 @@ export async function settleTls(
   options: ResolvedStorageOptions,
   connectTimeoutMs: number,
 ): Promise<ConnectionSettings> {
-  const { sslMode, ...settings } = connectionSettings(options);
-  if (options.clientUrl !== undefined && settings.ssl !== false) {
-    const params = new URL(options.clientUrl).searchParams;
-    const files = { ca: params.get('sslrootcert'), cert: params.get('sslcert'), key: params.get('sslkey') };
-    for (const [key, path] of Object.entries(files))
+  const { files, ...settings } = connectionSettings(options);
+  if (settings.ssl !== false)
+    for (const [key, path] of Object.entries(files ?? {}))
       if (path !== null) settings.ssl = { ...settings.ssl, [key]: await readCertificate(path, key) };
-  }
-  if (sslMode === 'prefer' && !(await serverTakesTls(settings, connectTimeoutMs))) settings.ssl = false;
+  if (settings.sslMode === 'prefer' && !(await serverTakesTls(settings, connectTimeoutMs))) settings.ssl = false;
   return settings;
 }
 
@@ -100,12 +103,9 @@ async function readCertificate(path: string, key: string): Promise<Buffer> {
 
 /** False only when the server says it has no TLS; any other failure is left to the pool to report. */
 async function serverTakesTls(settings: ConnectionSettings, connectTimeoutMs: number): Promise<boolean> {
+  const { sslMode: _, ...connection } = settings;
   const client = new pg.Client({
-    host: settings.host,
-    port: settings.port,
-    user: settings.user,
-    password: settings.password,
-    database: settings.dbName,
+    ...connection,
     ssl: settings.ssl === false ? { rejectUnauthorized: false } : settings.ssl,
     connectionTimeoutMillis: connectTimeoutMs,
   });

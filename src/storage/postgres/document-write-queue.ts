@@ -1,4 +1,5 @@
-import type { PreparedDelta } from '../contract/validation.js';
+import { DeltaEvents, type PreparedDelta } from '../contract/validation.js';
+import type { ProviderCore } from '../provider-core.js';
 import { StorageUnavailableError } from '../contract/errors.js';
 
 /** What one `addDeltas` call of a group came to: how many deltas were new, or the error of that call alone. */
@@ -30,9 +31,8 @@ interface DocumentLine {
  */
 export class DocumentWriteQueue {
   private readonly lines = new Map<string, DocumentLine>();
-  private closed = false;
-
   constructor(
+    private readonly state: ProviderCore,
     private readonly maxWaitMs: number,
     /** Most deltas one group transaction may carry. */
     private readonly maxGroupDeltas: number,
@@ -50,17 +50,16 @@ export class DocumentWriteQueue {
 
   /** Rejects every waiting call; the running ones finish or fail with the pool. */
   close(): void {
-    this.closed = true;
     for (const line of this.lines.values()) {
       for (const job of line.waiting.splice(0)) {
         clearTimeout(job.timer);
-        job.reject(closedError());
+        job.reject(this.state.closedError());
       }
     }
   }
 
   private enqueue(documentId: string, work: Pick<Job, 'deltas' | 'task'>): Promise<unknown> {
-    if (this.closed) return Promise.reject(closedError());
+    if (this.state.closed) return Promise.reject(this.state.closedError());
     return new Promise((resolve, reject) => {
       let line = this.lines.get(documentId);
       if (!line) this.lines.set(documentId, (line = { busy: false, waiting: [] }));
@@ -100,11 +99,14 @@ export class DocumentWriteQueue {
   /** The calls right behind `first` that can share its transaction: independent, and within the size bound. */
   private takeGroup(waiting: Job[], first: Job): Job[] {
     const taken: Job[] = [];
-    const events = new GroupEvents(first.deltas!);
+    // Calls that share an id or event cannot share a transaction: whether the later one conflicts depends on
+    // whether the earlier one commits.
+    const events = new DeltaEvents();
+    events.claimApart(first.deltas!);
     let size = first.deltas!.length;
     while (waiting.length > 0) {
       const next = waiting[0]!;
-      if (!next.deltas || size + next.deltas.length > this.maxGroupDeltas || !events.admit(next.deltas)) break;
+      if (!next.deltas || size + next.deltas.length > this.maxGroupDeltas || !events.claimApart(next.deltas)) break;
       waiting.shift();
       clearTimeout(next.timer);
       size += next.deltas.length;
@@ -114,6 +116,7 @@ export class DocumentWriteQueue {
   }
 
   private async commitGroup(documentId: string, group: Job[]): Promise<void> {
+    this.state.metrics?.writeGroup(group.length);
     let outcomes: CallOutcome[];
     try {
       outcomes = await this.storeGroup(
@@ -132,43 +135,10 @@ export class DocumentWriteQueue {
   }
 }
 
-/**
- * The delta ids and events `(clientId, counter)` of a group. Calls that share one cannot go in one
- * transaction: whether the later one conflicts depends on whether the earlier one commits.
- */
-class GroupEvents {
-  private readonly ids = new Set<string>();
-  private readonly events = new Set<string>();
-
-  constructor(deltas: readonly PreparedDelta[]) {
-    this.add(deltas);
-  }
-
-  /** Adds the call's deltas when none is shared with the group; false (nothing added) otherwise. */
-  admit(deltas: readonly PreparedDelta[]): boolean {
-    for (const delta of deltas) if (this.ids.has(delta.id) || this.events.has(eventKey(delta))) return false;
-    this.add(deltas);
-    return true;
-  }
-
-  private add(deltas: readonly PreparedDelta[]): void {
-    for (const delta of deltas) {
-      this.ids.add(delta.id);
-      this.events.add(eventKey(delta));
-    }
-  }
-}
-
-const eventKey = (delta: PreparedDelta): string => `${delta.counter}\u0000${delta.clientId}`;
-
 async function settle(job: Job, task: () => Promise<unknown>): Promise<void> {
   try {
     job.resolve(await task());
   } catch (error) {
     job.reject(error);
   }
-}
-
-function closedError(): StorageUnavailableError {
-  return new StorageUnavailableError('the postgres storage provider is closed');
 }

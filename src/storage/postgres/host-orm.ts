@@ -3,7 +3,7 @@ import { StorageValidationError } from '../contract/errors.js';
 import type { StorageHostOrm, StoragePoolOptions } from '../contract/options.js';
 import { checkSchemaName } from '../contract/postgres-options.js';
 import { isPlainObject } from '../contract/validation.js';
-import { APPLICATION_NAME, storagePoolSettings } from './own-connection.js';
+import { APPLICATION_NAME, poolPlan, storagePoolSettings } from './own-connection.js';
 import { describeTarget } from './postgres-errors.js';
 import { readMigrationStatus, runStorageMigrations } from './run-storage-migrations.js';
 import type { ConnectionPlan } from './storage-connection.js';
@@ -16,8 +16,11 @@ export interface StorageMigrationOptions {
   schema?: string;
 }
 
+/** What `storageMigrationStatus` answers: the driver's migrations by name, in the order they run. */
 export interface StorageMigrationStatus {
+  /** Recorded as run in the driver's migrations table. */
   executed: string[];
+  /** Not run yet. */
   pending: string[];
 }
 
@@ -46,21 +49,7 @@ export function hostOrmPlan(
   const connection = hostOrmConnection(orm);
   const schema = hostOrmSchema(orm, schemaOption);
   const settings = storagePoolSettings({ pool }, connection);
-  return {
-    schema,
-    target: describeTarget(connection.host, connection.port, connection.database),
-    acquireTimeoutMs: settings.acquireTimeoutMs,
-    connectTimeoutMs: settings.connectTimeoutMs,
-    async open() {
-      const pool = new StoragePool(settings);
-      return {
-        pool,
-        settings: settings.connection,
-        migrate: (events) => runStorageMigrations(pool, schema, events),
-        release: () => pool.end(),
-      };
-    },
-  };
+  return poolPlan(schema, describeTarget(connection.host, connection.port, connection.database), settings);
 }
 
 /**

@@ -1,6 +1,5 @@
 import type { ResolvedStorageOptions } from '../contract/options.js';
-import { settleTls } from './connection-settings.js';
-import { describeDatabase, pgSettings, storagePoolSettings } from './own-connection.js';
+import { describeDatabase, ownPoolSettings } from './own-connection.js';
 import { toStorageError } from './postgres-errors.js';
 import { readMigrationStatus, runStorageMigrations } from './run-storage-migrations.js';
 import { StoragePool } from './storage-pool.js';
@@ -21,8 +20,7 @@ export async function runMigrationCommand(
   const schema = options.schema ?? DEFAULT_SCHEMA;
   const target = describeDatabase(options);
   try {
-    const settled = await settleTls(options, storagePoolSettings(options, {}).connectTimeoutMs);
-    const pool = new StoragePool({ ...storagePoolSettings(options, pgSettings(settled)), min: 0, max: 1 });
+    const pool = new StoragePool({ ...(await ownPoolSettings(options)), min: 0, max: 1 });
     try {
       // A plain round trip first, so that the server's own reason for refusing (a missing database, a
       // refused password) is what the command says, before any migration work.

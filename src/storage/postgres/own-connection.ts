@@ -1,7 +1,7 @@
 import type { ClientConfig } from 'pg';
 import type { ResolvedStorageOptions } from '../contract/options.js';
 import { isPlainObject } from '../contract/validation.js';
-import { connectionSettings, settleTls, type ConnectionSettings } from './connection-settings.js';
+import { connectionSettings, settleTls } from './connection-settings.js';
 import { describeTarget } from './postgres-errors.js';
 import { runStorageMigrations } from './run-storage-migrations.js';
 import type { ConnectionPlan } from './storage-connection.js';
@@ -75,33 +75,36 @@ export function storagePoolSettings(
   };
 }
 
-/** pg's settings for the module's connection options: `clientUrl` taken apart, TLS settled. */
-export function pgSettings(settings: ConnectionSettings): ClientConfig {
-  return {
-    host: settings.host,
-    port: settings.port,
-    user: settings.user,
-    password: settings.password,
-    database: settings.dbName,
-    ssl: settings.ssl,
-  };
+/** The driver's pool on the module's connection options, TLS settled (start-up I/O). */
+export async function ownPoolSettings(options: ResolvedStorageOptions): Promise<StoragePoolSettings> {
+  const { sslMode: _, ...connection } = await settleTls(options, storagePoolSettings(options, {}).connectTimeoutMs);
+  return storagePoolSettings(options, connection);
 }
 
 /** The driver's own pool on the module's connection options: opened at start-up (TLS settled first), ended with the provider. */
 export function ownConnectionPlan(options: ResolvedStorageOptions): ConnectionPlan {
-  const schema = options.schema ?? DEFAULT_SCHEMA;
+  const initial = storagePoolSettings(options, {});
+  return poolPlan(options.schema ?? DEFAULT_SCHEMA, describeDatabase(options), initial, () => ownPoolSettings(options));
+}
+
+/** A connection on a pool of the driver's own, with `settings` (`settle`: the ones to open it with). */
+export function poolPlan(
+  schema: string,
+  target: string,
+  settings: StoragePoolSettings,
+  settle: () => Promise<StoragePoolSettings> = async () => settings,
+): ConnectionPlan {
   return {
     schema,
-    target: describeDatabase(options),
-    acquireTimeoutMs: storagePoolSettings(options, {}).acquireTimeoutMs,
-    connectTimeoutMs: storagePoolSettings(options, {}).connectTimeoutMs,
+    target,
+    acquireTimeoutMs: settings.acquireTimeoutMs,
+    connectTimeoutMs: settings.connectTimeoutMs,
     async open() {
-      const settled = await settleTls(options, storagePoolSettings(options, {}).connectTimeoutMs);
-      const settings = storagePoolSettings(options, pgSettings(settled));
-      const pool = new StoragePool(settings);
+      const opened = await settle();
+      const pool = new StoragePool(opened);
       return {
         pool,
-        settings: settings.connection,
+        settings: opened.connection,
         migrate: (events) => runStorageMigrations(pool, schema, events),
         release: () => pool.end(),
       };
@@ -111,6 +114,6 @@ export function ownConnectionPlan(options: ResolvedStorageOptions): ConnectionPl
 
 /** `host:port/db` of the configured server, for messages: never the user, password or full URL. */
 export function describeDatabase(options: ResolvedStorageOptions): string {
-  const { host, port, dbName } = connectionSettings(options);
-  return describeTarget(host, port, dbName);
+  const { host, port, database } = connectionSettings(options);
+  return describeTarget(host, port, database);
 }

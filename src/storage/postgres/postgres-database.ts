@@ -3,12 +3,14 @@ import type { ClientConfig as PgClientConfig } from 'pg';
 import { StorageError, StorageUnavailableError } from '../contract/errors.js';
 import type { ResolvedStorageOptions } from '../contract/options.js';
 import type { StorageHealth } from '../contract/types.js';
+import { ProviderCore } from '../provider-core.js';
 import { defaultStorageLogger, elapsedSince, type StorageLogger } from '../storage.logger.js';
 import { toStorageError, unavailabilityReason } from './postgres-errors.js';
 import type { FeedTarget, SqlStatement } from './sql/sql-fragments.js';
 import { settleTls } from './connection-settings.js';
-import { pgSettings } from './own-connection.js';
-import { planConnection, type ConnectionPlan, type StorageConnection } from './storage-connection.js';
+import { ownConnectionPlan } from './own-connection.js';
+import { hostOrmPlan } from './host-orm.js';
+import type { ConnectionPlan, StorageConnection } from './storage-connection.js';
 import type { StoragePool, TransactionOptions } from './storage-pool.js';
 import { qualifiedTables, type QualifiedTables } from './storage-tables.js';
 
@@ -55,7 +57,6 @@ export class PostgresDatabase implements SqlExecutor {
   private readonly plan: ConnectionPlan;
   private connection: StorageConnection | undefined;
   private ready = false;
-  private closed = false;
   private opening: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private pendingPing: Promise<void> | undefined;
@@ -65,6 +66,8 @@ export class PostgresDatabase implements SqlExecutor {
   constructor(
     private readonly options: ResolvedStorageOptions,
     private readonly logger: StorageLogger = defaultStorageLogger(),
+    /** The provider's open state: closing the provider closes this connection's calls too. */
+    readonly state: ProviderCore = new ProviderCore('postgres'),
   ) {
     this.plan = planConnection(options);
     this.acquireTimeoutMs = this.plan.acquireTimeoutMs;
@@ -93,13 +96,12 @@ export class PostgresDatabase implements SqlExecutor {
     const pool = this.connection!.settings;
     const listenUrl = this.options.listenUrl;
     if (listenUrl === undefined) return pool;
-    const settled = await settleTls(
+    const { sslMode, ssl, ...listen } = await settleTls(
       { ...this.options, clientUrl: listenUrl, ...NO_CONNECTION_PARTS },
       this.acquireTimeoutMs,
     );
-    const given = Object.entries(pgSettings(settled)).filter(([key, value]) => value !== undefined && key !== 'ssl');
-    const ssl = new URL(listenUrl).searchParams.has('sslmode') ? settled.ssl : pool.ssl;
-    return { ...pool, ...Object.fromEntries(given), ssl };
+    const given = Object.entries(listen).filter(([, value]) => value !== undefined);
+    return { ...pool, ...Object.fromEntries(given), ssl: sslMode === undefined ? pool.ssl : ssl };
   }
 
   /** The server process a statement of the pool runs on (the change feed's pooler check). */
@@ -114,7 +116,7 @@ export class PostgresDatabase implements SqlExecutor {
 
   /** Connects, then migrates (under an advisory lock) or checks the tables exist. Idempotent; retried after a failure. */
   open(): Promise<void> {
-    if (this.closed) return Promise.reject(this.closedError());
+    if (this.state.closed) return Promise.reject(this.state.closedError());
     this.opening ??= this.connect().catch(async (error: unknown) => {
       this.opening = undefined;
       await this.release();
@@ -124,18 +126,18 @@ export class PostgresDatabase implements SqlExecutor {
   }
 
   close(): Promise<void> {
-    if (!this.closed) {
-      this.closed = true;
+    if (!this.closing) {
+      this.state.close();
       this.ready = false;
       // Calls still waiting for a pooled connection end now; statements already sent finish first.
-      for (const abandon of this.waitingForConnection) abandon(this.closedError());
+      for (const abandon of this.waitingForConnection) abandon(this.state.closedError());
       this.waitingForConnection.clear();
       this.closing = (async () => {
         await this.opening?.catch(() => undefined);
         await this.release();
       })();
     }
-    return this.closing!;
+    return this.closing;
   }
 
   async rows<Row extends object>(statement: SqlStatement): Promise<Row[]> {
@@ -207,7 +209,6 @@ export class PostgresDatabase implements SqlExecutor {
       latencyMs: performance.now() - started,
       ...(message === undefined ? {} : { message }),
     });
-    if (this.closed) return report(false, 'storage provider is closed');
     if (!this.ready) return report(false, 'storage provider is not initialised');
     const outcome = await settleWithin(this.ping(), timeoutMs);
     if (outcome.status === 'ok') return report(true);
@@ -258,7 +259,7 @@ export class PostgresDatabase implements SqlExecutor {
       await this.assertTablesExist(connection.pool);
       this.logger.log(`storage tables found in schema "${schema}" (migrate: false; checked in ${elapsedSince(step)})`);
     }
-    if (this.closed) return;
+    if (this.state.closed) return;
     this.ready = true;
     this.logger.log(`postgres driver ready in ${elapsedSince(started)}`);
   }
@@ -299,19 +300,15 @@ export class PostgresDatabase implements SqlExecutor {
   }
 
   private connectedPool(): StoragePool {
-    if (this.closed) throw this.closedError();
+    if (this.state.closed) throw this.state.closedError();
     if (!this.ready || !this.connection)
       throw new StorageUnavailableError('the postgres storage provider is not initialised: call initialize() first');
     return this.connection.pool;
   }
 
-  private closedError(): StorageUnavailableError {
-    return new StorageUnavailableError('the postgres storage provider is closed');
-  }
-
   /** After close, whatever a call was doing failed because the pool went away. */
   wrap(error: unknown): StorageError {
-    if (this.closed && !(error instanceof StorageError)) return this.closedError();
+    if (this.state.closed && !(error instanceof StorageError)) return this.state.closedError();
     return toStorageError(error, this.plan.target);
   }
 }
@@ -354,4 +351,11 @@ function settleWithin(promise: Promise<unknown>, timeoutMs: number): Promise<Out
       },
     );
   });
+}
+
+/** The driver's pool on the module's connection options, or (option `orm`) on the app's MikroORM's database. */
+function planConnection(options: ResolvedStorageOptions): ConnectionPlan {
+  return options.orm === undefined
+    ? ownConnectionPlan(options)
+    : hostOrmPlan(options.orm, options.schema, options.pool);
 }

@@ -1,4 +1,4 @@
-import type { BackendPage, DocumentBackend } from '../contract/backend.js';
+import type { BackendHistoryPoint, BackendPage, BackendVersionPage, DocumentBackend } from '../contract/backend.js';
 import { clockAfterSnapshot } from '../contract/clocks.js';
 import {
   DeltaConflictError,
@@ -7,12 +7,20 @@ import {
   StaleSnapshotError,
   StorageError,
 } from '../contract/errors.js';
-import type { ChangesSince, DocumentSnapshot, StoredDelta, SyncDocument, VectorClock } from '../contract/types.js';
+import type {
+  ChangesAt,
+  ChangesSince,
+  DocumentSnapshot,
+  StoredDelta,
+  SyncDocument,
+  VectorClock,
+} from '../contract/types.js';
 import type { PreparedDelta } from '../contract/validation.js';
 import type { LoggedChange } from '../changes/postgres-change-feed.js';
 import { DocumentWriteQueue, type CallOutcome } from './document-write-queue.js';
 import type { PostgresDatabase, SqlExecutor } from './postgres-database.js';
 import { sqlState } from './postgres-errors.js';
+import type { PostgresHistory } from './postgres-history.js';
 import {
   catchUpStatement,
   firstPageStatement,
@@ -74,9 +82,10 @@ export class PostgresDocumentBackend implements DocumentBackend {
     maxGroupDeltas: number,
     private readonly maxDocumentAuthors: number,
     private readonly announce: AnnounceChange,
+    private readonly history: PostgresHistory,
   ) {
     this.t = db.tables;
-    this.writes = new DocumentWriteQueue(db.acquireTimeoutMs, maxGroupDeltas, (documentId, calls) =>
+    this.writes = new DocumentWriteQueue(db.state, db.acquireTimeoutMs, maxGroupDeltas, (documentId, calls) =>
       this.storeGroup(documentId, calls),
     );
   }
@@ -153,23 +162,45 @@ export class PostgresDocumentBackend implements DocumentBackend {
 
   async getChangesSince(documentId: string, since: VectorClock | null): Promise<ChangesSince> {
     // Three reads in one REPEATABLE READ transaction: the snapshot, the deltas and the clock of one moment.
-    return this.db.transaction(
-      async (tx) => {
-        const [head] = await tx.rows<{
-          vector_clock: Record<string, number>;
-          snapshot_clock: Record<string, number> | null;
-        }>(changesHeadStatement(this.t, documentId));
-        if (!head) return { snapshot: null, deltas: [], vectorClock: {} };
-        const seen = clockAfterSnapshot(since, head.snapshot_clock);
-        const snapshot = seen ? await this.readSnapshot(tx, documentId) : null;
-        return {
-          snapshot,
-          deltas: await this.readDeltas(tx, documentId, seen ?? since),
-          vectorClock: head.vector_clock,
-        };
-      },
-      { repeatableRead: true, readOnly: true },
-    );
+    return this.db.transaction(async (tx) => this.changesIn(tx, documentId, since), {
+      repeatableRead: true,
+      readOnly: true,
+    });
+  }
+
+  getVersions(documentId: string, limit: number, after: number | null): Promise<BackendVersionPage> {
+    return this.history.versions(documentId, limit, after);
+  }
+
+  getChangesAt(documentId: string, at: BackendHistoryPoint): Promise<ChangesAt> {
+    return this.history.changesAt(documentId, at, async (tx) => ({
+      ...(await this.changesIn(tx, documentId, null)),
+      version: (await this.getIn(tx, documentId))?.version ?? 0,
+    }));
+  }
+
+  erase(documentId: string): Promise<boolean> {
+    return this.writes.run(documentId, () => this.history.erase(documentId));
+  }
+
+  private async getIn(executor: SqlExecutor, documentId: string): Promise<SyncDocument | null> {
+    const [row] = await executor.rows<DocumentRow>(getDocumentStatement(this.t, documentId));
+    return row ? toDocument(row) : null;
+  }
+
+  private async changesIn(tx: SqlExecutor, documentId: string, since: VectorClock | null): Promise<ChangesSince> {
+    const [head] = await tx.rows<{
+      vector_clock: Record<string, number>;
+      snapshot_clock: Record<string, number> | null;
+    }>(changesHeadStatement(this.t, documentId));
+    if (!head) return { snapshot: null, deltas: [], vectorClock: {} };
+    const seen = clockAfterSnapshot(since, head.snapshot_clock);
+    const snapshot = seen ? await this.readSnapshot(tx, documentId) : null;
+    return {
+      snapshot,
+      deltas: await this.readDeltas(tx, documentId, seen ?? since),
+      vectorClock: head.vector_clock,
+    };
   }
 
   async getVectorClock(documentId: string): Promise<VectorClock> {
@@ -191,6 +222,7 @@ export class PostgresDocumentBackend implements DocumentBackend {
         includesUnstored,
         maxAuthors: this.maxDocumentAuthors,
         origin: this.db.feed.origin,
+        retain: this.history.retains,
       });
       const [row] = await this.db.rows<VersionedRow & { out_saved: boolean }>(statement).catch((error: unknown) => {
         if (raisedBy(error, SNAPSHOT_AHEAD_SQLSTATE)) throw new SnapshotAheadError(documentId);
@@ -211,7 +243,7 @@ export class PostgresDocumentBackend implements DocumentBackend {
     return this.writes.run(documentId, async () => {
       const issuedAt = performance.now();
       const [row] = await this.db.rows<VersionedRow & { out_removed: string }>(
-        compactDeltasStatement(this.t, documentId, upToClock, this.db.feed.origin),
+        compactDeltasStatement(this.t, documentId, upToClock, this.db.feed.origin, this.history.retains),
       );
       const removed = Number(row!.out_removed);
       if (removed > 0) this.announceRow(documentId, 'compacted', row!, issuedAt);

@@ -1,6 +1,5 @@
 import type { Observable } from 'rxjs';
 import { ChangeHintSender } from '../changes/change-hints.js';
-import { ChangeHub } from '../changes/change-hub.js';
 import { FEED_GRACE_MS, PostgresChangeFeed, type LoggedChange } from '../changes/postgres-change-feed.js';
 import { PostgresChangeListener } from '../changes/postgres-change-listener.js';
 import { assertSessionOfItsOwn } from '../changes/pooler-check.js';
@@ -12,11 +11,11 @@ import type {
   StorageHealth,
   StorageProvider,
 } from '../contract/types.js';
-import { ValidatedAwarenessStore } from '../contract/validated-awareness-store.js';
-import { ValidatedDocumentStore } from '../contract/validated-document-store.js';
+import { ProviderCore } from '../provider-core.js';
 import { PostgresAwarenessBackend } from './postgres-awareness.backend.js';
 import { PostgresDatabase } from './postgres-database.js';
 import { PostgresDocumentBackend } from './postgres-document.backend.js';
+import { PostgresHistory } from './postgres-history.js';
 import { changeLogSource } from './postgres-change-log.js';
 import { pruneChangeLogStatement, sendHintsStatement } from './sql/change-log.sql.js';
 
@@ -37,7 +36,8 @@ export class PostgresStorageProvider implements StorageProvider {
   readonly awareness: AwarenessStore;
   private readonly database: PostgresDatabase;
   private readonly documentBackend: PostgresDocumentBackend;
-  private readonly hub: ChangeHub;
+  private readonly history: PostgresHistory;
+  private readonly core: ProviderCore;
   private readonly feed: PostgresChangeFeed;
   private readonly listener: PostgresChangeListener;
   private readonly hints: ChangeHintSender;
@@ -47,26 +47,7 @@ export class PostgresStorageProvider implements StorageProvider {
     private readonly options: ResolvedStorageOptions,
     logger: StorageLogger = defaultStorageLogger(),
   ) {
-    this.database = new PostgresDatabase(options, logger);
-    const { channel, origin } = this.database.feed;
-    this.hints = new ChangeHintSender(origin, (payloads) => this.database.rows(sendHintsStatement(channel, payloads)));
-    this.documentBackend = new PostgresDocumentBackend(
-      this.database,
-      options.maxBatchDeltas,
-      options.maxDocumentAuthors,
-      (change, issuedAt) => this.committed(change, issuedAt),
-    );
-    this.documents = new ValidatedDocumentStore(this.documentBackend, options);
-    this.awareness = new ValidatedAwarenessStore(
-      new PostgresAwarenessBackend(
-        this.database,
-        options.awarenessTimeoutMs,
-        options.maxAwarenessEntriesPerDocument,
-        (documentId, clientId) => this.awarenessChanged(documentId, clientId),
-      ),
-      options,
-    );
-    this.hub = new ChangeHub({
+    this.core = new ProviderCore(this.driver, options.metrics, {
       firstSubscribed: () => this.following(),
       lastUnsubscribed: () => this.scheduleStop(),
       documentSubscribed: (documentId) => this.feed.documentSubscribed(documentId),
@@ -74,7 +55,34 @@ export class PostgresStorageProvider implements StorageProvider {
       everythingSubscribed: () => this.feed.everythingSubscribed(),
       everythingUnsubscribed: () => this.feed.everythingUnsubscribed(),
     });
-    this.feed = new PostgresChangeFeed(this.hub, changeLogSource(this.database), origin, options.changeFeedMaxDelayMs);
+    this.database = new PostgresDatabase(options, logger, this.core);
+    const { channel, origin } = this.database.feed;
+    const sendHints = (payloads: string[]) => this.database.rows(sendHintsStatement(channel, payloads));
+    this.hints = new ChangeHintSender(origin, sendHints, () => this.core.closed);
+    this.documentBackend = new PostgresDocumentBackend(
+      this.database,
+      options.maxBatchDeltas,
+      options.maxDocumentAuthors,
+      (change, issuedAt) => this.committed(change, issuedAt),
+      (this.history = new PostgresHistory(this.database, options.historyRetentionMs)),
+    );
+    const awareness = new PostgresAwarenessBackend(
+      this.database,
+      options.awarenessTimeoutMs,
+      options.maxAwarenessEntriesPerDocument,
+      (documentId, clientId) => this.awarenessChanged(documentId, clientId),
+    );
+    ({ documents: this.documents, awareness: this.awareness } = this.core.stores(
+      this.documentBackend,
+      awareness,
+      options,
+    ));
+    this.feed = new PostgresChangeFeed(
+      this.core.hub,
+      changeLogSource(this.database),
+      origin,
+      options.changeFeedMaxDelayMs,
+    );
     this.listener = new PostgresChangeListener(
       () => this.database.listenSettings(),
       channel,
@@ -82,7 +90,7 @@ export class PostgresStorageProvider implements StorageProvider {
         hinted: (hint) => this.feed.hinted(hint),
         listening: () => this.feed.listening(),
         failed: (error) => {
-          this.hub.fail(error);
+          this.core.hub.fail(error);
           this.scheduleStop();
         },
       },
@@ -99,19 +107,18 @@ export class PostgresStorageProvider implements StorageProvider {
   }
 
   changes(documentId?: string): Observable<StorageChange> {
-    return this.hub.changes(documentId);
+    return this.core.hub.changes(documentId);
   }
 
   checkHealth(): Promise<StorageHealth> {
-    return this.database.checkHealth(this.options.healthCheckTimeoutMs);
+    return this.core.checkHealth(() => this.database.checkHealth(this.options.healthCheckTimeoutMs));
   }
 
   async close(): Promise<void> {
     clearTimeout(this.stopTimer);
+    this.core.close();
     this.documentBackend.close();
-    this.hints.close();
     this.feed.close();
-    this.hub.close();
     await Promise.all([this.listener.stop(), this.database.close()]);
   }
 
@@ -123,12 +130,21 @@ export class PostgresStorageProvider implements StorageProvider {
     let removed = 0;
     for (let batch = 0; batch < 10; batch++) {
       const [row] = await this.database.rows<{ removed: string }>(
-        pruneChangeLogStatement(this.database.tables, CHANGE_LOG_RETENTION_MS, PRUNE_BATCH),
+        pruneChangeLogStatement(
+          this.database.tables,
+          Math.max(CHANGE_LOG_RETENTION_MS, this.options.historyRetentionMs),
+          PRUNE_BATCH,
+        ),
       );
       removed += Number(row!.removed);
       if (Number(row!.removed) < PRUNE_BATCH) break;
     }
     return removed;
+  }
+
+  /** Removes history past `historyRetentionMs` in bounded batches (run by the module's prune timer); no document lock. */
+  pruneHistory(): Promise<number> {
+    return this.history.prune();
   }
 
   private committed(change: LoggedChange, issuedAt: number): void {

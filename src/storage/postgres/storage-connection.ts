@@ -1,7 +1,4 @@
 import type { ClientConfig } from 'pg';
-import type { ResolvedStorageOptions } from '../contract/options.js';
-import { hostOrmPlan } from './host-orm.js';
-import { ownConnectionPlan } from './own-connection.js';
 import type { StoragePool } from './storage-pool.js';
 
 /** An open connection of the driver: the pool its statements run on. */
@@ -32,11 +29,4 @@ export interface ConnectionPlan {
   /** How long opening one of the pool's connections may take. */
   readonly connectTimeoutMs: number;
   open(): Promise<StorageConnection>;
-}
-
-/** The driver's pool on the module's connection options, or (option `orm`) on the app's MikroORM's database. */
-export function planConnection(options: ResolvedStorageOptions): ConnectionPlan {
-  return options.orm === undefined
-    ? ownConnectionPlan(options)
-    : hostOrmPlan(options.orm, options.schema, options.pool);
 }

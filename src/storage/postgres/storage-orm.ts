@@ -20,7 +20,7 @@ export function storageOrmOptions(options: ResolvedStorageOptions): Options {
     port: connection.port,
     user: connection.user,
     password: connection.password,
-    dbName: connection.dbName,
+    dbName: connection.database,
     schema: options.schema ?? DEFAULT_SCHEMA,
     entities: storageEntities,
     discovery: { warnWhenNoEntities: false },

@@ -1,11 +1,21 @@
 /** Table names of the postgres driver; every key leads with the document id. */
 export const STORAGE_TABLES = {
+  /** One row per document: its seq counter, version and times. */
   documents: 'sync_documents',
+  /** The delta logs, one row per delta. */
   deltas: 'sync_deltas',
+  /** At most one snapshot per document. */
   snapshots: 'sync_snapshots',
+  /** Expiring presence entries. */
   awareness: 'sync_awareness',
+  /** Document clocks, one row per (document, author). */
   clocks: 'sync_document_clocks',
+  /** The change log the feed reads. */
   changes: 'sync_changes',
+  /** Deltas compaction removed while `historyRetentionMs` was on, pruned past it. */
+  historyDeltas: 'sync_history_deltas',
+  /** Snapshots a newer one replaced while `historyRetentionMs` was on, pruned past it. */
+  historySnapshots: 'sync_history_snapshots',
 } as const;
 
 /** The functions the migrations create: the locked write paths, one round trip each. */

@@ -48,6 +48,8 @@ export class ContractModel {
   private readonly documents = new Map<string, ModelDocument>();
   /** Nothing expires during a run (the providers get an hour-long timeout), so entries are never dropped by time. */
   private readonly awareness: ModelAwareness[] = [];
+  /** What each document held right after each of its versions (the run is shorter than any retention). */
+  private readonly history = new Map<string, Map<number, ModelChanges>>();
 
   documentIds(): string[] {
     return sortByCodePoints([...this.documents.keys()]);
@@ -72,6 +74,7 @@ export class ContractModel {
 
   delete(documentId: string): boolean {
     removeWhere(this.awareness, (entry) => entry.documentId === documentId);
+    this.history.delete(documentId);
     return this.documents.delete(documentId);
   }
 
@@ -103,6 +106,7 @@ export class ContractModel {
       mergeInto(target.clock, delta.vectorClock);
     }
     target.version++;
+    this.remember(documentId);
     return fresh.length;
   }
 
@@ -141,6 +145,7 @@ export class ContractModel {
     doc.snapshot = { data: [...data], clock };
     mergeInto(doc.clock, vectorClock);
     doc.version++;
+    this.remember(documentId);
     return 'saved';
   }
 
@@ -158,8 +163,35 @@ export class ContractModel {
       doc.deltas,
       (delta) => clockCoversDelta(upTo, delta) && clockCoversDelta(snapshot.clock, delta),
     );
-    if (removed > 0) doc.version++;
+    if (removed > 0) {
+      doc.version++;
+      this.remember(documentId);
+    }
     return removed;
+  }
+
+  /**
+   * The document right after `version` (History): the snapshot it had then and the deltas that snapshot did
+   * not cover, with the clock of that content (the snapshot's merged with the deltas'); null when never written.
+   */
+  getChangesAt(documentId: string, version: number): (ModelChanges & { version: number }) | null {
+    const then = this.history.get(documentId)?.get(version);
+    if (!then) return null;
+    const clock = toMap(then.snapshot?.vectorClock ?? {});
+    for (const delta of then.deltas) mergeInto(clock, delta.vectorClock);
+    return { ...then, vectorClock: toObject(clock), version };
+  }
+
+  private remember(documentId: string): void {
+    let versions = this.history.get(documentId);
+    if (!versions) this.history.set(documentId, (versions = new Map()));
+    const doc = this.documents.get(documentId)!;
+    const snapshot = doc.snapshot;
+    versions.set(doc.version, {
+      snapshot: snapshot && { data: [...snapshot.data], vectorClock: toObject(snapshot.clock) },
+      deltas: doc.deltas.filter((delta) => !snapshot || !clockCoversDelta(snapshot.clock, delta)),
+      vectorClock: toObject(doc.clock),
+    });
   }
 
   setAwareness(

@@ -1,5 +1,11 @@
 import fc from 'fast-check';
-import { DeltaConflictError, StaleSnapshotError, type JsonValue, type StorageProvider } from '../../../src/index.js';
+import {
+  DeltaConflictError,
+  HistoryUnavailableError,
+  StaleSnapshotError,
+  type JsonValue,
+  type StorageProvider,
+} from '../../../src/index.js';
 import { ContractModel } from './contract-model.js';
 import * as arb from './model-arbitraries.js';
 import type { ClockPick } from './model-arbitraries.js';
@@ -206,6 +212,38 @@ const getChangesSince = fc.tuple(arb.documentId, sinceArb).map(([doc, pick]) =>
           vectorClock: semanticClock(expected.vectorClock),
         },
       );
+    },
+  ),
+);
+
+/** A version of the document (often one that exists, sometimes one past its current): reads back as the model's then. */
+const getChangesAt = fc.tuple(arb.documentId, fc.integer({ min: 1, max: 12 })).map(([doc, version]) =>
+  command(
+    () => `documents.getChangesAt(${show(doc)}, { version: ${version} })`,
+    async (model, real) => {
+      count(real, 'getChangesAt');
+      const expected = model.getChangesAt(doc, version);
+      const changes = await real.provider.documents.getChangesAt(doc, { version }).catch((error: unknown) => {
+        if (error instanceof HistoryUnavailableError) return null;
+        throw error;
+      });
+      type Answer = {
+        snapshot: { data: ArrayLike<number>; vectorClock: Record<string, number> } | null;
+        deltas: unknown[];
+        vectorClock: Record<string, number>;
+        version: number;
+      } | null;
+      const shape = (answer: Answer) =>
+        answer && {
+          snapshot: answer.snapshot && {
+            data: Array.from(answer.snapshot.data),
+            vectorClock: semanticClock(answer.snapshot.vectorClock),
+          },
+          deltas: answer.deltas,
+          vectorClock: semanticClock(answer.vectorClock),
+          version: answer.version,
+        };
+      expectSame(`getChangesAt(version ${version})`, shape(changes), shape(expected));
     },
   ),
 );
@@ -446,6 +484,8 @@ export function storageCommands(maxCommands: number): fc.Arbitrary<Iterable<Mode
       getDeltasPage,
       getChangesSince,
       getChangesSince,
+      getChangesAt,
+      getChangesAt,
       saveSnapshot,
       saveSnapshot,
       compactDeltas,

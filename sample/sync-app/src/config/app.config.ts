@@ -58,6 +58,7 @@ const environment = z
     AWARENESS_TIMEOUT_MS: wholeNumber(2_147_483_647, 1).optional(),
     AWARENESS_PRUNE_INTERVAL_MS: wholeNumber(2_147_483_647).optional(),
     HEALTH_CHECK_TIMEOUT_MS: wholeNumber(2_147_483_647, 1).optional(),
+    HISTORY_RETENTION_MS: wholeNumber(10 * 365 * 24 * 60 * 60 * 1000).optional(),
     // The module's own defaults, given here too because the HTTP layer sizes its limits from them.
     MAX_DELTA_BYTES: wholeNumber(Number.MAX_SAFE_INTEGER, 1).default(1_048_576),
     MAX_SNAPSHOT_BYTES: wholeNumber(Number.MAX_SAFE_INTEGER, 1).default(67_108_864),
@@ -84,10 +85,10 @@ const environment = z
       maxResponseBytes: env.MAX_RESPONSE_BYTES,
     }),
     storage: withoutUnset({
-      driver: env.STORAGE_DRIVER,
       awarenessTimeoutMs: env.AWARENESS_TIMEOUT_MS,
       awarenessPruneIntervalMs: env.AWARENESS_PRUNE_INTERVAL_MS,
       healthCheckTimeoutMs: env.HEALTH_CHECK_TIMEOUT_MS,
+      historyRetentionMs: env.HISTORY_RETENTION_MS,
       maxDeltaBytes: env.MAX_DELTA_BYTES,
       maxSnapshotBytes: env.MAX_SNAPSHOT_BYTES,
       maxJsonDepth: env.MAX_JSON_DEPTH,
@@ -97,12 +98,15 @@ const environment = z
       maxAwarenessBytes: env.MAX_AWARENESS_BYTES,
       maxAwarenessEntriesPerDocument: env.MAX_AWARENESS_ENTRIES_PER_DOCUMENT,
       // The database variables configure the postgres driver only.
-      ...(env.STORAGE_DRIVER === 'postgres' && {
-        clientUrl: env.DATABASE_URL,
-        schema: env.DATABASE_SCHEMA,
-        migrate: env.STORAGE_MIGRATE,
-        pool: env.DATABASE_POOL_MAX === undefined ? undefined : { max: env.DATABASE_POOL_MAX },
-      }),
+      ...(env.STORAGE_DRIVER === 'postgres'
+        ? {
+            driver: 'postgres' as const,
+            clientUrl: env.DATABASE_URL,
+            schema: env.DATABASE_SCHEMA,
+            migrate: env.STORAGE_MIGRATE,
+            pool: env.DATABASE_POOL_MAX === undefined ? undefined : { max: env.DATABASE_POOL_MAX },
+          }
+        : { driver: 'memory' as const }),
     }),
   }));
 

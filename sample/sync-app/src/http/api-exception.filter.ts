@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import {
   DeltaConflictError,
+  HistoryUnavailableError,
   SnapshotAheadError,
   StaleSnapshotError,
   StorageError,
@@ -78,6 +79,13 @@ function storageAnswer(error: StorageError): ErrorAnswer | undefined {
     return answer(
       409,
       errorBody(409, "the snapshot's clock runs ahead of the document clock: store the deltas it holds first"),
+    );
+  if (error instanceof HistoryUnavailableError)
+    return answer(
+      404,
+      errorBody(404, 'that version cannot be read: never written, or past history retention', {
+        version: error.version,
+      }),
     );
   if (error instanceof StorageUnavailableError)
     return answer(503, errorBody(503, 'storage is unavailable, try again later'));

@@ -1,4 +1,4 @@
-import type { ChangesSince, DocumentStore, VectorClock } from 'nest-sync-storage';
+import type { ChangesAt, ChangesSince, DocumentStore, VectorClock } from 'nest-sync-storage';
 import { base64Of, deltaToWire } from './wire-delta.js';
 
 /** How much catch-up one response may carry. */
@@ -65,6 +65,24 @@ export function* changesJson({ snapshot, deltas, vectorClock }: ChangesSince): G
   yield `{"snapshot":${JSON.stringify(wireSnapshot)},"deltas":[`;
   yield* jsonItems(deltas, (delta) => JSON.stringify(deltaToWire(delta)));
   yield `],"vectorClock":${JSON.stringify(vectorClock)}}`;
+}
+
+/** One page of a version's content: the snapshot on the first page only, the deltas' JSON, where to go on. */
+export function* versionPageJson(
+  { version, snapshot, vectorClock }: ChangesAt,
+  first: boolean,
+  deltas: readonly string[],
+  next: string | null,
+): Generator<string> {
+  const wireSnapshot = first &&
+    snapshot && {
+      data: base64Of(snapshot.data),
+      vectorClock: snapshot.vectorClock,
+      createdAt: snapshot.createdAt,
+    };
+  yield `{"version":${version},"snapshot":${JSON.stringify(wireSnapshot || null)},"deltas":[`;
+  yield* jsonItems(deltas, (json) => json);
+  yield `],"vectorClock":${JSON.stringify(vectorClock)},"next":${JSON.stringify(next)}}`;
 }
 
 /** The items of a JSON array, each serialised when its turn comes, with the comma before it. */

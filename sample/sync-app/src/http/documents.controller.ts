@@ -55,10 +55,14 @@ export class DocumentsController {
 
   @Delete(':documentId')
   @HttpCode(204)
+  @ApiQuery({ name: 'erase', required: false, description: 'true: also its history and change log, nothing kept' })
   @ApiNoContentResponse({ description: 'Deleted, with its deltas, snapshot and presence' })
   @ApiErrors(400, 404)
-  async delete(@Param('documentId') documentId: string): Promise<void> {
-    if (!(await this.documents.delete(documentId))) throw documentNotFound();
+  async delete(@Param('documentId') documentId: string, @Query('erase') erase?: string): Promise<void> {
+    if (erase !== undefined && erase !== 'true' && erase !== 'false')
+      throw badArgument('erase', "must be 'true' or 'false'");
+    const removed = erase === 'true' ? this.documents.erase(documentId) : this.documents.delete(documentId);
+    if (!(await removed)) throw documentNotFound();
   }
 
   @Get(':documentId/clock')

@@ -40,6 +40,16 @@ export class AwarenessDto {
   @ApiPropertyOptional({ example: 'socket-1f3a' }) connectionId?: string;
 }
 
+export class ForkDto {
+  @ApiProperty({ example: 'notes-copy', description: 'The new document; it must not exist' }) targetId!: string;
+  @ApiPropertyOptional({ example: 12, description: 'The version to copy; give this or time' }) version?: number;
+  @ApiPropertyOptional({
+    example: '2026-12-07T15:00:00Z',
+    description: 'Copy the last version written at or before this time; give this or version',
+  })
+  time?: string;
+}
+
 /** Every error answer; the optional fields appear where their status says. */
 export class ErrorDto {
   @ApiProperty({ example: 400 }) statusCode!: number;

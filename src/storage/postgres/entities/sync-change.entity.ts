@@ -6,15 +6,21 @@ import { STORAGE_TABLES } from '../storage-tables.js';
  * and, for deltas, the seq range it stored. Not a relation of the document: a `deleted` row outlives it.
  */
 export interface SyncChangeRecord {
+  /** The document the write changed. */
   documentId: string;
   /** Taken under the document lock: one document's rows follow its commit order. */
   position: number;
+  /** The document version the write took. */
   version: number;
+  /** What the write did, as `StorageChange.kind` says it. */
   kind: 'deltas' | 'snapshot' | 'compacted' | 'deleted';
+  /** `deltas`: the seq of the first delta it stored; otherwise null. */
   firstSeq: number | null;
+  /** `deltas`: the seq of the last delta it stored; otherwise null. */
   lastSeq: number | null;
   /** The provider that wrote it (a random bigint per provider). */
   origin: string;
+  /** When the write's transaction wrote the row (old rows are pruned by age). */
   committedAt: Date;
 }
 
@@ -33,6 +39,7 @@ export const SyncChangeEntity = new EntitySchema<SyncChangeRecord>({
   },
   indexes: [
     { name: 'sync_changes_position_index', properties: ['position'] },
+    { name: 'sync_changes_version_index', properties: ['documentId', 'version'] },
     {
       name: 'sync_changes_deleted_index',
       properties: ['documentId', 'position'],

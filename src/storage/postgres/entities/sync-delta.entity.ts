@@ -9,17 +9,23 @@ import { DOCUMENT_KEY, type SyncDocumentRecord } from './sync-document.entity.js
  * `dataBytes` (bytes), never both; `toStoredDelta` turns a record into what the stores return.
  */
 export interface SyncDeltaRecord {
+  /** The document it belongs to (part of the key). */
   document: SyncDocumentRecord;
+  /** Its place in the document's log: seq order is commit order. */
   seq: number;
+  /** The delta's id, unique within its document. */
   id: string;
+  /** The author. */
   clientId: string;
   /** The author's own counter, `vectorClock[clientId]`: `(document, clientId, counter)` is unique. */
   counter: number;
+  /** Unix ms as sent by the client. */
   timestamp: number;
   /** JSON data; null when the data is bytes. */
   data: JsonValue | null;
   /** Bytes data; null when the data is JSON. */
   dataBytes: Uint8Array | null;
+  /** The clock after this delta, as sent. */
   vectorClock: VectorClock;
 }
 

@@ -8,10 +8,15 @@ import { DOCUMENT_KEY, type SyncDocumentRecord } from './sync-document.entity.js
  * deltas are stored (catch-up visits only authors with stored deltas).
  */
 export interface SyncDocumentClockRecord {
+  /** The document it belongs to (part of the key). */
   document: SyncDocumentRecord;
+  /** The author (part of the key). */
   clientId: string;
+  /** The author's counter in the document clock. */
   counter: number;
+  /** The author's counter in the stored snapshot's clock (0 without one). */
   snapshotCounter: number;
+  /** How many of the author's deltas are stored (0: catch-up skips the author). */
   storedDeltas: number;
 }
 

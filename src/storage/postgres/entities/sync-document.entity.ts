@@ -3,6 +3,7 @@ import { STORAGE_TABLES } from '../storage-tables.js';
 
 /** A row of `sync_documents`. Its clock lives in `sync_document_clocks`, one row per author. */
 export interface SyncDocumentRecord {
+  /** The document id. */
   id: string;
   /** The `seq` the next stored delta gets; taken under the row lock, so seq order is commit order. */
   nextSeq: number;
@@ -10,7 +11,9 @@ export interface SyncDocumentRecord {
   version: number;
   /** How many authors (rows of `sync_document_clocks`) the document has: its writes check `maxDocumentAuthors` by it. */
   authorCount: number;
+  /** When the document was first stored. */
   createdAt: Date;
+  /** When a delta or snapshot last changed it. */
   updatedAt: Date;
 }
 

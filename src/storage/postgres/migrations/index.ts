@@ -4,6 +4,7 @@ import { Migration20261130000000_clocks_per_author } from './Migration2026113000
 import { Migration20261130120000_lighter_writes } from './Migration20261130120000_lighter_writes.js';
 import { Migration20261207110000_document_bounds } from './Migration20261207110000_document_bounds.js';
 import { Migration20261207120000_document_versions } from './Migration20261207120000_document_versions.js';
+import { Migration20261207130000_history } from './Migration20261207130000_history.js';
 
 /**
  * Every migration of the postgres driver, oldest first. Listed statically (no glob discovery) so the
@@ -15,4 +16,5 @@ export const storageMigrations: MigrationObject[] = [
   { name: 'Migration20261130120000_lighter_writes', class: Migration20261130120000_lighter_writes },
   { name: 'Migration20261207110000_document_bounds', class: Migration20261207110000_document_bounds },
   { name: 'Migration20261207120000_document_versions', class: Migration20261207120000_document_versions },
+  { name: 'Migration20261207130000_history', class: Migration20261207130000_history },
 ];

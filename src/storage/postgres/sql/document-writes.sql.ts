@@ -199,26 +199,39 @@ export function saveSnapshotStatement(
   data: Uint8Array,
   vectorClock: VectorClock,
   now: number,
-  { includesUnstored, maxAuthors, origin }: WriteContext & { includesUnstored: boolean },
+  { includesUnstored, maxAuthors, origin, retain }: WriteContext & { includesUnstored: boolean; retain: boolean },
 ): SqlStatement {
   return {
     name: 'saveSnapshot',
-    sql: `select * from ${t.saveSnapshot}(?, ?, ?, ?::jsonb, ?::boolean, ?::integer, ?::bigint)`,
-    params: [documentId, now, toBuffer(data), JSON.stringify(vectorClock), includesUnstored, maxAuthors, origin],
+    sql: `select * from ${t.saveSnapshot}(?, ?, ?, ?::jsonb, ?::boolean, ?::integer, ?::bigint, ?::boolean)`,
+    params: [
+      documentId,
+      now,
+      toBuffer(data),
+      JSON.stringify(vectorClock),
+      includesUnstored,
+      maxAuthors,
+      origin,
+      retain,
+    ],
   };
 }
 
-/** Deletes the deltas covered by both `upToClock` and the snapshot clock; answers `out_removed` and its version. */
+/**
+ * Deletes the deltas covered by both `upToClock` and the snapshot clock (keeping them as history when `retain`);
+ * answers `out_removed` and its version.
+ */
 export function compactDeltasStatement(
   t: QualifiedTables,
   documentId: string,
   upToClock: VectorClock,
   origin: string,
+  retain: boolean,
 ): SqlStatement {
   return {
     name: 'compactDeltas',
-    sql: `select * from ${t.compactDeltas}(?, ?::jsonb, ?::bigint)`,
-    params: [documentId, JSON.stringify(upToClock), origin],
+    sql: `select * from ${t.compactDeltas}(?, ?::jsonb, ?::bigint, ?::boolean)`,
+    params: [documentId, JSON.stringify(upToClock), origin, retain],
   };
 }
 

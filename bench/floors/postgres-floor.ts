@@ -110,7 +110,7 @@ export async function openPostgresFloor(url: string, poolSize: number, pkg: Stor
     async saveSnapshot(documentId, data, clock) {
       const statement = sql.saveSnapshotStatement(t, documentId, data, clock, Date.now(), {
         ...WRITES,
-        includesUnstored: true,
+        allowClockAhead: true,
         retain: false,
       });
       const [row] = await run<{ out_saved: boolean }>(statement);

@@ -2,7 +2,14 @@ import * as Y from 'yjs';
 import { loadYDoc } from '../../src/yjs/index.js';
 import { eventually } from '../fixtures/eventually.js';
 import { waitForConvergence } from './support/convergence.js';
-import { clientSettled, connectClient, startServer, type TestClient, type TestServer } from './support/hocuspocus.js';
+import {
+  clientSettled,
+  joinSynced,
+  startServer,
+  storedTextOf,
+  type TestClient,
+  type TestServer,
+} from './support/hocuspocus.js';
 import { postgresStorages } from './support/shared-postgres-storage.js';
 import {
   sharedMemoryStorage,
@@ -28,14 +35,9 @@ describe.each(DRIVERS)('the Yjs storage extension on the %s driver', (_driver, c
   let storage: SharedStorage;
   const servers: TestServer[] = [];
   const clients: TestClient[] = [];
-  const join = async (server: TestServer, documentName: string): Promise<TestClient> => {
-    const client = connectClient(server.url, documentName);
-    clients.push(client);
-    await eventually(() => clientSettled(client), 'the client is synced');
-    return client;
-  };
-  const storedText = async (documentName: string): Promise<string> =>
-    (await loadYDoc(storage.documents, documentName)).doc.getText(TEXT).toString();
+  const join = (server: TestServer, documentName: string): Promise<TestClient> =>
+    joinSynced(server, documentName, clients);
+  const storedText = (documentName: string): Promise<string> => storedTextOf(storage.documents, documentName);
 
   beforeAll(async () => {
     shared = await createStorage();

@@ -1,8 +1,8 @@
 import * as Y from 'yjs';
 import { HistoryUnavailableError } from '../../src/index.js';
-import { loadYDoc, loadYDocAt, restoreYDocTo, restoreYDocUpdate } from '../../src/yjs/index.js';
+import { loadYDocAt, restoreYDocTo, restoreYDocUpdate } from '../../src/yjs/index.js';
 import { eventually } from '../fixtures/eventually.js';
-import { clientSettled, connectClient, startServer, type TestClient, type TestServer } from './support/hocuspocus.js';
+import { joinSynced, startServer, storedTextOf, type TestClient, type TestServer } from './support/hocuspocus.js';
 import { postgresStorages } from './support/shared-postgres-storage.js';
 import { sharedMemoryStorage, type SharedStorage, type SharedStorageFactory } from './support/shared-storage.js';
 import { content, LIST, MAP, TEXT } from './support/yjs-content.js';
@@ -55,14 +55,9 @@ describe.each([
   });
   afterAll(() => storage.dispose());
 
-  const join = async (server: TestServer, documentName: string): Promise<TestClient> => {
-    const client = connectClient(server.url, documentName);
-    clients.push(client);
-    await eventually(() => clientSettled(client), 'the client is synced');
-    return client;
-  };
-  const storedText = async (documentName: string): Promise<string> =>
-    (await loadYDoc(storage.documents, documentName)).doc.getText(TEXT).toString();
+  const join = (server: TestServer, documentName: string): Promise<TestClient> =>
+    joinSynced(server, documentName, clients);
+  const storedText = (documentName: string): Promise<string> => storedTextOf(storage.documents, documentName);
 
   it('restoring a version through the server makes every connected client and storage show the old content', async () => {
     const server = await startServer('A', await storage.forServer());

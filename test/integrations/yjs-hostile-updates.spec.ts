@@ -11,7 +11,9 @@ import { eventually } from '../fixtures/eventually.js';
 import {
   clientSettled,
   connectClient,
+  joinSynced,
   startServer,
+  storedTextOf,
   type ExtensionSettings,
   type TestClient,
   type TestServer,
@@ -76,14 +78,9 @@ describe.each(DRIVERS)('hostile Yjs updates through Hocuspocus on the %s driver'
   let storage: SharedStorage;
   const servers: TestServer[] = [];
   const clients: TestClient[] = [];
-  const join = async (server: TestServer, documentName: string): Promise<TestClient> => {
-    const client = connectClient(server.url, documentName);
-    clients.push(client);
-    await eventually(() => clientSettled(client), 'the client is synced');
-    return client;
-  };
-  const storedText = async (documentName: string): Promise<string> =>
-    (await loadYDoc(storage.documents, documentName)).doc.getText(TEXT).toString();
+  const join = (server: TestServer, documentName: string): Promise<TestClient> =>
+    joinSynced(server, documentName, clients);
+  const storedText = (documentName: string): Promise<string> => storedTextOf(storage.documents, documentName);
 
   const serve = async (settings: ExtensionSettings = {}, on?: ServerStorage): Promise<TestServer> => {
     const server = await startServer('A', on ?? (await storage.forServer()), settings);

@@ -39,13 +39,8 @@ export interface DocumentBackend {
   ): Promise<BackendPage>;
   getChangesSince(documentId: string, since: VectorClock | null): Promise<ChangesSince>;
   getVectorClock(documentId: string): Promise<VectorClock>;
-  /** `includesUnstored`: the clock may run ahead of the document clock and is merged; false when the caller passed `refuseClockAhead`. */
-  saveSnapshot(
-    documentId: string,
-    data: Uint8Array,
-    vectorClock: VectorClock,
-    includesUnstored: boolean,
-  ): Promise<void>;
+  /** `allowClockAhead`: a clock ahead of the document clock is merged; false when the caller passed `refuseClockAhead`. */
+  saveSnapshot(documentId: string, data: Uint8Array, vectorClock: VectorClock, allowClockAhead: boolean): Promise<void>;
   getSnapshot(documentId: string): Promise<DocumentSnapshot | null>;
   compactDeltas(documentId: string, upToClock: VectorClock): Promise<number>;
   /** At most `limit` readable versions above `after` (null: from the first), oldest first; `next` as in `getDeltasPage`. */

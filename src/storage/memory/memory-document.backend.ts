@@ -193,7 +193,7 @@ export class MemoryDocumentBackend implements DocumentBackend {
     documentId: string,
     data: Uint8Array,
     vectorClock: VectorClock,
-    includesUnstored: boolean,
+    allowClockAhead: boolean,
   ): Promise<void> {
     const existing = this.documents.get(documentId);
     if (existing?.snapshot && !clockCovers(vectorClock, existing.snapshot.clock))
@@ -202,7 +202,7 @@ export class MemoryDocumentBackend implements DocumentBackend {
     const ahead = !clockCovers(existing?.clock ?? {}, vectorClock);
     let newAuthors = 0;
     if (ahead) {
-      if (!includesUnstored) throw new SnapshotAheadError(documentId);
+      if (!allowClockAhead) throw new SnapshotAheadError(documentId);
       newAuthors = countNewAuthors(existing?.clock ?? {}, [vectorClock]);
       if ((existing?.authors ?? 0) + newAuthors > this.maxDocumentAuthors)
         throw documentAuthorsLimitError(documentId, this.maxDocumentAuthors);

@@ -214,12 +214,12 @@ export class PostgresDocumentBackend implements DocumentBackend {
     documentId: string,
     data: Uint8Array,
     vectorClock: VectorClock,
-    includesUnstored: boolean,
+    allowClockAhead: boolean,
   ): Promise<void> {
     return this.writes.run(documentId, async () => {
       const issuedAt = performance.now();
       const statement = saveSnapshotStatement(this.t, documentId, data, vectorClock, Date.now(), {
-        includesUnstored,
+        allowClockAhead,
         maxAuthors: this.maxDocumentAuthors,
         origin: this.db.feed.origin,
         retain: this.history.retains,

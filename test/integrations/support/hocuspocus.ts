@@ -3,7 +3,11 @@ import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/pro
 import { Server } from '@hocuspocus/server';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
+import type { DocumentStore } from '../../../src/index.js';
+import { eventually } from '../../fixtures/eventually.js';
+import { TEXT } from './yjs-content.js';
 import {
+  loadYDoc,
   YjsStorageExtension,
   type YjsStorage,
   type YjsStorageErrorContext,
@@ -117,6 +121,19 @@ export function clientSettled({ provider }: TestClient): boolean {
     provider.unsyncedChanges === 0 &&
     provider.configuration.websocketProvider.status === 'connected'
   );
+}
+
+/** Connects a client to `documentName` on `server`, keeps it in `clients` (for the spec to close), and waits until it is synced. */
+export async function joinSynced(server: TestServer, documentName: string, clients: TestClient[]): Promise<TestClient> {
+  const client = connectClient(server.url, documentName);
+  clients.push(client);
+  await eventually(() => clientSettled(client), 'the client is synced');
+  return client;
+}
+
+/** The text of `documentName` as a fresh load from storage reads it. */
+export async function storedTextOf(documents: DocumentStore, documentName: string): Promise<string> {
+  return (await loadYDoc(documents, documentName)).doc.getText(TEXT).toString();
 }
 
 export function clientState({ provider }: TestClient): string {

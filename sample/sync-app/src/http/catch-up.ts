@@ -1,4 +1,6 @@
+import type { ConfigService } from '@nestjs/config';
 import type { ChangesAt, ChangesSince, DocumentStore, VectorClock } from 'nest-sync-storage';
+import type { AppConfig } from '../config/app.config.js';
 import { base64Of, deltaToWire } from './wire-delta.js';
 
 /** How much catch-up one response may carry. */
@@ -9,7 +11,9 @@ export interface CatchUpBudget {
   largestDelta: number;
 }
 
-export function catchUpBudget(maxDeltaBytes: number, maxResponseBytes: number): CatchUpBudget {
+export function catchUpBudget(config: ConfigService<AppConfig, true>): CatchUpBudget {
+  const { maxDeltaBytes } = config.get('storage', { infer: true });
+  const { maxResponseBytes } = config.get('http', { infer: true });
   return { chars: maxResponseBytes, largestDelta: Math.ceil((maxDeltaBytes * 4) / 3) };
 }
 

@@ -24,8 +24,7 @@ export class DeltasController {
     @InjectDocumentStore() private readonly documents: DocumentStore,
     config: ConfigService<AppConfig, true>,
   ) {
-    const { maxDeltaBytes } = config.get('storage', { infer: true });
-    this.budget = catchUpBudget(maxDeltaBytes, config.get('http', { infer: true }).maxResponseBytes);
+    this.budget = catchUpBudget(config);
   }
 
   @Post('deltas')

@@ -24,6 +24,6 @@ export const SyncSnapshotEntity = new EntitySchema<SyncSnapshotRecord>({
     data: { type: 'blob', columnType: 'bytea' },
     vectorClock: { type: 'json', columnType: 'jsonb', fieldName: 'vector_clock' },
     createdAt: { type: 'datetime', columnType: 'timestamptz(3)', fieldName: 'created_at' },
-    version: { type: new BigIntType('number'), columnType: 'bigint', default: 0 },
+    version: { type: new BigIntType('number'), columnType: 'bigint', defaultRaw: '0' },
   },
 });

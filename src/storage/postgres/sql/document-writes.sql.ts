@@ -190,7 +190,7 @@ function addDeltaStatement(
 
 /**
  * Replaces the snapshot unless it would step back from the stored one (`out_saved` false); a clock ahead of
- * the document clock fails with `SNAPSHOT_AHEAD_SQLSTATE` unless `includesUnstored`, and one that would pass
+ * the document clock fails with `SNAPSHOT_AHEAD_SQLSTATE` unless `allowClockAhead`, and one that would pass
  * the author bound with `AUTHORS_LIMIT_SQLSTATE`. A saved snapshot answers its version.
  */
 export function saveSnapshotStatement(
@@ -199,21 +199,12 @@ export function saveSnapshotStatement(
   data: Uint8Array,
   vectorClock: VectorClock,
   now: number,
-  { includesUnstored, maxAuthors, origin, retain }: WriteContext & { includesUnstored: boolean; retain: boolean },
+  { allowClockAhead, maxAuthors, origin, retain }: WriteContext & { allowClockAhead: boolean; retain: boolean },
 ): SqlStatement {
   return {
     name: 'saveSnapshot',
     sql: `select * from ${t.saveSnapshot}(?, ?, ?, ?::jsonb, ?::boolean, ?::integer, ?::bigint, ?::boolean)`,
-    params: [
-      documentId,
-      now,
-      toBuffer(data),
-      JSON.stringify(vectorClock),
-      includesUnstored,
-      maxAuthors,
-      origin,
-      retain,
-    ],
+    params: [documentId, now, toBuffer(data), JSON.stringify(vectorClock), allowClockAhead, maxAuthors, origin, retain],
   };
 }
 

@@ -4,10 +4,12 @@ import type { ResolvedYjsStorageOptions } from './yjs-storage.options.js';
 import { countYjsStructs, YjsUpdateRefusedError, type YjsCloseReason } from './yjs-update-limits.js';
 
 /** y-protocols' sync message types: step 1 carries a state vector, step 2 and update carry a Yjs update. */
-const SYNC_STEP_1 = 0;
+export const SYNC_STEP_1 = 0;
 
 /** The part of a Hocuspocus connection the extension closes (so `/yjs` type-checks without Hocuspocus). */
 export interface ClosableConnection {
+  /** A read-only connection's updates are never applied (Hocuspocus answers them itself). */
+  readonly readOnly?: boolean;
   /** The connection's socket, closed directly when present (Hocuspocus 4's `Connection.webSocket`). */
   readonly webSocket?: {
     /** Closes the socket with a WebSocket close code and reason. */

@@ -16,7 +16,15 @@ import {
   type YjsStorageExtensionOptions,
 } from './yjs-storage.options.js';
 import { applyChangesToYDoc } from './yjs-updates.js';
-import { closeWebSocket, connectionOf, checkPending, refusalOf, type ClosableConnection } from './update-admission.js';
+import {
+  closeWebSocket,
+  connectionOf,
+  checkPending,
+  refusalOf,
+  SYNC_STEP_1,
+  type ClosableConnection,
+} from './update-admission.js';
+import { YjsUpdateRefusedError } from './yjs-update-limits.js';
 
 /** The part of a Hocuspocus hook payload the extension reads (so `/yjs` type-checks without Hocuspocus). */
 export interface YjsDocumentHookPayload {
@@ -130,7 +138,53 @@ export class YjsStorageExtension {
     const open = this.open.get(documentId);
     const storing = !this.closed && !this.notStored.has(documentId) && !this.writers.get(documentId)?.stopped;
     const refusal = refusalOf(this.options, { documentId, open, storing, type, payload });
-    if (!refusal) return;
+    if (refusal) this.refuse(documentId, connection, refusal);
+    if (type !== SYNC_STEP_1 && open && !connection.readOnly)
+      await this.storeBeforeAcknowledging(open, connection, payload);
+  }
+
+  /**
+   * Applies a client's update to the document here, as Hocuspocus would next (same origin, so it is
+   * broadcast and other extensions see it alike), and waits until the delta holding it is committed:
+   * Hocuspocus then applies it again (a no-op for Yjs) and only then sends the client its SyncStatus.
+   * So "acknowledged" means "stored". Every client of the document appends to the same writer, so
+   * concurrent updates commit together in one batch. Content Yjs keeps pending (it waits for content
+   * the document lacks) is stored too, as the update itself.
+   */
+  private async storeBeforeAcknowledging(
+    open: OpenYDocument,
+    connection: ClosableConnection,
+    payload: Uint8Array,
+  ): Promise<void> {
+    const { store } = open.doc;
+    const pendingBefore = [store.pendingStructs?.update ?? null, store.pendingDs];
+    const origin = { source: 'connection', connection };
+    const counterBefore = this.writers.get(open.documentId)?.counter;
+    open.droppedPending = null;
+    Y.applyUpdate(open.doc, payload, origin);
+    // Its pending structs broke a bound and were dropped (the connection is closing): Hocuspocus must not apply it again.
+    if (open.droppedPending) throw open.droppedPending;
+    const pendingAfter = [store.pendingStructs?.update ?? null, store.pendingDs];
+    const newlyPending = pendingAfter.some((part, index) => part !== null && part !== pendingBefore[index]);
+    if (newlyPending) this.capture(open, payload, origin);
+    const writer = this.writers.get(open.documentId);
+    // Nothing new, and nothing of it may be queued any more: a reader of a document no longer stored is answered.
+    if (!writer || (writer.stopped && writer.counter === counterBefore)) return;
+    if (await writer.stored()) return;
+    this.refuse(
+      open.documentId,
+      connection,
+      new YjsUpdateRefusedError(
+        open.documentId,
+        'documentNotStored',
+        'storage',
+        'the extension stopped storing the document',
+      ),
+    );
+  }
+
+  /** Reports `refusal`, closes the client's WebSocket with its code and reason, and throws it into Hocuspocus. */
+  private refuse(documentId: string, connection: ClosableConnection, refusal: YjsUpdateRefusedError): never {
     this.report(refusal, { operation: 'refuse', documentId });
     closeWebSocket(connection, refusal);
     throw refusal; // Hocuspocus closes the document's connection with the error's code and reason
@@ -242,6 +296,7 @@ export class YjsStorageExtension {
     const dropped = checkPending(this.options, open.documentId, open.doc, open.pendingSeen);
     if (!dropped) return;
     const { refusal, byThisTransaction } = dropped;
+    if (byThisTransaction) open.droppedPending = refusal;
     this.report(refusal, { operation: 'refuse', documentId: open.documentId });
     const connection = byThisTransaction ? connectionOf(origin) : undefined;
     closeWebSocket(connection, refusal);
@@ -283,7 +338,8 @@ export class YjsStorageExtension {
   private async replaceBySnapshot(documentId: string, delta: StoredDelta): Promise<void> {
     const open = this.open.get(documentId);
     const { storage, compact } = this.options;
-    if (open && !open.closed) {
+    // A document holding pending structs is not snapshotted (see OpenYDocument.holdsPending): the stored state is.
+    if (open && !open.closed && !open.holdsPending) {
       // A snapshot stored since holds it: one snapshot for a run of large deltas, not one each.
       if (counterOf(open.lastSnapshotClock, this.writerId) >= ownCounter(delta)) return;
       open.snapshotStored(await snapshotYDoc(storage.documents, documentId, open.doc, open.applied, { compact }));

@@ -109,9 +109,13 @@ describe.each(DRIVERS)('the Yjs storage extension on the %s driver', (_driver, c
     first.doc.getText(TEXT).insert(0, 'stored. ');
     await eventually(async () => (await storedText('reload')) === 'stored. ', 'the first update is stored');
     storageA.holdWrites(); // the database stops answering
-    first.doc.getText(TEXT).insert(0, 'queued. ');
-    first.doc.getMap('m').set('k', 1);
-    await eventually(() => clientSettled(first), 'A applied both updates');
+    // One message: a connection's next message waits behind its update's commit.
+    first.doc.transact(() => {
+      first.doc.getText(TEXT).insert(0, 'queued. ');
+      first.doc.getMap('m').set('k', 1);
+    });
+    await eventually(() => a.document('reload')?.getMap('m').get('k') === 1, 'A applied both updates');
+    expect(first.provider.unsyncedChanges).toBeGreaterThan(0); // not stored, so not acknowledged
     first.destroy();
     await eventually(() => a.document('reload') === undefined, 'the document unloads with its queue');
 

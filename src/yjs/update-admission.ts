@@ -17,6 +17,19 @@ export interface ClosableConnection {
   };
   /** Closes the connection with a close code and reason (the fallback without `webSocket`). */
   close(event?: { code: number; reason: string }): void;
+  /** Hocuspocus calls `callback` when the connection closes (its client left, or the server closed it). */
+  onClose?(callback: () => void): unknown;
+  /** The document the connection is on; it no longer has the connection once it closed. */
+  readonly document?: { hasConnection?(connection: ClosableConnection): boolean };
+}
+
+/** Whether Hocuspocus already closed `connection` (the document dropped it, or its socket is closing). */
+export function connectionClosed(connection: ClosableConnection): boolean {
+  const { document, webSocket } = connection;
+  const socketState = (webSocket as { readyState?: number } | undefined)?.readyState;
+  // WebSocket readyState 2 and 3: closing, closed.
+  if (typeof socketState === 'number' && socketState >= 2) return true;
+  return typeof document?.hasConnection === 'function' && !document.hasConnection(connection);
 }
 
 /** What decides whether a client's sync message may be applied. */

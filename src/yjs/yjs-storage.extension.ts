@@ -20,11 +20,30 @@ import {
   closeWebSocket,
   connectionOf,
   checkPending,
+  connectionClosed,
   refusalOf,
   SYNC_STEP_1,
   type ClosableConnection,
 } from './update-admission.js';
 import { YjsUpdateRefusedError } from './yjs-update-limits.js';
+
+/**
+ * Thrown into Hocuspocus when a connection closed while its update waited for its commit, so that no
+ * SyncStatus follows: the update is still stored (it is queued), but its client is not told so.
+ */
+/** A Yjs update with no structs and no deletions. */
+function carriesNothing(update: Uint8Array): boolean {
+  const { structs, ds } = Y.decodeUpdate(update);
+  return structs.length === 0 && ds.clients.size === 0;
+}
+
+class UpdateNotAcknowledgedError extends Error {
+  override readonly name = 'UpdateNotAcknowledgedError';
+
+  constructor(documentId: string) {
+    super(`document ${JSON.stringify(documentId)}: the connection closed before its update was stored`);
+  }
+}
 
 /** The part of a Hocuspocus hook payload the extension reads (so `/yjs` type-checks without Hocuspocus). */
 export interface YjsDocumentHookPayload {
@@ -71,6 +90,8 @@ export class YjsStorageExtension {
   private readonly notStored = new Set<string>();
   /** What the open documents may use of this extension. */
   private readonly host: OpenYDocumentHost;
+  /** Per connection, a promise that resolves once Hocuspocus closed it; registered once, on its first update. */
+  private readonly closing = new WeakMap<ClosableConnection, Promise<'closed'>>();
 
   constructor(options: YjsStorageExtensionOptions) {
     this.options = resolveYjsStorageOptions(options);
@@ -170,7 +191,14 @@ export class YjsStorageExtension {
     const writer = this.writers.get(open.documentId);
     // Nothing new, and nothing of it may be queued any more: a reader of a document no longer stored is answered.
     if (!writer || (writer.stopped && writer.counter === counterBefore)) return;
-    if (await writer.stored()) return;
+    // An update that carries nothing (a handshake's answer from a client with nothing new) waits for no one's commit.
+    if (writer.counter === counterBefore && carriesNothing(payload)) return;
+    // Hocuspocus handles a connection's messages one at a time and, once it closed, waits for them before
+    // its disconnect hooks: a wait past the close would keep the document from unloading for as long as the
+    // database holds writes. The update stays queued and is stored later; only its acknowledgement is dropped.
+    const outcome = await Promise.race([writer.stored(), this.closingOf(connection)]);
+    if (outcome === 'closed') throw new UpdateNotAcknowledgedError(open.documentId);
+    if (outcome) return;
     this.refuse(
       open.documentId,
       connection,
@@ -181,6 +209,19 @@ export class YjsStorageExtension {
         'the extension stopped storing the document',
       ),
     );
+  }
+
+  /** Resolves 'closed' once Hocuspocus closes `connection`; at once when it already did. */
+  private closingOf(connection: ClosableConnection): Promise<'closed'> {
+    let closing = this.closing.get(connection);
+    if (!closing) {
+      closing = new Promise((resolve) => {
+        if (connectionClosed(connection)) resolve('closed');
+        else connection.onClose?.(() => resolve('closed'));
+      });
+      this.closing.set(connection, closing);
+    }
+    return closing;
   }
 
   /** Reports `refusal`, closes the client's WebSocket with its code and reason, and throws it into Hocuspocus. */

@@ -62,6 +62,7 @@ describe.each(DRIVERS)('the Yjs storage extension on the %s driver', (_driver, c
     servers.push(a, b);
     const onA = await join(a, 'pending');
     await join(b, 'pending');
+    await eventually(() => b.extension.idle, "B's pull after the load is done"); // else it may read "aaa" below
     storageB.holdFeed(); // B does not hear of A's delta yet
     onA.doc.getText(TEXT).insert(0, 'aaa');
     await eventually(async () => (await storedText('pending')) === 'aaa', 'A stored "aaa"');
@@ -126,7 +127,7 @@ describe.each(DRIVERS)('the Yjs storage extension on the %s driver', (_driver, c
     await waitForConvergence({ clients: [second], servers, documents: storage.documents, documentName: 'reload' });
     const { deltas } = await storage.documents.getChangesSince('reload', null);
     const writer = a.extension.writerId;
-    expect(deltas.map((delta) => delta.id)).toEqual([1, 2, 3, 4].map((counter) => `${writer}:${counter}`));
+    expect(deltas.map((delta) => delta.id)).toEqual([1, 2, 3].map((counter) => `${writer}:${counter}`));
   });
 
   it.each([

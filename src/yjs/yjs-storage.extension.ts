@@ -26,6 +26,13 @@ import {
   type ClosableConnection,
 } from './update-admission.js';
 import { YjsUpdateRefusedError } from './yjs-update-limits.js';
+import {
+  DocumentPresence,
+  parseYjsRelayMessage,
+  type RelayTargetDocument,
+  type YjsRelayMessage,
+} from './yjs-presence.js';
+import type { RelayedMessage } from '../storage/contract/types.js';
 
 /**
  * Thrown into Hocuspocus when a connection closed while its update waited for its commit, so that no
@@ -43,6 +50,11 @@ class UpdateNotAcknowledgedError extends Error {
   constructor(documentId: string) {
     super(`document ${JSON.stringify(documentId)}: the connection closed before its update was stored`);
   }
+}
+
+/** The part of the Hocuspocus instance the extension uses: closing a document's connections here. */
+export interface YjsHocuspocusInstance {
+  closeConnections(documentName?: string): void;
 }
 
 /** The part of a Hocuspocus hook payload the extension reads (so `/yjs` type-checks without Hocuspocus). */
@@ -85,6 +97,13 @@ export class YjsStorageExtension {
   /** Kept while a writer has deltas not committed, even after its document unloaded. */
   private readonly writers = new Map<string, YjsDeltaWriter>();
   private subscription: Subscription | null = null;
+  private relaySubscription: Subscription | null = null;
+  /** The presence (and relay target) of each document open here, with its Hocuspocus name. */
+  private readonly presence = new Map<
+    string,
+    { documentName: string; presence: DocumentPresence | null; document: RelayTargetDocument }
+  >();
+  private instance: YjsHocuspocusInstance | null = null;
   private closed = false;
   /** Documents whose writer stopped on an error: their updates are refused until they load again. */
   private readonly notStored = new Set<string>();
@@ -109,8 +128,9 @@ export class YjsStorageExtension {
 
   // Hocuspocus calls onConfigure when the server is built: subscribing then gives the feed's
   // connection time to listen before the first document loads.
-  /** Hocuspocus hook: subscribes to the change feed (once). */
-  async onConfigure(): Promise<void> {
+  /** Hocuspocus hook: subscribes to the change feed and the relay (once). */
+  async onConfigure(payload?: { instance?: YjsHocuspocusInstance }): Promise<void> {
+    this.instance = payload?.instance ?? this.instance;
     this.subscribe();
   }
 
@@ -140,12 +160,18 @@ export class YjsStorageExtension {
       if (this.open.get(documentId) === open) this.open.delete(documentId);
       throw error; // Hocuspocus closes the connections and does not keep the document
     }
+    this.followPresence(documentId, documentName, document);
     document.on('update', (update: Uint8Array, origin: unknown) => this.capture(open, update, origin));
     document.on('afterTransaction', (transaction: Y.Transaction) => this.checkPending(open, transaction.origin));
     // Bound to this Document: Hocuspocus may load a new Document of the same name before afterUnloadDocument.
     document.on('destroy', () => {
       open.closed = true;
       if (this.open.get(documentId) === open) this.open.delete(documentId);
+      const followed = this.presence.get(documentId);
+      if (followed?.document === (document as RelayTargetDocument)) {
+        followed.presence?.close();
+        this.presence.delete(documentId);
+      }
     });
   }
 
@@ -261,6 +287,23 @@ export class YjsStorageExtension {
     if (this.writers.get(documentId)?.idle && !this.open.has(documentId)) this.writers.delete(documentId);
   }
 
+  /**
+   * Hocuspocus hook: a stateless message broadcast to a document's clients here (`document.broadcastStateless`)
+   * reaches its clients on every other server too, through the storage's relay.
+   */
+  async beforeBroadcastStateless({ documentName, payload }: { documentName: string; payload: string }): Promise<void> {
+    this.relayToOthers(this.options.documentId(documentName), { t: 's', p: payload });
+  }
+
+  /**
+   * Closes every connection of `documentName` on this server (Hocuspocus `closeConnections`) and on every other
+   * server sharing the storage; their clients reconnect. Resolves once the other servers were told.
+   */
+  async closeConnections(documentName: string): Promise<void> {
+    this.instance?.closeConnections(documentName);
+    await this.relayToOthers(this.options.documentId(documentName), { t: 'c' });
+  }
+
   /** Hocuspocus hook: `close()` when the server is destroyed. */
   async onDestroy(): Promise<void> {
     await this.close();
@@ -279,6 +322,10 @@ export class YjsStorageExtension {
     for (const open of this.open.values()) open.closed = true;
     this.subscription?.unsubscribe();
     this.subscription = null;
+    this.relaySubscription?.unsubscribe();
+    this.relaySubscription = null;
+    for (const { presence } of this.presence.values()) presence?.close();
+    this.presence.clear();
   }
 
   /**
@@ -393,7 +440,54 @@ export class YjsStorageExtension {
     await snapshotYDoc(storage.documents, documentId, doc, clock, { compact });
   }
 
+  /** Relays the presence of this document's clients, and shows other servers' (stored ones first). */
+  private followPresence(documentId: string, documentName: string, document: Y.Doc): void {
+    const target = document as unknown as RelayTargetDocument;
+    const { storage, writerId, presenceRefreshMs } = this.options;
+    this.presence.get(documentId)?.presence?.close();
+    let presence: DocumentPresence | null = null;
+    if (typeof storage.relay === 'function' && target.awareness) {
+      const relaying = { relay: storage.relay.bind(storage), awareness: storage.awareness };
+      const report = (error: unknown): void => this.report(error, { operation: 'relay', documentId });
+      presence = new DocumentPresence(
+        documentId,
+        target,
+        target.awareness,
+        relaying,
+        writerId,
+        presenceRefreshMs,
+        report,
+      );
+      presence.loadStored().catch(report);
+    }
+    this.presence.set(documentId, { documentName, presence, document: target });
+  }
+
+  private relayToOthers(documentId: string, message: YjsRelayMessage): Promise<void> {
+    const { storage, writerId } = this.options;
+    if (this.closed || typeof storage.relay !== 'function') return Promise.resolve();
+    return storage
+      .relay(documentId, JSON.stringify(message), { from: writerId })
+      .catch((error: unknown) => this.report(error, { operation: 'relay', documentId }));
+  }
+
+  private receiveRelayed({ documentId, from, message }: RelayedMessage): void {
+    if (this.closed || from === this.writerId) return;
+    const followed = this.presence.get(documentId);
+    const parsed = followed ? parseYjsRelayMessage(message) : null;
+    if (!followed || !parsed) return;
+    if (parsed.t === 'c') this.instance?.closeConnections(followed.documentName);
+    else followed.presence?.receive(parsed);
+    if (parsed.t === 's' && !followed.presence) followed.document.relayStateless?.(parsed.p);
+  }
+
   private subscribe(): void {
+    const { storage } = this.options;
+    if (!this.relaySubscription && !this.closed && typeof storage.relayed === 'function')
+      this.relaySubscription = storage.relayed().subscribe({
+        next: (message) => this.receiveRelayed(message),
+        error: (error: unknown) => this.report(error, { operation: 'relay' }),
+      });
     if (this.subscription || this.closed) return;
     this.subscription = this.options.storage.changes().subscribe({
       next: (change) => this.followChange(change),

@@ -28,6 +28,7 @@ const SCENARIOS: ReadonlyArray<() => Promise<{ scenario: Scenario }>> = [
   () => import('./scenarios/change-feed.js'),
   () => import('./scenarios/crdt.js'),
   () => import('./scenarios/history.js'),
+  () => import('./scenarios/hocuspocus.js'),
 ];
 
 /** The driver's pool and the floor's get the same number of connections. */

@@ -53,8 +53,8 @@ export const RELAY_CONNECTION = Object.freeze({ relayed: true });
  * expired (their server died).
  */
 export class DocumentPresence {
-  /** Clients connected here, with whether their row needs writing. */
-  private readonly local = new Map<number, { dirty: boolean }>();
+  /** Clients connected here, with whether their row needs writing and when it was last written. */
+  private readonly local = new Map<number, { dirty: boolean; writtenAt: number }>();
   /** Clients of other servers, with when they were last relayed. */
   private readonly remote = new Map<number, number>();
   private readonly listener = (changes: AwarenessChanges, origin: unknown): void => this.changed(changes, origin);
@@ -126,7 +126,7 @@ export class DocumentPresence {
         this.storage.awareness?.remove(this.documentId, String(clientId)).catch((error) => this.report(error));
       } else {
         const known = this.local.get(clientId);
-        this.local.set(clientId, { dirty: true });
+        this.local.set(clientId, { dirty: true, writtenAt: known?.writtenAt ?? 0 });
         if (!known) this.scheduleRows(0); // a new client's row goes at once, for joiners elsewhere
       }
       void this.storage
@@ -154,8 +154,10 @@ export class DocumentPresence {
     if (!store || this.closed) return;
     this.writing = true;
     const states = this.awareness.getStates();
-    const due = [...this.local].filter(([, row]) => row.dirty);
-    for (const [, row] of due) row.dirty = false;
+    const now = Date.now();
+    // A client's row waits until a second has passed since its last write, whatever brought this run forward.
+    const due = [...this.local].filter(([, row]) => row.dirty && now - row.writtenAt >= PRESENCE_ROW_INTERVAL_MS);
+    for (const [, row] of due) Object.assign(row, { dirty: false, writtenAt: now });
     try {
       await Promise.all(
         due.map(([clientId]) => {
@@ -171,7 +173,11 @@ export class DocumentPresence {
     } finally {
       this.writing = false;
     }
-    if ([...this.local.values()].some((row) => row.dirty)) this.scheduleRows(PRESENCE_ROW_INTERVAL_MS);
+    const waiting = [...this.local.values()].filter((row) => row.dirty);
+    if (waiting.length > 0)
+      this.scheduleRows(
+        Math.max(0, Math.min(...waiting.map((row) => row.writtenAt + PRESENCE_ROW_INTERVAL_MS)) - Date.now()),
+      );
   }
 
   /** Rewrites this server's rows before they expire, and drops other servers' clients whose rows expired. */

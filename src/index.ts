@@ -4,6 +4,7 @@ export type {
   AwarenessEntry,
   AwarenessStore,
   ChangesAt,
+  ChangesOptions,
   ChangesSince,
   DeltaData,
   DeltasPage,

@@ -1,39 +1,42 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { StorageError } from './contract/errors.js';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { StorageError, StorageUnavailableError } from './contract/errors.js';
 import type { ResolvedStorageOptions } from './contract/options.js';
 import type { StorageProvider } from './contract/types.js';
+import { CLOSED_HEALTH_MESSAGE } from './provider-core.js';
 import { STORAGE_PROVIDER } from './storage.constants.js';
 import { RESOLVED_STORAGE_OPTIONS } from './storage.internal-constants.js';
+import { defaultStorageLogger, type StorageLogger } from './storage.logger.js';
 
-/** A provider whose change log needs pruning (the postgres driver's). */
-interface ChangeLogPruning {
+/** A provider whose change log and history need pruning (the drivers' own methods, beside the contract). */
+interface Pruning {
   pruneChangeLog(): Promise<number>;
   pruneHistory(): Promise<number>;
 }
 
 /**
- * Prunes expired awareness entries (and the postgres driver's change log past its retention) every `awarenessPruneIntervalMs` while the app runs. The timer
- * is unref'd so it never keeps the process alive; pruning is a plain delete of expired rows, so
- * instances pruning side by side do not conflict.
+ * Prunes every `intervalMs`: expired awareness entries, the postgres driver's change log past what the feed
+ * needs, and history past `historyRetentionMs` (in bounded batches). The timer is unref'd so it never keeps
+ * the process alive, and it stops by itself once the provider is closed. Pruning is a plain delete of
+ * expired rows, so instances pruning side by side do not conflict.
  */
-@Injectable()
-export class AwarenessPruner implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger('StorageModule');
+export class StoragePruner {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
 
   constructor(
-    @Inject(RESOLVED_STORAGE_OPTIONS) private readonly options: ResolvedStorageOptions,
-    @Inject(STORAGE_PROVIDER) private readonly provider: StorageProvider,
+    private readonly provider: StorageProvider,
+    private readonly intervalMs: number,
+    private readonly logger: StorageLogger = defaultStorageLogger(),
   ) {}
 
-  onApplicationBootstrap(): void {
-    if (this.options.awarenessPruneIntervalMs === 0) return;
-    this.timer = setInterval(() => void this.prune(), this.options.awarenessPruneIntervalMs);
+  /** Starts the timer (`intervalMs` 0: never). */
+  start(): void {
+    if (this.intervalMs === 0 || this.timer) return;
+    this.timer = setInterval(() => void this.prune(), this.intervalMs);
     this.timer.unref();
   }
 
-  onApplicationShutdown(): void {
+  stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
   }
@@ -43,11 +46,10 @@ export class AwarenessPruner implements OnApplicationBootstrap, OnApplicationShu
     this.running = true;
     try {
       await this.provider.awareness.pruneExpired();
-      // The postgres driver's change log, past what the feed needs (see PostgresStorageProvider).
-      await (this.provider as Partial<ChangeLogPruning>).pruneChangeLog?.();
-      // History past historyRetentionMs, in bounded batches.
-      await (this.provider as Partial<ChangeLogPruning>).pruneHistory?.();
+      await (this.provider as Partial<Pruning>).pruneChangeLog?.();
+      await (this.provider as Partial<Pruning>).pruneHistory?.();
     } catch (error) {
+      if (error instanceof StorageUnavailableError && (await this.providerClosed())) return this.stop();
       // Only this package's errors have had their secrets stripped; anything else is logged by name.
       const reason =
         error instanceof StorageError ? error.message : error instanceof Error ? error.name : 'unknown error';
@@ -55,5 +57,31 @@ export class AwarenessPruner implements OnApplicationBootstrap, OnApplicationShu
     } finally {
       this.running = false;
     }
+  }
+
+  /** Whether the provider was closed: its health then says so without touching a database. */
+  private async providerClosed(): Promise<boolean> {
+    return (await this.provider.checkHealth()).message === CLOSED_HEALTH_MESSAGE;
+  }
+}
+
+/** The module's pruning timer: a `StoragePruner` that runs while the app runs. */
+@Injectable()
+export class AwarenessPruner implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly pruner: StoragePruner;
+
+  constructor(
+    @Inject(RESOLVED_STORAGE_OPTIONS) options: ResolvedStorageOptions,
+    @Inject(STORAGE_PROVIDER) provider: StorageProvider,
+  ) {
+    this.pruner = new StoragePruner(provider, options.awarenessPruneIntervalMs);
+  }
+
+  onApplicationBootstrap(): void {
+    this.pruner.start();
+  }
+
+  onApplicationShutdown(): void {
+    this.pruner.stop();
   }
 }

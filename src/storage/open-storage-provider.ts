@@ -1,19 +1,24 @@
 import { resolveStorageOptions, type ResolvedStorageOptions, type StorageModuleOptions } from './contract/options.js';
 import type { StorageProvider, StorageRelay } from './contract/types.js';
+import { StoragePruner } from './awareness-pruner.js';
 import { loadPostgresDriver } from './load-postgres-driver.js';
 import { MemoryStorageProvider } from './memory/memory-storage.provider.js';
 import { defaultStorageLogger, type StorageLogger } from './storage.logger.js';
 
 /**
  * A ready provider without Nest (scripts, workers, a Hocuspocus server of its own): checks the options as
- * `StorageModule.forRoot` does, connects and migrates. The caller owns it and ends it with `close()`.
+ * `StorageModule.forRoot` does, connects and migrates, and prunes every `awarenessPruneIntervalMs` as the
+ * module does (expired presence, the change log, history). The caller owns it and ends it with `close()`.
  * `logger` hears the start-up steps (default: Nest's `Logger`, context `StorageModule`).
  */
 export async function openStorageProvider(
   options: StorageModuleOptions,
   { logger = defaultStorageLogger() }: { logger?: StorageLogger } = {},
 ): Promise<StorageProvider & StorageRelay> {
-  return startStorageProvider(resolveStorageOptions(options), logger);
+  const resolved = resolveStorageOptions(options);
+  const provider = await startStorageProvider(resolved, logger);
+  new StoragePruner(provider, resolved.awarenessPruneIntervalMs, logger).start();
+  return provider;
 }
 
 /**

@@ -7,6 +7,9 @@ import { ValidatedAwarenessStore } from './contract/validated-awareness-store.js
 import { ValidatedDocumentStore } from './contract/validated-document-store.js';
 import { StorageMetrics, type StorageMeter } from './storage-metrics.js';
 
+/** What `checkHealth` says of a closed provider. */
+export const CLOSED_HEALTH_MESSAGE = 'storage provider is closed';
+
 /**
  * What every provider holds once, above its driver: whether it is open (and the one error a closed provider
  * answers with), the validated stores, and the change feed's fan-out. Every call of a store on its driver
@@ -66,7 +69,7 @@ export class ProviderCore {
   /** The driver's check while open; once closed, unhealthy without asking it. */
   async checkHealth(check: () => Promise<StorageHealth>): Promise<StorageHealth> {
     if (!this.closed) return check();
-    return { healthy: false, driver: this.driver, latencyMs: 0, message: 'storage provider is closed' };
+    return { healthy: false, driver: this.driver, latencyMs: 0, message: CLOSED_HEALTH_MESSAGE };
   }
 
   /** Marks the provider closed and completes the feed; false when it already was. */

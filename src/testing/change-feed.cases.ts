@@ -157,5 +157,70 @@ export function changeFeedCases(context: ConformanceContextGetter): void {
         expect(failure).toMatchObject({ name: 'StorageValidationError', argument: 'documentId' });
       }
     });
+
+    it('a subscription after the version it read hears every change after it, once, in order', async () => {
+      const { provider, documents } = context();
+      await documents.addDelta('doc', makeDelta('a1', 'a', 1));
+      const { version } = (await documents.get('doc'))!;
+      const feed = recordChanges(provider, 'doc', { keepResync: true, afterVersion: version });
+      await documents.addDelta('doc', makeDelta('a2', 'a', 2));
+      await documents.saveSnapshot('doc', new Uint8Array([1]), { a: 2 });
+      expect(await feed.received(2)).toEqual([
+        local({ documentId: 'doc', kind: 'deltas', deltaIds: ['a2'], version: 2 }),
+        local({ documentId: 'doc', kind: 'snapshot', version: 3 }),
+      ]);
+      feed.stop();
+    });
+
+    it('a subscription after an older version first gets what it missed, or one resync naming the document', async () => {
+      const { provider, documents } = context();
+      await documents.addDelta('doc', makeDelta('a1', 'a', 1));
+      await documents.addDelta('doc', makeDelta('a2', 'a', 2));
+      await documents.addDelta('doc', makeDelta('a3', 'a', 3));
+      const feed = recordChanges(provider, 'doc', { keepResync: true, afterVersion: 1 });
+      await documents.addDelta('doc', makeDelta('a4', 'a', 4));
+      const live = local({ documentId: 'doc', kind: 'deltas', deltaIds: ['a4'], version: 4 });
+      const changes = await feed.until((all) => all.some((change) => change.version === 4));
+      // A driver that keeps a change log replays versions 2 and 3; one that keeps none says what was missed.
+      const resync = local({ documentId: 'doc', kind: 'resync' });
+      const replayed = [
+        local({ documentId: 'doc', kind: 'deltas', deltaIds: ['a2'], version: 2 }),
+        local({ documentId: 'doc', kind: 'deltas', deltaIds: ['a3'], version: 3 }),
+      ];
+      expect(changes).toEqual(changes[0]?.kind === 'resync' ? [resync, live] : [...replayed, live]);
+      feed.stop();
+    });
+
+    it('a subscription after a version the document never reached gets one resync naming it, then every change', async () => {
+      const { provider, documents } = context();
+      await documents.addDelta('doc', makeDelta('a1', 'a', 1));
+      const feed = recordChanges(provider, 'doc', { keepResync: true, afterVersion: 7 });
+      await documents.addDelta('doc', makeDelta('a2', 'a', 2));
+      expect(await feed.received(2)).toEqual([
+        local({ documentId: 'doc', kind: 'resync' }),
+        local({ documentId: 'doc', kind: 'deltas', deltaIds: ['a2'], version: 2 }),
+      ]);
+      feed.stop();
+    });
+
+    it('changes() with a bad afterVersion, or one without a document, errors with StorageValidationError', async () => {
+      const { provider, documents } = context();
+      await documents.addDelta('doc', makeDelta('a1', 'a', 1));
+      const cases: [string | undefined, unknown][] = [
+        ['doc', -1],
+        ['doc', 1.5],
+        ['doc', '1'],
+        ['doc', Number.MAX_SAFE_INTEGER + 2],
+        [undefined, 0],
+      ];
+      for (const [documentId, afterVersion] of cases) {
+        const failure = await new Promise((resolve) =>
+          provider
+            .changes(documentId, { afterVersion: afterVersion as number })
+            .subscribe({ error: resolve, next: () => resolve('a change') }),
+        );
+        expect(failure).toMatchObject({ name: 'StorageValidationError', argument: 'options.afterVersion' });
+      }
+    });
   });
 }

@@ -13,20 +13,21 @@ export interface ChangeRecorder {
 }
 
 /**
- * Subscribes to `feed.changes(documentId)` and keeps every change it delivers. A `resync` is kept only with
+ * Subscribes to `feed.changes(documentId, { afterVersion })` and keeps every change it delivers. A `resync` is kept only with
  * `keepResync`: the postgres feed sends one as soon as its connection listens (see its own tests), and the
  * memory feed never does, so cases shared by both drivers leave it out.
  */
 export function recordChanges(
   feed: StorageChangeFeed,
   documentId?: string,
-  { keepResync = false } = {},
+  { keepResync = false, afterVersion }: { keepResync?: boolean; afterVersion?: number } = {},
 ): ChangeRecorder {
   const changes: StorageChange[] = [];
   const waiters = new Set<() => void>();
   let completed = false;
   const wake = (): void => waiters.forEach((waiter) => waiter());
-  const subscription = feed.changes(documentId).subscribe({
+  const options = afterVersion === undefined ? undefined : { afterVersion };
+  const subscription = feed.changes(documentId, options).subscribe({
     next: (change) => {
       if (change.kind === 'resync' && !keepResync) return;
       changes.push(change);

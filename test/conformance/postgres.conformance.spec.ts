@@ -35,7 +35,7 @@ function releasingSchemaOnClose(provider: StorageProvider, release: () => void):
     awareness: provider.awareness,
     initialize: () => provider.initialize(),
     checkHealth: () => provider.checkHealth(),
-    changes: (documentId) => provider.changes(documentId),
+    changes: (documentId, options) => provider.changes(documentId, options),
     async close() {
       await provider.close();
       if (!released) {

@@ -182,3 +182,72 @@ describe('the change feed across instances on one database', () => {
     await own.close();
   });
 });
+
+describe('a subscription resuming after a version, across instances', () => {
+  const remote = (documentId: string, version: number, deltaIds: string[]): StorageChange => ({
+    documentId,
+    kind: 'deltas',
+    deltaIds,
+    version,
+    source: 'remote',
+  });
+
+  it('hears a write of another instance committed between reading the version and subscribing', async () => {
+    const { version } = await second.documents.getOrCreate('raced');
+    // The write the start race used to lose: committed before the subscription exists, after the read.
+    await first.documents.addDelta('raced', makeDelta('r1', 'r', 1));
+    const feed = recordChanges(second, 'raced', { keepResync: true, afterVersion: version });
+    await first.documents.addDelta('raced', makeDelta('r2', 'r', 2));
+    expect(await feed.received(2)).toEqual([remote('raced', 1, ['r1']), remote('raced', 2, ['r2'])]);
+    feed.stop();
+  });
+
+  it('replays every version after the one given from the log, then goes on live, each once', async () => {
+    for (let counter = 1; counter <= 4; counter++)
+      await first.documents.addDelta('replayed', makeDelta(`p${counter}`, 'p', counter));
+    const plain = await listeningRecorder(second, 'replayed');
+    const feed = recordChanges(second, 'replayed', { keepResync: true, afterVersion: 1 });
+    await first.documents.addDelta('replayed', makeDelta('p5', 'p', 5));
+    expect(await feed.received(4)).toEqual([2, 3, 4, 5].map((v) => remote('replayed', v, [`p${v}`])));
+    // A subscriber already following the document is not handed the replay again.
+    expect(await plain.received(1)).toEqual([remote('replayed', 5, ['p5'])]);
+    await sleep(100);
+    expect(feed.changes).toHaveLength(4);
+    plain.stop();
+    feed.stop();
+  });
+
+  it('answers one resync naming the document when versions after the one given were compacted away', async () => {
+    for (let counter = 1; counter <= 3; counter++)
+      await first.documents.addDelta('compacted', makeDelta(`c${counter}`, 'c', counter));
+    await first.documents.saveSnapshot('compacted', new Uint8Array([1]), { c: 3 });
+    await first.documents.compactDeltas('compacted', { c: 3 });
+    const feed = recordChanges(second, 'compacted', { keepResync: true, afterVersion: 1 });
+    await first.documents.addDelta('compacted', makeDelta('c4', 'c', 4));
+    expect(await feed.received(2)).toEqual([
+      { documentId: 'compacted', kind: 'resync', source: 'local' },
+      remote('compacted', 6, ['c4']),
+    ]);
+    feed.stop();
+  });
+
+  it('resumes a document an all-documents subscription follows without losing its rows for that subscription', async () => {
+    const own = await database.createProvider({ schema, migrate: false });
+    await first.documents.addDelta('both', makeDelta('b1', 'b', 1));
+    await first.documents.addDelta('both', makeDelta('b2', 'b', 2));
+    const everything = recordChanges(own, undefined, { keepResync: true });
+    await own.awareness.set('elsewhere', 'marker', 1, 1);
+    await everything.until((changes) => changes.some((change) => change.clientId === 'marker'));
+    await first.documents.addDelta('both', makeDelta('b3', 'b', 3));
+    const feed = recordChanges(own, 'both', { keepResync: true, afterVersion: 1 });
+    await first.documents.addDelta('both', makeDelta('b4', 'b', 4));
+    expect(await feed.received(3)).toEqual([2, 3, 4].map((v) => remote('both', v, [`b${v}`])));
+    const ofBoth = await everything.until((changes) => changes.filter((c) => c.documentId === 'both').length >= 2);
+    expect(ofBoth.filter((change) => change.documentId === 'both')).toEqual(
+      [3, 4].map((v) => remote('both', v, [`b${v}`])),
+    );
+    feed.stop();
+    everything.stop();
+    await own.close();
+  });
+});

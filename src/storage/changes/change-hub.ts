@@ -1,6 +1,7 @@
 import { Observable, type Subscriber } from 'rxjs';
-import { checkId } from '../contract/validation.js';
-import type { StorageChange } from '../contract/types.js';
+import { checkCounter, checkId, checkOptions } from '../contract/validation.js';
+import { StorageValidationError } from '../contract/errors.js';
+import type { ChangesOptions, StorageChange } from '../contract/types.js';
 
 /** A change as a driver announces it; the hub adds where it came from. */
 export type ChangeEvent = Omit<StorageChange, 'source'>;
@@ -20,6 +21,12 @@ export interface ChangeHubHooks {
   everythingSubscribed?(): void;
   /** The last all-documents subscriber left. */
   everythingUnsubscribed?(): void;
+  /**
+   * A subscriber of `documentId` asked for the changes after `afterVersion` (called after `documentSubscribed`).
+   * The driver calls `release` once with what that subscriber missed, in version order (or one `resync` where
+   * it cannot be read); the subscriber receives nothing else before.
+   */
+  resume?(documentId: string, afterVersion: number, release: (missed: StorageChange[]) => void): void;
 }
 
 /**
@@ -30,6 +37,8 @@ export interface ChangeHubHooks {
 export class ChangeHub {
   private readonly byDocument = new Map<string, Set<Subscriber<StorageChange>>>();
   private readonly everything = new Set<Subscriber<StorageChange>>();
+  /** Subscribers waiting for the changes they missed (`afterVersion`): nothing is published to them before. */
+  private readonly held = new Set<Subscriber<StorageChange>>();
   private subscribers = 0;
   private closed = false;
 
@@ -59,16 +68,16 @@ export class ChangeHub {
     return this.byDocument.keys();
   }
 
-  /** Errors with `StorageValidationError` for a bad document id, as every call does for bad input. */
-  changes(documentId?: string): Observable<StorageChange> {
+  /** Errors with `StorageValidationError` for a bad document id or option, as every call does for bad input. */
+  changes(documentId?: string, options?: ChangesOptions): Observable<StorageChange> {
     return new Observable<StorageChange>((subscriber) => {
-      if (documentId !== undefined) {
-        try {
-          checkId('documentId', documentId);
-        } catch (error) {
-          subscriber.error(error);
-          return undefined;
-        }
+      let afterVersion: number | undefined;
+      try {
+        if (documentId !== undefined) checkId('documentId', documentId);
+        afterVersion = checkAfterVersion(documentId, options);
+      } catch (error) {
+        subscriber.error(error);
+        return undefined;
       }
       if (this.closed) {
         subscriber.error(this.closedError());
@@ -76,12 +85,22 @@ export class ChangeHub {
       }
       const group = documentId === undefined ? this.everything : this.groupOf(documentId);
       group.add(subscriber);
+      if (afterVersion !== undefined) this.held.add(subscriber);
       if (this.subscribers++ === 0) this.hooks.firstSubscribed?.();
       if (group.size === 1) {
         if (documentId === undefined) this.hooks.everythingSubscribed?.();
         else this.hooks.documentSubscribed?.(documentId);
       }
+      if (afterVersion !== undefined) {
+        const release = (missed: StorageChange[]) => {
+          if (!this.held.delete(subscriber)) return;
+          for (const change of missed) subscriber.next(change);
+        };
+        if (this.hooks.resume) this.hooks.resume(documentId!, afterVersion, release);
+        else release([]);
+      }
       return () => {
+        this.held.delete(subscriber);
         if (!group.delete(subscriber)) return;
         if (documentId !== undefined && group.size === 0) {
           this.byDocument.delete(documentId);
@@ -96,7 +115,8 @@ export class ChangeHub {
   publish(change: StorageChange): void {
     if (this.subscribers === 0) return;
     if (change.documentId !== null)
-      for (const subscriber of this.byDocument.get(change.documentId) ?? []) subscriber.next(change);
+      for (const subscriber of this.byDocument.get(change.documentId) ?? [])
+        if (!this.held.has(subscriber)) subscriber.next(change);
     for (const subscriber of this.everything) subscriber.next(change);
   }
 
@@ -105,6 +125,7 @@ export class ChangeHub {
     const all = [...this.everything, ...[...this.byDocument.values()].flatMap((group) => [...group])];
     this.everything.clear();
     this.byDocument.clear();
+    this.held.clear();
     this.subscribers = 0;
     for (const subscriber of all) subscriber.error(error);
   }
@@ -122,4 +143,13 @@ export class ChangeHub {
     if (!group) this.byDocument.set(documentId, (group = new Set()));
     return group;
   }
+}
+
+/** `afterVersion`: a version (safe integer >= 0) of one document; an all-documents subscription takes none. */
+function checkAfterVersion(documentId: string | undefined, options: unknown): number | undefined {
+  const { afterVersion } = checkOptions<ChangesOptions>('options', options);
+  if (afterVersion === undefined) return undefined;
+  if (documentId === undefined)
+    throw new StorageValidationError('options.afterVersion', 'needs a documentId: versions count per document');
+  return checkCounter('options.afterVersion', afterVersion);
 }

@@ -35,7 +35,14 @@ export interface ChangeLogSource {
   ): Promise<LoggedChange[]>;
   /** One document's rows in (after, upTo], ids included. */
   readDocument(documentId: string, after: number, upTo: number, limit: number): Promise<LoggedChange[]>;
-  start(documentId: string): Promise<DocumentStart>;
+  /** One document's rows of its current incarnation with a version above `afterVersion`, positions in (after, upTo]. */
+  readDocumentAfterVersion(
+    documentId: string,
+    afterVersion: number,
+    range: { after: number; upTo: number; limit: number },
+  ): Promise<LoggedChange[]>;
+  /** Where the document stands now, or (`upTo`) where it stood at that log position. */
+  start(documentId: string, upTo?: number): Promise<DocumentStart>;
 }
 
 /** Where a followed document stands: the last row delivered (or skipped) and its version. */
@@ -127,6 +134,59 @@ export class PostgresChangeFeed {
       // The feed's reading may already be past it: what came between is read for this document alone.
       if (this.cursor !== null && start.position < this.cursor) await this.fillUpTo(state, documentId, this.cursor);
     });
+  }
+
+  /**
+   * A subscriber of `documentId` resumes after `afterVersion`: it is handed the rows of versions after it up to
+   * where the document's delivery stands (read from the log, in turn with delivery), then follows with the rest.
+   * Versions it can no longer read (pruned, compacted, another incarnation) make one `resync` instead.
+   */
+  resume(documentId: string, afterVersion: number, release: (missed: StorageChange[]) => void): void {
+    const resync: StorageChange[] = [{ documentId, kind: 'resync', source: 'local' }];
+    this.run(async () => {
+      try {
+        await this.readMissed(documentId, afterVersion, release, resync);
+      } catch (error) {
+        release(resync); // the log could not be read now: the subscriber reads the document instead
+        throw error;
+      }
+    });
+  }
+
+  private async readMissed(
+    documentId: string,
+    afterVersion: number,
+    release: (missed: StorageChange[]) => void,
+    resync: StorageChange[],
+  ): Promise<void> {
+    if (!this.hub.follows(documentId)) return release([]);
+    let state = this.documents.get(documentId);
+    if (!state) {
+      // Followed by an all-documents subscription that has not met the document yet: its delivery starts where
+      // the feed's reading stands, so that rows after it still reach the all-documents subscribers.
+      const start = await this.source.start(documentId, this.cursor ?? undefined);
+      state = { ...start, since: performance.now(), baseline: null, resynced: false };
+      this.documents.set(documentId, state);
+    }
+    // Rows up to here go to this subscriber below; a rewind would hand them to it a second time.
+    state.baseline = null;
+    const current = state.version ?? 0;
+    if (afterVersion === current) return release([]);
+    if (afterVersion > current) return release(resync);
+    const missed: StorageChange[] = [];
+    let after = 0;
+    for (;;) {
+      const range = { after, upTo: state.position, limit: PAGE };
+      const rows = await this.source.readDocumentAfterVersion(documentId, afterVersion, range);
+      for (const row of rows) {
+        const change = this.toChange(row);
+        if (!change || row.version !== afterVersion + missed.length + 1) return release(resync);
+        missed.push(change);
+      }
+      if (rows.length < PAGE) break;
+      after = rows[rows.length - 1]!.position;
+    }
+    release(afterVersion + missed.length === current ? missed : resync);
   }
 
   /** A document's last own subscriber left: unless all documents are followed, it is forgotten. */
@@ -322,12 +382,21 @@ export class PostgresChangeFeed {
 
   /** Publishes a row that follows its document's version (or starts it); an unreadable one becomes a resync. */
   private accept(state: DocumentState, row: LoggedChange): void {
-    const readable = row.kind !== 'deltas' || (row.ids !== null && row.ids.length === row.deltaCount);
-    if (!readable) {
+    const change = this.toChange(row);
+    if (!change) {
       this.resync(state, row.documentId);
       this.skip(state, row);
       return;
     }
+    state.resynced = false;
+    this.skip(state, row);
+    this.hub.publish(change);
+  }
+
+  /** The change a row announces; null when its delta ids can no longer all be read (compacted, deleted). */
+  private toChange(row: LoggedChange): StorageChange | null {
+    const readable = row.kind !== 'deltas' || (row.ids !== null && row.ids.length === row.deltaCount);
+    if (!readable) return null;
     const change: StorageChange = {
       documentId: row.documentId,
       kind: row.kind,
@@ -335,9 +404,7 @@ export class PostgresChangeFeed {
       source: row.origin === this.origin ? 'local' : 'remote',
     };
     if (row.kind === 'deltas') change.deltaIds = row.ids!;
-    state.resynced = false;
-    this.skip(state, row);
-    this.hub.publish(change);
+    return change;
   }
 
   private skip(state: DocumentState, row: LoggedChange): void {

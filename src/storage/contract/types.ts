@@ -272,13 +272,24 @@ export interface StorageChange {
   source: 'local' | 'remote';
 }
 
+/** Where a subscription to one document starts. */
+export interface ChangesOptions {
+  /**
+   * Start after this version of the document (one you read, or the last `version` a subscriber received):
+   * every later change is delivered first, or one `resync` if they can no longer be read. Costs one read of
+   * the change log (postgres); the memory driver keeps no log and answers a `resync` unless it is current.
+   */
+  afterVersion?: number;
+}
+
 /** The change feed of a provider: one document's changes, or every document's. */
 export interface StorageChangeFeed {
   /**
-   * Changes committed after subscribing, each once, in version order per document, without gaps (or a `resync`
-   * where what was missed can no longer be read); within `changeFeedMaxDelayMs`. Completes on `close()`.
+   * Changes committed after subscribing (or after `options.afterVersion`), each once, in version order per
+   * document, without gaps (or a `resync` where what was missed can no longer be read); within
+   * `changeFeedMaxDelayMs`. Completes on `close()`.
    */
-  changes(documentId?: string): Observable<StorageChange>;
+  changes(documentId?: string, options?: ChangesOptions): Observable<StorageChange>;
 }
 
 /** One open storage: the two stores, the change feed, health and its lifecycle. */

@@ -80,6 +80,11 @@ export class MemoryDocumentBackend implements DocumentBackend {
     private readonly history: MemoryHistory,
   ) {}
 
+  /** The document's current version (0 when it does not exist), read at once. */
+  versionOf(documentId: string): number {
+    return this.documents.get(documentId)?.version ?? 0;
+  }
+
   async getOrCreate(documentId: string): Promise<SyncDocument> {
     return toDocument(this.documentFor(documentId));
   }

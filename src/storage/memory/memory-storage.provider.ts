@@ -3,6 +3,7 @@ import type { ResolvedStorageOptions } from '../contract/options.js';
 import type {
   AwarenessStore,
   DocumentStore,
+  ChangesOptions,
   RelayedMessage,
   RelayOptions,
   StorageChange,
@@ -28,7 +29,15 @@ export class MemoryStorageProvider implements StorageProvider, StorageRelay {
   private readonly relayHub = new RelayHub();
 
   constructor(options: ResolvedStorageOptions) {
-    this.core = new ProviderCore(this.driver, options.metrics);
+    this.core = new ProviderCore(this.driver, options.metrics, {
+      // No change log is kept here: a subscriber behind (or ahead of) the document reads it again.
+      resume: (documentId, afterVersion, release) =>
+        release(
+          afterVersion === this.documentBackend.versionOf(documentId)
+            ? []
+            : [{ documentId, kind: 'resync', source: 'local' }],
+        ),
+    });
     this.history = new MemoryHistory(options.historyRetentionMs);
     // Writes here are synchronous: a change reaches subscribers as soon as it is stored.
     const publish = this.core.publishLocal.bind(this.core);
@@ -52,8 +61,8 @@ export class MemoryStorageProvider implements StorageProvider, StorageRelay {
 
   async initialize(): Promise<void> {}
 
-  changes(documentId?: string): Observable<StorageChange> {
-    return this.core.hub.changes(documentId);
+  changes(documentId?: string, options?: ChangesOptions): Observable<StorageChange> {
+    return this.core.hub.changes(documentId, options);
   }
 
   /** Hands the message to this provider's subscribers on the next microtask (one instance: the relay is local). */

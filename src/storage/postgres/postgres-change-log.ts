@@ -2,8 +2,10 @@ import type { ChangeLogSource, LoggedChange } from '../changes/postgres-change-f
 import type { PostgresDatabase } from './postgres-database.js';
 import {
   changeLogEndStatement,
+  documentStartAtStatement,
   documentStartStatement,
   readChangeLogStatement,
+  readDocumentChangesAfterVersionStatement,
   readDocumentChangesStatement,
   type ChangeLogRow,
 } from './sql/change-log.sql.js';
@@ -26,9 +28,16 @@ export function changeLogSource(db: PostgresDatabase): ChangeLogSource {
       const statement = readDocumentChangesStatement(t, documentId, after, upTo, limit);
       return (await db.rows<ChangeLogRow>(statement)).map(toChange);
     },
-    async start(documentId) {
-      const [row] = await db.rows<{ position: string; version: string }>(documentStartStatement(t, documentId));
-      return { position: Number(row!.position), version: Number(row!.version) };
+    async readDocumentAfterVersion(documentId, afterVersion, range) {
+      const statement = readDocumentChangesAfterVersionStatement(t, documentId, afterVersion, range);
+      return (await db.rows<ChangeLogRow>(statement)).map(toChange);
+    },
+    async start(documentId, upTo) {
+      const statement =
+        upTo === undefined ? documentStartStatement(t, documentId) : documentStartAtStatement(t, documentId, upTo);
+      const [row] = await db.rows<{ position: string; version: string }>(statement);
+      // No row at or before `upTo`: nothing of the document was there to deliver.
+      return row ? { position: Number(row.position), version: Number(row.version) } : { position: 0, version: 0 };
     },
   };
 }

@@ -7,6 +7,7 @@ import type { ResolvedStorageOptions } from '../contract/options.js';
 import type {
   AwarenessStore,
   DocumentStore,
+  ChangesOptions,
   RelayedMessage,
   RelayOptions,
   StorageChange,
@@ -62,6 +63,7 @@ export class PostgresStorageProvider implements StorageProvider, StorageRelay {
       documentUnsubscribed: (documentId) => this.feed.documentUnsubscribed(documentId),
       everythingSubscribed: () => this.feed.everythingSubscribed(),
       everythingUnsubscribed: () => this.feed.everythingUnsubscribed(),
+      resume: (documentId, afterVersion, release) => this.feed.resume(documentId, afterVersion, release),
     });
     this.database = new PostgresDatabase(options, logger, this.core);
     const { channel, origin } = this.database.feed;
@@ -127,8 +129,8 @@ export class PostgresStorageProvider implements StorageProvider, StorageRelay {
     return this.database.open();
   }
 
-  changes(documentId?: string): Observable<StorageChange> {
-    return this.core.hub.changes(documentId);
+  changes(documentId?: string, options?: ChangesOptions): Observable<StorageChange> {
+    return this.core.hub.changes(documentId, options);
   }
 
   /** Hands the message to this provider's subscribers now, and to other instances' within one relay window. */

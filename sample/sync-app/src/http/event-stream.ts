@@ -115,10 +115,12 @@ export class EventStream {
   private changeBytes(change: StorageChange): Buffer {
     let bytes = encoded.get(change);
     if (!bytes) {
-      bytes = Buffer.from(`event: change\ndata: ${JSON.stringify(change)}\n\n`);
+      // The version is the event's id: EventSource sends the last one back when it reconnects.
+      const head = change.version === undefined ? 'event: change\n' : `event: change\nid: ${change.version}\n`;
+      bytes = Buffer.from(`${head}data: ${JSON.stringify(change)}\n\n`);
       if (bytes.length > this.limits.maxBufferedBytes / 4 && change.deltaIds) {
         const { deltaIds: _omitted, ...rest } = change;
-        bytes = Buffer.from(`event: change\ndata: ${JSON.stringify({ ...rest, deltaIdsOmitted: true })}\n\n`);
+        bytes = Buffer.from(`${head}data: ${JSON.stringify({ ...rest, deltaIdsOmitted: true })}\n\n`);
       }
       encoded.set(change, bytes);
     }

@@ -35,3 +35,16 @@ export class ParseLimitPipe implements PipeTransform<unknown, number | undefined
     throw badArgument('limit', `must be an integer from 1 to ${MAX_LIMIT}`);
   }
 }
+
+/** A document version sent as text (a query parameter or the `Last-Event-ID` header): absent, or a whole number. */
+@Injectable()
+export class ParseVersionPipe implements PipeTransform<unknown, number | undefined> {
+  constructor(private readonly name: string) {}
+
+  transform(value: unknown): number | undefined {
+    if (value === undefined || value === '') return undefined;
+    const version = typeof value === 'string' && /^\d{1,16}$/.test(value) ? Number(value) : -1;
+    if (Number.isSafeInteger(version) && version >= 0) return version;
+    throw badArgument(this.name, 'must be a whole number >= 0 (a document version)');
+  }
+}

@@ -83,6 +83,29 @@ export function readDocumentChangesStatement(
 }
 
 /**
+ * One document's rows after `afterVersion` of its current incarnation (after its last `deleted` row up to
+ * `upTo`: versions start again at 1 after a delete), with positions in (`after`, `upTo`], in order, at most
+ * `limit`: what a subscriber resuming from that version missed. Primary-key range scan.
+ */
+export function readDocumentChangesAfterVersionStatement(
+  t: QualifiedTables,
+  documentId: string,
+  afterVersion: number,
+  range: { after: number; upTo: number; limit: number },
+): SqlStatement {
+  return {
+    name: 'readDocumentChangesAfterVersion',
+    sql: `select ${logColumns(t, 'true')}
+          from ${t.changes} as c
+          where c.document_id = ? and c.position > ? and c.position <= ? and c.version > ?
+            and c.position > coalesce((select max(d.position) from ${t.changes} as d
+                                        where d.document_id = c.document_id and d.kind = 'deleted' and d.position <= ?), 0)
+          order by c.position limit ?`,
+    params: [documentId, range.after, range.upTo, afterVersion, range.upTo, range.limit],
+  };
+}
+
+/**
  * Sends hints on the channel, one notification per payload, in a statement of its own after the writes
  * committed. Its commit does not wait for the WAL flush: a hint lost in a crash costs only latency (the feed
  * polls), and PostgreSQL's notification lock is then held for microseconds, not a disk flush.
@@ -122,5 +145,16 @@ export function documentStartStatement(t: QualifiedTables, documentId: string): 
     sql: `select coalesce((select max(c.position) from ${t.changes} as c where c.document_id = ?), 0) as position,
                  coalesce((select doc.version from ${t.documents} as doc where doc.id = ?), 0) as version`,
     params: [documentId, documentId],
+  };
+}
+
+/** A document's last log row at or before `upTo`, its version 0 if it was a delete: where its delivery stood then. */
+export function documentStartAtStatement(t: QualifiedTables, documentId: string, upTo: number): SqlStatement {
+  return {
+    name: 'documentStartAt',
+    sql: `select c.position, case when c.kind = 'deleted' then 0 else c.version end as version
+          from ${t.changes} as c where c.document_id = ? and c.position <= ?
+          order by c.position desc limit 1`,
+    params: [documentId, upTo],
   };
 }

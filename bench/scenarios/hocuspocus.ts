@@ -153,10 +153,26 @@ async function typing(context: ScenarioContext, servers: Running[], provider: St
  * each move of the other server's clients from the moment it was made. Row writes are counted over the same
  * time, after every client appeared.
  */
-async function cursors(context: ScenarioContext, servers: Running[], rowWrites: { count: number }, seconds: number) {
+async function cursors(
+  context: ScenarioContext,
+  servers: Running[],
+  providers: Relaying[],
+  rowWrites: { count: number },
+  seconds: number,
+) {
   const movers = await joinAll(servers, 'bench-cursors', 100);
   const observers = await joinAll(servers, 'bench-cursors', 2);
   const deliveries: number[] = [];
+  // Where the time goes: a move's arrival at the other server's provider, before that server's fan-out.
+  const arrivals: number[] = [];
+  const relayed = providers.map((provider, server) =>
+    provider.relayed('bench-cursors').subscribe(({ message }) => {
+      const now = Date.now();
+      const { c } = JSON.parse(message) as { c?: [number, number, { cursor?: { at: number; server: number } }][] };
+      for (const [, , state] of c ?? [])
+        if (state?.cursor && state.cursor.server !== server) arrivals.push(now - state.cursor.at);
+    }),
+  );
   for (const [server, observer] of observers.entries()) {
     observer.provider.awareness!.on('change', ({ added, updated }: { added: number[]; updated: number[] }) => {
       const now = Date.now();
@@ -173,6 +189,7 @@ async function cursors(context: ScenarioContext, servers: Running[], rowWrites: 
   movers.forEach(moveAll); // everyone appears
   await sleep(1500);
   deliveries.length = 0;
+  arrivals.length = 0;
   const writesBefore = rowWrites.count;
   const startedAt = performance.now();
   const timers = movers.map((mover, index) => {
@@ -185,6 +202,7 @@ async function cursors(context: ScenarioContext, servers: Running[], rowWrites: 
   });
   await sleep(seconds * 1000);
   timers.forEach((stop) => stop());
+  relayed.forEach((subscription) => subscription.unsubscribe());
   const elapsedS = (performance.now() - startedAt) / 1000;
   const writesPerClientPerSecond = (rowWrites.count - writesBefore) / movers.length / elapsedS;
   [...movers, ...observers].forEach((client) => client.destroy());
@@ -195,6 +213,12 @@ async function cursors(context: ScenarioContext, servers: Running[], rowWrites: 
     scenario: SCENARIO,
     detail: `${detail}: move → seen on the other server (${count(deliveries.length)} deliveries)`,
     ours: delivery,
+  });
+  context.record({
+    id: 'hocuspocus.presence.relay',
+    scenario: SCENARIO,
+    detail: `${detail}: move → relayed message at the other server's provider (${count(arrivals.length)}), no budget`,
+    ours: latencyOf(arrivals),
   });
   context.record({
     id: 'hocuspocus.presenceRows',
@@ -253,7 +277,8 @@ export const scenario: Scenario = {
       for (const [index, app] of apps.entries())
         servers.push(await startHocuspocus(`${index}`, countedStorage(app.provider as Relaying, rowWrites)));
       await typing(context, servers, apps[0]!.provider, seconds);
-      await cursors(context, servers, rowWrites, seconds);
+      const providers = apps.map((app) => app.provider as Relaying);
+      await cursors(context, servers, providers, rowWrites, seconds);
       await joiners(context, servers, apps[0]!.provider);
     } finally {
       await Promise.all(servers.map((server) => server.stop()));

@@ -1,5 +1,5 @@
 import type { RelayedMessage, StorageProvider, StorageRelay } from '../../src/index.js';
-import { StorageValidationError } from '../../src/index.js';
+import { StorageUnavailableError, StorageValidationError } from '../../src/index.js';
 import { MAX_RELAY_MESSAGE_BYTES, relayPayloads } from '../../src/storage/changes/relay.js';
 import { parseHint } from '../../src/storage/changes/postgres-change-listener.js';
 import { eventually, sleep } from '../fixtures/eventually.js';
@@ -84,6 +84,17 @@ describe.each(DRIVERS)('the relay of the %s driver', (driver) => {
     await expect(call()).rejects.toMatchObject({ argument });
     await sleep(100);
     expect(received).toEqual([]);
+  });
+});
+
+describe.each(DRIVERS)('the relay of a closed %s provider', (driver) => {
+  it('completes its subscriptions and rejects relay() with StorageUnavailableError', async () => {
+    const provider = (await (await targets.get(driver)).createProvider()) as RelayingProvider;
+    let completed = false;
+    provider.relayed('doc').subscribe({ complete: () => (completed = true) });
+    await provider.close();
+    expect(completed).toBe(true);
+    await expect(provider.relay('doc', 'late', { from: 'a' })).rejects.toThrow(StorageUnavailableError);
   });
 });
 

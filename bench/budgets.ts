@@ -73,6 +73,12 @@ function budgets(sizes: BenchSizes, hostile: (rejected: boolean) => string[]): B
     // Issue 18, on the durable server.
     ['postgres', `feed.latency.${sizes.callers}`, '≤ 50 ms, the p99', p99],
     ['postgres', `feed.lost.${sizes.callers}`, '≤ 1000 ms, the p99 (changeFeedMaxDelayMs)', p99],
+    // Issue 19: two Hocuspocus servers on the durable server, real providers over WebSockets.
+    ['postgres', 'hocuspocus.ack', '≤ 50 ms, the p99', p99],
+    ['postgres', 'hocuspocus.ack.overCommit', '≤ 2 ms over one commit’s p50', (row) => costMs(row.ours) - costMs(row.floor!)],
+    ['postgres', 'hocuspocus.presence', '≤ 150 ms, the p99', p99],
+    ['postgres', 'hocuspocus.presenceRows', '≤ 1 row write per client per second', (row) => row.extra['writesPerClientPerSecond']!],
+    ['postgres', 'hocuspocus.join.100th', '≤ 1× the first joiner’s time', timeVsFloor],
     ...sizes.feedCallers.flatMap((callers): Budget[] => [
       ['postgres', `feed.addDelta.${callers}`, '≥ 0.95 of the floor’s rate', rateVsFloor],
       ['postgres', `feed.writeRate.${callers}`, '≥ 0.9 of the rate without subscribers', rateVsFloor],

@@ -29,6 +29,7 @@ const SCENARIOS: ReadonlyArray<() => Promise<{ scenario: Scenario }>> = [
   () => import('./scenarios/crdt.js'),
   () => import('./scenarios/history.js'),
   () => import('./scenarios/metrics.js'),
+  () => import('./scenarios/hocuspocus.js'),
 ];
 
 /** The driver's pool and the floor's get the same number of connections. */

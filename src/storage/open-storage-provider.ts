@@ -1,5 +1,5 @@
 import { resolveStorageOptions, type ResolvedStorageOptions, type StorageModuleOptions } from './contract/options.js';
-import type { StorageProvider } from './contract/types.js';
+import type { StorageProvider, StorageRelay } from './contract/types.js';
 import { StoragePruner } from './awareness-pruner.js';
 import { loadPostgresDriver } from './load-postgres-driver.js';
 import { MemoryStorageProvider } from './memory/memory-storage.provider.js';
@@ -14,7 +14,7 @@ import { defaultStorageLogger, type StorageLogger } from './storage.logger.js';
 export async function openStorageProvider(
   options: StorageModuleOptions,
   { logger = defaultStorageLogger() }: { logger?: StorageLogger } = {},
-): Promise<StorageProvider> {
+): Promise<StorageProvider & StorageRelay> {
   const resolved = resolveStorageOptions(options);
   const provider = await startStorageProvider(resolved, logger);
   new StoragePruner(provider, resolved.awarenessPruneIntervalMs, logger).start();
@@ -28,7 +28,7 @@ export async function openStorageProvider(
 export async function startStorageProvider(
   options: ResolvedStorageOptions,
   logger: StorageLogger = defaultStorageLogger(),
-): Promise<StorageProvider> {
+): Promise<StorageProvider & StorageRelay> {
   const provider = await createStorageProvider(options, logger);
   try {
     await provider.initialize();
@@ -41,7 +41,10 @@ export async function startStorageProvider(
 }
 
 /** Builds the provider of the configured driver; the postgres driver (and MikroORM) loads only when chosen. */
-async function createStorageProvider(options: ResolvedStorageOptions, logger: StorageLogger): Promise<StorageProvider> {
+async function createStorageProvider(
+  options: ResolvedStorageOptions,
+  logger: StorageLogger,
+): Promise<StorageProvider & StorageRelay> {
   if (options.driver === 'memory') return new MemoryStorageProvider(options);
   const { PostgresStorageProvider } = await loadPostgresDriver(() => import('./postgres/postgres-storage.provider.js'));
   return new PostgresStorageProvider(options, logger);

@@ -1,5 +1,11 @@
 // The `nest-sync-storage/yjs` entry: needs the optional peer `yjs` (and Hocuspocus for the extension).
-export { YjsStorageExtension, type YjsDocumentHookPayload, type YjsSyncHookPayload } from './yjs-storage.extension.js';
+export {
+  YjsStorageExtension,
+  type YjsDocumentHookPayload,
+  type YjsHocuspocusInstance,
+  type YjsSyncHookPayload,
+} from './yjs-storage.extension.js';
+export type { PresenceStorage } from './yjs-presence.js';
 export { YJS_CLOSE_CODES, YjsUpdateRefusedError, countYjsStructs, type YjsCloseReason } from './yjs-update-limits.js';
 export type { ClosableConnection } from './update-admission.js';
 export type {

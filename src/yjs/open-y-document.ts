@@ -4,6 +4,7 @@ import { errorName, type CrdtSnapshotResult } from '../integrations/crdt-documen
 import { REMOTE_ORIGIN, REMOTE_WITH_PENDING_ORIGIN } from './transaction-origins.js';
 import { atMost, retryDelay, sleep } from './waiting.js';
 import type { YjsDeltaWriter } from './yjs-delta-writer.js';
+import type { YjsUpdateRefusedError } from './yjs-update-limits.js';
 import { snapshotYDoc } from './yjs-document.js';
 import type { ResolvedYjsStorageOptions, YjsStorageErrorContext } from './yjs-storage.options.js';
 import { applyChangesToYDoc } from './yjs-updates.js';
@@ -47,6 +48,8 @@ export class OpenYDocument {
   lastSnapshotClock: Readonly<Record<string, number>> = {};
   /** What the extension last read of the structs Yjs holds pending here. */
   readonly pendingSeen: PendingSeen = { update: null, from: new Map() };
+  /** Why the pending structs were last dropped, when the transaction that dropped them brought them. */
+  droppedPending: YjsUpdateRefusedError | null = null;
 
   constructor(
     readonly documentId: string,
@@ -57,6 +60,16 @@ export class OpenYDocument {
   /** A pull or a snapshot is under way or due. */
   get busy(): boolean {
     return this.loading || this.pulling !== null || this.pullAgain || this.snapshotting !== null;
+  }
+
+  /**
+   * Yjs holds structs or deletions pending here (waiting for content the document lacks). They came from
+   * stored deltas, which the applied clock names: a snapshot of that clock leaves them out (it holds only
+   * integrated state), and compaction would then delete the only copy. No snapshot is taken meanwhile;
+   * the next stored delta asks again.
+   */
+  get holdsPending(): boolean {
+    return this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null;
   }
 
   get hasUnsnapshottedDeltas(): boolean {
@@ -158,7 +171,7 @@ export class OpenYDocument {
     // and the store then skips them as covered), but it keeps the counts tidy.
     const writer = this.host.writerOf(this.documentId);
     if (writer) await atMost(writer.drain(), flushTimeoutMs);
-    if (this.closed) return;
+    if (this.closed || this.holdsPending) return;
     const counted = { ...this.sinceSnapshot };
     try {
       const stored = await snapshotYDoc(storage.documents, this.documentId, this.doc, this.applied, { compact });

@@ -4,10 +4,12 @@ import type { ResolvedYjsStorageOptions } from './yjs-storage.options.js';
 import { countYjsStructs, YjsUpdateRefusedError, type YjsCloseReason } from './yjs-update-limits.js';
 
 /** y-protocols' sync message types: step 1 carries a state vector, step 2 and update carry a Yjs update. */
-const SYNC_STEP_1 = 0;
+export const SYNC_STEP_1 = 0;
 
 /** The part of a Hocuspocus connection the extension closes (so `/yjs` type-checks without Hocuspocus). */
 export interface ClosableConnection {
+  /** A read-only connection's updates are never applied (Hocuspocus answers them itself). */
+  readonly readOnly?: boolean;
   /** The connection's socket, closed directly when present (Hocuspocus 4's `Connection.webSocket`). */
   readonly webSocket?: {
     /** Closes the socket with a WebSocket close code and reason. */
@@ -15,6 +17,19 @@ export interface ClosableConnection {
   };
   /** Closes the connection with a close code and reason (the fallback without `webSocket`). */
   close(event?: { code: number; reason: string }): void;
+  /** Hocuspocus calls `callback` when the connection closes (its client left, or the server closed it). */
+  onClose?(callback: () => void): unknown;
+  /** The document the connection is on; it no longer has the connection once it closed. */
+  readonly document?: { hasConnection?(connection: ClosableConnection): boolean };
+}
+
+/** Whether Hocuspocus already closed `connection` (the document dropped it, or its socket is closing). */
+export function connectionClosed(connection: ClosableConnection): boolean {
+  const { document, webSocket } = connection;
+  const socketState = (webSocket as { readyState?: number } | undefined)?.readyState;
+  // WebSocket readyState 2 and 3: closing, closed.
+  if (typeof socketState === 'number' && socketState >= 2) return true;
+  return typeof document?.hasConnection === 'function' && !document.hasConnection(connection);
 }
 
 /** What decides whether a client's sync message may be applied. */

@@ -1,5 +1,5 @@
 import type { StoredDelta } from '../storage/contract/types.js';
-import { errorName, type CrdtDocumentStore } from '../integrations/crdt-document-store.js';
+import { errorName, ownCounter, type CrdtDocumentStore } from '../integrations/crdt-document-store.js';
 import { retryDelay, sleep, type RetryDelays } from './waiting.js';
 import { assertWriterId, yjsUpdateToDelta } from './yjs-updates.js';
 
@@ -48,6 +48,10 @@ export class YjsDeltaWriter {
   private queue: StoredDelta[] = [];
   private running: Promise<void> | null = null;
   private waiters: (() => void)[] = [];
+  /** Callers of `stored(counter)`, woken once that counter is committed (true) or the writer stopped (false). */
+  private storedWaiters: { counter: number; wake(stored: boolean): void }[] = [];
+  /** The counter of the last delta committed (or replaced by a snapshot). */
+  private committedCounter: number;
   private halted = false;
   /** After a validation error in a batch: one delta per call until the refused one is found. */
   private isolating = false;
@@ -63,6 +67,7 @@ export class YjsDeltaWriter {
   ) {
     assertWriterId(options.writerId, 'options.writerId');
     this.lastCounter = options.counter ?? 0;
+    this.committedCounter = this.lastCounter;
     this.maxBatch = options.maxBatch ?? 256;
     this.retryDelayMs = options.retryDelayMs ?? { min: 50, max: 2000 };
   }
@@ -102,11 +107,22 @@ export class YjsDeltaWriter {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
+  /**
+   * Resolves true once the delta of `counter` (and every one before it) is committed, false if the writer
+   * stops first. What a client is told is stored waits for this.
+   */
+  stored(counter: number = this.lastCounter): Promise<boolean> {
+    if (counter <= this.committedCounter) return Promise.resolve(true);
+    if (this.halted) return Promise.resolve(false);
+    return new Promise((wake) => this.storedWaiters.push({ counter, wake }));
+  }
+
   /** Gives up what is not committed; used at shutdown once the flush bound has passed. */
   stop(): void {
     this.halted = true;
     this.queue = [];
     this.wakeWaiters();
+    for (const waiter of this.storedWaiters.splice(0)) waiter.wake(false);
   }
 
   private async run(): Promise<void> {
@@ -163,7 +179,11 @@ export class YjsDeltaWriter {
 
   private committed(batch: readonly StoredDelta[], asDeltas = true): void {
     this.queue.splice(0, batch.length);
+    this.committedCounter = Math.max(this.committedCounter, ownCounter(batch.at(-1)!));
     this.options.onStored?.(asDeltas ? batch : []);
+    const due = this.storedWaiters.filter((waiter) => waiter.counter <= this.committedCounter);
+    this.storedWaiters = this.storedWaiters.filter((waiter) => waiter.counter > this.committedCounter);
+    for (const waiter of due) waiter.wake(true);
   }
 
   private wakeWaiters(): void {

@@ -16,7 +16,46 @@ import {
   type YjsStorageExtensionOptions,
 } from './yjs-storage.options.js';
 import { applyChangesToYDoc } from './yjs-updates.js';
-import { closeWebSocket, connectionOf, checkPending, refusalOf, type ClosableConnection } from './update-admission.js';
+import {
+  closeWebSocket,
+  connectionOf,
+  checkPending,
+  connectionClosed,
+  refusalOf,
+  SYNC_STEP_1,
+  type ClosableConnection,
+} from './update-admission.js';
+import { YjsUpdateRefusedError } from './yjs-update-limits.js';
+import {
+  DocumentPresence,
+  parseYjsRelayMessage,
+  type RelayTargetDocument,
+  type YjsRelayMessage,
+} from './yjs-presence.js';
+import type { RelayedMessage } from '../storage/contract/types.js';
+
+/**
+ * Thrown into Hocuspocus when a connection closed while its update waited for its commit, so that no
+ * SyncStatus follows: the update is still stored (it is queued), but its client is not told so.
+ */
+/** A Yjs update with no structs and no deletions. */
+function carriesNothing(update: Uint8Array): boolean {
+  const { structs, ds } = Y.decodeUpdate(update);
+  return structs.length === 0 && ds.clients.size === 0;
+}
+
+class UpdateNotAcknowledgedError extends Error {
+  override readonly name = 'UpdateNotAcknowledgedError';
+
+  constructor(documentId: string) {
+    super(`document ${JSON.stringify(documentId)}: the connection closed before its update was stored`);
+  }
+}
+
+/** The part of the Hocuspocus instance the extension uses: closing a document's connections here. */
+export interface YjsHocuspocusInstance {
+  closeConnections(documentName?: string): void;
+}
 
 /** The part of a Hocuspocus hook payload the extension reads (so `/yjs` type-checks without Hocuspocus). */
 export interface YjsDocumentHookPayload {
@@ -58,11 +97,20 @@ export class YjsStorageExtension {
   /** Kept while a writer has deltas not committed, even after its document unloaded. */
   private readonly writers = new Map<string, YjsDeltaWriter>();
   private subscription: Subscription | null = null;
+  private relaySubscription: Subscription | null = null;
+  /** The presence (and relay target) of each document open here, with its Hocuspocus name. */
+  private readonly presence = new Map<
+    string,
+    { documentName: string; presence: DocumentPresence | null; document: RelayTargetDocument }
+  >();
+  private instance: YjsHocuspocusInstance | null = null;
   private closed = false;
   /** Documents whose writer stopped on an error: their updates are refused until they load again. */
   private readonly notStored = new Set<string>();
   /** What the open documents may use of this extension. */
   private readonly host: OpenYDocumentHost;
+  /** Per connection, a promise that resolves once Hocuspocus closed it; registered once, on its first update. */
+  private readonly closing = new WeakMap<ClosableConnection, Promise<'closed'>>();
 
   constructor(options: YjsStorageExtensionOptions) {
     this.options = resolveYjsStorageOptions(options);
@@ -80,8 +128,9 @@ export class YjsStorageExtension {
 
   // Hocuspocus calls onConfigure when the server is built: subscribing then gives the feed's
   // connection time to listen before the first document loads.
-  /** Hocuspocus hook: subscribes to the change feed (once). */
-  async onConfigure(): Promise<void> {
+  /** Hocuspocus hook: subscribes to the change feed and the relay (once). */
+  async onConfigure(payload?: { instance?: YjsHocuspocusInstance }): Promise<void> {
+    this.instance = payload?.instance ?? this.instance;
     this.subscribe();
   }
 
@@ -111,12 +160,18 @@ export class YjsStorageExtension {
       if (this.open.get(documentId) === open) this.open.delete(documentId);
       throw error; // Hocuspocus closes the connections and does not keep the document
     }
+    this.followPresence(documentId, documentName, document);
     document.on('update', (update: Uint8Array, origin: unknown) => this.capture(open, update, origin));
     document.on('afterTransaction', (transaction: Y.Transaction) => this.checkPending(open, transaction.origin));
     // Bound to this Document: Hocuspocus may load a new Document of the same name before afterUnloadDocument.
     document.on('destroy', () => {
       open.closed = true;
       if (this.open.get(documentId) === open) this.open.delete(documentId);
+      const followed = this.presence.get(documentId);
+      if (followed?.document === (document as RelayTargetDocument)) {
+        followed.presence?.close();
+        this.presence.delete(documentId);
+      }
     });
   }
 
@@ -130,7 +185,73 @@ export class YjsStorageExtension {
     const open = this.open.get(documentId);
     const storing = !this.closed && !this.notStored.has(documentId) && !this.writers.get(documentId)?.stopped;
     const refusal = refusalOf(this.options, { documentId, open, storing, type, payload });
-    if (!refusal) return;
+    if (refusal) this.refuse(documentId, connection, refusal);
+    if (type !== SYNC_STEP_1 && open && !connection.readOnly)
+      await this.storeBeforeAcknowledging(open, connection, payload);
+  }
+
+  /**
+   * Applies a client's update to the document here, as Hocuspocus would next (same origin, so it is
+   * broadcast and other extensions see it alike), and waits until the delta holding it is committed:
+   * Hocuspocus then applies it again (a no-op for Yjs) and only then sends the client its SyncStatus.
+   * So "acknowledged" means "stored". Every client of the document appends to the same writer, so
+   * concurrent updates commit together in one batch. Content Yjs keeps pending (it waits for content
+   * the document lacks) is stored too, as the update itself.
+   */
+  private async storeBeforeAcknowledging(
+    open: OpenYDocument,
+    connection: ClosableConnection,
+    payload: Uint8Array,
+  ): Promise<void> {
+    const { store } = open.doc;
+    const pendingBefore = [store.pendingStructs?.update ?? null, store.pendingDs];
+    const origin = { source: 'connection', connection };
+    const counterBefore = this.writers.get(open.documentId)?.counter;
+    open.droppedPending = null;
+    Y.applyUpdate(open.doc, payload, origin);
+    // Its pending structs broke a bound and were dropped (the connection is closing): Hocuspocus must not apply it again.
+    if (open.droppedPending) throw open.droppedPending;
+    const pendingAfter = [store.pendingStructs?.update ?? null, store.pendingDs];
+    const newlyPending = pendingAfter.some((part, index) => part !== null && part !== pendingBefore[index]);
+    if (newlyPending) this.capture(open, payload, origin);
+    const writer = this.writers.get(open.documentId);
+    // Nothing new, and nothing of it may be queued any more: a reader of a document no longer stored is answered.
+    if (!writer || (writer.stopped && writer.counter === counterBefore)) return;
+    // An update that carries nothing (a handshake's answer from a client with nothing new) waits for no one's commit.
+    if (writer.counter === counterBefore && carriesNothing(payload)) return;
+    // Hocuspocus handles a connection's messages one at a time and, once it closed, waits for them before
+    // its disconnect hooks: a wait past the close would keep the document from unloading for as long as the
+    // database holds writes. The update stays queued and is stored later; only its acknowledgement is dropped.
+    const outcome = await Promise.race([writer.stored(), this.closingOf(connection)]);
+    if (outcome === 'closed') throw new UpdateNotAcknowledgedError(open.documentId);
+    if (outcome) return;
+    this.refuse(
+      open.documentId,
+      connection,
+      new YjsUpdateRefusedError(
+        open.documentId,
+        'documentNotStored',
+        'storage',
+        'the extension stopped storing the document',
+      ),
+    );
+  }
+
+  /** Resolves 'closed' once Hocuspocus closes `connection`; at once when it already did. */
+  private closingOf(connection: ClosableConnection): Promise<'closed'> {
+    let closing = this.closing.get(connection);
+    if (!closing) {
+      closing = new Promise((resolve) => {
+        if (connectionClosed(connection)) resolve('closed');
+        else connection.onClose?.(() => resolve('closed'));
+      });
+      this.closing.set(connection, closing);
+    }
+    return closing;
+  }
+
+  /** Reports `refusal`, closes the client's WebSocket with its code and reason, and throws it into Hocuspocus. */
+  private refuse(documentId: string, connection: ClosableConnection, refusal: YjsUpdateRefusedError): never {
     this.report(refusal, { operation: 'refuse', documentId });
     closeWebSocket(connection, refusal);
     throw refusal; // Hocuspocus closes the document's connection with the error's code and reason
@@ -166,6 +287,23 @@ export class YjsStorageExtension {
     if (this.writers.get(documentId)?.idle && !this.open.has(documentId)) this.writers.delete(documentId);
   }
 
+  /**
+   * Hocuspocus hook: a stateless message broadcast to a document's clients here (`document.broadcastStateless`)
+   * reaches its clients on every other server too, through the storage's relay.
+   */
+  async beforeBroadcastStateless({ documentName, payload }: { documentName: string; payload: string }): Promise<void> {
+    this.relayToOthers(this.options.documentId(documentName), { t: 's', p: payload });
+  }
+
+  /**
+   * Closes every connection of `documentName` on this server (Hocuspocus `closeConnections`) and on every other
+   * server sharing the storage; their clients reconnect. Resolves once the other servers were told.
+   */
+  async closeConnections(documentName: string): Promise<void> {
+    this.instance?.closeConnections(documentName);
+    await this.relayToOthers(this.options.documentId(documentName), { t: 'c' });
+  }
+
   /** Hocuspocus hook: `close()` when the server is destroyed. */
   async onDestroy(): Promise<void> {
     await this.close();
@@ -184,6 +322,10 @@ export class YjsStorageExtension {
     for (const open of this.open.values()) open.closed = true;
     this.subscription?.unsubscribe();
     this.subscription = null;
+    this.relaySubscription?.unsubscribe();
+    this.relaySubscription = null;
+    for (const { presence } of this.presence.values()) presence?.close();
+    this.presence.clear();
   }
 
   /**
@@ -242,6 +384,7 @@ export class YjsStorageExtension {
     const dropped = checkPending(this.options, open.documentId, open.doc, open.pendingSeen);
     if (!dropped) return;
     const { refusal, byThisTransaction } = dropped;
+    if (byThisTransaction) open.droppedPending = refusal;
     this.report(refusal, { operation: 'refuse', documentId: open.documentId });
     const connection = byThisTransaction ? connectionOf(origin) : undefined;
     closeWebSocket(connection, refusal);
@@ -283,7 +426,8 @@ export class YjsStorageExtension {
   private async replaceBySnapshot(documentId: string, delta: StoredDelta): Promise<void> {
     const open = this.open.get(documentId);
     const { storage, compact } = this.options;
-    if (open && !open.closed) {
+    // A document holding pending structs is not snapshotted (see OpenYDocument.holdsPending): the stored state is.
+    if (open && !open.closed && !open.holdsPending) {
       // A snapshot stored since holds it: one snapshot for a run of large deltas, not one each.
       if (counterOf(open.lastSnapshotClock, this.writerId) >= ownCounter(delta)) return;
       open.snapshotStored(await snapshotYDoc(storage.documents, documentId, open.doc, open.applied, { compact }));
@@ -296,7 +440,54 @@ export class YjsStorageExtension {
     await snapshotYDoc(storage.documents, documentId, doc, clock, { compact });
   }
 
+  /** Relays the presence of this document's clients, and shows other servers' (stored ones first). */
+  private followPresence(documentId: string, documentName: string, document: Y.Doc): void {
+    const target = document as unknown as RelayTargetDocument;
+    const { storage, writerId, presenceRefreshMs } = this.options;
+    this.presence.get(documentId)?.presence?.close();
+    let presence: DocumentPresence | null = null;
+    if (typeof storage.relay === 'function' && target.awareness) {
+      const relaying = { relay: storage.relay.bind(storage), awareness: storage.awareness };
+      const report = (error: unknown): void => this.report(error, { operation: 'relay', documentId });
+      presence = new DocumentPresence(
+        documentId,
+        target,
+        target.awareness,
+        relaying,
+        writerId,
+        presenceRefreshMs,
+        report,
+      );
+      presence.loadStored().catch(report);
+    }
+    this.presence.set(documentId, { documentName, presence, document: target });
+  }
+
+  private relayToOthers(documentId: string, message: YjsRelayMessage): Promise<void> {
+    const { storage, writerId } = this.options;
+    if (this.closed || typeof storage.relay !== 'function') return Promise.resolve();
+    return storage
+      .relay(documentId, JSON.stringify(message), { from: writerId })
+      .catch((error: unknown) => this.report(error, { operation: 'relay', documentId }));
+  }
+
+  private receiveRelayed({ documentId, from, message }: RelayedMessage): void {
+    if (this.closed || from === this.writerId) return;
+    const followed = this.presence.get(documentId);
+    const parsed = followed ? parseYjsRelayMessage(message) : null;
+    if (!followed || !parsed) return;
+    if (parsed.t === 'c') this.instance?.closeConnections(followed.documentName);
+    else followed.presence?.receive(parsed);
+    if (parsed.t === 's' && !followed.presence) followed.document.relayStateless?.(parsed.p);
+  }
+
   private subscribe(): void {
+    const { storage } = this.options;
+    if (!this.relaySubscription && !this.closed && typeof storage.relayed === 'function')
+      this.relaySubscription = storage.relayed().subscribe({
+        next: (message) => this.receiveRelayed(message),
+        error: (error: unknown) => this.report(error, { operation: 'relay' }),
+      });
     if (this.subscription || this.closed) return;
     this.subscription = this.options.storage.changes().subscribe({
       next: (change) => this.followChange(change),

@@ -1,20 +1,23 @@
 import { Logger } from '@nestjs/common';
 import { StorageValidationError } from '../storage/contract/errors.js';
-import type { StorageChangeFeed } from '../storage/contract/types.js';
+import type { StorageChangeFeed, StorageRelay } from '../storage/contract/types.js';
+import type { PresenceStorage } from './yjs-presence.js';
 import type { CrdtDocumentStore } from '../integrations/crdt-document-store.js';
 import type { RetryDelays } from './waiting.js';
 import { newWriterId } from './yjs-updates.js';
 
 /** What the extension needs of a storage provider: four document calls and the change feed. */
-export interface YjsStorage extends StorageChangeFeed {
+export interface YjsStorage extends StorageChangeFeed, Partial<StorageRelay> {
   /** The document calls the extension makes (a `DocumentStore` has them). */
   readonly documents: CrdtDocumentStore;
+  /** Presence rows (a provider's `AwarenessStore`): for joiners on other servers, and expiry when a server dies. */
+  readonly awareness?: PresenceStorage['awareness'];
 }
 
 /** What the extension was doing when an error reached `onError`. */
 export interface YjsStorageErrorContext {
   /** What failed: storing deltas, reading others' changes, applying one, snapshotting, the feed, a refusal. */
-  operation: 'store' | 'pull' | 'apply' | 'snapshot' | 'capture' | 'feed' | 'deleted' | 'refuse';
+  operation: 'store' | 'pull' | 'apply' | 'snapshot' | 'capture' | 'feed' | 'deleted' | 'refuse' | 'relay';
   /** The storage document id, when the error concerns one document. */
   documentId?: string;
   /** Retries so far (`store`, `pull`). */
@@ -78,6 +81,11 @@ export interface YjsStorageExtensionOptions {
   /** How long an unload or `close()` waits for queued deltas to be stored. Default 10000 ms. */
   flushTimeoutMs?: number;
   /**
+   * How often this server rewrites the presence rows of its clients (and checks other servers' clients for
+   * expired rows). Keep it well under the store's `awarenessTimeoutMs`. Default 10000 ms.
+   */
+  presenceRefreshMs?: number;
+  /**
    * Where the default `onError` writes: a Nest `LoggerService` or anything with `warn` and `error`. Default:
    * Nest's `Logger` with the context `YjsStorageExtension` (it follows the app's logger when there is one).
    */
@@ -122,6 +130,7 @@ const DEFAULTS = {
   maxBatch: 256,
   retryDelayMs: { min: 50, max: 2000 },
   flushTimeoutMs: 10_000,
+  presenceRefreshMs: 10_000,
 };
 
 /** The default `onError`: one line through `logger`, names and messages only. */
@@ -154,6 +163,7 @@ export function resolveYjsStorageOptions(options: YjsStorageExtensionOptions): R
   for (const name of ['maxUpdateBytes', 'maxUpdateStructs', 'maxDocumentBytes', 'maxPendingBytes'] as const)
     assertInteger(resolved[name], `options.${name}`, 1);
   assertInteger(resolved.maxBatch, 'options.maxBatch', 1);
+  assertInteger(resolved.presenceRefreshMs, 'options.presenceRefreshMs', 10);
   assertInteger(resolved.retryDelayMs?.min, 'options.retryDelayMs.min', 1);
   assertInteger(resolved.retryDelayMs?.max, 'options.retryDelayMs.max', resolved.retryDelayMs.min);
   for (const name of ['snapshotOnUnload', 'compact'] as const)

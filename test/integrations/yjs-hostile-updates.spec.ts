@@ -26,7 +26,7 @@ import {
   type SharedStorage,
   type SharedStorageFactory,
 } from './support/shared-storage.js';
-import { TEXT } from './support/yjs-content.js';
+import { MAP, TEXT } from './support/yjs-content.js';
 
 const postgres = postgresStorages();
 afterAll(() => postgres.dispose());
@@ -159,37 +159,40 @@ describe.each(DRIVERS)('hostile Yjs updates through Hocuspocus on the %s driver'
     expect(closes[0]).toEqual({ code: 4507, reason: 'Document Too Large' });
     expect(a.document('full')!.getText(TEXT).length).toBe(20_000);
     expect(reader.doc.getText(TEXT).toString()).not.toContain('b');
+    expect(a.extension.idle).toBe(true);
+    expect(await storedText('full')).toBe('a'.repeat(20_000)); // nothing of the refused update is stored
     reader.doc.getText(TEXT).insert(0, 'small. ');
     await eventually(async () => (await storedText('full')).startsWith('small. a'), 'a small edit still fits');
     expect((await storedText('full')).length).toBe(20_007);
   });
 
-  it('reports a writer that stopped, is not idle, and refuses later edits with 4503 instead of acknowledging them', async () => {
+  it('refuses with 4503, never acknowledging it, an edit its writer can never store, and stores edits again after a reload', async () => {
     const tight = await createStorage({ maxDeltaBytes: 4096, maxSnapshotBytes: 8192 });
     try {
       const a = await serve({}, await tight.forServer());
+      const reader = await join(a, 'stuck');
       const client = connectClient(a.url, 'stuck');
       clients.push(client);
       await eventually(() => clientSettled(client), 'synced');
+      const closes = closesOf(client);
       client.doc.getText(TEXT).insert(0, 'x'.repeat(20_000)); // too large for a delta, and for a snapshot
-      await eventually(() => a.extension.documentsNotStored.includes('stuck'), 'the writer stopped');
+      await eventually(() => closes.length > 0, 'the client is told');
+      expect(closes[0]).toEqual({ code: 4503, reason: 'Document Not Stored' });
+      expect(client.provider.unsyncedChanges).toBeGreaterThan(0); // never acknowledged
+      expect(a.extension.documentsNotStored).toEqual(['stuck']);
       expect(a.errors).toContainEqual(
         expect.objectContaining({ operation: 'store', fatal: true, documentId: 'stuck' }),
       );
       expect(a.extension.idle).toBe(false);
-      const reader = await join(a, 'stuck'); // its handshake changes nothing: it may still read
-      expect(reader.doc.getText(TEXT).length).toBe(20_000);
-      const closes = closesOf(client);
-      const onServer = a.document('stuck')!;
-      client.doc.getText(TEXT).insert(0, 'later');
-      await eventually(() => closes.length > 0, 'the client is told');
-      expect(closes[0]).toEqual({ code: 4503, reason: 'Document Not Stored' });
-      expect(onServer.getText(TEXT).toString()).not.toContain('later');
-      expect(clientSettled(reader)).toBe(true);
-
+      const readerCloses = closesOf(reader);
+      reader.doc.getText(TEXT).insert(0, 'later');
+      await eventually(() => readerCloses.length > 0, 'the reader is told too');
+      expect(readerCloses[0]).toEqual({ code: 4503, reason: 'Document Not Stored' });
+      client.destroy();
       reader.destroy();
       await eventually(() => a.document('stuck') === undefined, 'the document unloads');
       const again = await join(a, 'stuck'); // loaded again: a new writer, from what is stored
+      expect(again.doc.getText(TEXT).length).toBe(0);
       again.doc.getText(TEXT).insert(0, 'fresh');
       const stored = async () => (await loadYDoc(tight.documents, 'stuck')).doc.getText(TEXT).toString();
       await eventually(async () => (await stored()) === 'fresh', 'the new edit is stored');
@@ -199,6 +202,31 @@ describe.each(DRIVERS)('hostile Yjs updates through Hocuspocus on the %s driver'
       await Promise.all(servers.splice(0).map((server) => server.stop()));
       await tight.dispose();
     }
+  });
+
+  it('takes no snapshot while the document holds pending structs from a stored delta, so compaction cannot delete them', async () => {
+    const a = await serve({ snapshotEveryDeltas: 1, snapshotEveryBytes: 0 });
+    const early = new Y.Doc();
+    early.getText(TEXT).insert(0, 'early ');
+    const first = Y.encodeStateAsUpdate(early);
+    const vector = Y.encodeStateVector(early);
+    early.getText(TEXT).insert(6, 'late');
+    const second = Y.diffUpdate(Y.encodeStateAsUpdate(early), vector); // depends on `first`
+    const outOfOrder = await join(a, 'pending');
+    outOfOrder.provider.documentUpdateHandler(second, null); // arrives before what it depends on
+    await eventually(() => clientSettled(outOfOrder), 'acknowledged, so stored');
+    expect(a.document('pending')!.store.pendingStructs).not.toBeNull();
+    const other = await join(a, 'pending');
+    for (const word of ['x', 'y', 'z']) {
+      other.doc.getMap(MAP).set(word, true); // each stored delta makes a snapshot due
+      await eventually(() => clientSettled(other) && a.extension.idle, 'stored');
+    }
+    const { doc } = await loadYDoc(storage.documents, 'pending');
+    Y.applyUpdate(doc, first);
+    expect(doc.getText(TEXT).toString()).toBe('early late'); // the pending delta is still in storage
+    expect(Object.keys(doc.getMap(MAP).toJSON()).sort()).toEqual(['x', 'y', 'z']);
+    outOfOrder.provider.documentUpdateHandler(first, null);
+    await eventually(async () => (await storedText('pending')) === 'early late', 'integrated and stored');
   });
 
   it('writes snapshots of at most three times the bytes clients send, however large each update', async () => {

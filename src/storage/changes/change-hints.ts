@@ -70,7 +70,7 @@ export class ChangeHintSender {
     this.awareness = new Map();
     this.erased = [];
     const payloads: string[] = [];
-    let current: Required<HintPayload> = { o: this.origin, d: [], a: [], e: [] };
+    let current: Required<Omit<HintPayload, 'r'>> = { o: this.origin, d: [], a: [], e: [] };
     let size = 64;
     const cut = (bytes: number): void => {
       if (size + bytes <= MAX_PAYLOAD_BYTES) return;
@@ -101,7 +101,7 @@ export class ChangeHintSender {
   }
 }
 
-function encode(payload: Required<HintPayload>): string {
+function encode(payload: Required<Omit<HintPayload, 'r'>>): string {
   const compact: HintPayload = { o: payload.o };
   if (payload.d.length > 0) compact.d = payload.d;
   if (payload.a.length > 0) compact.a = payload.a;

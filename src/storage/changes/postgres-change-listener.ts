@@ -2,7 +2,9 @@ import { Logger } from '@nestjs/common';
 import type { ClientConfig } from 'pg';
 import pgListen, { type Options as ListenOptions, type Subscriber } from 'pg-listen';
 import { StorageError } from '../contract/errors.js';
+import type { RelayedMessage } from '../contract/types.js';
 import { isId } from '../contract/validation.js';
+import { MAX_RELAY_MESSAGE_BYTES } from './relay.js';
 
 /**
  * A hint as another instance (or this one) sends it after its writes commit: which documents changed and
@@ -21,6 +23,8 @@ export interface ChangeHint {
    * erase leaves no log row to read, so the feed checks in storage that the document's rows are gone first.
    */
   erased: [string, number, number][];
+  /** Messages relayed by the sender (`StorageProvider.relay`), not a hint of a write. */
+  relayed: RelayedMessage[];
 }
 
 /** What the listener reports to the feed. */
@@ -173,6 +177,8 @@ export interface HintPayload {
   d?: string[];
   a?: [string, string][];
   e?: [string, number, number][];
+  /** Relayed messages: `[documentId, from, message]`. */
+  r?: [string, string, string][];
 }
 
 /** A hint from a payload's text, or null when it is not one (any other shape, type or size). */
@@ -185,8 +191,8 @@ export function parseHint(payload: unknown): ChangeHint | null {
     return null;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
-  const { o, d = [], a = [], e = [] } = value as Record<string, unknown>;
-  if (!isId(o) || !Array.isArray(d) || !Array.isArray(a) || !Array.isArray(e)) return null;
+  const { o, d = [], a = [], e = [], r = [] } = value as Record<string, unknown>;
+  if (!isId(o) || !Array.isArray(d) || !Array.isArray(a) || !Array.isArray(e) || !Array.isArray(r)) return null;
   if (!d.every(isId)) return null;
   if (!a.every((pair) => Array.isArray(pair) && pair.length === 2 && isId(pair[0]) && isId(pair[1]))) return null;
   const counted = (value: unknown) => Number.isSafeInteger(value) && (value as number) > 0;
@@ -196,10 +202,23 @@ export function parseHint(payload: unknown): ChangeHint | null {
     )
   )
     return null;
+  if (!r.every(isRelayedEntry)) return null;
+  const relayed = (r as [string, string, string][]).map(([documentId, from, message]) => ({
+    documentId,
+    from,
+    message,
+  }));
   return {
     origin: o,
     documents: d as string[],
     awareness: a as [string, string][],
     erased: e as [string, number, number][],
+    relayed,
   };
+}
+
+function isRelayedEntry(entry: unknown): boolean {
+  if (!Array.isArray(entry) || entry.length !== 3) return false;
+  const [documentId, from, message] = entry as unknown[];
+  return isId(documentId) && isId(from) && typeof message === 'string' && message.length <= MAX_RELAY_MESSAGE_BYTES;
 }

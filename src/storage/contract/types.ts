@@ -292,6 +292,43 @@ export interface StorageChangeFeed {
   changes(documentId?: string, options?: ChangesOptions): Observable<StorageChange>;
 }
 
+/** A message relayed to the subscribers of its document on every instance sharing the storage. */
+export interface RelayedMessage {
+  documentId: string;
+  /** The sender, as given to `relay()`: a subscriber that also sends skips its own messages. */
+  from: string;
+  /** Opaque text (binary as base64), at most 4096 bytes as a JSON string. */
+  message: string;
+}
+
+/** Options of `relay()`. */
+export interface RelayOptions {
+  /** Who sends (an id): delivered with the message. */
+  from: string;
+  /**
+   * A message relayed again under the same key (and document and sender) before the last one left replaces it:
+   * the latest state wins (presence). Without a key every message is delivered.
+   */
+  key?: string;
+}
+
+/**
+ * Ephemeral messages between instances (presence, stateless messages, commands): nothing is stored, a message
+ * reaches the subscribers that are there when it arrives, and one may be lost when an instance's notification
+ * connection is down. The memory driver relays within its provider. Both built-in providers have it; a
+ * `StorageProvider` of another kind may not (test for `relay`).
+ */
+export interface StorageRelay {
+  /**
+   * Hands `message` to the subscribers of `documentId` on every instance, this one included, within tens of
+   * milliseconds (postgres: one notification per instance per 30 ms window, outside any write). Resolves once
+   * handed on, not delivered; rejects with `StorageValidationError` for a bad argument, nothing sent.
+   */
+  relay(documentId: string, message: string, options: RelayOptions): Promise<void>;
+  /** The relayed messages of one document, or of every document. */
+  relayed(documentId?: string): Observable<RelayedMessage>;
+}
+
 /** One open storage: the two stores, the change feed, health and its lifecycle. */
 export interface StorageProvider extends StorageChangeFeed {
   /** The driver keeping the data. */

@@ -4,17 +4,21 @@ import type {
   AwarenessStore,
   DocumentStore,
   ChangesOptions,
+  RelayedMessage,
+  RelayOptions,
   StorageChange,
   StorageHealth,
   StorageProvider,
+  StorageRelay,
 } from '../contract/types.js';
+import { checkRelayMessage, RelayHub } from '../changes/relay.js';
 import { ProviderCore } from '../provider-core.js';
 import { MemoryAwarenessBackend } from './memory-awareness.backend.js';
 import { MemoryDocumentBackend } from './memory-document.backend.js';
 import { MemoryHistory } from './memory-history.js';
 
 /** The embedded driver: everything lives in this process and is gone when it exits. */
-export class MemoryStorageProvider implements StorageProvider {
+export class MemoryStorageProvider implements StorageProvider, StorageRelay {
   readonly driver = 'memory' as const;
   readonly documents: DocumentStore;
   readonly awareness: AwarenessStore;
@@ -22,6 +26,7 @@ export class MemoryStorageProvider implements StorageProvider {
   private readonly documentBackend: MemoryDocumentBackend;
   private readonly awarenessBackend: MemoryAwarenessBackend;
   private readonly history: MemoryHistory;
+  private readonly relayHub = new RelayHub();
 
   constructor(options: ResolvedStorageOptions) {
     this.core = new ProviderCore(this.driver, options.metrics, {
@@ -58,6 +63,17 @@ export class MemoryStorageProvider implements StorageProvider {
     return this.core.hub.changes(documentId, options);
   }
 
+  /** Hands the message to this provider's subscribers on the next microtask (one instance: the relay is local). */
+  async relay(documentId: string, message: string, options: RelayOptions): Promise<void> {
+    const checked = checkRelayMessage(documentId, message, options);
+    if (this.core.closed) throw this.core.closedError();
+    queueMicrotask(() => this.relayHub.publish(checked));
+  }
+
+  relayed(documentId?: string): Observable<RelayedMessage> {
+    return this.relayHub.relayed(documentId);
+  }
+
   /** Drops history past `historyRetentionMs` (run by the module's prune timer); costs the kept history. */
   async pruneHistory(): Promise<number> {
     return this.core.closed ? 0 : this.history.prune();
@@ -69,6 +85,7 @@ export class MemoryStorageProvider implements StorageProvider {
 
   async close(): Promise<void> {
     if (!this.core.close()) return;
+    this.relayHub.close();
     this.documentBackend.clear();
     this.awarenessBackend.clear();
   }

@@ -8,10 +8,14 @@ import type {
   AwarenessStore,
   DocumentStore,
   ChangesOptions,
+  RelayedMessage,
+  RelayOptions,
   StorageChange,
   StorageHealth,
   StorageProvider,
+  StorageRelay,
 } from '../contract/types.js';
+import { checkRelayMessage, RelayHub, RelaySender } from '../changes/relay.js';
 import { ProviderCore } from '../provider-core.js';
 import { PostgresAwarenessBackend } from './postgres-awareness.backend.js';
 import { PostgresDatabase } from './postgres-database.js';
@@ -31,7 +35,7 @@ import { defaultStorageLogger, type StorageLogger } from '../storage.logger.js';
  * speaks SQL to the pool. Every content write appends to the change log in its own transaction; after commit
  * this provider publishes it and hints other instances (NOTIFY, outside the write), whose feeds read the log.
  */
-export class PostgresStorageProvider implements StorageProvider {
+export class PostgresStorageProvider implements StorageProvider, StorageRelay {
   readonly driver = 'postgres' as const;
   readonly documents: DocumentStore;
   readonly awareness: AwarenessStore;
@@ -42,6 +46,10 @@ export class PostgresStorageProvider implements StorageProvider {
   private readonly feed: PostgresChangeFeed;
   private readonly listener: PostgresChangeListener;
   private readonly hints: ChangeHintSender;
+  private readonly relayHub: RelayHub;
+  private readonly relaySender: RelaySender;
+  /** Keeps the listening connection open while the relay has subscribers (it shares the feed's). */
+  private relayFollowing: { unsubscribe(): void } | null = null;
   private stopTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -61,6 +69,15 @@ export class PostgresStorageProvider implements StorageProvider {
     const { channel, origin } = this.database.feed;
     const sendHints = (payloads: string[]) => this.database.rows(sendHintsStatement(channel, payloads));
     this.hints = new ChangeHintSender(origin, sendHints, () => this.core.closed);
+    this.relaySender = new RelaySender(origin, sendHints, () => this.core.closed);
+    this.relayHub = new RelayHub({
+      // The relay arrives on the feed's listening connection, which runs while the feed has a subscriber.
+      firstSubscribed: () => (this.relayFollowing = this.core.hub.changes().subscribe({ error: () => undefined })),
+      lastUnsubscribed: () => {
+        this.relayFollowing?.unsubscribe();
+        this.relayFollowing = null;
+      },
+    });
     this.documentBackend = new PostgresDocumentBackend(
       this.database,
       options.maxBatchDeltas,
@@ -91,7 +108,11 @@ export class PostgresStorageProvider implements StorageProvider {
       () => this.database.listenSettings(),
       channel,
       {
-        hinted: (hint) => this.feed.hinted(hint),
+        hinted: (hint) => {
+          // Messages this provider relayed reached its own subscribers when they were sent.
+          if (hint.origin !== origin) for (const message of hint.relayed) this.relayHub.publish(message);
+          if (hint.documents.length > 0 || hint.awareness.length > 0) this.feed.hinted(hint);
+        },
         listening: () => this.feed.listening(),
         failed: (error) => {
           this.core.hub.fail(error);
@@ -114,6 +135,18 @@ export class PostgresStorageProvider implements StorageProvider {
     return this.core.hub.changes(documentId, options);
   }
 
+  /** Hands the message to this provider's subscribers now, and to other instances' within one relay window. */
+  async relay(documentId: string, message: string, options: RelayOptions): Promise<void> {
+    const checked = checkRelayMessage(documentId, message, options);
+    if (this.core.closed) throw this.core.closedError();
+    this.relaySender.add(checked);
+    queueMicrotask(() => this.relayHub.publish(checked));
+  }
+
+  relayed(documentId?: string): Observable<RelayedMessage> {
+    return this.relayHub.relayed(documentId);
+  }
+
   checkHealth(): Promise<StorageHealth> {
     return this.core.checkHealth(() => this.database.checkHealth(this.options.healthCheckTimeoutMs));
   }
@@ -121,6 +154,7 @@ export class PostgresStorageProvider implements StorageProvider {
   async close(): Promise<void> {
     clearTimeout(this.stopTimer);
     this.core.close();
+    this.relayHub.close();
     this.documentBackend.close();
     this.feed.close();
     await Promise.all([this.listener.stop(), this.database.close()]);

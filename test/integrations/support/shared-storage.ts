@@ -1,5 +1,5 @@
 import { Observable } from 'rxjs';
-import type { DocumentStore, StorageChange, StorageProvider } from '../../../src/index.js';
+import type { DocumentStore, StorageChange, StorageProvider, StorageRelay } from '../../../src/index.js';
 import { resolveStorageOptions } from '../../../src/storage/contract/options.js';
 import { MemoryStorageProvider } from '../../../src/storage/memory/memory-storage.provider.js';
 import type { YjsStorage } from '../../../src/yjs/index.js';
@@ -61,7 +61,10 @@ function gate(): { hold(): void; release(): void; passed(): Promise<void>; reado
   };
 }
 
-export function holdableStorage(provider: StorageProvider, close: () => Promise<void>): ServerStorage {
+export function holdableStorage(
+  provider: StorageProvider & Partial<StorageRelay>,
+  close: () => Promise<void>,
+): ServerStorage {
   const writes = gate();
   const feed = gate();
   const { documents } = provider;
@@ -92,6 +95,9 @@ export function holdableStorage(provider: StorageProvider, close: () => Promise<
         };
         return provider.changes(documentId).subscribe({ next: forward, error: (error) => subscriber.error(error) });
       }),
+    relay: provider.relay?.bind(provider),
+    relayed: provider.relayed?.bind(provider),
+    awareness: provider.awareness,
     holdWrites: writes.hold,
     releaseWrites: writes.release,
     holdFeed: feed.hold,

@@ -63,7 +63,9 @@ export class TwoServerRun {
     this.a.storage.holdWrites();
     const onA = this.clients.filter((_, i) => i % 2 === 0);
     await editRandomly(onA, this.random, 10);
-    await eventually(() => onA.every(clientSettled), 'A applied the edits of its clients');
+    // Applied, not acknowledged: A applies a client's first held update and waits for a commit that never
+    // comes (the connection's later messages queue behind it), so A holds updates it has not stored.
+    await eventually(() => !this.a.server.extension.idle, 'A holds edits of its clients it did not store');
     const storedEverythingBeforeKill = this.a.server.extension.idle;
     await this.a.server.kill();
     await this.a.storage.close();

@@ -20,7 +20,10 @@ export interface ClosableConnection {
   /** Hocuspocus calls `callback` when the connection closes (its client left, or the server closed it). */
   onClose?(callback: () => void): unknown;
   /** The document the connection is on; it no longer has the connection once it closed. */
-  readonly document?: { hasConnection?(connection: ClosableConnection): boolean };
+  readonly document?: {
+    /** Whether the document still holds `connection`. */
+    hasConnection?(connection: ClosableConnection): boolean;
+  };
 }
 
 /** Whether Hocuspocus already closed `connection` (the document dropped it, or its socket is closing). */

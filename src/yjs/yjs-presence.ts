@@ -26,10 +26,15 @@ export interface RelayTargetDocument {
 
 /** What presence needs of the storage: the relay, and the awareness rows for joiners and expiry. */
 export interface PresenceStorage {
+  /** Hands a message to the document's subscribers on every server (`StorageRelay.relay`). */
   relay(documentId: string, message: string, options: RelayOptions): Promise<void>;
+  /** Presence rows (an `AwarenessStore`'s calls): written at most once per client per second. */
   readonly awareness?: {
+    /** Stores a client's state with its clock, expiring after the store's `awarenessTimeoutMs`. */
     set(documentId: string, clientId: string, state: JsonValue, clock: number): Promise<boolean>;
+    /** Removes a client's row (it left). */
     remove(documentId: string, clientId: string): Promise<boolean>;
+    /** The document's unexpired rows: what a server loading the document shows its joiners. */
     getAll(documentId: string): Promise<AwarenessEntry[]>;
   };
 }

@@ -54,6 +54,7 @@ class UpdateNotAcknowledgedError extends Error {
 
 /** The part of the Hocuspocus instance the extension uses: closing a document's connections here. */
 export interface YjsHocuspocusInstance {
+  /** Closes the connections of one document here (all documents without a name); clients reconnect. */
   closeConnections(documentName?: string): void;
 }
 

@@ -7,7 +7,11 @@ import type { RetryDelays } from './waiting.js';
 import { newWriterId } from './yjs-updates.js';
 
 /** What the extension needs of a storage provider: four document calls and the change feed. */
-export interface YjsStorage extends StorageChangeFeed, Partial<StorageRelay> {
+export interface YjsStorage extends StorageChangeFeed {
+  /** Relays presence, stateless messages and closes to other servers (both built-in providers have it). */
+  readonly relay?: StorageRelay['relay'];
+  /** Messages other servers relayed (both built-in providers have it). */
+  readonly relayed?: StorageRelay['relayed'];
   /** The document calls the extension makes (a `DocumentStore` has them). */
   readonly documents: CrdtDocumentStore;
   /** Presence rows (a provider's `AwarenessStore`): for joiners on other servers, and expiry when a server dies. */

@@ -294,6 +294,7 @@ export interface StorageChangeFeed {
 
 /** A message relayed to the subscribers of its document on every instance sharing the storage. */
 export interface RelayedMessage {
+  /** The document the message is about: it reaches that document's subscribers. */
   documentId: string;
   /** The sender, as given to `relay()`: a subscriber that also sends skips its own messages. */
   from: string;

@@ -173,6 +173,27 @@ describe('upgrading a version 1 database', () => {
     feed.stop();
   });
 
+  it('marks authors that store out of counter order from then on, in a lone write and in a batch, with no trigger', async () => {
+    const { documents } = provider;
+    await documents.addDelta('ordering', makeDelta('y3', 'y', 3));
+    await documents.addDelta('ordering', makeDelta('y1', 'y', 1));
+    await documents.addDeltas('ordering', [makeDelta('w1', 'w', 1), makeDelta('w3', 'w', 3), makeDelta('w2', 'w', 2)]);
+    await documents.addDeltas('ordering', [makeDelta('v1', 'v', 1), makeDelta('v2', 'v', 2)]);
+    const authors = await database.query<{ client_id: string; out_of_order: boolean }>(
+      `select client_id, out_of_order from "${schema}".sync_document_clocks where document_id = 'ordering' order by client_id`,
+    );
+    expect(authors).toEqual([
+      { client_id: 'v', out_of_order: false },
+      { client_id: 'w', out_of_order: true },
+      { client_id: 'y', out_of_order: true },
+    ]);
+    // MikroORM 7 reads triggers into its schema diff: the storage keeps none for an app's schema:update to drop.
+    const triggers = await database.query(
+      `select tgname from pg_trigger where not tgisinternal and tgrelid = '"${schema}".sync_deltas'::regclass`,
+    );
+    expect(triggers).toEqual([]);
+  });
+
   it('keeps history for the documents it finds once historyRetentionMs is on: a version before a compaction reads back', async () => {
     const retained = await database.createProvider({ schema, historyRetentionMs: 60_000, migrate: false });
     try {

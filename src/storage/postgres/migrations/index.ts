@@ -8,6 +8,7 @@ import { Migration20261207130000_history } from './Migration20261207130000_histo
 import { Migration20261207140000_history_after_delete } from './Migration20261207140000_history_after_delete.js';
 import { Migration20261207150000_author_order } from './Migration20261207150000_author_order.js';
 import { Migration20261207154500_batch_ids } from './Migration20261207154500_batch_ids.js';
+import { Migration20261207160000_author_order_in_writes } from './Migration20261207160000_author_order_in_writes.js';
 
 /**
  * Every migration of the postgres driver, oldest first. Listed statically (no glob discovery) so the
@@ -26,4 +27,8 @@ export const storageMigrations: MigrationObject[] = [
   },
   { name: 'Migration20261207150000_author_order', class: Migration20261207150000_author_order },
   { name: 'Migration20261207154500_batch_ids', class: Migration20261207154500_batch_ids },
+  {
+    name: 'Migration20261207160000_author_order_in_writes',
+    class: Migration20261207160000_author_order_in_writes,
+  },
 ];

@@ -108,6 +108,10 @@ export function connectClient(url: string, documentName: string, doc: Y.Doc = ne
     provider,
     socket,
     destroy() {
+      // A socket still connecting (its server just died) reports its own closing as an 'error' event after the
+      // provider removed its listeners; left unheard, Node throws it.
+      const connecting = socket.webSocket as unknown as { on?(event: 'error', listener: () => void): void } | null;
+      connecting?.on?.('error', () => undefined);
       provider.destroy();
       socket.destroy();
     },

@@ -269,7 +269,7 @@ export const scenario: Scenario = {
   name: SCENARIO,
   drivers: ['postgres'],
   async run(context) {
-    const seconds = context.sizes.mode === 'quick' ? 5 : 20;
+    const seconds = context.sizes.mode === 'quick' ? 2 : 20;
     const apps: StorageApp[] = [await context.postgres!.startProvider(), await context.postgres!.startProvider()];
     const rowWrites = { count: 0 };
     const servers: Running[] = [];

@@ -18,8 +18,8 @@ import { count, expectEqual, type Scenario, type ScenarioContext } from './conte
  * A memory call takes microseconds (a slice about a millisecond); a postgres one a round trip and a flush.
  */
 const SLICING = {
-  memory: { writes: 200, catchUps: 20, full: { rounds: 15, slices: 100 }, quick: { rounds: 9, slices: 40 } },
-  postgres: { writes: 10, catchUps: 10, full: { rounds: 7, slices: 60 }, quick: { rounds: 5, slices: 30 } },
+  memory: { writes: 200, catchUps: 20, full: { rounds: 15, slices: 100 }, quick: { rounds: 3, slices: 20 } },
+  postgres: { writes: 10, catchUps: 10, full: { rounds: 7, slices: 60 }, quick: { rounds: 3, slices: 10 } },
 };
 const WARM_UP_ROUNDS = 2;
 const HISTORY = 1_000;

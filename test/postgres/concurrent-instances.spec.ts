@@ -109,12 +109,18 @@ describe('two app instances on one database', () => {
     );
     const singles = Array.from({ length: 40 }, (_, i) => makeDelta(`single-${i}`, 'single', i + 1));
     let writing = true;
+    // Half the singles wait for the reader's first passes, so that its passes always overlap the writes.
+    let readerStarted = (): void => undefined;
+    const firstPasses = new Promise<void>((resolve) => (readerStarted = resolve));
     const writers = Promise.all([
       (async () => {
         for (const batch of batches) await first.documents.addDeltas('doc-paged', batch);
       })(),
       (async () => {
-        for (const delta of singles) await second.documents.addDelta('doc-paged', delta);
+        for (const [index, delta] of singles.entries()) {
+          if (index === singles.length / 2) await firstPasses;
+          await second.documents.addDelta('doc-paged', delta);
+        }
       })(),
     ]).finally(() => (writing = false));
     const passes: string[][] = [];
@@ -125,6 +131,7 @@ describe('two app instances on one database', () => {
       passes.push(
         (await collect(second.documents.iterateDeltasSince('doc-paged', {}, { batchSize: 4 }))).map((d) => d.id),
       );
+      readerStarted();
     }
     await writers;
 

@@ -28,21 +28,8 @@ const deltaColumns = (alias: string): string =>
  */
 export function catchUpStatement(tables: QualifiedTables, documentId: string, since: VectorClock | null): SqlStatement {
   if (since === null) return walkStatement(tables, documentId, null, { afterSeq: -1, limit: null });
-  const sql = `select ${deltaColumns('unseen')}
-    from (select ?::jsonb as clock) as since
-    cross join ${tables.clocks} as author
-    cross join lateral (
-      select ${deltaColumns('x')}
-      from ${tables.deltas} as x
-      where x.document_id = author.document_id
-        and x.client_id = author.client_id
-        and x.counter > coalesce((since.clock ->> author.client_id)::bigint, 0)
-      -- a fence: keeps this a per-author index range instead of a join the planner may turn into a scan
-      offset 0
-    ) as unseen
-    where author.document_id = ?
-      and author.stored_deltas > 0
-      and author.counter > coalesce((since.clock ->> author.client_id)::bigint, 0)
+  // a fence: keeps each author a per-author index range instead of a join the planner may turn into a scan
+  const sql = `${unseenByAuthor(tables, 'offset 0')}
     order by unseen.seq`;
   return { name: 'catchUp', sql, params: [JSON.stringify(since), documentId] };
 }
@@ -150,7 +137,19 @@ export function firstPageStatement(
   const walkCost = estimate.stored - estimate.unseen + limit;
   if (estimate.behind * AUTHOR_PROBE_ROWS + estimate.byAuthor >= walkCost)
     return walkStatement(tables, documentId, since, { afterSeq: -1, limit });
-  const sql = `select ${deltaColumns('unseen')}
+  const cut = 'order by x.counter limit case when author.out_of_order then null else ?::int8 end';
+  const sql = `${unseenByAuthor(tables, cut)}
+    order by unseen.seq
+    limit ?`;
+  return { name: 'catchUpFirstPage', sql, params: [JSON.stringify(since), limit, documentId, limit] };
+}
+
+/**
+ * The deltas `since` (parameter 1, JSON) has not seen, read per author of the document (its last parameter)
+ * through the (document, client, counter) index; `cut` ends each author's range (a fence, or an order and limit).
+ */
+function unseenByAuthor(tables: QualifiedTables, cut: string): string {
+  return `select ${deltaColumns('unseen')}
     from (select ?::jsonb as clock) as since
     cross join ${tables.clocks} as author
     cross join lateral (
@@ -159,15 +158,11 @@ export function firstPageStatement(
       where x.document_id = author.document_id
         and x.client_id = author.client_id
         and x.counter > coalesce((since.clock ->> author.client_id)::bigint, 0)
-      order by x.counter
-      limit case when author.out_of_order then null else ?::int8 end
+      ${cut}
     ) as unseen
     where author.document_id = ?
       and author.stored_deltas > 0
-      and author.counter > coalesce((since.clock ->> author.client_id)::bigint, 0)
-    order by unseen.seq
-    limit ?`;
-  return { name: 'catchUpFirstPage', sql, params: [JSON.stringify(since), limit, documentId, limit] };
+      and author.counter > coalesce((since.clock ->> author.client_id)::bigint, 0)`;
 }
 
 export function toStoredDelta(row: DeltaRow): StoredDelta {

@@ -10,22 +10,11 @@ import {
   type TestClient,
   type TestServer,
 } from './support/hocuspocus.js';
-import { postgresStorages } from './support/shared-postgres-storage.js';
-import {
-  sharedMemoryStorage,
-  type ServerStorage,
-  type SharedStorage,
-  type SharedStorageFactory,
-} from './support/shared-storage.js';
+import { sharedStorageDrivers } from './support/shared-postgres-storage.js';
+import { type ServerStorage, type SharedStorage } from './support/shared-storage.js';
 import { TEXT } from './support/yjs-content.js';
 
-const postgres = postgresStorages();
-afterAll(() => postgres.dispose());
-
-const DRIVERS: [string, SharedStorageFactory][] = [
-  ['memory', sharedMemoryStorage],
-  ['postgres', postgres.create],
-];
+const DRIVERS = sharedStorageDrivers();
 
 describe.each(DRIVERS)('the Yjs storage extension on the %s driver', (_driver, createStorage) => {
   /** One storage and two server storages for the file (providers cost migrations); a test may make its own. */

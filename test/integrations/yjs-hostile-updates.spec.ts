@@ -19,17 +19,9 @@ import {
   type TestServer,
 } from './support/hocuspocus.js';
 import { pendingFiller, pendingItemsOverWriter, structCountBomb } from './support/hostile-yjs-updates.js';
-import { postgresStorages } from './support/shared-postgres-storage.js';
-import {
-  sharedMemoryStorage,
-  type ServerStorage,
-  type SharedStorage,
-  type SharedStorageFactory,
-} from './support/shared-storage.js';
+import { sharedStorageDrivers } from './support/shared-postgres-storage.js';
+import { type ServerStorage, type SharedStorage } from './support/shared-storage.js';
 import { MAP, TEXT } from './support/yjs-content.js';
-
-const postgres = postgresStorages();
-afterAll(() => postgres.dispose());
 
 /**
  * The close events a client's WebSocket sees (code and reason). The client leaves on the first one, as
@@ -69,10 +61,7 @@ function countingSnapshots(storage: ServerStorage): { storage: ServerStorage; re
   };
 }
 
-const DRIVERS: [string, SharedStorageFactory][] = [
-  ['memory', sharedMemoryStorage],
-  ['postgres', postgres.create],
-];
+const DRIVERS = sharedStorageDrivers();
 
 describe.each(DRIVERS)('hostile Yjs updates through Hocuspocus on the %s driver', (_driver, createStorage) => {
   let storage: SharedStorage;

@@ -1,21 +1,10 @@
 import type { AwarenessStore } from '../../src/index.js';
 import { eventually, sleep } from '../fixtures/eventually.js';
 import { joinSynced, startServer, type TestClient, type TestServer } from './support/hocuspocus.js';
-import { postgresStorages } from './support/shared-postgres-storage.js';
-import {
-  sharedMemoryStorage,
-  type ServerStorage,
-  type SharedStorage,
-  type SharedStorageFactory,
-} from './support/shared-storage.js';
+import { sharedStorageDrivers } from './support/shared-postgres-storage.js';
+import { type ServerStorage, type SharedStorage } from './support/shared-storage.js';
 
-const postgres = postgresStorages();
-afterAll(() => postgres.dispose());
-
-const DRIVERS: [string, SharedStorageFactory][] = [
-  ['memory', sharedMemoryStorage],
-  ['postgres', postgres.create],
-];
+const DRIVERS = sharedStorageDrivers();
 
 /** The awareness states a client sees of the other clients, by their `user` field. */
 const usersSeenBy = ({ provider, doc }: TestClient): string[] =>

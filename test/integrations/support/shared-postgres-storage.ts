@@ -1,7 +1,7 @@
 import type { StorageProvider } from '../../../src/index.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../../support/postgres.js';
 import type { TargetOptions } from '../../support/storage-targets.js';
-import { holdableStorage, type SharedStorageFactory } from './shared-storage.js';
+import { holdableStorage, sharedMemoryStorage, type SharedStorageFactory } from './shared-storage.js';
 
 /**
  * Shared storages on one database of the run's PostgreSQL, built on first use: each is a schema of its
@@ -35,4 +35,17 @@ export function postgresStorages(): { create: SharedStorageFactory; dispose(): P
     },
     dispose: async () => (await database)?.drop(),
   };
+}
+
+/**
+ * The drivers an integration spec runs on, by name, each a factory of storages several servers share; the
+ * PostgreSQL ones are dropped after the spec file. Call it at the top of the file.
+ */
+export function sharedStorageDrivers(): [string, SharedStorageFactory][] {
+  const postgres = postgresStorages();
+  afterAll(() => postgres.dispose());
+  return [
+    ['memory', sharedMemoryStorage],
+    ['postgres', postgres.create],
+  ];
 }

@@ -110,10 +110,15 @@ describe('upgrading a version 1 database', () => {
     expect(superseded).toEqual([{ id: 'b3-again', client_id: 'b', counter: '3' }]);
   });
 
-  it('marks the authors it finds stored out of counter order (b stored 3, then 2), so catch-up reads them whole', async () => {
-    const authors = await database.query<{ client_id: string; out_of_order: boolean }>(
-      `select client_id, out_of_order from "${schema}".sync_document_clocks where document_id = 'notes' order by client_id`,
+  /** Each author of a document with whether it was marked stored out of counter order. */
+  const authorOrder = (documentId: string) =>
+    database.query<{ client_id: string; out_of_order: boolean }>(
+      `select client_id, out_of_order from "${schema}".sync_document_clocks where document_id = $1 order by client_id`,
+      [documentId],
     );
+
+  it('marks the authors it finds stored out of counter order (b stored 3, then 2), so catch-up reads them whole', async () => {
+    const authors = await authorOrder('notes');
     expect(authors).toEqual([
       { client_id: 'a', out_of_order: false },
       { client_id: 'b', out_of_order: true },
@@ -179,9 +184,7 @@ describe('upgrading a version 1 database', () => {
     await documents.addDelta('ordering', makeDelta('y1', 'y', 1));
     await documents.addDeltas('ordering', [makeDelta('w1', 'w', 1), makeDelta('w3', 'w', 3), makeDelta('w2', 'w', 2)]);
     await documents.addDeltas('ordering', [makeDelta('v1', 'v', 1), makeDelta('v2', 'v', 2)]);
-    const authors = await database.query<{ client_id: string; out_of_order: boolean }>(
-      `select client_id, out_of_order from "${schema}".sync_document_clocks where document_id = 'ordering' order by client_id`,
-    );
+    const authors = await authorOrder('ordering');
     expect(authors).toEqual([
       { client_id: 'v', out_of_order: false },
       { client_id: 'w', out_of_order: true },

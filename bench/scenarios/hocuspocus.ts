@@ -1,143 +1,138 @@
-// Hocuspocus without Redis (issue 19): two Hocuspocus servers on the durable PostgreSQL, each with its own
-// provider as two processes would have, and real HocuspocusProvider clients over WebSockets. What a typing
-// client waits for its acknowledgement (a stored update), how fast presence crosses servers and what it writes,
-// and whether the 100th joiner of a long document loads it as fast as the first.
-import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
-import { Server } from '@hocuspocus/server';
-import WebSocket from 'ws';
+// Hocuspocus without Redis (issue 19): two Hocuspocus servers on the durable PostgreSQL and real HocuspocusProvider
+// clients over WebSockets. What a typing client waits for its acknowledgement (a stored update), how fast presence
+// crosses servers and what it writes, and whether the 100th joiner of a long document loads it as fast as the first.
+//
+// Each server runs in a worker thread of its own with its own provider (in production each is a process), and
+// each server's clients in another (in production they are browsers): in one thread, the clients' and servers'
+// work saturated one event loop and the figures measured that, not the storage. Worker threads rather than child
+// processes: each has its own event loop and heap on its own core as a process would, the parent measures each
+// one's event-loop utilisation from outside (`worker.performance`), and a thread cannot outlive the bench.
+// This thread only orchestrates, aggregates, and runs the commit probe beside the load.
+import { readFile } from 'node:fs/promises';
+import type { EventLoopUtilization } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
 import * as Y from 'yjs';
-import type { StorageProvider } from '../../src/index.js';
 // The built entry, by its name, as the rest of the bench loads the package.
-import { newWriterId, YjsStorageExtension, yjsUpdateToDelta, type YjsStorage } from 'nest-sync-storage/yjs';
+import { newWriterId, yjsUpdateToDelta } from 'nest-sync-storage/yjs';
 import { latencyOf, type Latency } from '../harness/measure.js';
-import type { StorageApp } from '../setup.js';
 import { chunk } from '../workload.js';
-import { count, type Scenario, type ScenarioContext } from './context.js';
+import { count, expectEqual, type Scenario, type ScenarioContext } from './context.js';
+import type { ClientHandlers, ClientThreadData } from './hocuspocus/client-worker.js';
+import type { ServerHandlers, ServerThreadData } from './hocuspocus/server-worker.js';
+import { startThread, type Thread } from './hocuspocus/threads.js';
 
 const SCENARIO = 'Hocuspocus servers';
-type Relaying = StorageProvider & Required<Pick<YjsStorage, 'relay' | 'relayed'>>;
-
-/** A server's storage whose presence row writes are counted (the database sees exactly these). */
-function countedStorage(provider: Relaying, rowWrites: { count: number }): YjsStorage {
-  const { awareness } = provider;
-  return {
-    documents: provider.documents,
-    changes: (documentId) => provider.changes(documentId),
-    relay: (documentId, message, options) => provider.relay(documentId, message, options),
-    relayed: (documentId) => provider.relayed(documentId),
-    awareness: {
-      getAll: (documentId) => awareness.getAll(documentId),
-      remove: (documentId, clientId) => awareness.remove(documentId, clientId),
-      set: (documentId, clientId, state, clock) => {
-        rowWrites.count++;
-        return awareness.set(documentId, clientId, state, clock);
-      },
-    },
-  };
-}
-
-type Running = { url: string; stop(): Promise<void> };
-
-async function startHocuspocus(name: string, storage: YjsStorage): Promise<Running> {
-  const extension = new YjsStorageExtension({ storage, writerIdPrefix: `bench${name}.`, onError: () => undefined });
-  const server = new Server({ name, port: 0, quiet: true, stopOnSignals: false, extensions: [extension] });
-  await server.listen();
-  const { port } = server.address as { port: number };
-  return { url: `ws://127.0.0.1:${port}`, stop: () => server.destroy() };
-}
-
-type Client = { doc: Y.Doc; provider: HocuspocusProvider; destroy(): void };
-
-function connect(url: string, documentName: string): Client {
-  const socket = new HocuspocusProviderWebsocket({ url, WebSocketPolyfill: WebSocket });
-  const doc = new Y.Doc();
-  const provider = new HocuspocusProvider({ websocketProvider: socket, name: documentName, document: doc });
-  provider.attach();
-  return {
-    doc,
-    provider,
-    destroy() {
-      provider.destroy();
-      socket.destroy();
-    },
-  };
-}
-
-const settled = ({ provider }: Client): boolean =>
-  provider.isSynced &&
-  provider.unsyncedChanges === 0 &&
-  provider.configuration.websocketProvider.status === 'connected';
-
-async function until(check: () => boolean, what: string, boundMs = 60_000): Promise<void> {
-  const deadline = Date.now() + boundMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`bench: never happened: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+/** The servers' threads, and the clients' thread of each server (same index). */
+type Threads = { servers: Thread<ServerHandlers>[]; clients: Thread<ClientHandlers>[] };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sum = (values: readonly number[]) => values.reduce((total, value) => total + value, 0);
+const SERVERS = 2;
 
-/** `clients` spread over both servers (alternating), each synced. */
-async function joinAll(servers: Running[], documentName: string, clients: number): Promise<Client[]> {
-  const joined = Array.from({ length: clients }, (_, i) => connect(servers[i % 2]!.url, documentName));
-  await until(() => joined.every(settled), `${clients} clients synced on ${documentName}`);
-  return joined;
+/** The machine's CPU time so far (all cores, in clock ticks): busy and total; null where /proc/stat is not. */
+async function cpuTimes(): Promise<{ busy: number; total: number } | null> {
+  const line = await readFile('/proc/stat', 'utf8').then(
+    (text) => text.split('\n')[0]!,
+    () => null,
+  );
+  if (!line?.startsWith('cpu ')) return null;
+  const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number); // user nice system idle iowait irq softirq steal
+  const total = sum(ticks);
+  return { busy: total - ticks[3]! - ticks[4]!, total };
 }
 
 /**
- * 50 clients type one character each every 100 ms for `seconds`; each edit's time to its acknowledgement
- * (the provider's `unsyncedChanges` going down: Hocuspocus acknowledges a connection's updates in order). A
- * lone `addDeltas` of one delta into another document, every 50 ms meanwhile, is one commit's latency.
+ * Starts a measured window; its end answers each thread's event-loop utilisation over it (`elu.parent`,
+ * `elu.server0`, `elu.clients0`, ...: 1 is a saturated thread) and the share of the machine's CPU time that
+ * was busy (`cpuBusy`, all cores: the PostgreSQL server's processes included).
  */
-async function typing(context: ScenarioContext, servers: Running[], provider: StorageProvider, seconds: number) {
-  const typists = await joinAll(servers, 'bench-typing', 50);
-  const acks: number[] = [];
+async function measureWindow(context: ScenarioContext, threads: Threads, what: string) {
+  type Meter = (before?: EventLoopUtilization) => EventLoopUtilization;
+  const meters: [string, Meter][] = [
+    ['parent', (before) => performance.eventLoopUtilization(before)],
+    ...threads.servers.map((thread, index): [string, Meter] => [
+      `server${index}`,
+      (before) => thread.worker.performance.eventLoopUtilization(before),
+    ]),
+    ...threads.clients.map((thread, index): [string, Meter] => [
+      `clients${index}`,
+      (before) => thread.worker.performance.eventLoopUtilization(before),
+    ]),
+  ];
+  const cpuBefore = await cpuTimes();
+  const before = meters.map(([, meter]) => meter());
+  return async (): Promise<Record<string, number>> => {
+    const extra: Record<string, number> = {};
+    meters.forEach(([name, meter], index) => (extra[`elu.${name}`] = meter(before[index]).utilization));
+    const cpuAfter = await cpuTimes();
+    if (cpuBefore && cpuAfter) extra['cpuBusy'] = (cpuAfter.busy - cpuBefore.busy) / (cpuAfter.total - cpuBefore.total);
+    const shown = meters.map(([name]) => `${name} ${extra[`elu.${name}`]!.toFixed(2)}`).join(', ');
+    const cpu = extra['cpuBusy'] === undefined ? '' : `; machine CPU ${(extra['cpuBusy'] * 100).toFixed(0)}% busy`;
+    context.progress(`${what}: event-loop utilisation ${shown}${cpu}`);
+    return extra;
+  };
+}
+
+/** Client `index` of `clients` spread over the servers alternately: its server and its place there. */
+const spread = (clients: number) => (server: number) =>
+  Array.from({ length: clients / SERVERS }, (_, place) => place * SERVERS + server);
+
+/**
+ * 50 clients type one character each every 100 ms for `seconds`, spread over the period as 50 people typing
+ * are; each edit's time to its acknowledgement (measured in the clients' threads). A lone `addDeltas` of one
+ * delta into another document, every 50 ms meanwhile, is one commit's latency beside the same load.
+ */
+async function typing(context: ScenarioContext, threads: Threads, seconds: number) {
+  const documentName = 'bench-typing';
+  const clients = 50;
+  const edits = seconds * 10;
+  await Promise.all(threads.clients.map((thread) => thread.call('join', documentName, clients / SERVERS)));
+  const startAt = Date.now() + 100;
+  const offsets = (server: number) => spread(clients)(server).map((index) => (index * 100) / clients);
+  const ended = await measureWindow(context, threads, 'typing');
   const commits: number[] = [];
   let measuring = true;
-  const stops: (() => void)[] = [];
-  for (const [index, typist] of typists.entries()) {
-    const sent: number[] = [];
-    let unsynced = typist.provider.unsyncedChanges;
-    typist.provider.on('unsyncedChanges', ({ number }: { number: number }) => {
-      const now = performance.now();
-      for (let acked = unsynced - number; acked > 0 && sent.length > 0; acked--) acks.push(now - sent.shift()!);
-      unsynced = number;
-    });
-    const text = typist.doc.getText('t');
-    const type = () => {
-      sent.push(performance.now());
-      text.insert(text.length, 'x');
-    };
-    // Spread over the 100 ms period, as 50 people typing are.
-    const start = setTimeout(
-      () => {
-        const timer = setInterval(type, 100);
-        stops.push(() => clearInterval(timer));
-      },
-      (index * 100) / typists.length,
-    );
-    stops.push(() => clearTimeout(start));
-  }
   const writer = newWriterId('benchcommit');
   const committing = (async () => {
     for (let n = 1; measuring; n++) {
       const delta = yjsUpdateToDelta(writer, n, new Uint8Array([0, 0]), Date.now());
       const started = performance.now();
-      await provider.documents.addDeltas('bench-commit', [delta]);
+      await context.provider.documents.addDeltas('bench-commit', [delta]);
       commits.push(performance.now() - started);
       await sleep(50);
     }
   })();
-  await sleep(seconds * 1000);
-  stops.forEach((stop) => stop());
-  measuring = false;
-  await committing;
-  await until(() => typists.every(settled), 'every edit acknowledged');
-  typists.forEach((typist) => typist.destroy());
+  let typed;
+  try {
+    typed = await Promise.all(
+      threads.clients.map((thread, server) => thread.call('type', documentName, startAt, offsets(server), 100, edits)),
+    );
+  } finally {
+    measuring = false;
+    await committing;
+  }
+  const extra = await ended();
+  await Promise.all(threads.clients.map((thread) => thread.call('leave', documentName)));
+  const acks = typed.flatMap((part) => part.acks);
+  const sent = sum(typed.map((part) => part.sent));
+  expectEqual(acks.length, sent, 'edits acknowledged');
+  const late = latencyOf(typed.flatMap((part) => part.late));
+  Object.assign(extra, {
+    sent,
+    expected: clients * edits,
+    sendLateP50Ms: late.p50Ms,
+    sendLateP99Ms: late.p99Ms,
+    sendLateMaxMs: late.maxMs,
+  });
   const [ack, commit] = [latencyOf(acks), latencyOf(commits)];
-  const detail = `50 clients typing at 10 updates/s over two servers, ${seconds} s (${count(acks.length)} edits)`;
-  context.record({ id: 'hocuspocus.ack', scenario: SCENARIO, detail: `${detail}: edit → acknowledgement`, ours: ack });
+  const detail = `50 clients typing at 10 updates/s over two servers, ${seconds} s (${count(sent)} of ${count(clients * edits)} edits sent)`;
+  context.record({
+    id: 'hocuspocus.ack',
+    scenario: SCENARIO,
+    detail: `${detail}: edit → acknowledgement`,
+    ours: ack,
+    extra,
+  });
   context.record({
     id: 'hocuspocus.ack.overCommit',
     scenario: SCENARIO,
@@ -145,116 +140,104 @@ async function typing(context: ScenarioContext, servers: Running[], provider: St
     ours: ack,
     floor: commit,
     floorLabel: 'one addDeltas of one delta, every 50 ms meanwhile',
+    extra,
   });
 }
 
 /**
  * 100 clients (50 on each server) move a cursor every 100 ms for `seconds`; an observer on each server times
- * each move of the other server's clients from the moment it was made. Row writes are counted over the same
- * time, after every client appeared.
+ * each move of the other server's clients from the moment it was made. Row writes are counted (by the servers)
+ * over the same time, after every client appeared.
  */
-async function cursors(
-  context: ScenarioContext,
-  servers: Running[],
-  providers: Relaying[],
-  rowWrites: { count: number },
-  seconds: number,
-) {
-  const movers = await joinAll(servers, 'bench-cursors', 100);
-  const observers = await joinAll(servers, 'bench-cursors', 2);
-  const deliveries: number[] = [];
+async function cursors(context: ScenarioContext, threads: Threads, seconds: number) {
+  const documentName = 'bench-cursors';
+  const clients = 100;
+  const moves = seconds * 10;
+  const rowWrites = async () => sum(await Promise.all(threads.servers.map((thread) => thread.call('rowWrites'))));
+  const takeAll = async () => {
+    const [deliveries, arrivals] = await Promise.all([
+      Promise.all(threads.clients.map((thread) => thread.call('takeDeliveries'))),
+      Promise.all(threads.servers.map((thread) => thread.call('takeArrivals'))),
+    ]);
+    return { deliveries: deliveries.flat(), arrivals: arrivals.flat() };
+  };
+  await Promise.all(threads.clients.map((thread) => thread.call('join', documentName, clients / SERVERS)));
+  await Promise.all(threads.clients.map((thread) => thread.call('observe', documentName)));
   // Where the time goes: a move's arrival at the other server's provider, before that server's fan-out.
-  const arrivals: number[] = [];
-  const relayed = providers.map((provider, server) =>
-    provider.relayed('bench-cursors').subscribe(({ message }) => {
-      const now = Date.now();
-      const { c } = JSON.parse(message) as { c?: [number, number, { cursor?: { at: number; server: number } }][] };
-      for (const [, , state] of c ?? [])
-        if (state?.cursor && state.cursor.server !== server) arrivals.push(now - state.cursor.at);
-    }),
-  );
-  for (const [server, observer] of observers.entries()) {
-    observer.provider.awareness!.on('change', ({ added, updated }: { added: number[]; updated: number[] }) => {
-      const now = Date.now();
-      for (const clientId of [...added, ...updated]) {
-        const cursor = observer.provider.awareness!.getStates().get(clientId)?.cursor as
-          { at: number; server: number } | undefined;
-        if (cursor && cursor.server !== server) deliveries.push(now - cursor.at);
-      }
-    });
-  }
-  let move = 0;
-  const moveAll = (mover: Client, index: number) =>
-    mover.provider.setAwarenessField('cursor', { at: Date.now(), server: index % 2, n: move++ });
-  movers.forEach(moveAll); // everyone appears
+  await Promise.all(threads.servers.map((thread) => thread.call('watchArrivals', documentName)));
+  await Promise.all(threads.clients.map((thread) => thread.call('appear', documentName))); // everyone appears
   await sleep(1500);
-  deliveries.length = 0;
-  arrivals.length = 0;
-  const writesBefore = rowWrites.count;
+  await takeAll(); // the appearances are not timed
+  const writesBefore = await rowWrites();
   const startedAt = performance.now();
-  const timers = movers.map((mover, index) => {
-    let timer: NodeJS.Timeout | undefined;
-    const start = setTimeout(() => (timer = setInterval(() => moveAll(mover, index), 100)), (index * 100) / 100);
-    return () => {
-      clearTimeout(start);
-      clearInterval(timer);
-    };
-  });
-  await sleep(seconds * 1000);
-  timers.forEach((stop) => stop());
-  relayed.forEach((subscription) => subscription.unsubscribe());
+  const startAt = Date.now() + 50;
+  const offsets = (server: number) => spread(clients)(server).map((index) => (index * 100) / clients);
+  const ended = await measureWindow(context, threads, 'cursors');
+  const moved = await Promise.all(
+    threads.clients.map((thread, server) =>
+      thread.call('moveCursors', documentName, startAt, offsets(server), 100, moves),
+    ),
+  );
   const elapsedS = (performance.now() - startedAt) / 1000;
-  const writesPerClientPerSecond = (rowWrites.count - writesBefore) / movers.length / elapsedS;
-  [...movers, ...observers].forEach((client) => client.destroy());
-  const detail = `100 clients moving a cursor at 10 Hz over two servers, ${seconds} s`;
+  const writes = (await rowWrites()) - writesBefore;
+  const extra = await ended();
+  await sleep(200); // the last moves' deliveries
+  const { deliveries, arrivals } = await takeAll();
+  await Promise.all(threads.clients.map((thread) => thread.call('leave', documentName)));
+  const sent = sum(moved.map((part) => part.sent));
+  const late = latencyOf(moved.flatMap((part) => part.late));
+  Object.assign(extra, {
+    sent,
+    expected: clients * moves,
+    sendLateP50Ms: late.p50Ms,
+    sendLateP99Ms: late.p99Ms,
+    sendLateMaxMs: late.maxMs,
+  });
+  const writesPerClientPerSecond = writes / clients / elapsedS;
+  const detail = `100 clients moving a cursor at 10 Hz over two servers, ${seconds} s (${count(sent)} of ${count(clients * moves)} moves sent)`;
   const delivery: Latency = latencyOf(deliveries);
   context.record({
     id: 'hocuspocus.presence',
     scenario: SCENARIO,
     detail: `${detail}: move → seen on the other server (${count(deliveries.length)} deliveries)`,
     ours: delivery,
+    extra,
   });
   context.record({
     id: 'hocuspocus.presence.relay',
     scenario: SCENARIO,
     detail: `${detail}: move → relayed message at the other server's provider (${count(arrivals.length)}), no budget`,
     ours: latencyOf(arrivals),
+    extra,
   });
   context.record({
     id: 'hocuspocus.presenceRows',
     scenario: SCENARIO,
     detail: `${detail}: presence row writes per client per second`,
-    ours: {
-      kind: 'throughput',
-      opsPerSecond: writesPerClientPerSecond,
-      ops: rowWrites.count - writesBefore,
-      roundMs: [],
-    },
-    extra: { writesPerClientPerSecond },
+    ours: { kind: 'throughput', opsPerSecond: writesPerClientPerSecond, ops: writes, roundMs: [] },
+    extra: { ...extra, writesPerClientPerSecond },
   });
 }
 
 /** A 2,000-update document; 100 joiners one after another (alternating servers): the first's and the last ten's time to synced. */
-async function joiners(context: ScenarioContext, servers: Running[], provider: StorageProvider) {
+async function joiners(context: ScenarioContext, threads: Threads) {
+  const documentName = 'bench-joiners';
   const doc = new Y.Doc();
   const updates: Uint8Array[] = [];
   doc.on('update', (update: Uint8Array) => updates.push(update));
   for (let n = 0; updates.length < 2000; n++) doc.getText('t').insert(n % 100, 'etaoin shrdlu'[n % 13]!);
   const writer = newWriterId('benchjoin');
   const deltas = updates.map((update, i) => yjsUpdateToDelta(writer, i + 1, update, Date.now()));
-  for (const batch of chunk(deltas, 500)) await provider.documents.addDeltas('bench-joiners', batch);
+  for (const batch of chunk(deltas, 500)) await context.provider.documents.addDeltas(documentName, batch);
   const times: number[] = [];
-  const joined: Client[] = [];
+  let length = 0;
   for (let i = 0; i < 100; i++) {
-    const started = performance.now();
-    const joiner = connect(servers[i % 2]!.url, 'bench-joiners');
-    joined.push(joiner);
-    await until(() => settled(joiner), `joiner ${i + 1} synced`);
-    times.push(performance.now() - started);
+    const joined = await threads.clients[i % SERVERS]!.call('joinOne', documentName);
+    times.push(joined.ms);
+    length = joined.length;
   }
-  const text = joined.at(-1)!.doc.getText('t').length;
-  if (text !== doc.getText('t').length) throw new Error(`bench: the 100th joiner read ${text} characters`);
-  joined.forEach((joiner) => joiner.destroy());
+  expectEqual(length, doc.getText('t').length, 'characters the 100th joiner read');
+  await Promise.all(threads.clients.map((thread) => thread.call('leave', documentName)));
   context.record({
     id: 'hocuspocus.join.100th',
     scenario: SCENARIO,
@@ -265,24 +248,34 @@ async function joiners(context: ScenarioContext, servers: Running[], provider: S
   });
 }
 
+/** How long the servers get to stop as they would (their extensions flush) before their threads are ended. */
+const STOP_BOUND_MS = 15_000;
+
 export const scenario: Scenario = {
   name: SCENARIO,
   drivers: ['postgres'],
   async run(context) {
     const seconds = context.sizes.mode === 'quick' ? 2 : 20;
-    const apps: StorageApp[] = [await context.postgres!.startProvider(), await context.postgres!.startProvider()];
-    const rowWrites = { count: 0 };
-    const servers: Running[] = [];
+    const threads: Threads = { servers: [], clients: [] };
     try {
-      for (const [index, app] of apps.entries())
-        servers.push(await startHocuspocus(`${index}`, countedStorage(app.provider as Relaying, rowWrites)));
-      await typing(context, servers, apps[0]!.provider, seconds);
-      const providers = apps.map((app) => app.provider as Relaying);
-      await cursors(context, servers, providers, rowWrites, seconds);
-      await joiners(context, servers, apps[0]!.provider);
+      for (let index = 0; index < SERVERS; index++) {
+        const data: ServerThreadData = { index, options: context.postgres!.options };
+        threads.servers.push(startThread(new URL('./hocuspocus/server-worker.js', import.meta.url), data));
+      }
+      const ports = await Promise.all(threads.servers.map((thread) => thread.call('start')));
+      for (const [server, port] of ports.entries()) {
+        const data: ClientThreadData = { server, url: `ws://127.0.0.1:${port}` };
+        threads.clients.push(startThread(new URL('./hocuspocus/client-worker.js', import.meta.url), data));
+      }
+      await typing(context, threads, seconds);
+      await cursors(context, threads, seconds);
+      await joiners(context, threads);
     } finally {
-      await Promise.all(servers.map((server) => server.stop()));
-      await Promise.all(apps.map((app) => app.close()));
+      // The clients go first; the servers then stop as they would (bounded), and every thread ends.
+      await Promise.allSettled(threads.clients.map((thread) => thread.terminate()));
+      const stopping = Promise.allSettled(threads.servers.map((thread) => thread.call('stop')));
+      await Promise.race([stopping, delay(STOP_BOUND_MS, undefined, { ref: false })]);
+      await Promise.allSettled(threads.servers.map((thread) => thread.terminate()));
     }
   },
 };

@@ -28,6 +28,11 @@ type Threads = { servers: Thread<ServerHandlers>[]; clients: Thread<ClientHandle
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const sum = (values: readonly number[]) => values.reduce((total, value) => total + value, 0);
 const SERVERS = 2;
+const everyThread = ({ servers, clients }: Threads) => [...servers, ...clients];
+const threadNames = ({ servers, clients }: Threads) => [
+  ...servers.map((_, index) => `server${index}`),
+  ...clients.map((_, index) => `clients${index}`),
+];
 
 /** The machine's CPU time so far (all cores, in clock ticks): busy and total; null where /proc/stat is not. */
 async function cpuTimes(): Promise<{ busy: number; total: number } | null> {
@@ -90,6 +95,9 @@ async function typing(context: ScenarioContext, threads: Threads, seconds: numbe
   const startAt = Date.now() + 100;
   const offsets = (server: number) => spread(clients)(server).map((index) => (index * 100) / clients);
   const ended = await measureWindow(context, threads, 'typing');
+  await Promise.all(threads.servers.map((thread) => thread.call('startTiming')));
+  const profiling = process.env.BENCH_PROFILE === 'hocuspocus';
+  if (profiling) await Promise.all(everyThread(threads).map((thread) => thread.call('profileStart')));
   const commits: number[] = [];
   let measuring = true;
   const writer = newWriterId('benchcommit');
@@ -112,6 +120,16 @@ async function typing(context: ScenarioContext, threads: Threads, seconds: numbe
     await committing;
   }
   const extra = await ended();
+  const timed = await Promise.all(threads.servers.map((thread) => thread.call('takeTiming')));
+  if (profiling) {
+    const profiles = await Promise.all(everyThread(threads).map((thread) => thread.call('profileStop', 12)));
+    const lines = (entries: [string, number][]) =>
+      entries.map(([name, ms]) => `  ${ms.toFixed(0).padStart(6)}  ${name}`).join('\n');
+    for (const [index, { functions, packages }] of profiles.entries())
+      context.progress(
+        `typing, CPU profile of ${threadNames(threads)[index]}, self ms by package:\n${lines(packages)}\n  by function:\n${lines(functions)}`,
+      );
+  }
   await Promise.all(threads.clients.map((thread) => thread.call('leave', documentName)));
   const acks = typed.flatMap((part) => part.acks);
   const sent = sum(typed.map((part) => part.sent));
@@ -141,6 +159,18 @@ async function typing(context: ScenarioContext, threads: Threads, seconds: numbe
     floor: commit,
     floorLabel: 'one addDeltas of one delta, every 50 ms meanwhile',
     extra,
+  });
+  // Where the time goes: the part of an acknowledgement spent in the server's beforeSync (the update applied and
+  // its delta committed), against the commits of the servers' writers themselves.
+  const batches = timed.flatMap((part) => part.batches);
+  context.record({
+    id: 'hocuspocus.ack.stored',
+    scenario: SCENARIO,
+    detail: `${detail}: an update's beforeSync at its server (applied, committed), against the writers' commits (${count(batches.length)}, ${(sum(batches) / batches.length).toFixed(1)} deltas each), no budget`,
+    ours: latencyOf(timed.flatMap((part) => part.syncs)),
+    floor: latencyOf(timed.flatMap((part) => part.commits)),
+    floorLabel: "the servers' writers' addDeltas",
+    extra: { ...extra, deltasPerCommit: sum(batches) / batches.length },
   });
 }
 

@@ -5,7 +5,7 @@ import { Server } from '@hocuspocus/server';
 import { workerData } from 'node:worker_threads';
 import type { Subscription } from 'rxjs';
 // The built entries, by their names, as the rest of the bench loads the package.
-import { openStorageProvider, type StorageProvider, type StorageRelay } from 'nest-sync-storage';
+import { openStorageProvider, type DocumentStore, type StorageProvider, type StorageRelay } from 'nest-sync-storage';
 import { YjsStorageExtension, type YjsStorage } from 'nest-sync-storage/yjs';
 import type { PostgresProviderOptions } from '../context.js';
 import { serve } from './threads.js';
@@ -16,11 +16,34 @@ export type ServerThreadData = { index: number; options: PostgresProviderOptions
 const { index, options } = workerData as ServerThreadData;
 type Relaying = StorageProvider & StorageRelay;
 
+/** While on, what an update's storing costs here: `beforeSync` of each update, and each `addDeltas` of the writers. */
+const timing = { on: false, syncs: [] as number[], commits: [] as number[], batches: [] as number[] };
+
+/** The provider's documents, each `addDeltas` timed while `timing` is on. */
+function timedDocuments(documents: DocumentStore): DocumentStore {
+  return new Proxy(documents, {
+    get(target, name) {
+      const value: unknown = Reflect.get(target, name, target);
+      if (name !== 'addDeltas' || typeof value !== 'function')
+        return typeof value === 'function' ? value.bind(target) : value;
+      return async (...args: Parameters<DocumentStore['addDeltas']>) => {
+        const started = performance.now();
+        const stored = await (value as DocumentStore['addDeltas']).apply(target, args);
+        if (timing.on) {
+          timing.commits.push(performance.now() - started);
+          timing.batches.push(args[1].length);
+        }
+        return stored;
+      };
+    },
+  });
+}
+
 /** A server's storage whose presence row writes are counted (the database sees exactly these). */
 function countedStorage(provider: Relaying, rowWrites: { count: number }): YjsStorage {
   const { awareness } = provider;
   return {
-    documents: provider.documents,
+    documents: timedDocuments(provider.documents),
     changes: (documentId) => provider.changes(documentId),
     relay: (documentId, message, relayOptions) => provider.relay(documentId, message, relayOptions),
     relayed: (documentId) => provider.relayed(documentId),
@@ -53,11 +76,26 @@ const handlers = {
     provider = await openStorageProvider(options, { logger });
     const storage = countedStorage(provider, rowWrites);
     const extension = new YjsStorageExtension({ storage, writerIdPrefix: `bench${index}.`, onError: () => undefined });
+    const beforeSync = extension.beforeSync.bind(extension);
+    extension.beforeSync = async (payload) => {
+      const started = performance.now();
+      await beforeSync(payload);
+      if (timing.on && payload.type !== 0) timing.syncs.push(performance.now() - started);
+    };
     server = new Server({ name: `${index}`, port: 0, quiet: true, stopOnSignals: false, extensions: [extension] });
     await server.listen();
     return (server.address as { port: number }).port;
   },
   rowWrites: (): number => rowWrites.count,
+  /** Starts timing what storing the clients' updates costs here (see `timing`). */
+  startTiming(): void {
+    Object.assign(timing, { on: true, syncs: [], commits: [], batches: [] });
+  },
+  /** Stops timing; answers the times (ms) of each update's `beforeSync` and each commit, and each commit's deltas. */
+  takeTiming(): { syncs: number[]; commits: number[]; batches: number[] } {
+    timing.on = false;
+    return { syncs: timing.syncs, commits: timing.commits, batches: timing.batches };
+  },
   /** Starts timing cursor moves of other servers' clients that reach this provider's relay for `documentName`. */
   watchArrivals(documentName: string): void {
     watching?.unsubscribe();

@@ -1,5 +1,6 @@
 // Calls between the Hocuspocus scenario and its worker threads: the parent calls a worker's handlers by name and
 // awaits their answers; a worker that throws, fails or exits rejects the calls it left unanswered.
+import { Session } from 'node:inspector/promises';
 import { parentPort, Worker } from 'node:worker_threads';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any handler signature; callers get its own types
@@ -8,8 +9,64 @@ export type Handlers = Record<string, (...args: any[]) => unknown>;
 type Request = { id: number; name: string; args: unknown[] };
 type Answer = { id: number; value?: unknown; error?: string };
 
-/** In a worker: answers the parent's calls with `handlers` (an error travels as its stack). */
-export function serve(handlers: Handlers): void {
+/** Where a thread spent its CPU time: self time (ms) per function and per package, the largest first. */
+export type ProfileSummary = { functions: [string, number][]; packages: [string, number][] };
+
+/** Who runs code at `url`: a package of node_modules, this package's build, the bench, Node, or native code. */
+function packageOf(url: string, functionName: string): string {
+  if (!url) return functionName.startsWith('(') ? functionName : '(native)';
+  if (url.startsWith('node:')) return 'node';
+  const installed = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+  if (installed) return installed[1]!;
+  if (url.includes('/dist/')) return 'nest-sync-storage';
+  return url.includes('/.tmp/bench/') ? 'bench' : '(other)';
+}
+
+const largestFirst = (totals: Map<string, number>, top: number): [string, number][] =>
+  [...totals.entries()].sort((a, b) => b[1] - a[1]).slice(0, top);
+
+/** A CPU profile of this thread (the inspector's sampling profiler) between `start` and `stop`. */
+function profiler() {
+  const session = new Session();
+  return {
+    async start(): Promise<void> {
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: 500 });
+      await session.post('Profiler.start');
+    },
+    /** Stops; answers the `top` functions and packages by self time. */
+    async stop(top: number): Promise<ProfileSummary> {
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      const [functions, packages] = [new Map<string, number>(), new Map<string, number>()];
+      const add = (totals: Map<string, number>, name: string, ms: number) =>
+        totals.set(name, (totals.get(name) ?? 0) + ms);
+      const { samples = [], timeDeltas = [] } = profile;
+      const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+      samples.forEach((id, index) => {
+        const { functionName, url, lineNumber } = nodes.get(id)!.callFrame;
+        const ms = (timeDeltas[index + 1] ?? 0) / 1000;
+        const file = url.replace(/^.*\/node_modules\//, '').replace(/^.*\/(dist|\.tmp)\//, '$1/');
+        add(functions, `${functionName || '(anonymous)'}${url ? ` ${file}:${lineNumber + 1}` : ''}`, ms);
+        add(packages, packageOf(url, functionName), ms);
+      });
+      return { functions: largestFirst(functions, top), packages: largestFirst(packages, top) };
+    },
+  };
+}
+
+/**
+ * In a worker: answers the parent's calls with `handlers` (an error travels as its stack), and with
+ * `profileStart()` / `profileStop(top)` a CPU profile of the thread.
+ */
+export function serve(ownHandlers: Handlers): void {
+  const profiling = profiler();
+  const handlers: Handlers & Profiling = {
+    ...ownHandlers,
+    profileStart: () => profiling.start(),
+    profileStop: (top: number) => profiling.stop(top),
+  };
   const port = parentPort;
   if (!port) throw new Error('bench: a worker module was loaded outside a worker thread');
   port.on('message', ({ id, name, args }: Request) => {
@@ -23,7 +80,10 @@ export function serve(handlers: Handlers): void {
   });
 }
 
-export interface Thread<H extends Handlers> {
+/** What every thread answers besides its own handlers. */
+type Profiling = { profileStart(): Promise<void>; profileStop(top: number): Promise<ProfileSummary> };
+
+export interface Thread<Own extends Handlers, H extends Handlers = Own & Profiling> {
   worker: Worker;
   call<K extends keyof H & string>(name: K, ...args: Parameters<H[K]>): Promise<Awaited<ReturnType<H[K]>>>;
   /** Ends the thread at once (whatever it holds open goes with it); idempotent. */

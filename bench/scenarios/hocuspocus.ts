@@ -125,9 +125,9 @@ async function typing(context: ScenarioContext, threads: Threads, seconds: numbe
     const profiles = await Promise.all(everyThread(threads).map((thread) => thread.call('profileStop', 12)));
     const lines = (entries: [string, number][]) =>
       entries.map(([name, ms]) => `  ${ms.toFixed(0).padStart(6)}  ${name}`).join('\n');
-    for (const [index, { functions, packages }] of profiles.entries())
+    for (const [index, { functions, packages, ours }] of profiles.entries())
       context.progress(
-        `typing, CPU profile of ${threadNames(threads)[index]}, self ms by package:\n${lines(packages)}\n  by function:\n${lines(functions)}`,
+        `typing, CPU profile of ${threadNames(threads)[index]}, self ms by package:\n${lines(packages)}\n  by function:\n${lines(functions)}\n  by function of nest-sync-storage:\n${lines(ours)}`,
       );
   }
   await Promise.all(threads.clients.map((thread) => thread.call('leave', documentName)));

@@ -9,8 +9,8 @@ export type Handlers = Record<string, (...args: any[]) => unknown>;
 type Request = { id: number; name: string; args: unknown[] };
 type Answer = { id: number; value?: unknown; error?: string };
 
-/** Where a thread spent its CPU time: self time (ms) per function and per package, the largest first. */
-export type ProfileSummary = { functions: [string, number][]; packages: [string, number][] };
+/** Where a thread spent its CPU time: self time (ms) per function, per package, and per function of this package; largest first. */
+export type ProfileSummary = { functions: [string, number][]; packages: [string, number][]; ours: [string, number][] };
 
 /** Who runs code at `url`: a package of node_modules, this package's build, the bench, Node, or native code. */
 function packageOf(url: string, functionName: string): string {
@@ -39,7 +39,11 @@ function profiler() {
     async stop(top: number): Promise<ProfileSummary> {
       const { profile } = await session.post('Profiler.stop');
       session.disconnect();
-      const [functions, packages] = [new Map<string, number>(), new Map<string, number>()];
+      const [functions, packages, ours] = [
+        new Map<string, number>(),
+        new Map<string, number>(),
+        new Map<string, number>(),
+      ];
       const add = (totals: Map<string, number>, name: string, ms: number) =>
         totals.set(name, (totals.get(name) ?? 0) + ms);
       const { samples = [], timeDeltas = [] } = profile;
@@ -48,10 +52,16 @@ function profiler() {
         const { functionName, url, lineNumber } = nodes.get(id)!.callFrame;
         const ms = (timeDeltas[index + 1] ?? 0) / 1000;
         const file = url.replace(/^.*\/node_modules\//, '').replace(/^.*\/(dist|\.tmp)\//, '$1/');
-        add(functions, `${functionName || '(anonymous)'}${url ? ` ${file}:${lineNumber + 1}` : ''}`, ms);
+        const name = `${functionName || '(anonymous)'}${url ? ` ${file}:${lineNumber + 1}` : ''}`;
+        add(functions, name, ms);
         add(packages, packageOf(url, functionName), ms);
+        if (packageOf(url, functionName) === 'nest-sync-storage') add(ours, name, ms);
       });
-      return { functions: largestFirst(functions, top), packages: largestFirst(packages, top) };
+      return {
+        functions: largestFirst(functions, top),
+        packages: largestFirst(packages, top),
+        ours: largestFirst(ours, top),
+      };
     },
   };
 }

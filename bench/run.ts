@@ -116,6 +116,7 @@ async function main(): Promise<void> {
       analyze,
       query: driverSql.query,
       startProvider: (extra = {}) => setup.startStorageApp(pkg, { ...options, ...extra }),
+      providerOptions: options,
     };
     await runDriver('postgres', app.provider, floor, extras).finally(() =>
       Promise.all([app.close(), floor.close(), driverSql.close()]),

@@ -1,4 +1,12 @@
-import type { DocumentStore, StorageChangeFeed } from '../../src/index.js';
+import type { DocumentStore } from '../../src/index.js';
+import {
+  localListeners,
+  sharedNow,
+  workerListeners,
+  writeKeys,
+  type FeedListeners,
+  type WriteKey,
+} from '../harness/feed-listeners.js';
 import { latencyOf, withCallers } from '../harness/measure.js';
 import { spreadWrites, type DeltaWrite } from '../workload.js';
 import { count, expectEqual, type Scenario, type ScenarioContext } from './context.js';
@@ -6,66 +14,58 @@ import { count, expectEqual, type Scenario, type ScenarioContext } from './conte
 /** Subscribers on the writer's own provider (A), while B carries the many. */
 const SUBSCRIBERS_ON_A = 10;
 
-const eventKey = (documentId: string | null, deltaId: string): string => `${documentId}\u0000${deltaId}`;
+/** Listeners of one provider, by handle. */
+type Listening = { on: FeedListeners; handles: number[] };
 
-/** A subscription noting when it hears each delta (documents share delta ids, so a key holds both). */
-function listen(feed: StorageChangeFeed, documentId?: string) {
-  const heard = new Map<string, number>();
-  const subscription = feed.changes(documentId).subscribe((change) => {
-    const at = performance.now();
-    for (const id of change.deltaIds ?? []) heard.set(eventKey(change.documentId, id), at);
-  });
-  const hears = (write: DeltaWrite): boolean =>
-    (documentId ?? write.documentId) !== write.documentId || heard.has(eventKey(write.documentId, write.delta.id));
-  return { heard, hears, close: () => subscription.unsubscribe() };
-}
-
-type Listener = ReturnType<typeof listen>;
-
-/** Whether every listener heard every write (of its document) within `timeoutMs`; polls, so times stay exact. */
-async function heardAll(listeners: Listener[], writes: readonly DeltaWrite[], timeoutMs = 30_000): Promise<boolean> {
-  const until = performance.now() + timeoutMs;
-  while (!listeners.every((listener) => writes.every(listener.hears)))
-    if (performance.now() > until) return false;
-    else await new Promise((resolve) => setTimeout(resolve, 2));
-  return true;
-}
+const heardAll = (groups: readonly Listening[], writes: readonly WriteKey[], timeoutMs = 30_000) =>
+  Promise.all(groups.map(({ on, handles }) => on.heardAll(handles, writes, timeoutMs))).then((all) =>
+    all.every(Boolean),
+  );
 
 let markers = 0;
 /**
  * Writes markers until every listener has heard one: a subscription starts from where the log ends when it
  * has read that, so a commit just before is not its to hear.
  */
-async function marker(documents: DocumentStore, documentId: string, listeners: Listener[]): Promise<void> {
+async function marker(documents: DocumentStore, documentId: string, groups: readonly Listening[]): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const n = ++markers;
     const delta = { id: `marker-${n}`, clientId: 'marker', timestamp: 0, data: null, vectorClock: { marker: n } };
     expectEqual(await documents.addDelta(documentId, delta), true, 'marker write');
-    if (await heardAll(listeners, [{ documentId, delta }], 200)) return;
+    if (await heardAll(groups, [[documentId, delta.id]], 200)) return;
   }
   throw new Error('the listening connection did not come up');
 }
 
-const expectHeard = async (listeners: Listener[], writes: readonly DeltaWrite[]) =>
-  expectEqual(await heardAll(listeners, writes), true, 'every delta heard on the change feed');
+const expectHeard = async (groups: readonly Listening[], writes: readonly DeltaWrite[]) =>
+  expectEqual(await heardAll(groups, writeKeys(writes)), true, 'every delta heard on the change feed');
+
+/** One all-documents listener on B, come up (a marker heard). */
+async function listenOnB(documents: DocumentStore, b: FeedListeners): Promise<Listening> {
+  const listening = { on: b, handles: [await b.listen(null)] };
+  await marker(documents, 'feed/marker', [listening]);
+  return listening;
+}
 
 /**
  * The change feed across two providers on one database (issues 12 and 18): A's write rate with a subscriber
  * on B against the floor's transaction, and with 100 subscribers against none, at each caller count; how long
  * after A's `addDelta` resolves B's subscriber hears of it; and the same while B's listening connection is
- * terminated by the server mid-run (the feed then reads what it missed from the change log).
+ * terminated by the server mid-run (the feed then reads what it missed from the change log). B runs in a
+ * worker thread, as another instance runs on a server of its own: its deliveries take nothing from A's
+ * event loop (both share this machine's two cores and the database).
  */
 export const scenario: Scenario = {
   name: 'change feed',
   drivers: ['postgres'],
   async run(context) {
-    const b = await context.postgres!.startProvider();
+    const b = await workerListeners(context.postgres!.providerOptions);
     try {
-      for (const writers of [1, context.sizes.callers]) await deliveryLatency(context, b.provider, writers);
-      await deliveryAcrossLostConnection(context, b.provider, context.sizes.callers);
+      for (const writers of [1, context.sizes.callers]) await deliveryLatency(context, b, writers);
+      await deliveryAcrossLostConnection(context, b, context.sizes.callers);
       for (const callers of context.sizes.feedCallers) {
-        await writeRateVsFloor(context, b.provider, callers);
-        await writeRateWithSubscribers(context, b.provider, callers);
+        await writeRateVsFloor(context, b, callers);
+        await writeRateWithSubscribers(context, b, callers);
       }
     } finally {
       await b.close();
@@ -73,24 +73,43 @@ export const scenario: Scenario = {
   },
 };
 
-async function deliveryLatency(context: ScenarioContext, b: StorageChangeFeed, writers: number): Promise<void> {
-  const { sizes, documents, postgres } = context;
-  const listener = listen(b);
-  await marker(documents, 'feed/marker', [listener]);
-  const writes = spreadWrites(`feed/${writers}`, sizes.feedDeltas, sizes.writeDocuments, sizes.clients);
-  const resolved = new Map<string, number>();
-  await withCallers(writes, writers, async ({ documentId, delta }) => {
+/** A's writes by `writers` callers, noting when (`sharedNow`) each `addDelta` resolved. */
+async function timedWrites(
+  documents: DocumentStore,
+  writes: readonly DeltaWrite[],
+  writers: number,
+  after?: () => Promise<void>,
+) {
+  const resolved: number[] = new Array(writes.length);
+  await withCallers([...writes.keys()], writers, async (index) => {
+    const { documentId, delta } = writes[index]!;
     expectEqual(await documents.addDelta(documentId, delta), true, 'addDelta');
-    resolved.set(eventKey(documentId, delta.id), performance.now());
+    resolved[index] = sharedNow();
+    await after?.();
   });
-  await expectHeard([listener], writes);
-  listener.close();
+  return resolved;
+}
+
+/** From each write's `addDelta` resolving to B's listener hearing it (negative: B heard first). */
+async function deliveries(listening: Listening, writes: readonly DeltaWrite[], resolved: readonly number[]) {
+  const heard = await listening.on.heardAt(listening.handles[0]!, writeKeys(writes));
+  return heard.map((at, index) => at - resolved[index]!);
+}
+
+async function deliveryLatency(context: ScenarioContext, b: FeedListeners, writers: number): Promise<void> {
+  const { sizes, documents, postgres } = context;
+  const listening = await listenOnB(documents, b);
+  const writes = spreadWrites(`feed/${writers}`, sizes.feedDeltas, sizes.writeDocuments, sizes.clients);
+  const resolved = await timedWrites(documents, writes, writers);
+  await expectHeard([listening], writes);
+  const delays = await deliveries(listening, writes, resolved);
+  await b.unlisten(listening.handles);
   const floor = await postgres!.floor.notifyLatencies(writes.length, writers);
   context.record({
     id: `feed.latency.${writers}`,
     scenario: `change feed delivery, ${writers} writer(s)`,
-    detail: `${count(writes.length)} deltas, from A's addDelta resolving to B's subscriber (negative: B heard first)`,
-    ours: latencyOf([...resolved].map(([key, at]) => listener.heard.get(key)! - at)),
+    detail: `${count(writes.length)} deltas, from A's addDelta resolving to B's subscriber (B in a thread of its own)`,
+    ours: latencyOf(delays),
     floor: latencyOf(floor),
     floorLabel: 'pg: pg_notify answered → a LISTEN connection hears it',
   });
@@ -100,28 +119,25 @@ async function deliveryLatency(context: ScenarioContext, b: StorageChangeFeed, w
  * The same delivery while the server terminates B's listening connection three times: every delta must still
  * arrive, those written while it was away within `changeFeedMaxDelayMs` (the feed's own reading of the log).
  */
-async function deliveryAcrossLostConnection(context: ScenarioContext, b: StorageChangeFeed, writers: number) {
+async function deliveryAcrossLostConnection(context: ScenarioContext, b: FeedListeners, writers: number) {
   const { sizes, documents, postgres } = context;
-  const listener = listen(b);
-  await marker(documents, 'feed/marker', [listener]);
+  const listening = await listenOnB(documents, b);
   const writes = spreadWrites(`feed/lost/${writers}`, sizes.feedDeltas, sizes.writeDocuments, sizes.clients);
-  const resolved = new Map<string, number>();
   let written = 0;
   const cuts = [0.2, 0.45, 0.7].map((share) => Math.floor(share * writes.length));
-  await withCallers(writes, writers, async ({ documentId, delta }) => {
-    expectEqual(await documents.addDelta(documentId, delta), true, 'addDelta');
-    resolved.set(eventKey(documentId, delta.id), performance.now());
+  const resolved = await timedWrites(documents, writes, writers, async () => {
     if (cuts.includes(++written))
       await postgres!.query(`select pg_terminate_backend(pid) from pg_stat_activity
         where datname = current_database() and query ilike 'listen %'`);
   });
-  await expectHeard([listener], writes);
-  listener.close();
+  await expectHeard([listening], writes);
+  const delays = await deliveries(listening, writes, resolved);
+  await b.unlisten(listening.handles);
   context.record({
     id: `feed.lost.${writers}`,
     scenario: `change feed delivery, ${writers} writers, B's LISTEN connection terminated 3 times`,
     detail: `${count(writes.length)} deltas, all delivered; from A's addDelta resolving to B's subscriber`,
-    ours: latencyOf([...resolved].map(([key, at]) => listener.heard.get(key)! - at)),
+    ours: latencyOf(delays),
   });
 }
 
@@ -131,7 +147,7 @@ const writeAll = (store: DocumentStore, writes: DeltaWrite[], callers: number) =
   );
 
 /** A's addDelta with one all-documents subscriber on B, against the floor's same transaction (no feed at all). */
-async function writeRateVsFloor(context: ScenarioContext, b: StorageChangeFeed, callers: number): Promise<void> {
+async function writeRateVsFloor(context: ScenarioContext, b: FeedListeners, callers: number): Promise<void> {
   const { sizes, documents, floor } = context;
   const rates = await context.rates(async (round) => {
     const writes = spreadWrites(
@@ -146,14 +162,11 @@ async function writeRateVsFloor(context: ScenarioContext, b: StorageChangeFeed, 
       sizes.writeDocuments,
       sizes.clients,
     );
-    let listener: Listener | undefined;
-    const setUp = async (): Promise<void> => {
-      listener = listen(b);
-      await marker(documents, 'feed/marker', [listener]);
-    };
+    let listening: Listening | undefined;
+    const setUp = async (): Promise<void> => void (listening = await listenOnB(documents, b));
     const tearDown = async (): Promise<void> => {
-      await expectHeard([listener!], writes);
-      listener!.close();
+      await expectHeard([listening!], writes);
+      await b.unlisten(listening!.handles);
     };
     const floorSide = () =>
       withCallers(floorWrites, callers, async ({ documentId, delta }) =>
@@ -175,23 +188,28 @@ async function writeRateVsFloor(context: ScenarioContext, b: StorageChangeFeed, 
 }
 
 /** A's write rate with subscribers on both providers, against the same writes with no subscriber anywhere. */
-async function writeRateWithSubscribers(context: ScenarioContext, b: StorageChangeFeed, callers: number) {
-  const { sizes, documents, provider: a } = context;
+async function writeRateWithSubscribers(context: ScenarioContext, b: FeedListeners, callers: number) {
+  const { sizes, documents, provider } = context;
+  const a = localListeners(provider);
   const rates = await context.rates(async (round) => {
     const [subscribed, alone] = ['on', 'off'].map((side) =>
       spreadWrites(`feed/rate/${callers}/${side}/${round}`, sizes.writeDeltas, sizes.writeDocuments, sizes.clients),
     );
     const documentIds = [...new Set(subscribed!.map((write) => write.documentId))];
-    const listeners: Listener[] = [];
+    const groups: Listening[] = [];
     const setUp = async (): Promise<void> => {
-      for (let i = 0; i < sizes.feedSubscribers; i++) listeners.push(listen(b, documentIds[i % documentIds.length]));
-      for (let i = 0; i < SUBSCRIBERS_ON_A; i++) listeners.push(listen(a));
-      await marker(documents, documentIds[0]!, listeners);
+      const onB = { on: b, handles: [] as number[] };
+      for (let i = 0; i < sizes.feedSubscribers; i++)
+        onB.handles.push(await b.listen(documentIds[i % documentIds.length]!));
+      const onA = { on: a, handles: [] as number[] };
+      for (let i = 0; i < SUBSCRIBERS_ON_A; i++) onA.handles.push(await a.listen(null));
+      groups.push(onB, onA);
+      await marker(documents, documentIds[0]!, groups);
     };
     // Every subscriber must have heard every delta of its document before it goes.
     const tearDown = async (): Promise<void> => {
-      await expectHeard(listeners, subscribed!);
-      for (const listener of listeners.splice(0)) listener.close();
+      await expectHeard(groups, subscribed!);
+      for (const { on, handles } of groups.splice(0)) await on.unlisten(handles);
     };
     return {
       ops: sizes.writeDeltas,

@@ -27,6 +27,8 @@ export interface ScenarioContext {
     options: PostgresProviderOptions;
     /** A second provider on the driver's database, with `options` on top of the driver's. */
     startProvider(options?: Partial<Omit<StorageModuleOptions, 'driver'>>): Promise<StorageApp>;
+    /** The driver's options, for a provider opened elsewhere (a worker thread); they hold the URL: never print them. */
+    providerOptions: StorageModuleOptions;
     analyze(): Promise<void>;
     /** Plain SQL on the driver's database, for figures only it knows (sizes on disk). */
     query<Row extends Record<string, unknown>>(sql: string): Promise<Row[]>;

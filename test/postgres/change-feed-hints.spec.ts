@@ -1,7 +1,9 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
+import pg from 'pg';
 import * as Y from 'yjs';
 import type { StorageProvider } from '../../src/index.js';
+import { HINT_INTERVAL_MS } from '../../src/storage/changes/change-hints.js';
 import { YjsStorageExtension } from '../../src/yjs/index.js';
 import { recordChanges } from '../conformance/change-recorder.js';
 import { makeDelta } from '../conformance/conformance-helpers.js';
@@ -102,5 +104,35 @@ describe('notifications on the storage channel that are not hints', () => {
       { documentId: 'forged', kind: 'deltas', deltaIds: ['f2'], version: 2, source: 'remote' },
     ]);
     feed.stop();
+  });
+});
+
+describe('the hints of a busy instance', () => {
+  it('go at most once per interval, each naming every document written since the one before', async () => {
+    const channel = `sync_storage:${schema}`;
+    const listener = new pg.Client({ connectionString: database.url });
+    await listener.connect();
+    const hinted: string[][] = [];
+    listener.on('notification', ({ channel: heardOn, payload }) => {
+      const hint = JSON.parse(payload!) as { o: string; d?: string[] };
+      if (heardOn === channel && hint.o !== 'forger') hinted.push(hint.d ?? []);
+    });
+    await listener.query(`listen "${channel}"`);
+    try {
+      const written = Array.from({ length: 20 }, (_, n) => `busy-${n}`);
+      const started = performance.now();
+      for (let n = 1; n <= 300; n++) await writerSide.documents.addDelta(written[n % 20]!, makeDelta(`b${n}`, 'b', n));
+      await eventually(
+        () => written.every((id) => hinted.some((documents) => documents.includes(id))),
+        'every document hinted',
+      );
+      const elapsedMs = performance.now() - started;
+      // Timers may fire a millisecond early; slower machines send fewer hints, never more.
+      expect(hinted.length).toBeLessThanOrEqual(2 + elapsedMs / (HINT_INTERVAL_MS - 1));
+      expect(hinted.length).toBeGreaterThan(1);
+      for (const documents of hinted) expect(new Set(documents).size).toBe(documents.length);
+    } finally {
+      await listener.end();
+    }
   });
 });

@@ -3,16 +3,22 @@ import type { HintPayload } from './postgres-change-listener.js';
 /** Sends payloads on the notification channel (one statement, after the writes it names committed). */
 export type SendHints = (payloads: string[]) => Promise<unknown>;
 
-/** How long hints wait to go together: far below the feed's latency budget (50 ms p99), measured in the bench. */
-const HINT_WINDOW_MS = 5;
+/**
+ * The shortest time between two hint statements of one instance. A `NOTIFY` costs the database about what a
+ * small write does (a transaction id, a global lock, a commit record) and each listening instance a read of
+ * the log; one every 5 ms took 5-7% of a busy instance's write rate (docs/BENCHMARKS.md). The interval is
+ * also the most a hint adds to a busy instance's delivery, well inside the feed's budget (50 ms p99).
+ */
+export const HINT_INTERVAL_MS = 20;
 
 /** Payloads stay well below PostgreSQL's 8000-byte limit. */
 const MAX_PAYLOAD_BYTES = 7_000;
 
 /**
- * Tells other instances, after commit, which documents and awareness entries this provider changed. Hints
- * wait a few milliseconds (and while one statement is in flight) and then go together, each document once: a
- * busy instance sends at most one small statement per window, never one per write, and no write waits for it. A hint that fails is
+ * Tells other instances, after commit, which documents and awareness entries this provider changed. The
+ * first hint after a quiet spell goes at once; while writes keep coming, hints wait for the interval (and
+ * while one statement is in flight) and then go together, each document once: a busy instance sends at most
+ * one small statement per interval, never one per write, and no write waits for it. A hint that fails is
  * dropped: listeners read the change log on their own every `changeFeedMaxDelayMs`.
  */
 export class ChangeHintSender {
@@ -20,6 +26,7 @@ export class ChangeHintSender {
   private awareness = new Map<string, [string, string]>();
   private erased: [string, number, number][] = [];
   private sending = false;
+  private lastSentAt = -Infinity;
 
   constructor(
     private readonly origin: string,
@@ -51,14 +58,18 @@ export class ChangeHintSender {
   private schedule(): void {
     if (this.sending || this.closed()) return;
     this.sending = true;
-    // A short window gathers the commits of concurrent callers into one statement (and one read per listener).
-    setTimeout(() => void this.flush(), HINT_WINDOW_MS).unref();
+    // Commits answered in the same turn, and all within the interval, go together (one read per listener).
+    const wait = Math.max(0, this.lastSentAt + HINT_INTERVAL_MS - performance.now());
+    setTimeout(() => void this.flush(), wait).unref();
   }
 
   private async flush(): Promise<void> {
-    if (!this.closed() && this.pending()) await this.send(this.takePayloads()).catch(() => undefined);
+    if (!this.closed() && this.pending()) {
+      this.lastSentAt = performance.now();
+      await this.send(this.takePayloads()).catch(() => undefined);
+    }
     this.sending = false;
-    // Hints that came during the send wait a window of their own.
+    // Hints that came during the send go at the next interval.
     if (this.pending()) this.schedule();
   }
 

@@ -1,0 +1,125 @@
+import { Worker } from 'node:worker_threads';
+import type { StorageChangeFeed, StorageModuleOptions } from '../../src/index.js';
+import type { DeltaWrite } from '../workload.js';
+
+/** A clock every thread of the process shares (CLOCK_MONOTONIC), in ms: a write on one thread, heard on another. */
+export const sharedNow = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+/** A write as the listeners key it: documents share delta ids, so a key holds both. */
+export type WriteKey = [documentId: string, deltaId: string];
+
+export const writeKeys = (writes: readonly DeltaWrite[]): WriteKey[] =>
+  writes.map(({ documentId, delta }) => [documentId, delta.id]);
+
+const keyOf = (documentId: string | null, deltaId: string): string => `${documentId}\u0000${deltaId}`;
+
+/**
+ * Subscriptions of one provider that note when they hear each delta: on the bench's own thread, or on a
+ * provider in a worker thread of its own (another instance, whose deliveries cost the writer's event loop
+ * nothing, as on a second server).
+ */
+export interface FeedListeners {
+  /** Subscribes to one document, or to all (`null`); the listener's handle. */
+  listen(documentId: string | null): Promise<number>;
+  /** Whether the listeners heard every write of their documents within `timeoutMs`. */
+  heardAll(listeners: readonly number[], writes: readonly WriteKey[], timeoutMs: number): Promise<boolean>;
+  /** When (`sharedNow`) the listener heard each write; NaN where it did not. */
+  heardAt(listener: number, writes: readonly WriteKey[]): Promise<number[]>;
+  unlisten(listeners: readonly number[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The listeners of one feed, on the thread that calls it. */
+export function localListeners(feed: StorageChangeFeed): FeedListeners {
+  const listeners = new Map<number, { documentId: string | null; heard: Map<string, number>; stop(): void }>();
+  let next = 0;
+  const hears = (handles: readonly number[], [documentId, deltaId]: WriteKey): boolean =>
+    handles.every((handle) => {
+      const listener = listeners.get(handle)!;
+      return (listener.documentId ?? documentId) !== documentId || listener.heard.has(keyOf(documentId, deltaId));
+    });
+  return {
+    async listen(documentId) {
+      const heard = new Map<string, number>();
+      const subscription = feed.changes(documentId ?? undefined).subscribe((change) => {
+        const at = sharedNow();
+        for (const id of change.deltaIds ?? []) heard.set(keyOf(change.documentId, id), at);
+      });
+      listeners.set(++next, { documentId, heard, stop: () => subscription.unsubscribe() });
+      return next;
+    },
+    async heardAll(handles, writes, timeoutMs) {
+      const until = sharedNow() + timeoutMs;
+      // Polls, so the times noted stay exact.
+      while (!writes.every((write) => hears(handles, write)))
+        if (sharedNow() > until) return false;
+        else await new Promise((resolve) => setTimeout(resolve, 2));
+      return true;
+    },
+    async heardAt(handle, writes) {
+      const { heard } = listeners.get(handle)!;
+      return writes.map(([documentId, deltaId]) => heard.get(keyOf(documentId, deltaId)) ?? NaN);
+    },
+    async unlisten(handles) {
+      for (const handle of handles) {
+        listeners.get(handle)?.stop();
+        listeners.delete(handle);
+      }
+    },
+    async close() {
+      await this.unlisten([...listeners.keys()]);
+    },
+  };
+}
+
+type Call = { [K in keyof FeedListeners]: FeedListeners[K] extends (...args: infer A) => unknown ? [K, A] : never };
+type Reply = { seq: number; value?: unknown; error?: string };
+
+/**
+ * A provider with `options` opened in a worker thread (by `StorageModule`, from the built package), and its
+ * listeners there. Calls travel as messages; only `close` ends the thread.
+ */
+export async function workerListeners(options: StorageModuleOptions): Promise<FeedListeners> {
+  const worker = new Worker(new URL('./feed-listeners.worker.js', import.meta.url), { workerData: { options } });
+  const waiting = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+  let seq = 0;
+  let failed: Error | undefined;
+  const failAll = (error: Error): void => {
+    failed = error;
+    for (const { reject } of waiting.values()) reject(error);
+    waiting.clear();
+  };
+  worker.on('message', ({ seq: replyTo, value, error }: Reply) => {
+    const call = waiting.get(replyTo);
+    waiting.delete(replyTo);
+    if (error === undefined) call?.resolve(value);
+    else call?.reject(new Error(`bench: the listening provider's thread: ${error}`));
+  });
+  worker.on('error', failAll);
+  worker.on('exit', (code) => failAll(new Error(`bench: the listening provider's thread exited (${code})`)));
+  const call = <K extends keyof FeedListeners>(...[name, args]: Call[K]) =>
+    new Promise<unknown>((resolve, reject) => {
+      if (failed) return reject(failed);
+      waiting.set(++seq, { resolve, reject });
+      worker.postMessage({ seq, name, args });
+    });
+  try {
+    await call('listen', [null]).then((handle) => call('unlisten', [[handle as number]]));
+  } catch (error) {
+    await worker.terminate();
+    throw error;
+  }
+  return {
+    listen: async (documentId) => (await call('listen', [documentId])) as number,
+    heardAll: async (handles, writes, timeoutMs) => (await call('heardAll', [handles, writes, timeoutMs])) as boolean,
+    heardAt: async (handle, writes) => (await call('heardAt', [handle, writes])) as number[],
+    unlisten: async (handles) => void (await call('unlisten', [handles])),
+    async close() {
+      try {
+        await call('close', []);
+      } finally {
+        await worker.terminate();
+      }
+    },
+  };
+}

@@ -112,7 +112,6 @@ async function main(): Promise<void> {
     const analyze = async () => void (await Promise.all([driverSql.query('vacuum analyze'), floor.analyze()]));
     const extras = {
       floor,
-      options,
       analyze,
       query: driverSql.query,
       startProvider: (extra = {}) => setup.startStorageApp(pkg, { ...options, ...extra }),

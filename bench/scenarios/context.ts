@@ -7,9 +7,6 @@ import type { StorageApp, StoragePackage } from '../setup.js';
 import type { BenchSizes } from '../sizes.js';
 import { chunk, clientIds, DeltaSequence } from '../workload.js';
 
-/** The driver's options: its database's URL and pool size. */
-export type PostgresProviderOptions = { driver: 'postgres'; clientUrl: string; pool: { max: number } };
-
 /** What every scenario gets: one driver's provider from `StorageModule`, its floor, and the sizes. */
 export interface ScenarioContext {
   driver: Driver;
@@ -20,11 +17,6 @@ export interface ScenarioContext {
   /** postgres only: the floor's extras, and a second provider on the driver's database. */
   postgres: {
     floor: PostgresFloor;
-    /**
-     * The options `startProvider` opens a provider with, for one opened elsewhere (a worker's
-     * `openStorageProvider`). `clientUrl` holds a password: never print it.
-     */
-    options: PostgresProviderOptions;
     /** A second provider on the driver's database, with `options` on top of the driver's. */
     startProvider(options?: Partial<Omit<StorageModuleOptions, 'driver'>>): Promise<StorageApp>;
     /** The driver's options, for a provider opened elsewhere (a worker thread); they hold the URL: never print them. */

@@ -289,7 +289,7 @@ export const scenario: Scenario = {
     const threads: Threads = { servers: [], clients: [] };
     try {
       for (let index = 0; index < SERVERS; index++) {
-        const data: ServerThreadData = { index, options: context.postgres!.options };
+        const data: ServerThreadData = { index, options: context.postgres!.providerOptions };
         threads.servers.push(startThread(new URL('./hocuspocus/server-worker.js', import.meta.url), data));
       }
       const ports = await Promise.all(threads.servers.map((thread) => thread.call('start')));

@@ -5,13 +5,18 @@ import { Server } from '@hocuspocus/server';
 import { workerData } from 'node:worker_threads';
 import type { Subscription } from 'rxjs';
 // The built entries, by their names, as the rest of the bench loads the package.
-import { openStorageProvider, type DocumentStore, type StorageProvider, type StorageRelay } from 'nest-sync-storage';
+import {
+  openStorageProvider,
+  type DocumentStore,
+  type StorageModuleOptions,
+  type StorageProvider,
+  type StorageRelay,
+} from 'nest-sync-storage';
 import { YjsStorageExtension, type YjsStorage } from 'nest-sync-storage/yjs';
-import type { PostgresProviderOptions } from '../context.js';
 import { serve } from './threads.js';
 
 /** What the parent gives each server thread. */
-export type ServerThreadData = { index: number; options: PostgresProviderOptions };
+export type ServerThreadData = { index: number; options: StorageModuleOptions };
 
 const { index, options } = workerData as ServerThreadData;
 type Relaying = StorageProvider & StorageRelay;

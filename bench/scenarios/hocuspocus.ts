@@ -163,6 +163,15 @@ async function typing(context: ScenarioContext, threads: Threads, seconds: numbe
   // Where the time goes: the part of an acknowledgement spent in the server's beforeSync (the update applied and
   // its delta committed), against the commits of the servers' writers themselves.
   const batches = timed.flatMap((part) => part.batches);
+  const parts: Record<string, number> = {};
+  for (const name of ['apply', 'queue', 'commit', 'wake'] as const) {
+    const { p50Ms, p99Ms } = latencyOf(timed.flatMap((part) => part.parts[name]));
+    Object.assign(parts, { [`${name}P50Ms`]: p50Ms, [`${name}P99Ms`]: p99Ms });
+  }
+  const shown = (['apply', 'queue', 'commit', 'wake'] as const).map(
+    (name) => `${name} ${parts[`${name}P50Ms`]!.toFixed(2)} · ${parts[`${name}P99Ms`]!.toFixed(1)}`,
+  );
+  context.progress(`typing: an update's beforeSync in parts, p50 · p99 ms: ${shown.join('; ')}`);
   context.record({
     id: 'hocuspocus.ack.stored',
     scenario: SCENARIO,
@@ -170,7 +179,7 @@ async function typing(context: ScenarioContext, threads: Threads, seconds: numbe
     ours: latencyOf(timed.flatMap((part) => part.syncs)),
     floor: latencyOf(timed.flatMap((part) => part.commits)),
     floorLabel: "the servers' writers' addDeltas",
-    extra: { ...extra, deltasPerCommit: sum(batches) / batches.length },
+    extra: { ...extra, ...parts, deltasPerCommit: sum(batches) / batches.length },
   });
 }
 

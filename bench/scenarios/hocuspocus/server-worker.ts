@@ -21,8 +21,28 @@ export type ServerThreadData = { index: number; options: StorageModuleOptions };
 const { index, options } = workerData as ServerThreadData;
 type Relaying = StorageProvider & StorageRelay;
 
-/** While on, what an update's storing costs here: `beforeSync` of each update, and each `addDeltas` of the writers. */
-const timing = { on: false, syncs: [] as number[], commits: [] as number[], batches: [] as number[] };
+/**
+ * While on, what an update's storing costs here: `beforeSync` of each update, and each `addDeltas` of the writers.
+ * `parts` splits each update's `beforeSync` (one that waited for a commit): `apply`, its synchronous part (the
+ * update applied to the document, Hocuspocus's broadcast, its delta queued); `queue`, until the `addDeltas`
+ * holding it started (the commit in flight before it); `commit`, that `addDeltas`; `wake`, until `beforeSync`
+ * resolved.
+ */
+const timing = {
+  on: false,
+  syncs: [] as number[],
+  commits: [] as number[],
+  batches: [] as number[],
+  parts: { apply: [] as number[], queue: [] as number[], commit: [] as number[], wake: [] as number[] },
+};
+/** Per document, the updates whose `beforeSync` is waiting: when each was queued, and its commit's start and end. */
+type Waiting = { queuedAt: number; startedAt?: number; committedAt?: number };
+const waiting = new Map<string, Set<Waiting>>();
+const waitingIn = (documentId: string): Set<Waiting> => {
+  let updates = waiting.get(documentId);
+  if (!updates) waiting.set(documentId, (updates = new Set()));
+  return updates;
+};
 
 /** The provider's documents, each `addDeltas` timed while `timing` is on. */
 function timedDocuments(documents: DocumentStore): DocumentStore {
@@ -33,15 +53,46 @@ function timedDocuments(documents: DocumentStore): DocumentStore {
         return typeof value === 'function' ? value.bind(target) : value;
       return async (...args: Parameters<DocumentStore['addDeltas']>) => {
         const started = performance.now();
+        // The writer's batch holds every update queued before it started that no earlier batch took.
+        const held = [...waitingIn(args[0])].filter((update) => update.startedAt === undefined);
+        for (const update of held) update.startedAt = started;
         const stored = await (value as DocumentStore['addDeltas']).apply(target, args);
+        const ended = performance.now();
+        for (const update of held) update.committedAt = ended;
         if (timing.on) {
-          timing.commits.push(performance.now() - started);
+          timing.commits.push(ended - started);
           timing.batches.push(args[1].length);
         }
         return stored;
       };
     },
   });
+}
+
+/** `extension.beforeSync`, timed (see `timing`) while `timing` is on; the document id is its name (the default). */
+function timeBeforeSync(extension: YjsStorageExtension): void {
+  const beforeSync = extension.beforeSync.bind(extension);
+  extension.beforeSync = async (payload) => {
+    if (!timing.on || payload.type === 0) return beforeSync(payload);
+    const started = performance.now();
+    const storing = beforeSync(payload); // runs up to its first await: the update applied and queued
+    const update: Waiting = { queuedAt: performance.now() };
+    const updates = waitingIn(payload.documentName);
+    updates.add(update);
+    try {
+      await storing;
+    } finally {
+      updates.delete(update);
+    }
+    const ended = performance.now();
+    timing.syncs.push(ended - started);
+    const { queuedAt, startedAt, committedAt } = update;
+    if (startedAt === undefined || committedAt === undefined) return; // it waited for no commit
+    timing.parts.apply.push(queuedAt - started);
+    timing.parts.queue.push(startedAt - queuedAt);
+    timing.parts.commit.push(committedAt - startedAt);
+    timing.parts.wake.push(ended - committedAt);
+  };
 }
 
 /** A server's storage whose presence row writes are counted (the database sees exactly these). */
@@ -81,12 +132,7 @@ const handlers = {
     provider = await openStorageProvider(options, { logger });
     const storage = countedStorage(provider, rowWrites);
     const extension = new YjsStorageExtension({ storage, writerIdPrefix: `bench${index}.`, onError: () => undefined });
-    const beforeSync = extension.beforeSync.bind(extension);
-    extension.beforeSync = async (payload) => {
-      const started = performance.now();
-      await beforeSync(payload);
-      if (timing.on && payload.type !== 0) timing.syncs.push(performance.now() - started);
-    };
+    timeBeforeSync(extension);
     server = new Server({ name: `${index}`, port: 0, quiet: true, stopOnSignals: false, extensions: [extension] });
     await server.listen();
     return (server.address as { port: number }).port;
@@ -94,12 +140,14 @@ const handlers = {
   rowWrites: (): number => rowWrites.count,
   /** Starts timing what storing the clients' updates costs here (see `timing`). */
   startTiming(): void {
-    Object.assign(timing, { on: true, syncs: [], commits: [], batches: [] });
+    const parts = { apply: [], queue: [], commit: [], wake: [] };
+    Object.assign(timing, { on: true, syncs: [], commits: [], batches: [], parts });
   },
-  /** Stops timing; answers the times (ms) of each update's `beforeSync` and each commit, and each commit's deltas. */
-  takeTiming(): { syncs: number[]; commits: number[]; batches: number[] } {
+  /** Stops timing; answers the times (ms) of each update's `beforeSync`, its parts, each commit, and each commit's deltas. */
+  takeTiming() {
     timing.on = false;
-    return { syncs: timing.syncs, commits: timing.commits, batches: timing.batches };
+    const { syncs, commits, batches, parts } = timing;
+    return { syncs, commits, batches, parts };
   },
   /** Starts timing cursor moves of other servers' clients that reach this provider's relay for `documentName`. */
   watchArrivals(documentName: string): void {

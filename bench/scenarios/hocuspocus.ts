@@ -19,7 +19,7 @@ import { chunk } from '../workload.js';
 import { count, expectEqual, type Scenario, type ScenarioContext } from './context.js';
 import type { ClientHandlers, ClientThreadData } from './hocuspocus/client-worker.js';
 import type { ServerHandlers, ServerThreadData } from './hocuspocus/server-worker.js';
-import { startThread, type Thread } from './hocuspocus/threads.js';
+import { startThread, type Thread } from '../harness/threads.js';
 
 const SCENARIO = 'Hocuspocus servers';
 /** The servers' threads, and the clients' thread of each server (same index). */

@@ -4,7 +4,7 @@ import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/pro
 import { workerData } from 'node:worker_threads';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
-import { runSchedule, schedule, serve, until } from './threads.js';
+import { runSchedule, schedule, serve, until } from '../../harness/threads.js';
 
 /** What the parent gives each client thread: its server's index and URL. */
 export type ClientThreadData = { server: number; url: string };

@@ -13,7 +13,7 @@ import {
   type StorageRelay,
 } from 'nest-sync-storage';
 import { YjsStorageExtension, type YjsStorage } from 'nest-sync-storage/yjs';
-import { serve } from './threads.js';
+import { serve } from '../../harness/threads.js';
 
 /** What the parent gives each server thread. */
 export type ServerThreadData = { index: number; options: StorageModuleOptions };

@@ -1,4 +1,4 @@
-// Calls between the Hocuspocus scenario and its worker threads: the parent calls a worker's handlers by name and
+// Calls between a scenario and its worker threads: the parent calls a worker's handlers by name and
 // awaits their answers; a worker that throws, fails or exits rejects the calls it left unanswered.
 import { Session } from 'node:inspector/promises';
 import { parentPort, Worker } from 'node:worker_threads';

@@ -8,8 +8,6 @@
 // processes: each has its own event loop and heap on its own core as a process would, the parent measures each
 // one's event-loop utilisation from outside (`worker.performance`), and a thread cannot outlive the bench.
 // This thread only orchestrates, aggregates, and runs the commit probe beside the load.
-import { readFile } from 'node:fs/promises';
-import type { EventLoopUtilization } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import * as Y from 'yjs';
 // The built entry, by its name, as the rest of the bench loads the package.
@@ -20,6 +18,7 @@ import { count, expectEqual, type Scenario, type ScenarioContext } from './conte
 import type { ClientHandlers, ClientThreadData } from './hocuspocus/client-worker.js';
 import type { ServerHandlers, ServerThreadData } from './hocuspocus/server-worker.js';
 import { startThread, type Thread } from '../harness/threads.js';
+import { measureUtilisation } from '../harness/utilisation.js';
 
 const SCENARIO = 'Hocuspocus servers';
 /** The servers' threads, and the clients' thread of each server (same index). */
@@ -33,54 +32,68 @@ const threadNames = ({ servers, clients }: Threads) => [
   ...servers.map((_, index) => `server${index}`),
   ...clients.map((_, index) => `clients${index}`),
 ];
-
-/** The machine's CPU time so far (all cores, in clock ticks): busy and total; null where /proc/stat is not. */
-async function cpuTimes(): Promise<{ busy: number; total: number } | null> {
-  const line = await readFile('/proc/stat', 'utf8').then(
-    (text) => text.split('\n')[0]!,
-    () => null,
-  );
-  if (!line?.startsWith('cpu ')) return null;
-  const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number); // user nice system idle iowait irq softirq steal
-  const total = sum(ticks);
-  return { busy: total - ticks[3]! - ticks[4]!, total };
-}
-
-/**
- * Starts a measured window; its end answers each thread's event-loop utilisation over it (`elu.parent`,
- * `elu.server0`, `elu.clients0`, ...: 1 is a saturated thread) and the share of the machine's CPU time that
- * was busy (`cpuBusy`, all cores: the PostgreSQL server's processes included).
- */
-async function measureWindow(context: ScenarioContext, threads: Threads, what: string) {
-  type Meter = (before?: EventLoopUtilization) => EventLoopUtilization;
-  const meters: [string, Meter][] = [
-    ['parent', (before) => performance.eventLoopUtilization(before)],
-    ...threads.servers.map((thread, index): [string, Meter] => [
-      `server${index}`,
-      (before) => thread.worker.performance.eventLoopUtilization(before),
-    ]),
-    ...threads.clients.map((thread, index): [string, Meter] => [
-      `clients${index}`,
-      (before) => thread.worker.performance.eventLoopUtilization(before),
-    ]),
-  ];
-  const cpuBefore = await cpuTimes();
-  const before = meters.map(([, meter]) => meter());
-  return async (): Promise<Record<string, number>> => {
-    const extra: Record<string, number> = {};
-    meters.forEach(([name, meter], index) => (extra[`elu.${name}`] = meter(before[index]).utilization));
-    const cpuAfter = await cpuTimes();
-    if (cpuBefore && cpuAfter) extra['cpuBusy'] = (cpuAfter.busy - cpuBefore.busy) / (cpuAfter.total - cpuBefore.total);
-    const shown = meters.map(([name]) => `${name} ${extra[`elu.${name}`]!.toFixed(2)}`).join(', ');
-    const cpu = extra['cpuBusy'] === undefined ? '' : `; machine CPU ${(extra['cpuBusy'] * 100).toFixed(0)}% busy`;
-    context.progress(`${what}: event-loop utilisation ${shown}${cpu}`);
-    return extra;
-  };
-}
+/** Each thread's event-loop utilisation and the machine's CPU use from now to the call of the answer. */
+const measureWindow = (context: ScenarioContext, threads: Threads, what: string) => {
+  const names = threadNames(threads);
+  const workers = everyThread(threads).map((thread, index) => [names[index]!, thread.worker] as const);
+  return measureUtilisation(workers, (shown) => context.progress(`${what}: ${shown}`));
+};
 
 /** Client `index` of `clients` spread over the servers alternately: its server and its place there. */
 const spread = (clients: number) => (server: number) =>
   Array.from({ length: clients / SERVERS }, (_, place) => place * SERVERS + server);
+
+/** One `addDeltas` of one delta into a document of its own every 50 ms, on the bench's provider, until stopped. */
+function commitProbe(context: ScenarioContext) {
+  const commits: number[] = [];
+  let measuring = true;
+  const writer = newWriterId('benchcommit');
+  const committing = (async () => {
+    for (let n = 1; measuring; n++) {
+      const delta = yjsUpdateToDelta(writer, n, new Uint8Array([0, 0]), Date.now());
+      const started = performance.now();
+      await context.provider.documents.addDeltas('bench-commit', [delta]);
+      commits.push(performance.now() - started);
+      await sleep(50);
+    }
+  })();
+  return {
+    commits,
+    async stop(): Promise<void> {
+      measuring = false;
+      await committing;
+    },
+  };
+}
+
+/** Stops every thread's CPU profile and prints each: self time by package, by function, by function of ours. */
+async function showProfiles(context: ScenarioContext, threads: Threads): Promise<void> {
+  const profiles = await Promise.all(everyThread(threads).map((thread) => thread.call('profileStop', 12)));
+  const lines = (entries: [string, number][]) =>
+    entries.map(([name, ms]) => `  ${ms.toFixed(0).padStart(6)}  ${name}`).join('\n');
+  for (const [index, { functions, packages, ours }] of profiles.entries()) {
+    const shown = [`self ms by package:`, lines(packages), `  by function:`, lines(functions)];
+    shown.push(`  by function of nest-sync-storage:`, lines(ours));
+    context.progress(`typing, CPU profile of ${threadNames(threads)[index]}, ${shown.join('\n')}`);
+  }
+}
+
+const PARTS = ['apply', 'queue', 'commit', 'wake'] as const;
+
+/** The p50 and p99 of each part of an update's `beforeSync` over the servers (`applyP50Ms`...), also printed. */
+function partsOf(
+  context: ScenarioContext,
+  timed: readonly { parts: Record<(typeof PARTS)[number], number[]> }[],
+): Record<string, number> {
+  const parts: Record<string, number> = {};
+  const shown = PARTS.map((name) => {
+    const { p50Ms, p99Ms } = latencyOf(timed.flatMap((part) => part.parts[name]));
+    Object.assign(parts, { [`${name}P50Ms`]: p50Ms, [`${name}P99Ms`]: p99Ms });
+    return `${name} ${p50Ms.toFixed(2)} · ${p99Ms.toFixed(1)}`;
+  });
+  context.progress(`typing: an update's beforeSync in parts, p50 · p99 ms: ${shown.join('; ')}`);
+  return parts;
+}
 
 /**
  * 50 clients type one character each every 100 ms for `seconds`, spread over the period as 50 people typing
@@ -98,38 +111,18 @@ async function typing(context: ScenarioContext, threads: Threads, seconds: numbe
   await Promise.all(threads.servers.map((thread) => thread.call('startTiming')));
   const profiling = process.env.BENCH_PROFILE === 'hocuspocus';
   if (profiling) await Promise.all(everyThread(threads).map((thread) => thread.call('profileStart')));
-  const commits: number[] = [];
-  let measuring = true;
-  const writer = newWriterId('benchcommit');
-  const committing = (async () => {
-    for (let n = 1; measuring; n++) {
-      const delta = yjsUpdateToDelta(writer, n, new Uint8Array([0, 0]), Date.now());
-      const started = performance.now();
-      await context.provider.documents.addDeltas('bench-commit', [delta]);
-      commits.push(performance.now() - started);
-      await sleep(50);
-    }
-  })();
+  const probe = commitProbe(context);
   let typed;
   try {
     typed = await Promise.all(
       threads.clients.map((thread, server) => thread.call('type', documentName, startAt, offsets(server), 100, edits)),
     );
   } finally {
-    measuring = false;
-    await committing;
+    await probe.stop();
   }
   const extra = await ended();
   const timed = await Promise.all(threads.servers.map((thread) => thread.call('takeTiming')));
-  if (profiling) {
-    const profiles = await Promise.all(everyThread(threads).map((thread) => thread.call('profileStop', 12)));
-    const lines = (entries: [string, number][]) =>
-      entries.map(([name, ms]) => `  ${ms.toFixed(0).padStart(6)}  ${name}`).join('\n');
-    for (const [index, { functions, packages, ours }] of profiles.entries())
-      context.progress(
-        `typing, CPU profile of ${threadNames(threads)[index]}, self ms by package:\n${lines(packages)}\n  by function:\n${lines(functions)}\n  by function of nest-sync-storage:\n${lines(ours)}`,
-      );
-  }
+  if (profiling) await showProfiles(context, threads);
   await Promise.all(threads.clients.map((thread) => thread.call('leave', documentName)));
   const acks = typed.flatMap((part) => part.acks);
   const sent = sum(typed.map((part) => part.sent));
@@ -142,7 +135,7 @@ async function typing(context: ScenarioContext, threads: Threads, seconds: numbe
     sendLateP99Ms: late.p99Ms,
     sendLateMaxMs: late.maxMs,
   });
-  const [ack, commit] = [latencyOf(acks), latencyOf(commits)];
+  const [ack, commit] = [latencyOf(acks), latencyOf(probe.commits)];
   const detail = `50 clients typing at 10 updates/s over two servers, ${seconds} s (${count(sent)} of ${count(clients * edits)} edits sent)`;
   context.record({
     id: 'hocuspocus.ack',
@@ -163,15 +156,7 @@ async function typing(context: ScenarioContext, threads: Threads, seconds: numbe
   // Where the time goes: the part of an acknowledgement spent in the server's beforeSync (the update applied and
   // its delta committed), against the commits of the servers' writers themselves.
   const batches = timed.flatMap((part) => part.batches);
-  const parts: Record<string, number> = {};
-  for (const name of ['apply', 'queue', 'commit', 'wake'] as const) {
-    const { p50Ms, p99Ms } = latencyOf(timed.flatMap((part) => part.parts[name]));
-    Object.assign(parts, { [`${name}P50Ms`]: p50Ms, [`${name}P99Ms`]: p99Ms });
-  }
-  const shown = (['apply', 'queue', 'commit', 'wake'] as const).map(
-    (name) => `${name} ${parts[`${name}P50Ms`]!.toFixed(2)} · ${parts[`${name}P99Ms`]!.toFixed(1)}`,
-  );
-  context.progress(`typing: an update's beforeSync in parts, p50 · p99 ms: ${shown.join('; ')}`);
+  const parts = partsOf(context, timed);
   context.record({
     id: 'hocuspocus.ack.stored',
     scenario: SCENARIO,

@@ -1,6 +1,6 @@
-import { Worker } from 'node:worker_threads';
 import type { StorageChangeFeed, StorageModuleOptions } from '../../src/index.js';
 import type { DeltaWrite } from '../workload.js';
+import { startThread } from './threads.js';
 
 /** A clock every thread of the process shares (CLOCK_MONOTONIC), in ms: a write on one thread, heard on another. */
 export const sharedNow = (): number => Number(process.hrtime.bigint()) / 1e6;
@@ -72,53 +72,32 @@ export function localListeners(feed: StorageChangeFeed): FeedListeners {
   };
 }
 
-type Call = { [K in keyof FeedListeners]: FeedListeners[K] extends (...args: infer A) => unknown ? [K, A] : never };
-type Reply = { seq: number; value?: unknown; error?: string };
+/** The calls a listening thread answers: the listeners' own. */
+export type ListenerHandlers = { [K in keyof FeedListeners]: FeedListeners[K] };
 
 /**
  * A provider with `options` opened in a worker thread (by `StorageModule`, from the built package), and its
- * listeners there. Calls travel as messages; only `close` ends the thread.
+ * listeners there; only `close` ends the thread.
  */
 export async function workerListeners(options: StorageModuleOptions): Promise<FeedListeners> {
-  const worker = new Worker(new URL('./feed-listeners.worker.js', import.meta.url), { workerData: { options } });
-  const waiting = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
-  let seq = 0;
-  let failed: Error | undefined;
-  const failAll = (error: Error): void => {
-    failed = error;
-    for (const { reject } of waiting.values()) reject(error);
-    waiting.clear();
-  };
-  worker.on('message', ({ seq: replyTo, value, error }: Reply) => {
-    const call = waiting.get(replyTo);
-    waiting.delete(replyTo);
-    if (error === undefined) call?.resolve(value);
-    else call?.reject(new Error(`bench: the listening provider's thread: ${error}`));
-  });
-  worker.on('error', failAll);
-  worker.on('exit', (code) => failAll(new Error(`bench: the listening provider's thread exited (${code})`)));
-  const call = <K extends keyof FeedListeners>(...[name, args]: Call[K]) =>
-    new Promise<unknown>((resolve, reject) => {
-      if (failed) return reject(failed);
-      waiting.set(++seq, { resolve, reject });
-      worker.postMessage({ seq, name, args });
-    });
+  const thread = startThread<ListenerHandlers>(new URL('./feed-listeners.worker.js', import.meta.url), { options });
   try {
-    await call('listen', [null]).then((handle) => call('unlisten', [[handle as number]]));
+    // The thread answers once its provider is open.
+    await thread.call('unlisten', [await thread.call('listen', null)]);
   } catch (error) {
-    await worker.terminate();
+    await thread.terminate();
     throw error;
   }
   return {
-    listen: async (documentId) => (await call('listen', [documentId])) as number,
-    heardAll: async (handles, writes, timeoutMs) => (await call('heardAll', [handles, writes, timeoutMs])) as boolean,
-    heardAt: async (handle, writes) => (await call('heardAt', [handle, writes])) as number[],
-    unlisten: async (handles) => void (await call('unlisten', [handles])),
+    listen: (documentId) => thread.call('listen', documentId),
+    heardAll: (handles, writes, timeoutMs) => thread.call('heardAll', handles, writes, timeoutMs),
+    heardAt: (handle, writes) => thread.call('heardAt', handle, writes),
+    unlisten: (handles) => thread.call('unlisten', handles),
     async close() {
       try {
-        await call('close', []);
+        await thread.call('close');
       } finally {
-        await worker.terminate();
+        await thread.terminate();
       }
     },
   };

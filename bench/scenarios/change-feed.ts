@@ -9,16 +9,10 @@ import {
 } from '../harness/feed-listeners.js';
 import { latencyOf, withCallers } from '../harness/measure.js';
 import { spreadWrites, type DeltaWrite } from '../workload.js';
-import { count, expectEqual, type Scenario, type ScenarioContext } from './context.js';
+import { count, expectEqual, rateRounds, type Scenario, type ScenarioContext } from './context.js';
 
 /** Subscribers on the writer's own provider (A), while B carries the many. */
 const SUBSCRIBERS_ON_A = 10;
-
-/**
- * Rounds of the rate rows in full mode: their sides' rounds moved by 10-15% from one to the next on the
- * durable server (flushes, checkpoints), so a median of 9 is steadier than the bench's usual 5.
- */
-const rateRounds = ({ sizes }: ScenarioContext): number | undefined => (sizes.mode === 'full' ? 9 : undefined);
 
 /** Listeners of one provider, by handle. */
 type Listening = { on: FeedListeners; handles: number[] };

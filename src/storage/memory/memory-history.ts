@@ -19,15 +19,18 @@ export interface HistorySnapshot {
   readonly createdAt: number;
 }
 
-/** One version: what it was, and where the document stood right after it. */
+/**
+ * One version: what it was, and where the document stood right after it. With retention off the one entry of
+ * a document is rewritten by each write (no allocation on the hot path; every read of it is synchronous).
+ */
 interface VersionEntry {
-  readonly version: number;
-  readonly kind: DocumentVersion['kind'];
-  readonly at: number;
-  readonly clientIds: string[];
+  version: number;
+  kind: DocumentVersion['kind'];
+  at: number;
+  clientIds: string[];
   /** The last delta position taken by then: deltas stored later are not part of this version. */
-  readonly upToSeq: number;
-  readonly snapshot: HistorySnapshot | null;
+  upToSeq: number;
+  snapshot: HistorySnapshot | null;
 }
 
 interface DocumentHistory {
@@ -70,9 +73,13 @@ export class MemoryHistory {
     snapshot: HistorySnapshot | null,
   ): void {
     const history = this.historyOf(documentId);
-    const version: VersionEntry = { ...entry, at: Date.now(), upToSeq, snapshot };
-    if (this.retentionMs === 0) history.versions = [version];
-    else history.versions.push(version);
+    const current = history.versions[0];
+    if (this.retentionMs === 0 && current) {
+      Object.assign(current, entry);
+      current.at = Date.now();
+      current.upToSeq = upToSeq;
+      current.snapshot = snapshot;
+    } else history.versions.push({ ...entry, at: Date.now(), upToSeq, snapshot });
   }
 
   /** Keeps the deltas compaction just removed (only while retention is on). */

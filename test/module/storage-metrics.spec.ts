@@ -167,7 +167,7 @@ describe('metrics of the postgres feed and pool', () => {
     await recorder.until((changes) => changes.some((change) => change.kind === 'awareness'));
     expect(await reader.values('sync_storage.feed.refills')).toEqual([]);
 
-    // Closed in the same turn as the commit: the hint it would send after a short window never goes.
+    // Closed in the same turn as the commit: the hint it would send at the next turn at the earliest never goes.
     await writerSide.documents.addDelta('doc', makeDelta('r1', 'a', 1));
     await writerSide.close();
     await recorder.until((changes) => changes.some((change) => change.kind === 'deltas'), 10_000);
@@ -186,8 +186,9 @@ describe('metrics of the postgres feed and pool', () => {
 
   /**
    * A subscriber of `doc` (with metrics, and no periodic read of the log within a test), a provider whose
-   * hints reach it, and one to write with that its hints never leave (closed right after): what `quiet`
-   * writes is read only when something else makes the feed read.
+   * hints reach it, and quiet writers whose hints never leave: each is closed right after its one call, before
+   * the hint (sent at the event loop's next turn at the earliest) goes. What they write is read only when
+   * something else makes the feed read.
    */
   async function subscriberAndQuietWriter(name: string) {
     const { reader, meter } = meterWithReader();
@@ -218,15 +219,19 @@ describe('metrics of the postgres feed and pool', () => {
       (await reader.values('sync_storage.feed.refills')).find(
         ({ attributes }) => attributes['sync_storage.refill.reason'] === reason,
       );
-    return { quiet, subscriberSide, hinting, recorder, refills };
+    const quietWriter = () => target.createProvider({ schema, migrate: false });
+    return { quiet, quietWriter, subscriberSide, hinting, recorder, refills };
   }
 
   it('count a resync when the versions a subscriber missed were compacted away before the feed read them', async () => {
-    const { quiet, hinting, recorder, refills } = await subscriberAndQuietWriter('resync');
+    const { quiet, quietWriter, hinting, recorder, refills } = await subscriberAndQuietWriter('resync');
+    const [snapshotting, compacting] = [await quietWriter(), await quietWriter()];
     await quiet.documents.addDelta('doc', makeDelta('c1', 'a', 1));
-    await quiet.documents.saveSnapshot('doc', new Uint8Array([1]), { a: 1, b: 1 });
-    await quiet.documents.compactDeltas('doc', { a: 1, b: 1 });
     await quiet.close();
+    await snapshotting.documents.saveSnapshot('doc', new Uint8Array([1]), { a: 1, b: 1 });
+    await snapshotting.close();
+    await compacting.documents.compactDeltas('doc', { a: 1, b: 1 });
+    await compacting.close();
     await hinting.documents.addDelta('doc', makeDelta('c2', 'a', 2));
     await recorder.until((changes) => changes.some((change) => change.deltaIds?.includes('c2')), 10_000);
     recorder.stop();

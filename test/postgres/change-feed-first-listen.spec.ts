@@ -1,9 +1,9 @@
 import type { StorageProvider } from '../../src/index.js';
 import { recordChanges } from '../conformance/change-recorder.js';
 import { makeDelta } from '../conformance/conformance-helpers.js';
-import { eventually } from '../fixtures/eventually.js';
+import { eventually, sleep } from '../fixtures/eventually.js';
 import { delayingProxy, type DelayingProxy } from '../support/delaying-proxy.js';
-import { listeningSessions } from '../support/sql.js';
+import { listeningSessions, storageSessions } from '../support/sql.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
 
 let database: TestDatabase;
@@ -88,4 +88,39 @@ describe('the postgres change feed while its first LISTEN connection is still op
       recorder.stop();
     }
   });
+});
+
+describe('an erase right after a subscription whose start is still being read', () => {
+  it("delivers the erase's deletion, not a resync: the erase waits for the start read it would otherwise empty", async () => {
+    // A database and proxy of its own, so that the sessions counted are this provider's alone.
+    const own = await createTestDatabase();
+    const ownProxy = await delayingProxy(new URL(own.url));
+    try {
+      // Idle connections close at once, so the subscription's start read needs a new (held back) connection.
+      const provider = await own.createProvider({
+        schema: uniqueName('erase'),
+        clientUrl: ownProxy.url,
+        mikroOrm: { pool: { idleTimeoutMillis: 10 } },
+      });
+      await provider.documents.addDelta('doc', makeDelta('a1', 'a', 1));
+      await provider.documents.addDelta('doc', makeDelta('a2', 'a', 2));
+      await eventually(async () => (await storageSessions(own.url)) === 0, 'the pool is empty');
+      ownProxy.delayNewConnections(1_000);
+      const recorder = recordChanges(provider, 'doc', { keepResync: true });
+      try {
+        // Once the start read's connection is held at the proxy, the erase's own connection is not.
+        await sleep(200);
+        ownProxy.delayNewConnections(0);
+        expect(await provider.documents.erase('doc')).toBe(true);
+        expect(await recorder.received(1, 10_000)).toEqual([
+          { documentId: 'doc', kind: 'deleted', version: 3, source: 'local' },
+        ]);
+      } finally {
+        recorder.stop();
+      }
+    } finally {
+      ownProxy.close();
+      await own.drop();
+    }
+  }, 30_000);
 });

@@ -83,6 +83,8 @@ export class PostgresChangeFeed {
   /** Positions skipped by a read (not committed yet), with when they were first missed. */
   private readonly holes = new Map<number, number>();
   private readonly documents = new Map<string, DocumentState>();
+  /** Start reads of subscribed documents still in flight. */
+  private readonly starting = new Map<string, Promise<unknown>>();
   /** Where all-documents following began: rows after it, or local writes issued after `everythingSince`. */
   private everythingBaseline: number | null = null;
   private everythingSince = 0;
@@ -135,7 +137,11 @@ export class PostgresChangeFeed {
     if (this.documents.has(documentId)) return; // an all-documents subscription follows it already
     const since = performance.now();
     const reading = this.source.start(documentId);
-    reading.catch(() => undefined);
+    const settled = reading.catch(() => undefined);
+    this.starting.set(documentId, settled);
+    void settled.then(() => {
+      if (this.starting.get(documentId) === settled) this.starting.delete(documentId);
+    });
     this.run(async () => {
       if (this.documents.has(documentId) || !this.hub.follows(documentId)) return;
       const start = await reading;
@@ -149,6 +155,11 @@ export class PostgresChangeFeed {
       // The feed's reading may already be past it: what came between is read for this document alone.
       if (this.cursor !== null && start.position < this.cursor) await this.fillUpTo(state, documentId, this.cursor);
     });
+  }
+
+  /** Resolves once the start reads of the document's subscriptions issued so far have answered. */
+  async startsRead(documentId: string): Promise<void> {
+    await this.starting.get(documentId);
   }
 
   /**

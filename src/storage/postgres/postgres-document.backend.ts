@@ -87,6 +87,11 @@ export class PostgresDocumentBackend implements DocumentBackend {
     private readonly history: PostgresHistory,
     /** Told of each erase after it committed: other instances learn it from a hint, as no log row is left. */
     private readonly erased: (documentId: string, version: number, position: number) => void,
+    /**
+     * Resolves once this instance's subscriptions of the document have read where they start: an erase waits
+     * for it, since it leaves no log row by which a start read after its commit would know it came later.
+     */
+    private readonly startsRead: (documentId: string) => Promise<void>,
   ) {
     this.t = db.tables;
     this.writes = new DocumentWriteQueue(db.state, db.acquireTimeoutMs, maxGroupDeltas, (documentId, calls) =>
@@ -208,6 +213,7 @@ export class PostgresDocumentBackend implements DocumentBackend {
   erase(documentId: string): Promise<boolean> {
     return this.writes.run(documentId, async () => {
       const issuedAt = performance.now();
+      await this.startsRead(documentId);
       const erased = await this.history.erase(documentId);
       if (!erased) return false;
       const { version, position } = erased;

@@ -85,6 +85,7 @@ export class PostgresStorageProvider implements StorageProvider, StorageRelay {
       (change, issuedAt) => this.committed(change, issuedAt),
       (this.history = new PostgresHistory(this.database, options.historyRetentionMs)),
       (documentId, version, position) => this.hints.documentErased(documentId, version, position),
+      (documentId) => this.feed.startsRead(documentId),
     );
     const awareness = new PostgresAwarenessBackend(
       this.database,

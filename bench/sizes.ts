@@ -5,6 +5,8 @@ const MiB = 1024 * 1024;
 const SIZES = {
   /** Measured rounds of a rate (after warm-up rounds) and samples of a latency; memory calls take microseconds. */
   rounds: [{ memory: 15, postgres: 5 }, { memory: 3, postgres: 1 }],
+  /** The same for write rates: on the durable server their rounds move by 10-15% (flushes, checkpoints). */
+  writeRounds: [{ memory: 15, postgres: 9 }, { memory: 3, postgres: 1 }],
   samples: [{ memory: 2_000, postgres: 200 }, { memory: 300, postgres: 20 }],
   writeDeltas: [1_500, 200],
   writeDocuments: [100, 10],

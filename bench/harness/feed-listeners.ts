@@ -1,6 +1,6 @@
 import type { StorageChangeFeed, StorageModuleOptions } from '../../src/index.js';
 import type { DeltaWrite } from '../workload.js';
-import { startThread } from './threads.js';
+import { startThread, until } from './threads.js';
 
 /** A clock every thread of the process shares (CLOCK_MONOTONIC), in ms: a write on one thread, heard on another. */
 export const sharedNow = (): number => Number(process.hrtime.bigint()) / 1e6;
@@ -48,14 +48,11 @@ export function localListeners(feed: StorageChangeFeed): FeedListeners {
       listeners.set(++next, { documentId, heard, stop: () => subscription.unsubscribe() });
       return next;
     },
-    async heardAll(handles, writes, timeoutMs) {
-      const until = sharedNow() + timeoutMs;
-      // Polls, so the times noted stay exact.
-      while (!writes.every((write) => hears(handles, write)))
-        if (sharedNow() > until) return false;
-        else await new Promise((resolve) => setTimeout(resolve, 2));
-      return true;
-    },
+    heardAll: (handles, writes, timeoutMs) =>
+      until(() => writes.every((write) => hears(handles, write)), 'every write heard', timeoutMs).then(
+        () => true,
+        () => false,
+      ),
     async heardAt(handle, writes) {
       const { heard } = listeners.get(handle)!;
       return writes.map(([documentId, deltaId]) => heard.get(keyOf(documentId, deltaId)) ?? NaN);
@@ -72,7 +69,7 @@ export function localListeners(feed: StorageChangeFeed): FeedListeners {
   };
 }
 
-/** The calls a listening thread answers: the listeners' own. */
+/** The calls a listening thread answers: the listeners' own (as a type alias, which `startThread`'s handler record accepts). */
 export type ListenerHandlers = { [K in keyof FeedListeners]: FeedListeners[K] };
 
 /**

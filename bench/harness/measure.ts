@@ -12,6 +12,8 @@ export type Side = { setUp?: Work; run: Work; tearDown?: Work };
 /** One round: every side does the same `ops` operations, each on data of its own. */
 export type Round = { ops: number; sides: Record<string, Work | Side | null> };
 
+export const sum = (values: readonly number[]): number => values.reduce((total, value) => total + value, 0);
+
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;

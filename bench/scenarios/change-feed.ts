@@ -9,7 +9,7 @@ import {
 } from '../harness/feed-listeners.js';
 import { latencyOf, withCallers } from '../harness/measure.js';
 import { spreadWrites, type DeltaWrite } from '../workload.js';
-import { count, expectEqual, rateRounds, type Scenario, type ScenarioContext } from './context.js';
+import { count, expectEqual, type Scenario, type ScenarioContext } from './context.js';
 
 /** Subscribers on the writer's own provider (A), while B carries the many. */
 const SUBSCRIBERS_ON_A = 10;
@@ -176,7 +176,7 @@ async function writeRateVsFloor(context: ScenarioContext, b: FeedListeners, call
       ops: sizes.writeDeltas,
       sides: { ours: { setUp, run: writeAll(documents, writes, callers), tearDown }, floor: floorSide },
     };
-  }, rateRounds(context));
+  }, context.sizes.writeRounds[context.driver]);
   context.record({
     id: `feed.addDelta.${callers}`,
     scenario: `addDelta, ${callers} callers, a subscriber listening on B`,
@@ -218,7 +218,7 @@ async function writeRateWithSubscribers(context: ScenarioContext, b: FeedListene
         floor: writeAll(documents, alone!, callers),
       },
     };
-  }, rateRounds(context));
+  }, context.sizes.writeRounds[context.driver]);
   context.record({
     id: `feed.writeRate.${callers}`,
     scenario: `addDelta, ${callers} callers, ${sizes.feedSubscribers} subscribers on B, ${SUBSCRIBERS_ON_A} on A`,

@@ -34,13 +34,6 @@ export interface ScenarioContext {
   progress(message: string): void;
 }
 
-/**
- * Rounds of the postgres write-rate rows in full mode: their rounds moved by 10-15% from one to the next on
- * the durable server (flushes, checkpoints), so a median of 9 is steadier than the bench's usual 5.
- */
-export const rateRounds = ({ sizes, driver }: ScenarioContext): number | undefined =>
-  sizes.mode === 'full' && driver === 'postgres' ? 9 : undefined;
-
 /** A scenario module's export; `drivers` limits it to some drivers. */
 export type Scenario = { name: string; drivers?: Driver[]; run(context: ScenarioContext): Promise<void> };
 

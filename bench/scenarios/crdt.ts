@@ -4,7 +4,7 @@ import * as Y from 'yjs';
 import type { DocumentStore, StoredDelta } from '../../src/index.js';
 // The built entry, by its name, as the rest of the bench loads the package.
 import { loadYDoc, newWriterId, snapshotYDoc, yjsUpdateToDelta } from 'nest-sync-storage/yjs';
-import { latencyOf, type Bytes } from '../harness/measure.js';
+import { latencyOf, sum, type Bytes } from '../harness/measure.js';
 import { chunk } from '../workload.js';
 import { count, type Scenario, type ScenarioContext } from './context.js';
 
@@ -30,7 +30,6 @@ async function storeInBatches(documents: DocumentStore, documentId: string, delt
 }
 
 const perUpdate = (bytes: number, items: number): Bytes => ({ kind: 'stored', bytesPerItem: bytes / items, items });
-const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
 const BASE64_FLOOR = 'the base64 string in JSON';
 
 /** postgres: the bytes a document's rows take on disk (heap pages holding them, plus their share of the indexes). */

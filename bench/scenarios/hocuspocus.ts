@@ -12,7 +12,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import * as Y from 'yjs';
 // The built entry, by its name, as the rest of the bench loads the package.
 import { newWriterId, yjsUpdateToDelta } from 'nest-sync-storage/yjs';
-import { latencyOf, type Latency } from '../harness/measure.js';
+import { latencyOf, sum, type Latency } from '../harness/measure.js';
 import { chunk } from '../workload.js';
 import { count, expectEqual, type Scenario, type ScenarioContext } from './context.js';
 import type { ClientHandlers, ClientThreadData } from './hocuspocus/client-worker.js';
@@ -24,8 +24,6 @@ const SCENARIO = 'Hocuspocus servers';
 /** The servers' threads, and the clients' thread of each server (same index). */
 type Threads = { servers: Thread<ServerHandlers>[]; clients: Thread<ClientHandlers>[] };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const sum = (values: readonly number[]) => values.reduce((total, value) => total + value, 0);
 const SERVERS = 2;
 const everyThread = ({ servers, clients }: Threads) => [...servers, ...clients];
 const threadNames = ({ servers, clients }: Threads) => [
@@ -54,7 +52,7 @@ function commitProbe(context: ScenarioContext) {
       const started = performance.now();
       await context.provider.documents.addDeltas('bench-commit', [delta]);
       commits.push(performance.now() - started);
-      await sleep(50);
+      await delay(50);
     }
   })();
   return {
@@ -194,7 +192,7 @@ async function cursors(context: ScenarioContext, threads: Threads, seconds: numb
   // Where the time goes: a move's arrival at the other server's provider, before that server's fan-out.
   await Promise.all(threads.servers.map((thread) => thread.call('watchArrivals', documentName)));
   await Promise.all(threads.clients.map((thread) => thread.call('appear', documentName))); // everyone appears
-  await sleep(1500);
+  await delay(1500);
   await takeAll(); // the appearances are not timed
   const writesBefore = await rowWrites();
   const startedAt = performance.now();
@@ -209,7 +207,7 @@ async function cursors(context: ScenarioContext, threads: Threads, seconds: numb
   const elapsedS = (performance.now() - startedAt) / 1000;
   const writes = (await rowWrites()) - writesBefore;
   const extra = await ended();
-  await sleep(200); // the last moves' deliveries
+  await delay(200); // the last moves' deliveries
   const { deliveries, arrivals } = await takeAll();
   await Promise.all(threads.clients.map((thread) => thread.call('leave', documentName)));
   const sent = sum(moved.map((part) => part.sent));

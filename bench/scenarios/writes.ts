@@ -1,7 +1,7 @@
 import type { StoredDelta } from '../../src/index.js';
 import { withCallers } from '../harness/measure.js';
 import { chunk, clientIds, DeltaSequence, spreadWrites, type DeltaWrite } from '../workload.js';
-import { count, expectEqual, rateRounds, vsFloor, type Scenario, type ScenarioContext } from './context.js';
+import { count, expectEqual, vsFloor, type Scenario, type ScenarioContext } from './context.js';
 
 /** addDelta alone, with concurrent callers on many documents and on one, and addDeltas in batches. */
 export const scenario: Scenario = {
@@ -38,7 +38,7 @@ async function addDeltaRates(context: ScenarioContext, id: string, callers: numb
       expectEqual(await floor.addDeltas(documentId, [delta]), 1, 'floor addDelta'),
     );
     return { ops: total, sides: { ours, floor: floorSide, twoTransactions: twoTransactions ?? null } };
-  }, rateRounds(context));
+  }, context.sizes.writeRounds[context.driver]);
   const scenario = callers === 1 ? 'addDelta, sequential' : `addDelta, ${callers} callers`;
   const detail = `${count(total)} deltas, ${documents} document(s), ${sizes.clients} clients`;
   vsFloor(context, { id, scenario, detail, floor: 'addDelta' }, rates);
